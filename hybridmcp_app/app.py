@@ -1,0 +1,119 @@
+"""Composition root: settings → services → QApplication + qasync loop → MainWindow → shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import psutil
+import qasync
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from hybridmcp_app import APP_NAME, __version__
+from hybridmcp_app.config.logging_setup import configure_logging
+from hybridmcp_app.config.paths import AppPaths
+from hybridmcp_app.config.secrets import KeychainStatus, SecretStore, system_keychain
+from hybridmcp_app.config.settings import Settings
+from hybridmcp_app.config.settings_store import SettingsStore
+from hybridmcp_app.core.background_tasks import BackgroundTasks
+from hybridmcp_app.ui.app_context import AppContext
+from hybridmcp_app.ui.main_window import MainWindow
+from hybridmcp_app.ui.theme import app_icon, apply_theme
+
+log = logging.getLogger("hybridmcp.app")
+
+# Benchmarks set this to a file path: the app records when its window was shown, then its idle
+# memory, writes both there as JSON and quits.
+STARTUP_PROBE_ENV = "HYBRIDMCP_STARTUP_PROBE"
+SHUTDOWN_TIMEOUT_S = 2.0
+
+
+def build_secret_store(settings: Settings) -> SecretStore:
+    if settings.secrets.backend == "encrypted_file":
+        return SecretStore(
+            None, KeychainStatus(False, "encrypted file (locked)", "Unlock it with its passphrase.")
+        )
+    backend, status = system_keychain()
+    return SecretStore(backend, status)
+
+
+def build_context(paths: AppPaths, *, verbose: bool) -> AppContext:
+    """Everything below the UI, in the order it is needed. Logged step by step."""
+    paths.ensure()
+    store = SettingsStore(paths)
+    settings, report = store.load()
+    log_buffer = configure_logging(paths, settings.logging, verbose=verbose)
+    log.info("%s %s starting; config in %s", APP_NAME, __version__, paths.config_dir)
+    if not report.ok:
+        log.warning("settings: %s", report.user_message())
+    secrets = build_secret_store(settings)
+    log.info("secrets: %s (available: %s)", secrets.status.backend_name, secrets.available)
+    return AppContext(
+        paths=paths,
+        settings_store=store,
+        settings=settings,
+        secrets=secrets,
+        tasks=BackgroundTasks(),
+        log_buffer=log_buffer,
+        load_report=report,
+    )
+
+
+def _install_startup_probe(window: MainWindow, probe_path: Path) -> None:
+    record: dict[str, float] = {}
+
+    def on_shown() -> None:
+        # Singleshot 0: measured once the event loop has painted the first frame.
+        QTimer.singleShot(0, lambda: record.setdefault("shown_monotonic", time.monotonic()))
+        idle_s = float(os.environ.get("HYBRIDMCP_STARTUP_PROBE_IDLE_S", "2.0"))
+        QTimer.singleShot(int(idle_s * 1000), finish)
+
+    def finish() -> None:
+        record["idle_rss_mb"] = psutil.Process().memory_info().rss / 2**20
+        probe_path.write_text(json.dumps(record), encoding="utf-8")
+        window.close()
+
+    window.shown.connect(on_shown)
+
+
+def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
+    context = build_context(AppPaths.from_environment(), verbose=verbose)
+    app = QApplication([*argv] or [APP_NAME])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("hybridmcp")
+    app.setWindowIcon(app_icon())
+    # qasync: the loop must outlive the last window; MainWindow.quit_requested ends it.
+    app.setQuitOnLastWindowClosed(False)
+    apply_theme(app, context.settings.ui.theme)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+
+    window = MainWindow(context)
+    quit_event = asyncio.Event()
+    window.quit_requested.connect(quit_event.set)
+    probe = os.environ.get(STARTUP_PROBE_ENV)
+    if probe:
+        _install_startup_probe(window, Path(probe))
+
+    # Python sees SIGINT/SIGTERM only when it runs; a light timer gives it the chance.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: window.close())
+    heartbeat = QTimer()
+    heartbeat.start(250)
+    heartbeat.timeout.connect(lambda: None)
+
+    window.show()
+    with loop:
+        loop.run_until_complete(quit_event.wait())
+        stuck = loop.run_until_complete(context.tasks.shutdown(SHUTDOWN_TIMEOUT_S))
+    log.info("%s stopped%s", APP_NAME, f" ({len(stuck)} task(s) abandoned)" if stuck else "")
+    logging.shutdown()
+    return 0

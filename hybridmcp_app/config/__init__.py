@@ -1,0 +1,1 @@
+"""Settings, paths, secrets, logging and the mcp.json schema. No Qt here."""

@@ -1,0 +1,139 @@
+"""The one versioned settings tree. Files, ``.env`` and ``HYBRIDMCP_*`` variables feed it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from hybridmcp_app.core.llm_configs import LocalLLMConfig, ProvidersConfig, WrapperConfig
+
+CURRENT_SCHEMA_VERSION = 1
+ENV_PREFIX = "HYBRIDMCP_"
+ENV_NESTED_DELIMITER = "__"
+
+DEFAULT_DOCUMENT_EXTENSIONS: tuple[str, ...] = (
+    "pdf", "epub", "xps", "fb2", "docx", "html", "htm", "md", "rst", "txt", "csv", "json",
+    "py", "js", "ts", "java", "c", "h", "cpp", "hpp", "rs", "go", "rb", "sh", "toml", "yaml", "yml",
+)  # fmt: skip
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LlmSettings(_Section):
+    """The local model and the hybrid wrapper."""
+
+    local: LocalLLMConfig = Field(default_factory=LocalLLMConfig)
+    hybrid: WrapperConfig = Field(default_factory=WrapperConfig)
+
+
+class McpSettings(_Section):
+    """MCP servers run by the app."""
+
+    config_path: Path | None = Field(None, description="mcp.json to use; empty = the config dir's.")
+    start_servers_on_launch: bool = Field(True, description="Start enabled servers at start-up.")
+    approval: Literal["ask", "allow_read_only", "allow_all"] = Field(
+        "ask", description="Which tool calls run without asking first."
+    )
+    init_timeout_s: float = Field(30.0, gt=0, le=600, description="Time a server has to start.")
+    call_timeout_s: float = Field(120.0, gt=0, le=3600, description="Time one tool call may take.")
+
+
+class DocumentsSettings(_Section):
+    """The document library."""
+
+    chroma_mode: Literal["embedded", "http"] = Field(
+        "embedded", description="Embedded Chroma in the data dir, or a Chroma server."
+    )
+    chroma_url: AnyHttpUrl | None = Field(None, description="Chroma server URL (http mode).")
+    collection: str = Field("library", min_length=3, max_length=63, pattern=r"^[A-Za-z0-9._-]+$")
+    extensions: tuple[str, ...] = Field(DEFAULT_DOCUMENT_EXTENSIONS, min_length=1)
+    watch_folders: tuple[Path, ...] = ()
+    chunk_tokens: int = Field(200, ge=32, le=256, description="Chunk size (MiniLM reads 256).")
+    chunk_overlap_tokens: int = Field(40, ge=0, le=128)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DocumentsSettings:
+        if self.chroma_mode == "http" and self.chroma_url is None:
+            raise ValueError("chroma_mode 'http' needs chroma_url (e.g. http://127.0.0.1:8000)")
+        if self.chunk_overlap_tokens >= self.chunk_tokens:
+            raise ValueError("chunk_overlap_tokens must be smaller than chunk_tokens")
+        return self
+
+
+class UiSettings(_Section):
+    """Look and state of the window."""
+
+    theme: Literal["system", "light", "dark"] = Field("system", description="Colour scheme.")
+    last_tab: Literal["chat", "library", "mcp", "game"] = "chat"
+    show_log_panel: bool = Field(False, description="Show the log panel at start-up.")
+    window_geometry: str | None = Field(None, description="Saved by the window; base64.")
+    window_state: str | None = Field(None, description="Saved by the window; base64.")
+    first_run_completed: bool = False
+
+
+class GameSettings(_Section):
+    """The turtle-soup game."""
+
+    difficulty: Literal["easy", "medium", "hard"] = "medium"
+    host: Literal["local", "provider", "hybrid", "embedding"] = Field(
+        "hybrid", description="Who judges your questions."
+    )
+
+
+class LoggingSettings(_Section):
+    """Log file rotation and level."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    max_file_kb: int = Field(2048, ge=64, le=1_048_576, description="Rotate the log past this.")
+    backup_count: int = Field(5, ge=1, le=100, description="Rotated log files kept.")
+
+
+class SecretsSettings(_Section):
+    """Where API keys live. The encrypted file is an opt-in for machines with no keychain."""
+
+    backend: Literal["system", "encrypted_file"] = Field(
+        "system", description="The OS keychain, or (opt-in) a passphrase-encrypted file."
+    )
+
+
+class Settings(BaseSettings):
+    """Every user setting, as stored in ``settings.json`` with a schema version."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_NESTED_DELIMITER,
+        extra="ignore",
+        frozen=True,
+    )
+
+    schema_version: int = CURRENT_SCHEMA_VERSION
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+    providers: ProvidersConfig = Field(default_factory=ProvidersConfig)
+    mcp: McpSettings = Field(default_factory=McpSettings)
+    documents: DocumentsSettings = Field(default_factory=DocumentsSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
+    game: GameSettings = Field(default_factory=GameSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Highest priority first: the environment, then .env, then the settings file (passed as
+        # init kwargs by SettingsStore). No secret-file source: secrets live in the keychain.
+        return (env_settings, dotenv_settings, init_settings)

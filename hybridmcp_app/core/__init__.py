@@ -1,0 +1,1 @@
+"""Shared data models, errors and small asyncio helpers. Imports nothing else of the project."""

@@ -1,0 +1,51 @@
+"""Keep track of the app's asyncio tasks so shutdown can cancel and await every one."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+log = logging.getLogger("hybridmcp.tasks")
+
+
+class BackgroundTasks:
+    """A registry of named tasks: errors are logged, not lost; ``shutdown`` cancels the rest."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+
+    def spawn(self, coro: Coroutine[Any, Any, T], *, name: str) -> asyncio.Task[T]:
+        if self._closed:
+            coro.close()
+            raise RuntimeError(f"cannot start task {name!r}: the app is shutting down")
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._forget)
+        return task
+
+    @property
+    def running(self) -> list[str]:
+        return sorted(task.get_name() for task in self._tasks if not task.done())
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def shutdown(self, timeout_s: float = 2.0) -> list[str]:
+        """Cancel every task and wait up to ``timeout_s``; returns the names that did not stop."""
+        self._closed = True
+        pending = [task for task in self._tasks if not task.done()]
+        for task in pending:
+            task.cancel()
+        if not pending:
+            return []
+        _, still_running = await asyncio.wait(pending, timeout=timeout_s)
+        stuck = sorted(task.get_name() for task in still_running)
+        if stuck:
+            log.warning("tasks still running after %.1f s at shutdown: %s", timeout_s, stuck)
+        return stuck

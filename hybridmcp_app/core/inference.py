@@ -1,0 +1,181 @@
+"""Requests, responses and stream events: the currency every backend and strategy trades in."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+from hybridmcp_app.core.parameters import ModelParameters
+
+Role = Literal["system", "user", "assistant", "tool"]
+FinishReason = Literal["stop", "length", "tool_calls", "cancelled", "error"]
+
+
+class ToolCall(BaseModel):
+    """A model's request to call a tool; ``arguments`` is the raw JSON text the model wrote."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    arguments: str = "{}"
+
+
+class ChatMessage(BaseModel):
+    """One turn of a conversation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: Role
+    content: str = ""
+    name: str | None = None
+    tool_call_id: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+
+    @model_validator(mode="after")
+    def _tool_fields_match_role(self) -> ChatMessage:
+        if self.role == "tool" and not self.tool_call_id:
+            raise ValueError("a 'tool' message must say which call it answers (tool_call_id)")
+        if self.tool_calls and self.role != "assistant":
+            raise ValueError("only an 'assistant' message can carry tool_calls")
+        return self
+
+
+class ResponseFormat(BaseModel):
+    """Constrain the answer: free text, JSON matching a schema, or a GBNF grammar."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["text", "json_schema", "grammar"] = "text"
+    json_schema: dict[str, Any] | None = None
+    grammar: str | None = None
+
+    @model_validator(mode="after")
+    def _payload_matches_type(self) -> ResponseFormat:
+        if self.type == "json_schema" and not self.json_schema:
+            raise ValueError("response format 'json_schema' needs a json_schema")
+        if self.type == "grammar" and not (self.grammar and self.grammar.strip()):
+            raise ValueError("response format 'grammar' needs a non-empty GBNF grammar")
+        return self
+
+
+class InferenceRequest(BaseModel):
+    """Everything a backend needs to answer once."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    request_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    messages: tuple[ChatMessage, ...] = Field(min_length=1)
+    model: str | None = Field(None, description="Backend-specific model id; None = its default.")
+    parameters: ModelParameters = Field(default_factory=ModelParameters)
+    response_format: ResponseFormat = Field(default_factory=ResponseFormat)
+    tools: tuple[dict[str, Any], ...] = ()
+    logprobs: bool = False
+
+    @model_validator(mode="after")
+    def _has_something_to_answer(self) -> InferenceRequest:
+        if not any(message.content.strip() for message in self.messages):
+            raise ValueError("the request has no text to answer: every message is empty")
+        return self
+
+
+class Usage(BaseModel):
+    """Token counts; ``estimated`` is true when the backend did not report them itself."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prompt_tokens: int = Field(0, ge=0)
+    completion_tokens: int = Field(0, ge=0)
+    estimated: bool = False
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class Timings(BaseModel):
+    """Where the time went, in seconds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    load_s: float = Field(0.0, ge=0)
+    time_to_first_token_s: float | None = Field(None, ge=0)
+    total_s: float = Field(0.0, ge=0)
+    decode_tokens_per_s: float | None = Field(None, ge=0)
+
+
+class InferenceResponse(BaseModel):
+    """A finished answer with its usage, timings and cost."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    request_id: str
+    backend: str = Field(description="Which backend answered, e.g. 'local' or a provider name.")
+    model: str
+    text: str = ""
+    finish_reason: FinishReason = "stop"
+    tool_calls: tuple[ToolCall, ...] = ()
+    usage: Usage = Field(default_factory=Usage)
+    timings: Timings = Field(default_factory=Timings)
+    cost_usd: float | None = Field(None, ge=0, description="None when no price is known.")
+    error: str | None = None
+
+    @model_validator(mode="after")
+    def _error_matches_reason(self) -> InferenceResponse:
+        if self.finish_reason == "error" and not self.error:
+            raise ValueError("a response that finished with 'error' must say what the error was")
+        return self
+
+
+class StreamStarted(BaseModel):
+    """The backend accepted the request and is about to produce tokens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["started"] = "started"
+    request_id: str
+    model: str
+
+
+class TextDelta(BaseModel):
+    """A piece of answer text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["text"] = "text"
+    text: str
+
+
+class ToolCallDelta(BaseModel):
+    """A piece of a tool call, as OpenAI-style streams send them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["tool_call"] = "tool_call"
+    index: int = Field(ge=0)
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+class StreamCompleted(BaseModel):
+    """The last event of a successful stream, carrying the whole response."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["completed"] = "completed"
+    response: InferenceResponse
+
+
+class StreamFailed(BaseModel):
+    """The last event of a failed stream; text streamed before it stays valid."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["failed"] = "failed"
+    message: str = Field(min_length=1)
+    retryable: bool = False
+
+
+StreamEvent = Annotated[
+    StreamStarted | TextDelta | ToolCallDelta | StreamCompleted | StreamFailed,
+    Field(discriminator="type"),
+]
+STREAM_EVENT_ADAPTER: TypeAdapter[StreamEvent] = TypeAdapter(StreamEvent)

@@ -1,0 +1,116 @@
+"""Configuration of the local model, the providers and the hybrid wrapper around both."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hybridmcp_app.core.model_context import InferenceSettings
+
+SECRET_NAME_PATTERN = r"^[A-Za-z0-9_.\-]{1,128}$"
+SecretName = Annotated[str, Field(pattern=SECRET_NAME_PATTERN)]
+StrategyName = Literal[
+    "parallel", "route", "cascade", "boost", "draft_refine", "verify", "cache", "failover"
+]
+_SECRET_HEADERS = {"authorization", "api-key", "x-api-key", "proxy-authorization"}
+
+
+class LocalLLMConfig(BaseModel):
+    """The local GGUF model. ``model_path=None`` means the embedded demo model."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model_path: Path | None = Field(None, description="A .gguf file; empty = embedded demo model.")
+    load_on_start: bool = Field(True, description="Load the model in the background at start-up.")
+    inference: InferenceSettings = Field(default_factory=InferenceSettings)
+
+    @field_validator("model_path")
+    @classmethod
+    def _looks_like_gguf(cls, value: Path | None) -> Path | None:
+        if value is not None and value.suffix.lower() != ".gguf":
+            raise ValueError(f"the local model must be a .gguf file, got '{value.name}'")
+        return value
+
+
+class ProviderConfig(BaseModel):
+    """One OpenAI-compatible endpoint. Its API key lives in the keychain as ``api_key_secret``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=64, description="Unique name shown in the UI.")
+    preset: str = Field("custom", description="Which preset it was made from, e.g. 'openai'.")
+    base_url: AnyHttpUrl
+    default_model: str = Field(min_length=1)
+    api_key_secret: SecretName | None = Field(
+        None, description="Name of the keychain entry holding the key (never the key itself)."
+    )
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra, non-secret headers.")
+    timeout_s: float = Field(60.0, gt=0, le=3600)
+    max_retries: int = Field(3, ge=0, le=10)
+    azure_api_version: str | None = None
+    enabled: bool = True
+
+    @field_validator("headers")
+    @classmethod
+    def _no_secrets_in_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        leaked = sorted(name for name in value if name.lower() in _SECRET_HEADERS)
+        if leaked:
+            raise ValueError(
+                f"header(s) {', '.join(leaked)} carry credentials: store the key in the keychain "
+                "and name it in api_key_secret instead"
+            )
+        return value
+
+
+class WrapperConfig(BaseModel):
+    """How the hybrid wrapper combines the local model and the provider."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default_strategy: StrategyName = "parallel"
+    failover_to_local: bool = Field(True, description="Answer locally when the provider fails.")
+    cascade_max_mean_surprisal: float = Field(
+        2.5, gt=0, le=20, description="Local answers above this mean surprisal go to the provider."
+    )
+    boost_target_ratio: float = Field(
+        0.2, gt=0, le=1, description="Share of the context the provider sees after compression."
+    )
+    cache_similarity_threshold: float = Field(0.92, ge=0.5, le=1.0)
+    privacy_patterns: tuple[str, ...] = Field(
+        (), description="Regular expressions: matching prompts never leave the machine."
+    )
+    monthly_budget_usd: float | None = Field(None, ge=0)
+
+    @field_validator("privacy_patterns")
+    @classmethod
+    def _patterns_compile(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(
+                    f"privacy pattern {pattern!r} is not a valid regex: {error}"
+                ) from None
+        return value
+
+
+class ProvidersConfig(BaseModel):
+    """The configured providers and which one is active."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    items: tuple[ProviderConfig, ...] = ()
+    active: str | None = Field(None, description="Name of the provider used by default.")
+
+    @model_validator(mode="after")
+    def _names_unique_and_active_known(self) -> ProvidersConfig:
+        names = [provider.name for provider in self.items]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"provider names must be unique; repeated: {', '.join(duplicates)}")
+        if self.active is not None and self.active not in names:
+            raise ValueError(f"active provider {self.active!r} is not one of the configured ones")
+        return self

@@ -1,0 +1,117 @@
+"""What the app knows about a model: identity, capabilities, settings, tokenizer and runtime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hybridmcp_app.core.parameters import ModelParameters
+
+ModelSource = Literal["gguf", "provider"]
+
+
+class ModelIdentification(BaseModel):
+    """Who the model is and where it comes from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    display_label: str = Field(min_length=1, description="What the UI shows, honest about limits.")
+    source: ModelSource
+    architecture: str | None = None
+    file_path: Path | None = None
+    file_size_bytes: int | None = Field(None, ge=0)
+    quantization: str | None = None
+    parameter_count: int | None = Field(None, ge=0)
+    license: str | None = None
+
+    @model_validator(mode="after")
+    def _gguf_has_a_file(self) -> ModelIdentification:
+        if self.source == "gguf" and self.file_path is None:
+            raise ValueError("a GGUF model needs the path of its file")
+        return self
+
+
+class ModelCapabilities(BaseModel):
+    """What the model can do, as far as its metadata or provider says."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    chat_template: str | None = None
+    instruction_tuned: bool = False
+    supports_streaming: bool = True
+    supports_tools: bool = False
+    supports_logprobs: bool = False
+    supports_grammar: bool = False
+    supports_json_schema: bool = False
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(self.chat_template)
+
+
+class InferenceSettings(BaseModel):
+    """How the app runs a local model. The thread defaults leave one core for the UI."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    n_ctx: int = Field(4096, ge=256, le=1_048_576, description="Context window, in tokens.")
+    n_threads: int | None = Field(
+        None, ge=1, le=512, description="Decode threads; None = all cores but one."
+    )
+    n_threads_batch: int | None = Field(
+        None, ge=1, le=512, description="Prompt threads; None = all cores."
+    )
+    n_batch: int = Field(512, ge=1, le=65_536)
+    n_gpu_layers: int = Field(0, ge=-1, description="Layers offloaded to a GPU (-1 = all).")
+    chat_format: str | None = Field(None, description="None = from the file's own template.")
+    parameters: ModelParameters = Field(default_factory=ModelParameters)
+
+
+class TokenizerDetails(BaseModel):
+    """The tokenizer as the GGUF metadata describes it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str | None = Field(None, description="Tokenizer kind, e.g. 'llama' or 'gpt2'.")
+    vocab_size: int | None = Field(None, ge=1)
+    bos_token_id: int | None = Field(None, ge=0)
+    eos_token_id: int | None = Field(None, ge=0)
+    add_bos_token: bool | None = None
+
+
+class RuntimeProperties(BaseModel):
+    """The model as it runs now; empty until it is loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    loaded: bool = False
+    engine: str | None = Field(None, description="e.g. 'llama.cpp 0.3.x' or 'openai-compatible'.")
+    load_time_s: float | None = Field(None, ge=0)
+    context_used: int = Field(0, ge=0)
+    threads: int | None = Field(None, ge=1)
+    memory_bytes: int | None = Field(None, ge=0)
+
+
+class ModelContext(BaseModel):
+    """Everything known about one model, gathered in one place for the UI and the orchestrator."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    identification: ModelIdentification
+    capabilities: ModelCapabilities = Field(default_factory=ModelCapabilities)
+    inference: InferenceSettings = Field(default_factory=InferenceSettings)
+    tokenizer: TokenizerDetails = Field(default_factory=TokenizerDetails)
+    runtime: RuntimeProperties = Field(default_factory=RuntimeProperties)
+    context_length: int | None = Field(None, ge=1, description="Training context, from metadata.")
+
+    @model_validator(mode="after")
+    def _context_fits_training(self) -> ModelContext:
+        if self.context_length is not None and self.inference.n_ctx > self.context_length:
+            raise ValueError(
+                f"n_ctx {self.inference.n_ctx} is larger than the model's trained context "
+                f"{self.context_length}"
+            )
+        return self

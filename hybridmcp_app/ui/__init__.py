@@ -1,0 +1,1 @@
+"""Qt widgets and dialogs. With ``app.py``, the only place that imports PySide6 or qasync."""

@@ -1,0 +1,277 @@
+"""The main window: four tabs, menus, status bar, log panel, and the settings round-trip."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QIcon,
+    QKeySequence,
+    QShowEvent,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hybridmcp_app import APP_NAME, __version__
+from hybridmcp_app.config.encrypted_secrets_file import EncryptedSecretsFile
+from hybridmcp_app.config.paths import resources_dir
+from hybridmcp_app.config.secrets import KeychainStatus
+from hybridmcp_app.config.settings import Settings
+from hybridmcp_app.core.errors import SecretStoreError
+from hybridmcp_app.ui.app_context import AppContext
+from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
+from hybridmcp_app.ui.qt_banner import QtBanner
+from hybridmcp_app.ui.qt_empty_state import QtEmptyState
+from hybridmcp_app.ui.qt_log_viewer import QtLogViewer
+from hybridmcp_app.ui.qt_settings_dialog import QtSettingsDialog
+from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
+from hybridmcp_app.ui.theme import app_icon, apply_theme
+
+log = logging.getLogger("hybridmcp.ui")
+
+# (settings key, tab title, icon file, empty-state title, empty-state text)
+TABS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("chat", "Chat", "chat.svg", "Ask once, compare answers",
+     "Your local model and your provider will answer side by side here, streaming in parallel, "
+     "with time, tokens, cost and what the local model saved the provider."),
+    ("library", "Library", "library.svg", "Your documents, searchable offline",
+     "Drop files and folders here to index them on this machine. Answers will cite the pages "
+     "they came from."),
+    ("mcp", "MCP Servers", "servers.svg", "Tools for both models",
+     "MCP servers from your Claude Desktop, Cursor or VS Code config will be listed here, each "
+     "with a switch to start and stop it."),
+    ("game", "Turtle Soup", "turtle.svg", "Lateral-thinking puzzles",
+     "Ask yes-or-no questions until you uncover the hidden story. An LLM host judges every "
+     "question."),
+)  # fmt: skip
+
+
+class MainWindow(QMainWindow):
+    """The application window. ``quit_requested`` tells ``app.py`` to shut the loop down."""
+
+    quit_requested = Signal()
+    settings_changed = Signal(object)
+    shown = Signal()
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__()
+        self.context = context
+        self._shown_once = False
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(app_icon())
+        self.setMinimumSize(720, 480)
+        self.resize(1200, 800)
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(8, 8, 8, 0)
+        self.banner = QtBanner(central)
+        layout.addWidget(self.banner)
+        self.tabs = QTabWidget(central)
+        self.tabs.setDocumentMode(True)
+        for key, title, icon_file, heading, body in TABS:
+            icon = QIcon(str(resources_dir() / "icons" / icon_file))
+            page = QtEmptyState(icon, heading, body)
+            page.setObjectName(f"tab-{key}")
+            self.tabs.addTab(page, icon, title)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        self.log_viewer = QtLogViewer(
+            context.log_buffer, QUrl.fromLocalFile(str(context.paths.log_dir))
+        )
+        self.log_dock = QDockWidget("Log", self)
+        self.log_dock.setObjectName("log-dock")
+        self.log_dock.setWidget(self.log_viewer)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
+        self.log_dock.setVisible(context.settings.ui.show_log_panel)
+
+        self._build_actions()
+        self._build_status_bar()
+        self._restore_layout()
+        self._show_startup_notices()
+
+    # ------------------------------------------------------------------ actions and menus
+    def _action(self, text: str, shortcut: QKeySequence | str | None, slot: object) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.settings_action = self._action(
+            "&Settings…", QKeySequence(QKeySequence.StandardKey.Preferences), self.open_settings
+        )
+        if self.settings_action.shortcut().isEmpty():
+            self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        file_menu.addAction(self.settings_action)
+        file_menu.addAction(self._action("Open &data folder", None, self._open_data_folder))
+        file_menu.addSeparator()
+        self.quit_action = self._action("&Quit", QKeySequence("Ctrl+Q"), self.close)
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        file_menu.addAction(self.quit_action)
+
+        view_menu = bar.addMenu("&View")
+        for index, (_, title, *_rest) in enumerate(TABS):
+            view_menu.addAction(
+                self._action(
+                    title,
+                    QKeySequence(f"Ctrl+{index + 1}"),
+                    lambda _=False, i=index: self.tabs.setCurrentIndex(i),
+                )
+            )
+        view_menu.addSeparator()
+        self.log_action = self.log_dock.toggleViewAction()
+        self.log_action.setText("&Log panel")
+        self.log_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        self.addAction(self.log_action)
+        view_menu.addAction(self.log_action)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(
+            self._action("&Keyboard shortcuts", QKeySequence("Ctrl+/"), self.show_shortcuts)
+        )
+        help_menu.addAction(self._action("Open &log file", None, self._open_log_file))
+        about = self._action(f"&About {APP_NAME}", None, self.show_about)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        help_menu.addAction(about)
+
+    def _build_status_bar(self) -> None:
+        status = self.context.secrets.status
+        self.keychain_label = QLabel(self)
+        self._update_keychain_label(status)
+        self.statusBar().addPermanentWidget(self.keychain_label)
+        self.statusBar().addPermanentWidget(QLabel(f"{APP_NAME} {__version__}", self))
+        self.statusBar().showMessage("Ready", 4000)
+
+    def _update_keychain_label(self, status: KeychainStatus) -> None:
+        if status.available:
+            self.keychain_label.setText(f"Keychain: {status.backend_name}")
+            self.keychain_label.setToolTip("API keys are stored here, never in settings files.")
+        else:
+            self.keychain_label.setText("⚠ No keychain")
+            self.keychain_label.setToolTip(status.help_text)
+
+    # ------------------------------------------------------------------ start-up
+    def _restore_layout(self) -> None:
+        ui = self.context.settings.ui
+        if ui.window_geometry:
+            self.restoreGeometry(QByteArray.fromBase64(ui.window_geometry.encode("ascii")))
+        if ui.window_state:
+            self.restoreState(QByteArray.fromBase64(ui.window_state.encode("ascii")))
+        keys = [key for key, *_ in TABS]
+        self.tabs.setCurrentIndex(keys.index(ui.last_tab))
+
+    def _show_startup_notices(self) -> None:
+        report = self.context.load_report
+        if not report.ok:
+            self.banner.show_message(report.user_message(), "warning")
+        elif self.context.settings.secrets.backend == "encrypted_file" and not (
+            self.context.secrets.available
+        ):
+            self.banner.show_message(
+                "Your API keys are in an encrypted file. Unlock it to use your providers.",
+                "info",
+                action_text="Unlock…",
+                action=self.unlock_encrypted_secrets,
+            )
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            log.info("main window shown")
+            self.shown.emit()
+
+    # ------------------------------------------------------------------ commands
+    def open_settings(self) -> QtSettingsDialog:
+        dialog = QtSettingsDialog(self.context.settings, self.context.secrets, self)
+        dialog.saved.connect(self.apply_settings)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def apply_settings(self, settings: Settings) -> None:
+        try:
+            self.context.save_settings(settings)
+        except OSError as error:
+            self.banner.show_message(f"Settings could not be saved: {error}", "error")
+            return
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, settings.ui.theme)
+        logging.getLogger("hybridmcp").setLevel(settings.logging.level)
+        self.statusBar().showMessage("Settings saved", 3000)
+        self.settings_changed.emit(settings)
+
+    def unlock_encrypted_secrets(self) -> None:
+        passphrase, ok = QInputDialog.getText(
+            self, "Unlock API keys", "Passphrase of the encrypted key file:",
+            QLineEdit.EchoMode.Password,
+        )  # fmt: skip
+        if not ok:
+            return
+        try:
+            backend = EncryptedSecretsFile(self.context.paths.encrypted_secrets_file, passphrase)
+        except SecretStoreError as error:
+            self.banner.show_message(f"Not unlocked: {error}", "error",
+                                     action_text="Try again…",
+                                     action=self.unlock_encrypted_secrets)  # fmt: skip
+            return
+        status = KeychainStatus(True, "encrypted file (opt-in)")
+        self.context.secrets.use_backend(backend, status)
+        self._update_keychain_label(status)
+        self.banner.dismiss()
+
+    def show_about(self) -> None:
+        dialog = QtAboutDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def show_shortcuts(self) -> None:
+        dialog = QtShortcutsDialog(self.actions(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def _open_data_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.context.paths.data_dir)))
+
+    def _open_log_file(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.context.paths.log_file)))
+
+    # ------------------------------------------------------------------ shutdown
+    def closeEvent(self, event: QCloseEvent) -> None:
+        keys = [key for key, *_ in TABS]
+        ui = self.context.settings.ui.model_copy(
+            update={
+                "window_geometry": bytes(self.saveGeometry().toBase64().data()).decode("ascii"),
+                "window_state": bytes(self.saveState().toBase64().data()).decode("ascii"),
+                "last_tab": keys[self.tabs.currentIndex()],
+                "show_log_panel": self.log_dock.isVisible(),
+            }
+        )
+        try:
+            self.context.save_settings(self.context.settings.model_copy(update={"ui": ui}))
+        except OSError as error:
+            log.error("could not save the window layout: %s", error)
+        self.log_viewer.detach()
+        log.info("main window closed")
+        event.accept()
+        self.quit_requested.emit()

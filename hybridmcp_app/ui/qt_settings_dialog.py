@@ -1,0 +1,207 @@
+"""The Settings dialog: pages generated from the ``Settings`` schema, validated before saving."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from pydantic import ValidationError
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hybridmcp_app.config.secrets import SecretStore
+from hybridmcp_app.config.settings import Settings
+from hybridmcp_app.core.errors import SecretStoreError, describe_validation_error
+from hybridmcp_app.ui.qt_settings_form import QtSettingsForm
+
+# Set by the window itself, or edited in views of their own (providers: the provider editor).
+HIDDEN_FIELDS = frozenset(
+    {"ui.window_geometry", "ui.window_state", "ui.last_tab", "ui.first_run_completed"}
+)
+PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("General", ("ui", "logging")),
+    ("Local model", ("llm.local",)),
+    ("Hybrid", ("llm.hybrid",)),
+    ("MCP servers", ("mcp",)),
+    ("Documents", ("documents",)),
+    ("Turtle soup", ("game",)),
+    ("Keychain", ("secrets",)),
+)
+PROBE_SECRET = "hybridmcp.keychain-probe"
+
+
+def _section_type(path: str) -> type[Any]:
+    model: Any = Settings
+    for part in path.split("."):
+        model = model.model_fields[part].annotation
+    return model  # type: ignore[no-any-return]
+
+
+def _subtree(data: dict[str, Any], path: str) -> dict[str, Any]:
+    for part in path.split("."):
+        data = data[part]
+    return data
+
+
+def _merge(target: dict[str, Any], updates: dict[str, Any]) -> None:
+    for key, value in updates.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = value
+
+
+class QtSettingsDialog(QDialog):
+    """Edits a copy of the settings; ``saved`` carries the validated new ``Settings``."""
+
+    saved = Signal(object)
+
+    def __init__(self, settings: Settings, secrets: SecretStore, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.resize(760, 560)
+        self._settings = settings
+        self._secrets = secrets
+        self.forms: dict[str, QtSettingsForm] = {}
+        self.sections = QListWidget(self)
+        self.sections.setFixedWidth(170)
+        self.pages = QStackedWidget(self)
+        for title, paths in PAGES:
+            self.sections.addItem(title)
+            self.pages.addWidget(self._page(title, paths))
+        self.sections.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.sections.setCurrentRow(0)
+
+        self.errors = QLabel(self)
+        self.errors.setProperty("role", "form-errors")
+        self.errors.setWordWrap(True)
+        self.errors.hide()
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save
+            | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.RestoreDefaults,
+            self,
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        restore = buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults)
+        restore.setToolTip("Reset the fields of this page to their defaults (saved only on Save)")
+        restore.clicked.connect(self.restore_page_defaults)
+
+        body = QHBoxLayout()
+        body.addWidget(self.sections)
+        body.addWidget(self.pages, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body, 1)
+        layout.addWidget(self.errors)
+        layout.addWidget(buttons)
+        self._load(settings.model_dump(mode="json"))
+
+    def _page(self, title: str, paths: tuple[str, ...]) -> QWidget:
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        heading = QLabel(f"<h2>{title}</h2>", content)
+        layout.addWidget(heading)
+        if "secrets" in paths:
+            layout.addWidget(self._keychain_status(content))
+        for path in paths:
+            form = QtSettingsForm(_section_type(path), path=path, hidden=HIDDEN_FIELDS)
+            self.forms[path] = form
+            layout.addWidget(form)
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(content)
+        return scroll
+
+    def _keychain_status(self, parent: QWidget) -> QWidget:
+        box = QWidget(parent)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        status = self._secrets.status
+        text = (
+            f"API keys are stored in the system keychain (<b>{status.backend_name}</b>)."
+            if status.available
+            else f"<b>No system keychain.</b> {status.help_text}"
+        )
+        label = QLabel(text, box)
+        label.setWordWrap(True)
+        layout.addWidget(label)
+        self.keychain_result = QLabel(box)
+        self.keychain_result.setWordWrap(True)
+        test = QPushButton("Test keychain", box)
+        test.setToolTip("Store, read back and delete a throw-away secret")
+        test.clicked.connect(self.test_keychain)
+        row = QHBoxLayout()
+        row.addWidget(test)
+        row.addWidget(self.keychain_result, 1)
+        layout.addLayout(row)
+        return box
+
+    def test_keychain(self) -> None:
+        try:
+            self._secrets.set(PROBE_SECRET, "probe-value")
+            ok = self._secrets.get(PROBE_SECRET)
+            self._secrets.delete(PROBE_SECRET)
+        except SecretStoreError as error:
+            self.keychain_result.setText(f"Failed: {error}")
+            return
+        worked = ok is not None and ok.get_secret_value() == "probe-value"
+        self.keychain_result.setText("Works." if worked else "Failed: the value did not come back.")
+
+    def _load(self, data: dict[str, Any]) -> None:
+        for path, form in self.forms.items():
+            form.load(_subtree(data, path))
+
+    def restore_page_defaults(self) -> None:
+        defaults = Settings.model_validate({}).model_dump(mode="json")
+        for path in PAGES[self.pages.currentIndex()][1]:
+            self.forms[path].load(_subtree(defaults, path))
+
+    def collect(self) -> dict[str, Any]:
+        data = copy.deepcopy(self._settings.model_dump(mode="json"))
+        for path, form in self.forms.items():
+            _merge(_subtree(data, path), form.values())
+        return data
+
+    def save(self) -> None:
+        for form in self.forms.values():
+            for path in form.editors:
+                form.mark_invalid(path, False)
+        try:
+            settings = Settings.model_validate(self.collect())
+        except ValidationError as error:
+            self._show_errors(error)
+            return
+        self.errors.hide()
+        self.saved.emit(settings)
+        self.accept()
+
+    def _show_errors(self, error: ValidationError) -> None:
+        lines = describe_validation_error(error)
+        self.errors.setText("Not saved — please fix:\n" + "\n".join(f"• {line}" for line in lines))
+        self.errors.show()
+        first_page: int | None = None
+        for item in error.errors():
+            location = ".".join(str(part) for part in item["loc"])
+            for index, (_, paths) in enumerate(PAGES):
+                for path in paths:
+                    form = self.forms[path]
+                    # An error on a field marks it; one on a section (e.g. http mode without URL)
+                    # marks nothing but still opens the page.
+                    if location == path or location.startswith(path + "."):
+                        form.mark_invalid(location, True)
+                        first_page = index if first_page is None else min(first_page, index)
+        if first_page is not None:
+            self.sections.setCurrentRow(first_page)

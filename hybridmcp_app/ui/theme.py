@@ -1,0 +1,66 @@
+"""Light and dark palettes on the Fusion style, following the system unless the user chose."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
+from PySide6.QtWidgets import QApplication
+
+from hybridmcp_app.config.paths import resources_dir
+
+_STYLE_SHEET = """
+QTabWidget::pane { border: none; border-top: 1px solid palette(mid); }
+QTabBar::tab { padding: 8px 18px; border: none; border-bottom: 3px solid transparent; }
+QTabBar::tab:selected { border-bottom: 3px solid palette(highlight); font-weight: 600; }
+QTabBar::tab:hover:!selected { border-bottom: 3px solid palette(midlight); }
+QLabel[role="empty-title"] { font-size: 17pt; font-weight: 600; }
+QLabel[role="empty-body"] { font-size: 11pt; color: palette(placeholder-text); }
+QFrame[role="banner"] { border-radius: 6px; padding: 2px; }
+QFrame[role="banner"][kind="warning"] { background: #fff4ce; color: #3d3000; }
+QFrame[role="banner"][kind="error"] { background: #fde7e9; color: #4a0a10; }
+QFrame[role="banner"][kind="info"] { background: #e6f0ff; color: #0b2a5b; }
+QLabel[role="form-errors"] { color: #c42b1c; }
+QWidget[invalid="true"] { border: 1px solid #c42b1c; }
+"""
+
+
+def app_icon() -> QIcon:
+    return QIcon(str(resources_dir() / "icons" / "hybridmcp.svg"))
+
+
+def system_prefers_dark() -> bool:
+    return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+def _dark_palette() -> QPalette:
+    palette = QPalette()
+    base, window, text = QColor(30, 31, 34), QColor(43, 45, 48), QColor(223, 225, 229)
+    for role, color in (
+        (QPalette.ColorRole.Window, window),
+        (QPalette.ColorRole.WindowText, text),
+        (QPalette.ColorRole.Base, base),
+        (QPalette.ColorRole.AlternateBase, window),
+        (QPalette.ColorRole.ToolTipBase, window),
+        (QPalette.ColorRole.ToolTipText, text),
+        (QPalette.ColorRole.Text, text),
+        (QPalette.ColorRole.Button, window),
+        (QPalette.ColorRole.ButtonText, text),
+        (QPalette.ColorRole.BrightText, QColor(255, 85, 85)),
+        (QPalette.ColorRole.Highlight, QColor(53, 116, 240)),
+        (QPalette.ColorRole.HighlightedText, QColor(255, 255, 255)),
+        (QPalette.ColorRole.Link, QColor(110, 160, 255)),
+        (QPalette.ColorRole.PlaceholderText, QColor(140, 143, 150)),
+    ):
+        palette.setColor(role, color)
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 122, 128))
+    return palette
+
+
+def apply_theme(app: QApplication, theme: str) -> None:
+    """``theme`` is 'system', 'light' or 'dark' (``UiSettings.theme``)."""
+    app.setStyle("Fusion")
+    dark = theme == "dark" or (theme == "system" and system_prefers_dark())
+    palette = _dark_palette() if dark else app.style().standardPalette()
+    app.setPalette(palette)
+    app.setStyleSheet(_STYLE_SHEET)
