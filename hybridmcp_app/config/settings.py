@@ -105,15 +105,10 @@ class SecretsSettings(_Section):
     )
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Every user setting, as stored in ``settings.json`` with a schema version."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
-        env_nested_delimiter=ENV_NESTED_DELIMITER,
-        extra="ignore",
-        frozen=True,
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     schema_version: int = CURRENT_SCHEMA_VERSION
     llm: LlmSettings = Field(default_factory=LlmSettings)
@@ -124,6 +119,21 @@ class Settings(BaseSettings):
     game: GameSettings = Field(default_factory=GameSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+
+
+class EnvironmentLayeredSettings(BaseSettings, Settings):
+    """``Settings`` with ``HYBRIDMCP_*`` variables and ``.env`` files laid over the file's values.
+
+    Kept apart from ``Settings`` so that a file can be validated on its own, without the
+    environment (pydantic-settings applies its sources on every validation).
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_NESTED_DELIMITER,
+        extra="ignore",
+        frozen=True,
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -137,3 +147,6 @@ class Settings(BaseSettings):
         # Highest priority first: the environment, then .env, then the settings file (passed as
         # init kwargs by SettingsStore). No secret-file source: secrets live in the keychain.
         return (env_settings, dotenv_settings, init_settings)
+
+    def to_settings(self) -> Settings:
+        return Settings.model_validate(self.model_dump())

@@ -14,7 +14,11 @@ from pydantic import ValidationError
 
 from hybridmcp_app.config.atomic_files import write_text_atomically
 from hybridmcp_app.config.paths import AppPaths
-from hybridmcp_app.config.settings import CURRENT_SCHEMA_VERSION, Settings
+from hybridmcp_app.config.settings import (
+    CURRENT_SCHEMA_VERSION,
+    EnvironmentLayeredSettings,
+    Settings,
+)
 from hybridmcp_app.config.settings_migrations import MIGRATIONS, Migration, migrate
 from hybridmcp_app.core.errors import ConfigError, describe_validation_error
 
@@ -70,7 +74,8 @@ class SettingsStore:
     def load(self) -> tuple[Settings, SettingsLoadReport]:
         file_data, report = self._read_file()
         try:
-            settings = Settings(_env_file=self._env_files(), **file_data)
+            layered = EnvironmentLayeredSettings(_env_file=self._env_files(), **file_data)
+            settings = layered.to_settings()
         except ValidationError as error:
             problems = tuple(describe_validation_error(error))
             log.warning("ignoring environment overrides: %s", "; ".join(problems))

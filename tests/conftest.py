@@ -1,0 +1,38 @@
+"""Every test runs in its own HYBRIDMCP_HOME with no HYBRIDMCP_* variables from the outside."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hybridmcp_app.config.paths import HOME_ENV_VAR, AppPaths
+
+
+@pytest.fixture(autouse=True)
+def app_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppPaths:
+    for name in list(os.environ):
+        if name.startswith("HYBRIDMCP_"):
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    monkeypatch.setenv(HOME_ENV_VAR, str(home))
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)  # so a developer's ./.env never leaks into a test
+    return AppPaths.from_environment().ensure()
+
+
+@pytest.fixture(autouse=True)
+def _restore_app_logger() -> Iterator[None]:
+    logger = logging.getLogger("hybridmcp")
+    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    yield
+    for handler in list(logger.handlers):
+        if handler not in handlers:
+            logger.removeHandler(handler)
+            handler.close()
+    logger.setLevel(level)
+    logger.propagate = propagate

@@ -1,0 +1,65 @@
+import asyncio
+import logging
+
+import pytest
+
+from hybridmcp_app.core.background_tasks import BackgroundTasks
+
+
+async def test_shutdown_cancels_running_tasks() -> None:
+    tasks = BackgroundTasks()
+    started = asyncio.Event()
+
+    async def forever() -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    task = tasks.spawn(forever(), name="forever")
+    await started.wait()
+    assert tasks.running == ["forever"]
+    assert await tasks.shutdown(timeout_s=1.0) == []
+    assert task.cancelled()
+
+
+async def test_a_task_that_ignores_cancellation_is_reported_not_awaited_forever() -> None:
+    tasks = BackgroundTasks()
+    release = asyncio.Event()
+
+    async def stubborn() -> None:
+        while not release.is_set():
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                continue
+
+    task = tasks.spawn(stubborn(), name="stubborn")
+    await asyncio.sleep(0)
+    assert await tasks.shutdown(timeout_s=0.1) == ["stubborn"]
+    release.set()
+    task.cancel()
+    await asyncio.wait([task])
+
+
+async def test_a_failing_task_is_logged_with_its_name(caplog: pytest.LogCaptureFixture) -> None:
+    tasks = BackgroundTasks()
+
+    async def broken() -> None:
+        raise ValueError("index is corrupt")
+
+    task = tasks.spawn(broken(), name="reindex")
+    with caplog.at_level(logging.ERROR, logger="hybridmcp.tasks"):
+        await asyncio.wait([task])
+        await asyncio.sleep(0)
+    assert "background task reindex failed" in caplog.text
+    assert tasks.running == []
+
+
+async def test_no_task_can_start_once_shutdown_began() -> None:
+    tasks = BackgroundTasks()
+    await tasks.shutdown()
+
+    async def late() -> None:
+        return None
+
+    with pytest.raises(RuntimeError, match="shutting down"):
+        tasks.spawn(late(), name="late")

@@ -1,0 +1,61 @@
+"""The architecture's import rules are enforced by import-linter: prove they can fail."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--config", str(tree / "pyproject.toml"), "--no-cache"],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def tree_copy(tmp_path: Path) -> Path:
+    shutil.copytree(
+        REPO / "hybridmcp_app",
+        tmp_path / "hybridmcp_app",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+def test_the_contracts_hold_for_the_code_as_it_is(tree_copy: Path) -> None:
+    result = _lint(tree_copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_a_qt_import_under_core_breaks_the_contract(tree_copy: Path) -> None:
+    (tree_copy / "hybridmcp_app" / "core" / "sneaky_widget.py").write_text(
+        "from PySide6.QtWidgets import QWidget\n"
+    )
+    result = _lint(tree_copy)
+    assert result.returncode != 0
+    assert "hybridmcp_app.core is not allowed to import PySide6" in result.stdout
+    assert "hybridmcp_app.core.sneaky_widget -> PySide6" in result.stdout
+
+
+def test_config_importing_the_ui_breaks_the_layers(tree_copy: Path) -> None:
+    (tree_copy / "hybridmcp_app" / "config" / "upward.py").write_text(
+        "from hybridmcp_app.ui import main_window\n"
+    )
+    result = _lint(tree_copy)
+    assert result.returncode != 0
+    assert "hybridmcp_app.config.upward -> hybridmcp_app.ui.main_window" in result.stdout
