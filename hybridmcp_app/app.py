@@ -8,7 +8,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import psutil
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 from hybridmcp_app import APP_NAME, __version__
 from hybridmcp_app.config.logging_setup import configure_logging
 from hybridmcp_app.config.paths import AppPaths
-from hybridmcp_app.config.secrets import KeychainStatus, SecretStore, system_keychain
+from hybridmcp_app.config.secrets import DETECTING, KeychainStatus, SecretStore, system_keychain
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.core.background_tasks import BackgroundTasks
@@ -36,12 +36,22 @@ SHUTDOWN_TIMEOUT_S = 2.0
 
 
 def build_secret_store(settings: Settings) -> SecretStore:
+    """A store with no backend yet: the system keychain is detected after the window shows
+    (``detect_keychain``), since probing D-Bus or a wallet can take a while."""
     if settings.secrets.backend == "encrypted_file":
         return SecretStore(
             None, KeychainStatus(False, "encrypted file (locked)", "Unlock it with its passphrase.")
         )
-    backend, status = system_keychain()
-    return SecretStore(backend, status)
+    return SecretStore(None, DETECTING)
+
+
+async def detect_keychain(context: AppContext, on_done: Callable[[], None]) -> None:
+    """Find the system keychain off the event loop, then hand it to the store."""
+    if context.settings.secrets.backend != "system":
+        return
+    backend, status = await asyncio.to_thread(system_keychain)
+    context.secrets.use_backend(backend, status)
+    on_done()
 
 
 def build_context(paths: AppPaths, *, verbose: bool) -> AppContext:
@@ -53,13 +63,11 @@ def build_context(paths: AppPaths, *, verbose: bool) -> AppContext:
     log.info("%s %s starting; config in %s", APP_NAME, __version__, paths.config_dir)
     if not report.ok:
         log.warning("settings: %s", report.user_message())
-    secrets = build_secret_store(settings)
-    log.info("secrets: %s (available: %s)", secrets.status.backend_name, secrets.available)
     return AppContext(
         paths=paths,
         settings_store=store,
         settings=settings,
-        secrets=secrets,
+        secrets=build_secret_store(settings),
         tasks=BackgroundTasks(),
         log_buffer=log_buffer,
         load_report=report,
@@ -111,6 +119,11 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
     heartbeat.timeout.connect(lambda: None)
 
     window.show()
+    loop.call_soon(
+        lambda: context.tasks.spawn(
+            detect_keychain(context, window.update_keychain_status), name="detect-keychain"
+        )
+    )
     with loop:
         loop.run_until_complete(quit_event.wait())
         stuck = loop.run_until_complete(context.tasks.shutdown(SHUTDOWN_TIMEOUT_S))

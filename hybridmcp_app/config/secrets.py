@@ -39,6 +39,10 @@ class KeychainStatus:
     available: bool
     backend_name: str
     help_text: str = ""
+    pending: bool = False
+
+
+DETECTING = KeychainStatus(False, "detecting…", "Still looking for a keychain.", pending=True)
 
 
 def system_keychain() -> tuple[SecretBackend | None, KeychainStatus]:
@@ -73,11 +77,14 @@ class SecretStore:
     def available(self) -> bool:
         return self._backend is not None
 
-    def use_backend(self, backend: SecretBackend, status: KeychainStatus) -> None:
-        """Switch backends, e.g. once the user unlocks the opt-in encrypted file."""
+    def use_backend(self, backend: SecretBackend | None, status: KeychainStatus) -> None:
+        """Switch backends: once detection ends, or the user unlocks the opt-in encrypted file."""
         self._backend = backend
         self.status = status
-        log.info("secrets now kept in %s", status.backend_name)
+        if backend is None:
+            log.warning("no keychain: API keys cannot be stored until one is set up")
+        else:
+            log.info("secrets are kept in %s", status.backend_name)
 
     def set(self, name: str, value: str | SecretStr) -> None:
         plain = value.get_secret_value() if isinstance(value, SecretStr) else value

@@ -154,19 +154,22 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about)
 
     def _build_status_bar(self) -> None:
-        status = self.context.secrets.status
         self.keychain_label = QLabel(self)
-        self._update_keychain_label(status)
+        self.update_keychain_status()
         self.statusBar().addPermanentWidget(self.keychain_label)
         self.statusBar().addPermanentWidget(QLabel(f"{APP_NAME} {__version__}", self))
         self.statusBar().showMessage("Ready", 4000)
 
-    def _update_keychain_label(self, status: KeychainStatus) -> None:
-        if status.available:
+    def update_keychain_status(self) -> None:
+        """Show where secrets go; called again when the keychain is found or unlocked."""
+        status = self.context.secrets.status
+        if self.context.secrets.available:
             self.keychain_label.setText(f"Keychain: {status.backend_name}")
             self.keychain_label.setToolTip("API keys are stored here, never in settings files.")
         else:
-            self.keychain_label.setText("⚠ No keychain")
+            self.keychain_label.setText(
+                "Keychain: detecting…" if status.pending else "⚠ No keychain"
+            )
             self.keychain_label.setToolTip(status.help_text)
 
     # ------------------------------------------------------------------ start-up
@@ -235,9 +238,8 @@ class MainWindow(QMainWindow):
                                      action_text="Try again…",
                                      action=self.unlock_encrypted_secrets)  # fmt: skip
             return
-        status = KeychainStatus(True, "encrypted file (opt-in)")
-        self.context.secrets.use_backend(backend, status)
-        self._update_keychain_label(status)
+        self.context.secrets.use_backend(backend, KeychainStatus(True, "encrypted file (opt-in)"))
+        self.update_keychain_status()
         self.banner.dismiss()
 
     def show_about(self) -> None:

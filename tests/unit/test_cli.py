@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -53,7 +54,9 @@ def test_an_unknown_option_fails_with_usage() -> None:
 
 @pytest.mark.parametrize("flag", ["-h", "--help"])
 def test_the_console_script_is_installed(flag: str) -> None:
-    script = os.path.join(os.path.dirname(sys.executable), "hybridmcp")
-    result = subprocess.run([script, flag], capture_output=True, text=True, timeout=60, check=False)
+    script = Path(sys.executable).with_name("hybridmcp")
+    result = subprocess.run(
+        [str(script), flag], capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0
     assert "usage: hybridmcp" in result.stdout

@@ -12,9 +12,9 @@ REPO = Path(__file__).resolve().parents[3]
 def test_the_shipped_example_is_valid() -> None:
     config = McpConfig.load(REPO / "mcp.json.example")
     assert isinstance(config.servers["filesystem"], StdioServerConfig)
-    assert config.servers["github"].env == {
-        "GITHUB_PERSONAL_ACCESS_TOKEN": "${secret:GITHUB_TOKEN}"
-    }
+    github = config.servers["github"]
+    assert isinstance(github, StdioServerConfig)
+    assert github.env == {"GITHUB_PERSONAL_ACCESS_TOKEN": "${secret:GITHUB_TOKEN}"}
     remote = config.servers["team-docs"]
     assert isinstance(remote, RemoteServerConfig)
     assert remote.transport == "streamable-http"

@@ -23,7 +23,7 @@ def test_the_default_local_model_is_the_embedded_one() -> None:
 
 
 def test_a_local_model_must_be_a_gguf_file() -> None:
-    with pytest.raises(ValidationError, match="must be a .gguf file, got 'model.bin'"):
+    with pytest.raises(ValidationError, match=r"must be a \.gguf file, got 'model\.bin'"):
         LocalLLMConfig(model_path=Path("/models/model.bin"))
     assert LocalLLMConfig(model_path=Path("/m/Model.GGUF")).model_path == Path("/m/Model.GGUF")
 

@@ -1,0 +1,127 @@
+"""Real external processes for integration tests: a Secret Service and an X server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import keyring.core
+import pytest
+
+MISSING_TOOL = (
+    "{tool} is missing: run `bash scripts/system-deps.sh test` (make test does it as root)"
+)
+
+
+def _require(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.fail(MISSING_TOOL.format(tool=tool))
+    return path
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def _login_collection_unlocked() -> bool:
+    # Only looks: asking for the default collection too early would make the daemon try to
+    # create one, which needs a prompt that nobody can answer here.
+    import secretstorage
+
+    try:
+        with secretstorage.dbus_init() as connection:
+            if not secretstorage.check_service_availability(connection):
+                return False
+            return any(
+                collection.get_label() == "Login" and not collection.is_locked()
+                for collection in secretstorage.get_all_collections(connection)
+            )
+    except secretstorage.exceptions.SecretStorageException:
+        return False
+
+
+@pytest.fixture
+def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A private D-Bus session with an unlocked GNOME Keyring; yields the bus address."""
+    dbus_daemon, keyring_daemon = _require("dbus-daemon"), _require("gnome-keyring-daemon")
+    runtime = tmp_path / "xdg-runtime"
+    runtime.mkdir(mode=0o700)
+    home = tmp_path / "keyring-home"
+    home.mkdir()
+    address = f"unix:path={runtime}/bus"
+    bus = subprocess.Popen(
+        [dbus_daemon, "--session", "--nofork", "--nopidfile", f"--address={address}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    env_vars = {
+        "DBUS_SESSION_BUS_ADDRESS": address,
+        "XDG_RUNTIME_DIR": str(runtime),
+        "XDG_DATA_HOME": str(home / "share"),
+        "HOME": str(home),
+    }
+    for name, value in env_vars.items():
+        monkeypatch.setenv(name, value)
+    daemon: subprocess.Popen[bytes] | None = None
+    previous_backend = keyring.get_keyring()
+    try:
+        deadline = time.monotonic() + 10
+        while not (runtime / "bus").exists():
+            if time.monotonic() > deadline:
+                pytest.fail("dbus-daemon did not open its socket within 10 s")
+            time.sleep(0.02)
+        daemon = subprocess.Popen(
+            [keyring_daemon, "--foreground", "--unlock", "--components=secrets"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **env_vars},
+        )
+        assert daemon.stdin is not None
+        daemon.stdin.write(b"test-keyring-password")
+        daemon.stdin.close()
+        while not _login_collection_unlocked():
+            if time.monotonic() > deadline:
+                pytest.fail("gnome-keyring-daemon did not unlock its login keyring within 10 s")
+            time.sleep(0.05)
+        keyring.core.init_backend()  # detect again, now that a Secret Service is on the bus
+        yield address
+    finally:
+        keyring.set_keyring(previous_backend)
+        if daemon is not None:
+            _stop(daemon)
+        _stop(bus)
+
+
+@pytest.fixture
+def x_display() -> Iterator[str]:
+    """A real X server (Xvfb) on a free display number; yields ':N'."""
+    xvfb = _require("Xvfb")
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end) as pipe:
+            number = pipe.readline().strip()
+        if not number:
+            pytest.fail("Xvfb did not report a display number")
+        yield f":{number}"
+    finally:
+        _stop(server)

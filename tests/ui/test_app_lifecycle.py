@@ -1,0 +1,86 @@
+"""The real app in its own process: starts, shows the window, and shuts down cleanly."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hybridmcp_app.config.paths import AppPaths
+
+
+def _launch(app_paths: AppPaths, extra_env: dict[str, str]) -> subprocess.Popen[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **extra_env}
+    return subprocess.Popen(
+        [sys.executable, "-m", "hybridmcp_app", "--verbose"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _wait_for(condition: object, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"condition not met within {timeout_s} s")
+
+
+def test_the_app_shows_its_window_and_exits_cleanly(app_paths: AppPaths, tmp_path: Path) -> None:
+    probe = tmp_path / "probe.json"
+    process = _launch(
+        app_paths,
+        {"HYBRIDMCP_STARTUP_PROBE": str(probe), "HYBRIDMCP_STARTUP_PROBE_IDLE_S": "0.3"},
+    )
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    record = json.loads(probe.read_text())
+    assert record["idle_rss_mb"] > 10
+    log = app_paths.log_file.read_text()
+    assert "main window shown" in log
+    assert "HybridMCP stopped" in log
+    assert "window_geometry" in app_paths.settings_file.read_text()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_termination_signal_closes_the_window_and_saves_its_layout(
+    app_paths: AppPaths, signum: int
+) -> None:
+    process = _launch(app_paths, {})
+    try:
+        _wait_for(
+            lambda: (
+                app_paths.log_file.exists()
+                and "main window shown" in app_paths.log_file.read_text()
+            ),
+            timeout_s=30,
+        )
+        process.send_signal(signum)
+        output, _ = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, output
+    assert "HybridMCP stopped" in app_paths.log_file.read_text()
+    assert json.loads(app_paths.settings_file.read_text())["ui"]["window_geometry"]
+
+
+def test_a_broken_settings_file_does_not_stop_the_app(app_paths: AppPaths, tmp_path: Path) -> None:
+    app_paths.settings_file.write_text("{ this is not json")
+    probe = tmp_path / "probe.json"
+    process = _launch(
+        app_paths,
+        {"HYBRIDMCP_STARTUP_PROBE": str(probe), "HYBRIDMCP_STARTUP_PROBE_IDLE_S": "0.2"},
+    )
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert probe.exists()
+    assert len(list(app_paths.config_dir.glob("settings.json.broken-*"))) == 1
+    assert "settings file could not be used" in app_paths.log_file.read_text()

@@ -1,0 +1,57 @@
+from collections.abc import Callable
+
+import pytest
+from PySide6.QtWidgets import QInputDialog
+
+from hybridmcp_app.app import build_secret_store
+from hybridmcp_app.config.encrypted_secrets_file import EncryptedSecretsFile
+from hybridmcp_app.config.paths import AppPaths
+from hybridmcp_app.config.settings import Settings
+from hybridmcp_app.config.settings_store import SettingsStore
+from hybridmcp_app.ui.app_context import AppContext
+from hybridmcp_app.ui.main_window import MainWindow
+
+PASSPHRASE = "long enough passphrase"
+
+
+@pytest.fixture
+def locked_window(
+    app_paths: AppPaths,
+    make_context: Callable[..., AppContext],
+    make_window: Callable[..., MainWindow],
+) -> MainWindow:
+    settings = Settings.model_validate({"secrets": {"backend": "encrypted_file"}})
+    SettingsStore(app_paths).save(settings)
+    EncryptedSecretsFile(app_paths.encrypted_secrets_file, PASSPHRASE).set_password(
+        "HybridMCP", "OPENAI_API_KEY", "sk-from-the-file"
+    )
+    return make_window(make_context(secrets=build_secret_store(settings)))
+
+
+def _answer_passphrase(monkeypatch: pytest.MonkeyPatch, passphrase: str) -> None:
+    monkeypatch.setattr(QInputDialog, "getText", lambda *args, **kwargs: (passphrase, True))
+
+
+def test_the_opt_in_key_file_starts_locked_and_unlocks_with_its_passphrase(
+    locked_window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets = locked_window.context.secrets
+    assert not secrets.available
+    assert locked_window.banner.isVisible()
+    assert locked_window.keychain_label.text() == "⚠ No keychain"
+    _answer_passphrase(monkeypatch, PASSPHRASE)
+    locked_window.banner.action_button.click()
+    value = secrets.get("OPENAI_API_KEY")
+    assert value is not None and value.get_secret_value() == "sk-from-the-file"
+    assert not locked_window.banner.isVisible()
+    assert locked_window.keychain_label.text() == "Keychain: encrypted file (opt-in)"
+
+
+def test_a_wrong_passphrase_keeps_it_locked_and_offers_another_try(
+    locked_window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _answer_passphrase(monkeypatch, "not the passphrase")
+    locked_window.banner.action_button.click()
+    assert not locked_window.context.secrets.available
+    assert "wrong passphrase" in locked_window.banner.label.text()
+    assert locked_window.banner.action_button.text() == "Try again…"
