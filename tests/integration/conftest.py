@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -10,9 +11,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
+import keyring.backend
 import keyring.core
 import pytest
 
+# A session bus with no service activation: otherwise the first Secret Service call could make
+# dbus-daemon start a second, locked gnome-keyring-daemon before ours has claimed the name.
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>{address}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
 MISSING_TOOL = (
     "{tool} is missing: run `bash scripts/system-deps.sh test` (make test does it as root)"
 )
@@ -33,6 +50,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+def _forget_keyring_probe() -> None:
+    # keyring probes which backends are viable once per process (jaraco's @once) and keeps it.
+    with contextlib.suppress(KeyError):  # reset() raises when nothing was probed yet
+        keyring.backend.get_all_keyring.reset()
 
 
 def _login_collection_unlocked() -> bool:
@@ -61,8 +84,10 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     home = tmp_path / "keyring-home"
     home.mkdir()
     address = f"unix:path={runtime}/bus"
+    config = tmp_path / "session-bus.conf"
+    config.write_text(BUS_CONFIG.format(address=address))
     bus = subprocess.Popen(
-        [dbus_daemon, "--session", "--nofork", "--nopidfile", f"--address={address}"],
+        [dbus_daemon, f"--config-file={config}", "--nofork", "--nopidfile"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -96,9 +121,11 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
             if time.monotonic() > deadline:
                 pytest.fail("gnome-keyring-daemon did not unlock its login keyring within 10 s")
             time.sleep(0.05)
-        keyring.core.init_backend()  # detect again, now that a Secret Service is on the bus
+        _forget_keyring_probe()  # so keyring looks again, now that a Secret Service is on the bus
+        keyring.core.init_backend()
         yield address
     finally:
+        _forget_keyring_probe()
         keyring.set_keyring(previous_backend)
         if daemon is not None:
             _stop(daemon)
