@@ -57,16 +57,22 @@ class InferenceSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    n_ctx: int = Field(4096, ge=256, le=1_048_576, description="Context window, in tokens.")
+    n_ctx: int = Field(
+        4096, ge=256, le=1_048_576, title="Context window", description="In tokens."
+    )
     n_threads: int | None = Field(
-        None, ge=1, le=512, description="Decode threads; None = all cores but one."
+        None, ge=1, le=512, title="Generation threads", description="Empty = all cores but one."
     )
     n_threads_batch: int | None = Field(
-        None, ge=1, le=512, description="Prompt threads; None = all cores."
+        None, ge=1, le=512, title="Prompt threads", description="Empty = all cores."
     )
-    n_batch: int = Field(512, ge=1, le=65_536)
-    n_gpu_layers: int = Field(0, ge=-1, description="Layers offloaded to a GPU (-1 = all).")
-    chat_format: str | None = Field(None, description="None = from the file's own template.")
+    n_batch: int = Field(512, ge=1, le=65_536, title="Prompt batch size")
+    n_gpu_layers: int = Field(
+        0, ge=-1, title="GPU layers", description="Layers offloaded to a GPU (-1 = all)."
+    )
+    chat_format: str | None = Field(
+        None, title="Chat format", description="Empty = from the file's own chat template."
+    )
     parameters: ModelParameters = Field(default_factory=ModelParameters)
 
 

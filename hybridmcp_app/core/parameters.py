@@ -17,8 +17,12 @@ class ModelParameters(BaseModel):
     temperature: float = Field(
         0.7, description="Randomness: 0 is deterministic, 0.7 balanced, up to 2 wild."
     )
-    top_p: float = Field(0.95, description="Nucleus sampling: keep the top tokens up to this mass.")
-    top_k: int = Field(40, ge=0, le=1000, description="Sample among the k likeliest (0 = all).")
+    top_p: float = Field(
+        0.95, title="Top-p", description="Nucleus sampling: keep the top tokens up to this mass."
+    )
+    top_k: int = Field(
+        40, ge=0, le=1000, title="Top-k", description="Sample among the k likeliest (0 = all)."
+    )
     repeat_penalty: float = Field(1.1, ge=0.5, le=2.0, description="Penalty for repeated tokens.")
     presence_penalty: float = Field(0.0, ge=-2.0, le=2.0)
     frequency_penalty: float = Field(0.0, ge=-2.0, le=2.0)

@@ -76,6 +76,7 @@ class QtSettingsDialog(QDialog):
         self.forms: dict[str, QtSettingsForm] = {}
         self.sections = QListWidget(self)
         self.sections.setFixedWidth(170)
+        self.sections.setObjectName("settings-sections")
         self.pages = QStackedWidget(self)
         for title, paths in PAGES:
             self.sections.addItem(title)

@@ -166,7 +166,7 @@ class QtSettingsForm(QWidget):
                 continue
             annotation, _ = _unwrap_optional(info.annotation)
             if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-                group = QGroupBox(humanize(name), self)
+                group = QGroupBox(info.title or humanize(name), self)
                 inner = QVBoxLayout(group)
                 self._build(annotation, path, inner, hidden)
                 layout.addWidget(group)
@@ -177,7 +177,7 @@ class QtSettingsForm(QWidget):
             if info.description:
                 editor.widget.setToolTip(info.description)
             editor.widget.setObjectName(path)
-            form.addRow(humanize(name), editor.widget)
+            form.addRow(info.title or humanize(name), editor.widget)
             self.editors[path] = editor
 
     def load(self, data: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ QFrame[role="banner"][kind="warning"] { background: #fff4ce; color: #3d3000; }
 QFrame[role="banner"][kind="error"] { background: #fde7e9; color: #4a0a10; }
 QFrame[role="banner"][kind="info"] { background: #e6f0ff; color: #0b2a5b; }
 QLabel[role="form-errors"] { color: #c42b1c; }
+QListWidget#settings-sections::item { padding: 6px 8px; }
 QWidget[invalid="true"] { border: 1px solid #c42b1c; }
 """
 

@@ -1,0 +1,63 @@
+"""Grab PNGs of the main window and its dialogs, offscreen, to look at the app as a user would.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py OUT_DIR [--theme dark]
+
+Runs in a throw-away HYBRIDMCP_HOME; nothing of the user's is read or written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--theme", choices=["light", "dark"], default="light")
+    args = parser.parse_args()
+    os.environ["HYBRIDMCP_HOME"] = tempfile.mkdtemp(prefix="hybridmcp-shots-")
+
+    from PySide6.QtWidgets import QApplication
+
+    from hybridmcp_app.app import build_context
+    from hybridmcp_app.config.paths import AppPaths
+    from hybridmcp_app.ui.main_window import MainWindow
+    from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
+    from hybridmcp_app.ui.theme import apply_theme
+
+    app = QApplication([])
+    apply_theme(app, args.theme)
+    context = build_context(AppPaths.from_environment(), verbose=False)
+    window = MainWindow(context)
+    window.resize(1200, 760)
+    window.show()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    def settle() -> None:
+        for _ in range(5):
+            app.processEvents()
+
+    settle()
+    window.grab().save(str(args.out / f"main-{args.theme}.png"))
+    window.log_action.trigger()
+    import logging
+
+    logging.getLogger("hybridmcp.demo").warning("Example warning shown in the log panel")
+    settle()
+    window.grab().save(str(args.out / f"main-log-{args.theme}.png"))
+    dialog = window.open_settings()
+    dialog.sections.setCurrentRow(1)
+    settle()
+    dialog.grab().save(str(args.out / f"settings-{args.theme}.png"))
+    about = QtAboutDialog(window)
+    about.show()
+    settle()
+    about.grab().save(str(args.out / f"about-{args.theme}.png"))
+    print(f"screenshots in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
