@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 from hybridmcp_app import APP_NAME, __version__
 from hybridmcp_app.config.logging_setup import configure_logging
 from hybridmcp_app.config.paths import AppPaths
-from hybridmcp_app.config.secrets import DETECTING, KeychainStatus, SecretStore, system_keychain
+from hybridmcp_app.config.secrets import DETECTING, FILE_LOCKED, SecretStore, system_keychain
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.core.background_tasks import BackgroundTasks
@@ -38,11 +38,9 @@ SHUTDOWN_TIMEOUT_S = 2.0
 def build_secret_store(settings: Settings) -> SecretStore:
     """A store with no backend yet: the system keychain is detected after the window shows
     (``detect_keychain``), since probing D-Bus or a wallet can take a while."""
-    if settings.secrets.backend == "encrypted_file":
-        return SecretStore(
-            None, KeychainStatus(False, "encrypted file (locked)", "Unlock it with its passphrase.")
-        )
-    return SecretStore(None, DETECTING)
+    return SecretStore(
+        None, FILE_LOCKED if settings.secrets.backend == "encrypted_file" else DETECTING
+    )
 
 
 async def detect_keychain(context: AppContext, on_done: Callable[[], None]) -> None:
@@ -121,7 +119,7 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
     window.show()
     loop.call_soon(
         lambda: context.tasks.spawn(
-            detect_keychain(context, window.update_keychain_status), name="detect-keychain"
+            detect_keychain(context, window.keychain.update_status), name="detect-keychain"
         )
     )
     with loop:

@@ -43,6 +43,8 @@ class KeychainStatus:
 
 
 DETECTING = KeychainStatus(False, "detecting…", "Still looking for a keychain.", pending=True)
+FILE_LOCKED = KeychainStatus(False, "encrypted file (locked)", "Unlock it with its passphrase.")
+FILE_UNLOCKED = KeychainStatus(True, "encrypted file (opt-in)")
 
 
 def system_keychain() -> tuple[SecretBackend | None, KeychainStatus]:

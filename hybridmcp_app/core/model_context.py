@@ -57,9 +57,7 @@ class InferenceSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    n_ctx: int = Field(
-        4096, ge=256, le=1_048_576, title="Context window", description="In tokens."
-    )
+    n_ctx: int = Field(4096, ge=256, le=1_048_576, title="Context window", description="In tokens.")
     n_threads: int | None = Field(
         None, ge=1, le=512, title="Generation threads", description="Empty = all cores but one."
     )

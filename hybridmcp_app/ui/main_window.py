@@ -16,9 +16,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QInputDialog,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QTabWidget,
     QVBoxLayout,
@@ -26,15 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from hybridmcp_app import APP_NAME, __version__
-from hybridmcp_app.config.encrypted_secrets_file import EncryptedSecretsFile
 from hybridmcp_app.config.paths import resources_dir
-from hybridmcp_app.config.secrets import KeychainStatus
 from hybridmcp_app.config.settings import Settings
-from hybridmcp_app.core.errors import SecretStoreError
 from hybridmcp_app.ui.app_context import AppContext
 from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
 from hybridmcp_app.ui.qt_banner import QtBanner
 from hybridmcp_app.ui.qt_empty_state import QtEmptyState
+from hybridmcp_app.ui.qt_keychain import QtKeychain
 from hybridmcp_app.ui.qt_log_viewer import QtLogViewer
 from hybridmcp_app.ui.qt_settings_dialog import QtSettingsDialog
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
@@ -80,6 +76,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(8, 8, 8, 0)
         self.banner = QtBanner(central)
         layout.addWidget(self.banner)
+        self.keychain = QtKeychain(context, self.banner, self)
         self.tabs = QTabWidget(central)
         self.tabs.setDocumentMode(True)
         for key, title, icon_file, heading, body in TABS:
@@ -154,23 +151,9 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about)
 
     def _build_status_bar(self) -> None:
-        self.keychain_label = QLabel(self)
-        self.update_keychain_status()
-        self.statusBar().addPermanentWidget(self.keychain_label)
+        self.statusBar().addPermanentWidget(self.keychain.label)
         self.statusBar().addPermanentWidget(QLabel(f"{APP_NAME} {__version__}", self))
         self.statusBar().showMessage("Ready", 4000)
-
-    def update_keychain_status(self) -> None:
-        """Show where secrets go; called again when the keychain is found or unlocked."""
-        status = self.context.secrets.status
-        if self.context.secrets.available:
-            self.keychain_label.setText(f"Keychain: {status.backend_name}")
-            self.keychain_label.setToolTip("API keys are stored here, never in settings files.")
-        else:
-            self.keychain_label.setText(
-                "Keychain: detecting…" if status.pending else "⚠ No keychain"
-            )
-            self.keychain_label.setToolTip(status.help_text)
 
     # ------------------------------------------------------------------ start-up
     def _restore_layout(self) -> None:
@@ -189,12 +172,7 @@ class MainWindow(QMainWindow):
         elif self.context.settings.secrets.backend == "encrypted_file" and not (
             self.context.secrets.available
         ):
-            self.banner.show_message(
-                "Your API keys are in an encrypted file. Unlock it to use your providers.",
-                "info",
-                action_text="Unlock…",
-                action=self.unlock_encrypted_secrets,
-            )
+            self.keychain.offer_unlock()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -212,6 +190,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def apply_settings(self, settings: Settings) -> None:
+        previous = self.context.settings
         try:
             self.context.save_settings(settings)
         except OSError as error:
@@ -221,26 +200,9 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             apply_theme(app, settings.ui.theme)
         logging.getLogger("hybridmcp").setLevel(settings.logging.level)
+        self.keychain.settings_changed(previous, settings)
         self.statusBar().showMessage("Settings saved", 3000)
         self.settings_changed.emit(settings)
-
-    def unlock_encrypted_secrets(self) -> None:
-        passphrase, ok = QInputDialog.getText(
-            self, "Unlock API keys", "Passphrase of the encrypted key file:",
-            QLineEdit.EchoMode.Password,
-        )  # fmt: skip
-        if not ok:
-            return
-        try:
-            backend = EncryptedSecretsFile(self.context.paths.encrypted_secrets_file, passphrase)
-        except SecretStoreError as error:
-            self.banner.show_message(f"Not unlocked: {error}", "error",
-                                     action_text="Try again…",
-                                     action=self.unlock_encrypted_secrets)  # fmt: skip
-            return
-        self.context.secrets.use_backend(backend, KeychainStatus(True, "encrypted file (opt-in)"))
-        self.update_keychain_status()
-        self.banner.dismiss()
 
     def show_about(self) -> None:
         dialog = QtAboutDialog(self)

@@ -38,7 +38,7 @@ def test_keyboard_shortcuts_switch_tabs(window: MainWindow, qtbot: QtBot) -> Non
 
 
 def test_the_status_bar_names_the_keychain(window: MainWindow) -> None:
-    assert window.keychain_label.text() == "Keychain: memory"
+    assert window.keychain.label.text() == "Keychain: memory"
 
 
 def test_closing_the_window_asks_the_app_to_quit(window: MainWindow, qtbot: QtBot) -> None:
@@ -198,11 +198,11 @@ def test_the_keychain_label_follows_detection(
     memory_keyring: MemoryKeyring,
 ) -> None:
     window = make_window(make_context(secrets=SecretStore(None, DETECTING)))
-    assert window.keychain_label.text() == "Keychain: detecting…"
+    assert window.keychain.label.text() == "Keychain: detecting…"
     window.context.secrets.use_backend(None, KeychainStatus(False, "none", NO_KEYCHAIN_HELP))
-    window.update_keychain_status()
-    assert window.keychain_label.text() == "⚠ No keychain"
-    assert "gnome-keyring" in window.keychain_label.toolTip()
+    window.keychain.update_status()
+    assert window.keychain.label.text() == "⚠ No keychain"
+    assert "gnome-keyring" in window.keychain.label.toolTip()
     window.context.secrets.use_backend(memory_keyring, KeychainStatus(True, "memory"))
-    window.update_keychain_status()
-    assert window.keychain_label.text() == "Keychain: memory"
+    window.keychain.update_status()
+    assert window.keychain.label.text() == "Keychain: memory"
