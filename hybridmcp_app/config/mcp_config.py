@@ -6,17 +6,16 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, AnyHttpUrl, ConfigDict, Field, ValidationError
 
 from hybridmcp_app.core.errors import ConfigError, describe_validation_error
+from hybridmcp_app.core.frozen_model import FrozenModel
 
 ServerName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
 
 
-class StdioServerConfig(BaseModel):
+class StdioServerConfig(FrozenModel):
     """A server the app starts as a subprocess and talks to over stdin/stdout."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["stdio"] = "stdio"
     command: str = Field(min_length=1)
@@ -28,10 +27,8 @@ class StdioServerConfig(BaseModel):
     disabled: bool = False
 
 
-class RemoteServerConfig(BaseModel):
+class RemoteServerConfig(FrozenModel):
     """A server already running elsewhere, reached over Streamable HTTP or SSE."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     url: AnyHttpUrl
     transport: Literal["streamable-http", "sse"] = "streamable-http"
@@ -39,7 +36,7 @@ class RemoteServerConfig(BaseModel):
     disabled: bool = False
 
 
-class McpConfig(BaseModel):
+class McpConfig(FrozenModel):
     """Configured MCP servers by name; reads ``mcpServers`` (Claude) or ``servers`` (VS Code)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AnyHttpUrl, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
+from hybridmcp_app.core.frozen_model import FrozenModel
 from hybridmcp_app.core.llm_configs import LocalLLMConfig, ProvidersConfig, WrapperConfig
 
 CURRENT_SCHEMA_VERSION = 1
@@ -24,18 +25,14 @@ DEFAULT_DOCUMENT_EXTENSIONS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class LlmSettings(_Section):
+class LlmSettings(FrozenModel):
     """The local model and the hybrid wrapper."""
 
     local: LocalLLMConfig = Field(default_factory=LocalLLMConfig)
     hybrid: WrapperConfig = Field(default_factory=WrapperConfig)
 
 
-class McpSettings(_Section):
+class McpSettings(FrozenModel):
     """MCP servers run by the app."""
 
     config_path: Path | None = Field(None, description="mcp.json to use; empty = the config dir's.")
@@ -47,7 +44,7 @@ class McpSettings(_Section):
     call_timeout_s: float = Field(120.0, gt=0, le=3600, description="Time one tool call may take.")
 
 
-class DocumentsSettings(_Section):
+class DocumentsSettings(FrozenModel):
     """The document library."""
 
     chroma_mode: Literal["embedded", "http"] = Field(
@@ -69,7 +66,7 @@ class DocumentsSettings(_Section):
         return self
 
 
-class UiSettings(_Section):
+class UiSettings(FrozenModel):
     """Look and state of the window."""
 
     theme: Literal["system", "light", "dark"] = Field("system", description="Colour scheme.")
@@ -80,7 +77,7 @@ class UiSettings(_Section):
     first_run_completed: bool = False
 
 
-class GameSettings(_Section):
+class GameSettings(FrozenModel):
     """The turtle-soup game."""
 
     difficulty: Literal["easy", "medium", "hard"] = "medium"
@@ -89,7 +86,7 @@ class GameSettings(_Section):
     )
 
 
-class LoggingSettings(_Section):
+class LoggingSettings(FrozenModel):
     """Log file rotation and level."""
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -97,7 +94,7 @@ class LoggingSettings(_Section):
     backup_count: int = Field(5, ge=1, le=100, description="Rotated log files kept.")
 
 
-class SecretsSettings(_Section):
+class SecretsSettings(FrozenModel):
     """Where API keys live. The encrypted file is an opt-in for machines with no keychain."""
 
     backend: Literal["system", "encrypted_file"] = Field(
@@ -105,10 +102,8 @@ class SecretsSettings(_Section):
     )
 
 
-class Settings(BaseModel):
+class Settings(FrozenModel):
     """Every user setting, as stored in ``settings.json`` with a schema version."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     schema_version: int = CURRENT_SCHEMA_VERSION
     llm: LlmSettings = Field(default_factory=LlmSettings)

@@ -5,28 +5,25 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import Field, TypeAdapter, model_validator
 
+from hybridmcp_app.core.frozen_model import FrozenModel
 from hybridmcp_app.core.parameters import ModelParameters
 
 Role = Literal["system", "user", "assistant", "tool"]
 FinishReason = Literal["stop", "length", "tool_calls", "cancelled", "error"]
 
 
-class ToolCall(BaseModel):
+class ToolCall(FrozenModel):
     """A model's request to call a tool; ``arguments`` is the raw JSON text the model wrote."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
     arguments: str = "{}"
 
 
-class ChatMessage(BaseModel):
+class ChatMessage(FrozenModel):
     """One turn of a conversation."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     role: Role
     content: str = ""
@@ -43,10 +40,8 @@ class ChatMessage(BaseModel):
         return self
 
 
-class ResponseFormat(BaseModel):
+class ResponseFormat(FrozenModel):
     """Constrain the answer: free text, JSON matching a schema, or a GBNF grammar."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["text", "json_schema", "grammar"] = "text"
     json_schema: dict[str, Any] | None = None
@@ -61,10 +56,8 @@ class ResponseFormat(BaseModel):
         return self
 
 
-class InferenceRequest(BaseModel):
+class InferenceRequest(FrozenModel):
     """Everything a backend needs to answer once."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     request_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
     messages: tuple[ChatMessage, ...] = Field(min_length=1)
@@ -81,10 +74,8 @@ class InferenceRequest(BaseModel):
         return self
 
 
-class Usage(BaseModel):
+class Usage(FrozenModel):
     """Token counts; ``estimated`` is true when the backend did not report them itself."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     prompt_tokens: int = Field(0, ge=0)
     completion_tokens: int = Field(0, ge=0)
@@ -95,10 +86,8 @@ class Usage(BaseModel):
         return self.prompt_tokens + self.completion_tokens
 
 
-class Timings(BaseModel):
+class Timings(FrozenModel):
     """Where the time went, in seconds."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     load_s: float = Field(0.0, ge=0)
     time_to_first_token_s: float | None = Field(None, ge=0)
@@ -106,10 +95,8 @@ class Timings(BaseModel):
     decode_tokens_per_s: float | None = Field(None, ge=0)
 
 
-class InferenceResponse(BaseModel):
+class InferenceResponse(FrozenModel):
     """A finished answer with its usage, timings and cost."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     request_id: str
     backend: str = Field(description="Which backend answered, e.g. 'local' or a provider name.")
@@ -129,27 +116,24 @@ class InferenceResponse(BaseModel):
         return self
 
 
-class StreamStarted(BaseModel):
+class StreamStarted(FrozenModel):
     """The backend accepted the request and is about to produce tokens."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     type: Literal["started"] = "started"
     request_id: str
     model: str
 
 
-class TextDelta(BaseModel):
+class TextDelta(FrozenModel):
     """A piece of answer text."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     type: Literal["text"] = "text"
     text: str
 
 
-class ToolCallDelta(BaseModel):
+class ToolCallDelta(FrozenModel):
     """A piece of a tool call, as OpenAI-style streams send them."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     type: Literal["tool_call"] = "tool_call"
     index: int = Field(ge=0)
     id: str | None = None
@@ -157,18 +141,16 @@ class ToolCallDelta(BaseModel):
     arguments: str = ""
 
 
-class StreamCompleted(BaseModel):
+class StreamCompleted(FrozenModel):
     """The last event of a successful stream, carrying the whole response."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     type: Literal["completed"] = "completed"
     response: InferenceResponse
 
 
-class StreamFailed(BaseModel):
+class StreamFailed(FrozenModel):
     """The last event of a failed stream; text streamed before it stays valid."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     type: Literal["failed"] = "failed"
     message: str = Field(min_length=1)
     retryable: bool = False

@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AnyHttpUrl, Field, field_validator, model_validator
 
+from hybridmcp_app.core.frozen_model import FrozenModel
 from hybridmcp_app.core.model_context import InferenceSettings
 
 SECRET_NAME_PATTERN = r"^[A-Za-z0-9_.\-]{1,128}$"
@@ -18,10 +19,8 @@ StrategyName = Literal[
 _SECRET_HEADERS = {"authorization", "api-key", "x-api-key", "proxy-authorization"}
 
 
-class LocalLLMConfig(BaseModel):
+class LocalLLMConfig(FrozenModel):
     """The local GGUF model. ``model_path=None`` means the embedded demo model."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     model_path: Path | None = Field(None, description="A .gguf file; empty = embedded demo model.")
     load_on_start: bool = Field(True, description="Load the model in the background at start-up.")
@@ -35,10 +34,8 @@ class LocalLLMConfig(BaseModel):
         return value
 
 
-class ProviderConfig(BaseModel):
+class ProviderConfig(FrozenModel):
     """One OpenAI-compatible endpoint. Its API key lives in the keychain as ``api_key_secret``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=64, description="Unique name shown in the UI.")
     preset: str = Field("custom", description="Which preset it was made from, e.g. 'openai'.")
@@ -65,10 +62,8 @@ class ProviderConfig(BaseModel):
         return value
 
 
-class WrapperConfig(BaseModel):
+class WrapperConfig(FrozenModel):
     """How the hybrid wrapper combines the local model and the provider."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     default_strategy: StrategyName = "parallel"
     failover_to_local: bool = Field(True, description="Answer locally when the provider fails.")
@@ -97,10 +92,8 @@ class WrapperConfig(BaseModel):
         return value
 
 
-class ProvidersConfig(BaseModel):
+class ProvidersConfig(FrozenModel):
     """The configured providers and which one is active."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     items: tuple[ProviderConfig, ...] = ()
     active: str | None = Field(None, description="Name of the provider used by default.")

@@ -5,17 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from hybridmcp_app.core.frozen_model import FrozenModel
 from hybridmcp_app.core.parameters import ModelParameters
 
 ModelSource = Literal["gguf", "provider"]
 
 
-class ModelIdentification(BaseModel):
+class ModelIdentification(FrozenModel):
     """Who the model is and where it comes from."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
     display_label: str = Field(min_length=1, description="What the UI shows, honest about limits.")
@@ -34,10 +33,8 @@ class ModelIdentification(BaseModel):
         return self
 
 
-class ModelCapabilities(BaseModel):
+class ModelCapabilities(FrozenModel):
     """What the model can do, as far as its metadata or provider says."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     chat_template: str | None = None
     instruction_tuned: bool = False
@@ -52,10 +49,8 @@ class ModelCapabilities(BaseModel):
         return bool(self.chat_template)
 
 
-class InferenceSettings(BaseModel):
+class InferenceSettings(FrozenModel):
     """How the app runs a local model. The thread defaults leave one core for the UI."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     n_ctx: int = Field(4096, ge=256, le=1_048_576, title="Context window", description="In tokens.")
     n_threads: int | None = Field(
@@ -74,10 +69,8 @@ class InferenceSettings(BaseModel):
     parameters: ModelParameters = Field(default_factory=ModelParameters)
 
 
-class TokenizerDetails(BaseModel):
+class TokenizerDetails(FrozenModel):
     """The tokenizer as the GGUF metadata describes it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     model: str | None = Field(None, description="Tokenizer kind, e.g. 'llama' or 'gpt2'.")
     vocab_size: int | None = Field(None, ge=1)
@@ -86,10 +79,8 @@ class TokenizerDetails(BaseModel):
     add_bos_token: bool | None = None
 
 
-class RuntimeProperties(BaseModel):
+class RuntimeProperties(FrozenModel):
     """The model as it runs now; empty until it is loaded."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     loaded: bool = False
     engine: str | None = Field(None, description="e.g. 'llama.cpp 0.3.x' or 'openai-compatible'.")
@@ -99,10 +90,8 @@ class RuntimeProperties(BaseModel):
     memory_bytes: int | None = Field(None, ge=0)
 
 
-class ModelContext(BaseModel):
+class ModelContext(FrozenModel):
     """Everything known about one model, gathered in one place for the UI and the orchestrator."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     identification: ModelIdentification
     capabilities: ModelCapabilities = Field(default_factory=ModelCapabilities)

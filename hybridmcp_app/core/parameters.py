@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from hybridmcp_app.core.frozen_model import FrozenModel
 
 MAX_STOP_SEQUENCES = 8
 
 
-class ModelParameters(BaseModel):
+class ModelParameters(FrozenModel):
     """How a model samples: the knobs a user sees in Settings and per chat."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     temperature: float = Field(
         0.7, description="Randomness: 0 is deterministic, 0.7 balanced, up to 2 wild."

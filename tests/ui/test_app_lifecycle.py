@@ -24,6 +24,17 @@ def _launch(app_paths: AppPaths, extra_env: dict[str, str]) -> subprocess.Popen[
     )
 
 
+def _run_to_window_and_back(app_paths: AppPaths, probe: Path) -> None:
+    """Start the app with the startup probe: it shows its window, idles briefly and quits."""
+    process = _launch(
+        app_paths,
+        {"HYBRIDMCP_STARTUP_PROBE": str(probe), "HYBRIDMCP_STARTUP_PROBE_IDLE_S": "0.3"},
+    )
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert probe.exists()
+
+
 def _wait_for(condition: object, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -35,12 +46,7 @@ def _wait_for(condition: object, timeout_s: float) -> None:
 
 def test_the_app_shows_its_window_and_exits_cleanly(app_paths: AppPaths, tmp_path: Path) -> None:
     probe = tmp_path / "probe.json"
-    process = _launch(
-        app_paths,
-        {"HYBRIDMCP_STARTUP_PROBE": str(probe), "HYBRIDMCP_STARTUP_PROBE_IDLE_S": "0.3"},
-    )
-    output, _ = process.communicate(timeout=60)
-    assert process.returncode == 0, output
+    _run_to_window_and_back(app_paths, probe)
     record = json.loads(probe.read_text())
     assert record["idle_rss_mb"] > 10
     log = app_paths.log_file.read_text()
@@ -74,13 +80,6 @@ def test_a_termination_signal_closes_the_window_and_saves_its_layout(
 
 def test_a_broken_settings_file_does_not_stop_the_app(app_paths: AppPaths, tmp_path: Path) -> None:
     app_paths.settings_file.write_text("{ this is not json")
-    probe = tmp_path / "probe.json"
-    process = _launch(
-        app_paths,
-        {"HYBRIDMCP_STARTUP_PROBE": str(probe), "HYBRIDMCP_STARTUP_PROBE_IDLE_S": "0.2"},
-    )
-    output, _ = process.communicate(timeout=60)
-    assert process.returncode == 0, output
-    assert probe.exists()
+    _run_to_window_and_back(app_paths, tmp_path / "probe.json")
     assert len(list(app_paths.config_dir.glob("settings.json.broken-*"))) == 1
     assert "settings file could not be used" in app_paths.log_file.read_text()
