@@ -27,3 +27,11 @@ def describe_validation_error(error: ValidationError) -> list[str]:
         location = ".".join(str(part) for part in item["loc"]) or "(root)"
         lines.append(f"{location}: {item['msg']}")
     return lines
+
+
+class ModelLoadError(HybridMCPError):
+    """A local model file could not be read or loaded; the message says why and what to do."""
+
+
+class BackendError(HybridMCPError):
+    """A backend failed while answering."""

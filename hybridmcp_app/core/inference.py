@@ -65,7 +65,11 @@ class InferenceRequest(FrozenModel):
     parameters: ModelParameters = Field(default_factory=ModelParameters)
     response_format: ResponseFormat = Field(default_factory=ResponseFormat)
     tools: tuple[dict[str, Any], ...] = ()
-    logprobs: bool = False
+    logprobs: bool = Field(False, description="Report each answer token's log-probability.")
+    raw_prompt: bool = Field(
+        False,
+        description="Send the messages' text as it is, without a chat template (base models).",
+    )
 
     @model_validator(mode="after")
     def _has_something_to_answer(self) -> InferenceRequest:
@@ -107,6 +111,9 @@ class InferenceResponse(FrozenModel):
     usage: Usage = Field(default_factory=Usage)
     timings: Timings = Field(default_factory=Timings)
     cost_usd: float | None = Field(None, ge=0, description="None when no price is known.")
+    token_logprobs: tuple[float, ...] = Field(
+        (), description="Natural-log probability of each answer token, when requested."
+    )
     error: str | None = None
 
     @model_validator(mode="after")

@@ -1,0 +1,1 @@
+"""LLM backends behind one async interface: llama.cpp in-process, and OpenAI-compatible servers."""

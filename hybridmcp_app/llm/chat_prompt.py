@@ -1,0 +1,93 @@
+"""Turn chat messages into the prompt text a local model expects.
+
+The model's own chat template (from its GGUF) wins; otherwise a named llama-cpp-python format;
+base models without a template get their architecture's format. System text is folded into the
+first user turn, since several formats (Gemma's among them) drop system messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hybridmcp_app.core.errors import BackendError
+from hybridmcp_app.core.inference import ChatMessage
+
+# Formats for GGUFs with no chat template, by architecture prefix.
+_FORMAT_BY_ARCHITECTURE = (
+    ("gemma", "gemma"),
+    ("llama", "llama-2"),
+    ("mistral", "mistral-instruct"),
+    ("qwen", "chatml"),
+    ("phi", "chatml"),
+)
+
+
+@dataclass(frozen=True)
+class ChatPrompt:
+    """The text to tokenize, whether a BOS token must be added, and extra stop strings."""
+
+    text: str
+    add_bos: bool
+    stops: tuple[str, ...]
+
+
+def fold_system_messages(messages: tuple[ChatMessage, ...]) -> list[dict[str, Any]]:
+    """Plain dicts for llama-cpp-python, with system text moved into the first user turn."""
+    system = "\n\n".join(m.content for m in messages if m.role == "system" and m.content.strip())
+    folded: list[dict[str, Any]] = []
+    for message in messages:
+        if message.role == "system":
+            continue
+        content = message.content
+        if system and message.role == "user" and not any(m["role"] == "user" for m in folded):
+            content = f"{system}\n\n{content}"
+        folded.append({"role": message.role, "content": content})
+    if system and not any(m["role"] == "user" for m in folded):
+        folded.insert(0, {"role": "user", "content": system})
+    return folded
+
+
+def default_chat_format(architecture: str | None) -> str:
+    arch = (architecture or "").lower()
+    for prefix, name in _FORMAT_BY_ARCHITECTURE:
+        if arch.startswith(prefix):
+            return name
+    return "chatml"
+
+
+def build_chat_prompt(
+    messages: tuple[ChatMessage, ...],
+    *,
+    chat_format: str | None,
+    template: str | None,
+    bos_text: str,
+    eos_text: str,
+) -> ChatPrompt:
+    """Format with ``template`` (Jinja, from the GGUF) when given, else the named format."""
+    from llama_cpp import llama_chat_format
+
+    folded = fold_system_messages(messages)
+    if chat_format is None and template:
+        formatter = llama_chat_format.Jinja2ChatFormatter(
+            template=template, eos_token=eos_text, bos_token=bos_text, add_generation_prompt=True
+        )
+        response = formatter(messages=folded)  # type: ignore[arg-type]
+    else:
+        name = chat_format or "chatml"
+        # llama-cpp-python names its formatters format_<name> ('llama-2' -> format_llama2).
+        candidates = ("format_" + name.replace("-", "_"), "format_" + name.replace("-", ""))
+        function = next(
+            (getattr(llama_chat_format, c) for c in candidates if hasattr(llama_chat_format, c)),
+            None,
+        )
+        if function is None:
+            raise BackendError(f"unknown chat format {name!r}")
+        response = function(messages=folded)
+    stops = response.stop if isinstance(response.stop, list) else [response.stop]
+    text = response.prompt
+    return ChatPrompt(
+        text=text,
+        add_bos=not (bos_text and text.startswith(bos_text)),
+        stops=tuple(stop for stop in stops if stop),
+    )

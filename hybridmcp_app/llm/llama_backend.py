@@ -1,0 +1,208 @@
+"""``LlamaCppBackend``: a GGUF model in this process, on its own worker thread."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psutil
+
+from hybridmcp_app.core.errors import ModelLoadError
+from hybridmcp_app.core.inference import (
+    InferenceRequest,
+    StreamCompleted,
+    StreamEvent,
+    StreamFailed,
+)
+from hybridmcp_app.core.model_context import (
+    InferenceSettings,
+    ModelCapabilities,
+    ModelContext,
+    RuntimeProperties,
+)
+from hybridmcp_app.llm.chat_backend import ChatBackend
+from hybridmcp_app.llm.chat_prompt import default_chat_format
+from hybridmcp_app.llm.gguf_metadata import check_gguf_file, read_model_context
+from hybridmcp_app.llm.llama_generation import PromptSettings, describe, run_generation
+from hybridmcp_app.llm.llama_worker import ModelWorker
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+log = logging.getLogger("hybridmcp.llm.llama")
+_END = object()
+# A model file larger than this share of physical memory is refused rather than left to thrash.
+MAX_SHARE_OF_MEMORY = 0.8
+
+
+def resolved_threads(settings: InferenceSettings) -> tuple[int, int]:
+    """Generation threads default to all cores but one (the UI keeps one); prompt: all cores."""
+    cores = os.cpu_count() or 1
+    return settings.n_threads or max(1, cores - 1), settings.n_threads_batch or cores
+
+
+def check_fits_in_memory(path: Path) -> None:
+    """Refuse a model file larger than most of this machine's memory, before reading it."""
+    size = check_gguf_file(path)
+    total = psutil.virtual_memory().total
+    if size > total * MAX_SHARE_OF_MEMORY:
+        raise ModelLoadError(
+            f"{path.name} needs about {size / 2**30:.1f} GiB but this machine has "
+            f"{total / 2**30:.1f} GiB of memory: choose a smaller model or quantisation"
+        )
+
+
+class LlamaCppBackend(ChatBackend):
+    """A loaded GGUF model. Build it with ``await LlamaCppBackend.open(...)``."""
+
+    def __init__(
+        self,
+        context: ModelContext,
+        worker: ModelWorker[Llama],
+        prompt: PromptSettings,
+        *,
+        name: str,
+    ) -> None:
+        self.name = name
+        self._context = context
+        self._worker = worker
+        self._prompt = prompt
+
+    @classmethod
+    async def open(
+        cls,
+        path: Path,
+        settings: InferenceSettings,
+        *,
+        display_label: str | None = None,
+        name: str = "local",
+    ) -> LlamaCppBackend:
+        """Read the metadata, check the model fits, load it on a new worker thread."""
+        await asyncio.to_thread(check_fits_in_memory, path)
+        context = await asyncio.to_thread(read_model_context, path, display_label=display_label)
+        if context.context_length and settings.n_ctx > context.context_length:
+            settings = settings.model_copy(update={"n_ctx": context.context_length})
+        threads, batch_threads = resolved_threads(settings)
+        worker: ModelWorker[Llama] = ModelWorker(name)
+        memory_before = psutil.Process().memory_info().rss
+        started = time.perf_counter()
+
+        def load() -> Llama:
+            from llama_cpp import Llama
+
+            return Llama(
+                model_path=str(path),
+                n_ctx=settings.n_ctx,
+                n_threads=threads,
+                n_threads_batch=batch_threads,
+                n_batch=settings.n_batch,
+                n_gpu_layers=settings.n_gpu_layers,
+                verbose=False,
+            )
+
+        try:
+            await asyncio.wrap_future(worker.load(load))
+        except (ValueError, RuntimeError, OSError) as error:
+            worker.shutdown()
+            raise ModelLoadError(
+                f"llama.cpp could not load {path.name} (architecture "
+                f"{context.identification.architecture!r}): {error}. The file may be damaged, "
+                "or need a newer llama.cpp"
+            ) from None
+        load_s = time.perf_counter() - started
+        template = context.capabilities.chat_template
+        chat_format = settings.chat_format or (
+            None if template else default_chat_format(context.identification.architecture)
+        )
+        runtime = RuntimeProperties(
+            loaded=True,
+            engine=f"llama.cpp (llama-cpp-python {_llama_cpp_version()})",
+            load_time_s=load_s,
+            threads=threads,
+            memory_bytes=max(0, psutil.Process().memory_info().rss - memory_before),
+        )
+        context = context.model_copy(update={"inference": settings, "runtime": runtime})
+        log.info("loaded %s in %.2f s (%d threads)", path.name, load_s, threads)
+        return cls(context, worker, PromptSettings(chat_format, template), name=name)
+
+    @property
+    def context(self) -> ModelContext:
+        return self._context
+
+    @property
+    def capabilities(self) -> ModelCapabilities:
+        return self._context.capabilities
+
+    @property
+    def model_name(self) -> str:
+        return self._context.identification.display_label
+
+    async def stream(self, request: InferenceRequest) -> AsyncIterator[StreamEvent]:
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue[object] = asyncio.Queue()
+        cancelled = threading.Event()
+
+        def emit(event: object) -> None:
+            try:
+                loop.call_soon_threadsafe(events.put_nowait, event)
+            except RuntimeError:  # the event loop is gone (app closing): stop generating
+                cancelled.set()
+
+        def job(llama: Llama) -> None:
+            try:
+                if cancelled.is_set():
+                    return
+                response = run_generation(
+                    llama,
+                    request,
+                    prompt=self._prompt,
+                    model_name=self.model_name,
+                    backend_name=self.name,
+                    emit=emit,
+                    cancelled=cancelled,
+                    load_s=self._context.runtime.load_time_s or 0.0,
+                )
+                emit(StreamCompleted(response=response))
+            except Exception as error:
+                log.exception("generation failed")
+                emit(StreamFailed(message=describe(error)))
+            finally:
+                emit(_END)
+
+        def report_unrun(done: concurrent.futures.Future[None]) -> None:
+            # The job never ran (no model, worker stopped): end the stream with the reason.
+            error = None if done.cancelled() else done.exception()
+            if error is not None:
+                emit(StreamFailed(message=describe(error)))
+                emit(_END)
+
+        self._worker.submit(job).add_done_callback(report_unrun)
+        try:
+            while (event := await events.get()) is not _END:
+                yield event  # type: ignore[misc]
+        finally:
+            cancelled.set()
+
+    async def close(self) -> None:
+        """Free the model and stop its thread (waits for a running answer to notice)."""
+        await asyncio.to_thread(self._worker.shutdown, _close_llama)
+
+    def close_now(self, timeout_s: float = 2.0) -> bool:
+        return self._worker.shutdown(_close_llama, timeout_s)
+
+
+def _close_llama(llama: Llama) -> None:
+    llama.close()
+
+
+def _llama_cpp_version() -> str:
+    import llama_cpp
+
+    return str(getattr(llama_cpp, "__version__", "?"))

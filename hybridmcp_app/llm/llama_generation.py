@@ -1,0 +1,229 @@
+"""The token loop that runs on a model's worker thread: prompt → tokens → text events.
+
+Written over ``Llama.generate`` rather than ``create_completion`` so that every token is
+counted exactly, a stop request is seen between any two tokens, and per-token log-probabilities
+are available without ``logits_all`` (which costs vocabulary × context floats).
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from hybridmcp_app.core.errors import BackendError
+from hybridmcp_app.core.inference import (
+    FinishReason,
+    InferenceRequest,
+    InferenceResponse,
+    StreamEvent,
+    StreamStarted,
+    TextDelta,
+    Timings,
+    Usage,
+)
+from hybridmcp_app.llm.chat_prompt import build_chat_prompt
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+Emit = Callable[[StreamEvent], None]
+
+
+@dataclass(frozen=True)
+class PromptSettings:
+    """How this model's prompts are built (decided once, when it loads)."""
+
+    chat_format: str | None
+    template: str | None
+
+
+def _grammar(llama: Llama, request: InferenceRequest) -> LlamaGrammar | None:
+    import llama_cpp
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    response_format = request.response_format
+    try:
+        if response_format.type == "json_schema" and response_format.json_schema:
+            grammar = LlamaGrammar.from_json_schema(
+                json.dumps(response_format.json_schema), verbose=False
+            )
+        elif response_format.type == "grammar" and response_format.grammar:
+            grammar = LlamaGrammar.from_string(response_format.grammar, verbose=False)
+        else:
+            return None
+    except (ValueError, RuntimeError, TypeError) as error:
+        raise BackendError(f"the {response_format.type} constraint is invalid: {error}") from None
+    # llama.cpp parses the grammar only when sampling starts, and a grammar it cannot parse
+    # crashes the process there. Parse it here first: a NULL sampler means a syntax error.
+    probe = llama_cpp.llama_sampler_init_grammar(
+        llama._model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8")
+    )
+    if not probe:
+        raise BackendError(
+            f"the {response_format.type} constraint is invalid: llama.cpp could not parse it "
+            "as a GBNF grammar with a 'root' rule"
+        )
+    llama_cpp.llama_sampler_free(probe)
+    return grammar
+
+
+def _prompt_tokens(
+    llama: Llama, request: InferenceRequest, prompt: PromptSettings
+) -> tuple[list[int], tuple[str, ...]]:
+    if request.raw_prompt:
+        text = "".join(message.content for message in request.messages)
+        return llama.tokenize(text.encode("utf-8"), add_bos=True, special=True), ()
+
+    def token_text(token: int) -> str:
+        return (
+            llama.detokenize([token], special=True).decode("utf-8", "replace") if token >= 0 else ""
+        )
+
+    chat = build_chat_prompt(
+        request.messages,
+        chat_format=prompt.chat_format,
+        template=prompt.template,
+        bos_text=token_text(llama.token_bos()),
+        eos_text=token_text(llama.token_eos()),
+    )
+    tokens = llama.tokenize(chat.text.encode("utf-8"), add_bos=chat.add_bos, special=True)
+    return tokens, chat.stops
+
+
+def _holdback(pending: str, stops: tuple[str, ...]) -> int:
+    """How many trailing characters could still become a stop sequence."""
+    longest = 0
+    for stop in stops:
+        for size in range(min(len(stop) - 1, len(pending)), longest, -1):
+            if pending.endswith(stop[:size]):
+                longest = size
+                break
+    return longest
+
+
+def _token_logprob(llama: Llama, token: int) -> float:
+    # The logits that produced ``token`` are still the context's last row until the next eval.
+    logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),))  # type: ignore[no-untyped-call]
+    peak = float(logits.max())
+    return float(logits[token]) - peak - math.log(float(np.exp(logits - peak).sum()))
+
+
+def run_generation(
+    llama: Llama,
+    request: InferenceRequest,
+    *,
+    prompt: PromptSettings,
+    model_name: str,
+    backend_name: str,
+    emit: Emit,
+    cancelled: threading.Event,
+    load_s: float = 0.0,
+) -> InferenceResponse:
+    """Generate one answer, emitting ``TextDelta``s; returns the finished response."""
+    import llama_cpp
+
+    started = time.perf_counter()
+    tokens, stops = _prompt_tokens(llama, request, prompt)
+    stops = stops + request.parameters.stop
+    n_ctx = llama.n_ctx()
+    if len(tokens) >= n_ctx:
+        raise BackendError(
+            f"the prompt has {len(tokens)} tokens but the context window holds {n_ctx}: "
+            "shorten it or raise the context size in Settings → Local model"
+        )
+    max_tokens = min(request.parameters.max_tokens, n_ctx - len(tokens))
+    grammar = _grammar(llama, request)
+    params = request.parameters
+    if params.seed is not None:
+        llama.set_seed(params.seed)
+    emit(StreamStarted(request_id=request.request_id, model=model_name))
+
+    answer: list[str] = []
+
+    def say(text: str) -> None:
+        answer.append(text)
+        emit(TextDelta(text=text))
+
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    vocab = llama._model.vocab
+    generated: list[int] = []
+    logprobs: list[float] = []
+    pending = ""
+    first_token_at: float | None = None
+    finish: FinishReason = "length"
+    generator = llama.generate(
+        tokens,
+        top_k=params.top_k,
+        top_p=params.top_p,
+        temp=params.temperature,
+        repeat_penalty=params.repeat_penalty,
+        frequency_penalty=params.frequency_penalty,
+        presence_penalty=params.presence_penalty,
+        grammar=grammar,
+    )
+    try:
+        for token in generator:
+            if first_token_at is None:
+                first_token_at = time.perf_counter()
+            if cancelled.is_set():
+                finish = "cancelled"
+                break
+            if llama_cpp.llama_vocab_is_eog(vocab, token):
+                finish = "stop"
+                break
+            if request.logprobs:
+                logprobs.append(_token_logprob(llama, token))
+            piece = llama.detokenize([token], prev_tokens=tokens + generated)
+            generated.append(token)
+            pending += decoder.decode(piece)
+            hit = min((i for i in (pending.find(s) for s in stops) if i >= 0), default=-1)
+            if hit >= 0:
+                pending, finish = pending[:hit], "stop"
+                break
+            safe = len(pending) - _holdback(pending, stops)
+            if safe > 0:
+                say(pending[:safe])
+                pending = pending[safe:]
+            if len(generated) >= max_tokens:
+                break
+    finally:
+        generator.close()
+    pending += decoder.decode(b"", final=True) if finish != "stop" else ""
+    if pending:
+        say(pending)
+    finished = time.perf_counter()
+    decode_s = finished - first_token_at if first_token_at else 0.0
+    return InferenceResponse(
+        request_id=request.request_id,
+        backend=backend_name,
+        model=model_name,
+        text="".join(answer),
+        finish_reason=finish,
+        usage=Usage(prompt_tokens=len(tokens), completion_tokens=len(generated)),
+        timings=Timings(
+            load_s=load_s,
+            time_to_first_token_s=(first_token_at - started) if first_token_at else None,
+            total_s=finished - started,
+            decode_tokens_per_s=(len(generated) - 1) / decode_s
+            if len(generated) > 1 and decode_s > 0
+            else None,
+        ),
+        cost_usd=0.0,
+        token_logprobs=tuple(logprobs),
+    )
+
+
+def describe(error: BaseException) -> str:
+    """A one-line message for a generation failure."""
+    if isinstance(error, BackendError):
+        return str(error)
+    return f"local model failed: {type(error).__name__}: {error}"

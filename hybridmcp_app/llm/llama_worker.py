@@ -1,0 +1,90 @@
+"""One thread that owns one llama.cpp model: every call on it runs there, one at a time.
+
+llama-cpp-python's ``Llama`` is not thread-safe (two threads on one instance abort the process),
+so callers never touch it: they submit jobs, which queue, and await the returned futures.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+log = logging.getLogger("hybridmcp.llm.worker")
+M = TypeVar("M")
+T = TypeVar("T")
+
+_STOP = object()
+
+
+class ModelWorker(Generic[M]):
+    """Runs jobs ``fn(model)`` on its own thread. ``model`` is whatever the load job returned."""
+
+    def __init__(self, name: str) -> None:
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._model: M | None = None
+        self._thread = threading.Thread(target=self._run, name=f"llm-{name}", daemon=True)
+        self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def load(self, loader: Callable[[], M]) -> concurrent.futures.Future[M]:
+        """Build the model on the worker thread (so the thread that uses it also made it)."""
+
+        def job(_: M | None) -> M:
+            self._model = loader()
+            return self._model
+
+        return self._submit(job)
+
+    def submit(self, fn: Callable[[M], T]) -> concurrent.futures.Future[T]:
+        """Queue ``fn(model)``; it fails with RuntimeError if no model is loaded by then."""
+
+        def job(model: M | None) -> T:
+            if model is None:
+                raise RuntimeError("no model is loaded")
+            return fn(model)
+
+        return self._submit(job)
+
+    def unload(self, closer: Callable[[M], None] | None = None) -> concurrent.futures.Future[None]:
+        def job(model: M | None) -> None:
+            if model is not None and closer is not None:
+                closer(model)
+            self._model = None
+
+        return self._submit(job)
+
+    def shutdown(self, closer: Callable[[M], None] | None = None, timeout_s: float = 2.0) -> bool:
+        """Unload, stop the thread; returns False if it did not stop within ``timeout_s``."""
+        if self._thread.is_alive():
+            self.unload(closer)
+            self._jobs.put(_STOP)
+            self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    def _submit(self, job: Callable[[M | None], T]) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        if not self._thread.is_alive():
+            future.set_exception(RuntimeError("the model worker has stopped"))
+            return future
+        self._jobs.put((job, future))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            item = self._jobs.get()
+            if item is _STOP:
+                return
+            job, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(job(self._model))
+            except BaseException as error:  # delivered to the awaiting caller
+                future.set_exception(error)

@@ -1,0 +1,107 @@
+"""The app's local model: load in the background, swap only on success, report every step."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from hybridmcp_app.core.errors import ModelLoadError
+from hybridmcp_app.core.llm_configs import LocalLLMConfig
+from hybridmcp_app.llm.embedded_model import EMBEDDED_LABEL, embedded_model_path
+from hybridmcp_app.llm.llama_backend import LlamaCppBackend
+
+log = logging.getLogger("hybridmcp.llm.local")
+
+
+class LocalModelState(Enum):
+    UNLOADED = "unloaded"
+    LOADING = "loading"
+    READY = "ready"
+
+
+@dataclass(frozen=True)
+class LocalModelStatus:
+    """What the UI shows: the state, the model in use, and the last load error if any."""
+
+    state: LocalModelState
+    label: str = ""
+    error: str | None = None
+
+
+StatusListener = Callable[[LocalModelStatus], None]
+
+
+class LocalModelService:
+    """Owns the current ``LlamaCppBackend``. A failed load keeps the previous model working."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self._cache_dir = cache_dir
+        self._backend: LlamaCppBackend | None = None
+        self._status = LocalModelStatus(LocalModelState.UNLOADED)
+        self._listeners: list[StatusListener] = []
+        self._lock = asyncio.Lock()
+
+    @property
+    def backend(self) -> LlamaCppBackend | None:
+        return self._backend
+
+    @property
+    def status(self) -> LocalModelStatus:
+        return self._status
+
+    def subscribe(self, listener: StatusListener) -> None:
+        self._listeners.append(listener)
+
+    def _set(self, status: LocalModelStatus) -> None:
+        self._status = status
+        for listener in list(self._listeners):
+            listener(status)
+
+    async def load(self, config: LocalLLMConfig) -> LlamaCppBackend:
+        """Load ``config``'s model; on failure raise ``ModelLoadError`` and keep the old one."""
+        async with self._lock:
+            previous = self._backend
+            label = EMBEDDED_LABEL if config.model_path is None else config.model_path.name
+            self._set(LocalModelStatus(LocalModelState.LOADING, label))
+            try:
+                if config.model_path is None:
+                    path = await asyncio.to_thread(embedded_model_path, self._cache_dir)
+                else:
+                    path = config.model_path.expanduser()
+                backend = await LlamaCppBackend.open(
+                    path,
+                    config.inference,
+                    display_label=EMBEDDED_LABEL if config.model_path is None else None,
+                )
+            except ModelLoadError as error:
+                log.warning("local model not loaded: %s", error)
+                self._set(self._settled(previous, error=str(error)))
+                raise
+            self._backend = backend
+            self._set(LocalModelStatus(LocalModelState.READY, backend.model_name))
+        if previous is not None:
+            await previous.close()
+        return backend
+
+    async def unload(self) -> None:
+        async with self._lock:
+            backend, self._backend = self._backend, None
+            self._set(LocalModelStatus(LocalModelState.UNLOADED))
+        if backend is not None:
+            await backend.close()
+
+    def close_now(self, timeout_s: float = 2.0) -> None:
+        """At exit: stop the worker thread without an event loop (bounded wait)."""
+        if self._backend is not None:
+            self._backend.close_now(timeout_s)
+            self._backend = None
+
+    @staticmethod
+    def _settled(backend: LlamaCppBackend | None, *, error: str) -> LocalModelStatus:
+        if backend is None:
+            return LocalModelStatus(LocalModelState.UNLOADED, error=error)
+        return LocalModelStatus(LocalModelState.READY, backend.model_name, error=error)
