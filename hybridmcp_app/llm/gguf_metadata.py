@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from hybridmcp_app.core.errors import ModelLoadError
 from hybridmcp_app.core.model_context import (
@@ -14,6 +13,7 @@ from hybridmcp_app.core.model_context import (
     ModelIdentification,
     TokenizerDetails,
 )
+from hybridmcp_app.llm.gguf_header import GGUFHeaderError, read_gguf_header
 
 log = logging.getLogger("hybridmcp.llm.gguf")
 GGUF_MAGIC = b"GGUF"
@@ -41,14 +41,6 @@ def check_gguf_file(path: Path) -> int:
     return size
 
 
-def _field(fields: dict[str, Any], name: str) -> Any:
-    field = fields.get(name)
-    if field is None:
-        return None
-    value = field.contents()
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-
-
 def _quantization(file_type: int | None) -> str | None:
     if file_type is None:
         return None
@@ -62,26 +54,21 @@ def _quantization(file_type: int | None) -> str | None:
 
 def read_model_context(path: Path, *, display_label: str | None = None) -> ModelContext:
     """Everything the file says about the model; raises ``ModelLoadError`` on a damaged file."""
-    import gguf
-
     size = check_gguf_file(path)
     try:
-        reader = gguf.GGUFReader(path, "r")
-        fields = dict(reader.fields)
-        parameter_count = sum(int(tensor.n_elements) for tensor in reader.tensors)
-    except (ValueError, KeyError, IndexError, OSError, TypeError) as error:
+        header = read_gguf_header(path)
+    except (GGUFHeaderError, OSError) as error:
         log.debug("GGUF parse error in %s: %s", path, error)
         raise ModelLoadError(
-            f"{path.name} is damaged or truncated: its GGUF data ends early or is malformed. "
-            "Download it again"
+            f"{path.name} is damaged or truncated ({error}): download it again"
         ) from None
-    architecture = _field(fields, "general.architecture")
+    meta = header.metadata
+    architecture = meta.get("general.architecture")
     if not architecture:
         raise ModelLoadError(f"{path.name} has no general.architecture: not a usable model")
-    name = _field(fields, "general.name") or path.stem
-    template = _field(fields, "tokenizer.chat_template")
-    tokens = fields.get("tokenizer.ggml.tokens")
-    context_length = _field(fields, f"{architecture}.context_length")
+    name = meta.get("general.name") or path.stem
+    template: str | None = meta.get("tokenizer.chat_template")
+    context_length = meta.get(f"{architecture}.context_length")
     return ModelContext(
         identification=ModelIdentification(
             name=str(name),
@@ -90,14 +77,14 @@ def read_model_context(path: Path, *, display_label: str | None = None) -> Model
             architecture=str(architecture),
             file_path=path,
             file_size_bytes=size,
-            quantization=_quantization(_field(fields, "general.file_type")),
-            parameter_count=parameter_count or None,
-            license=_field(fields, "general.license"),
+            quantization=_quantization(meta.get("general.file_type")),
+            parameter_count=header.parameter_count or None,
+            license=meta.get("general.license"),
         ),
         capabilities=ModelCapabilities(
             chat_template=template,
             instruction_tuned=bool(template),
-            supports_tools=bool(template) and any(hint in template for hint in _TOOL_HINTS),
+            supports_tools=any(hint in (template or "") for hint in _TOOL_HINTS),
             supports_logprobs=True,
             supports_grammar=True,
             supports_json_schema=True,
@@ -106,11 +93,11 @@ def read_model_context(path: Path, *, display_label: str | None = None) -> Model
             n_ctx=min(InferenceSettings().n_ctx, int(context_length or 4096))
         ),
         tokenizer=TokenizerDetails(
-            model=_field(fields, "tokenizer.ggml.model"),
-            vocab_size=len(tokens.data) if tokens is not None else None,
-            bos_token_id=_field(fields, "tokenizer.ggml.bos_token_id"),
-            eos_token_id=_field(fields, "tokenizer.ggml.eos_token_id"),
-            add_bos_token=_field(fields, "tokenizer.ggml.add_bos_token"),
+            model=meta.get("tokenizer.ggml.model"),
+            vocab_size=header.array_lengths.get("tokenizer.ggml.tokens"),
+            bos_token_id=meta.get("tokenizer.ggml.bos_token_id"),
+            eos_token_id=meta.get("tokenizer.ggml.eos_token_id"),
+            add_bos_token=meta.get("tokenizer.ggml.add_bos_token"),
         ),
         context_length=int(context_length) if context_length else None,
     )

@@ -1,4 +1,4 @@
-"""The real embedded model, assembled once per test session and loaded once for the backend tests."""
+"""The real embedded model: assembled once per session, loaded once for the backend tests."""
 
 from __future__ import annotations
 

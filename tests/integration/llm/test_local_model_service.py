@@ -1,0 +1,75 @@
+"""The app's local model service: embedded default, and a failed load that loses nothing."""
+
+from pathlib import Path
+
+import pytest
+
+from hybridmcp_app.core.errors import BackendError, ModelLoadError
+from hybridmcp_app.core.inference import ChatMessage, InferenceRequest
+from hybridmcp_app.core.llm_configs import LocalLLMConfig
+from hybridmcp_app.core.model_context import InferenceSettings
+from hybridmcp_app.core.parameters import ModelParameters
+from hybridmcp_app.llm.local_model_service import (
+    LocalModelService,
+    LocalModelState,
+    LocalModelStatus,
+)
+
+SMALL = InferenceSettings(n_ctx=512)
+PROMPT = InferenceRequest(
+    messages=(
+        ChatMessage(
+            role="user", content="Q: Capital of France?\nA: Paris\nQ: Capital of Italy?\nA:"
+        ),
+    ),
+    raw_prompt=True,
+    parameters=ModelParameters(temperature=0.0, max_tokens=4, stop=("\n",)),
+)
+
+
+async def test_the_embedded_model_is_the_default_and_is_labelled_honestly(
+    model_cache: Path,
+) -> None:
+    service = LocalModelService(model_cache)
+    seen: list[LocalModelStatus] = []
+    service.subscribe(seen.append)
+    backend = await service.load(LocalLLMConfig(inference=SMALL))
+    try:
+        assert [s.state for s in seen] == [LocalModelState.LOADING, LocalModelState.READY]
+        assert seen[-1].label == "Gemma 3 270M (base, demo)"
+        assert (await backend.complete(PROMPT)).text.strip() == "Rome"
+    finally:
+        await service.unload()
+    assert service.status.state is LocalModelState.UNLOADED
+
+
+async def test_a_failed_load_keeps_the_previous_model_working(
+    model_cache: Path, tmp_path: Path
+) -> None:
+    service = LocalModelService(model_cache)
+    working = await service.load(LocalLLMConfig(inference=SMALL))
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\x00" * 64)
+    try:
+        with pytest.raises(ModelLoadError, match="damaged or truncated"):
+            await service.load(LocalLLMConfig(model_path=broken, inference=SMALL))
+        assert service.backend is working
+        assert service.status.state is LocalModelState.READY
+        assert service.status.error is not None and "broken.gguf" in service.status.error
+        assert (await working.complete(PROMPT)).text.strip() == "Rome"
+    finally:
+        await service.unload()
+
+
+async def test_loading_another_model_replaces_and_frees_the_first(model_cache: Path) -> None:
+    service = LocalModelService(model_cache)
+    first = await service.load(LocalLLMConfig(inference=SMALL))
+    second = await service.load(LocalLLMConfig(inference=InferenceSettings(n_ctx=1024)))
+    try:
+        assert service.backend is second
+        assert second.context.inference.n_ctx == 1024
+        with pytest.raises(BackendError, match="model worker has stopped"):
+            await first.complete(PROMPT)
+        assert (await second.complete(PROMPT)).text.strip() == "Rome"
+    finally:
+        await service.unload()
