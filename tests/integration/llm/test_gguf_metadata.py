@@ -1,6 +1,5 @@
 """GGUF metadata of real files, and clear errors for files that are not usable models."""
 
-import os
 from pathlib import Path
 
 import pytest
@@ -79,7 +78,7 @@ def test_a_missing_file_is_reported(tmp_path: Path) -> None:
 
 async def test_a_gguf_without_weights_fails_to_load_with_a_clear_error(tmp_path: Path) -> None:
     path = write_tiny_gguf(tmp_path / "empty-llama.gguf")
-    with pytest.raises(ModelLoadError, match="llama.cpp could not load empty-llama.gguf"):
+    with pytest.raises(ModelLoadError, match=r"llama\.cpp could not load empty-llama\.gguf"):
         await LlamaCppBackend.open(path, InferenceSettings(n_ctx=512))
 
 
@@ -95,4 +94,4 @@ async def test_a_model_larger_than_memory_is_refused_before_loading(tmp_path: Pa
         handle.truncate(2**40)
     with pytest.raises(ModelLoadError, match=r"needs about 1024\.0 GiB"):
         await LlamaCppBackend.open(path, InferenceSettings(n_ctx=512))
-    assert os.stat(path).st_blocks * 512 < 2**20
+    assert path.stat().st_blocks * 512 < 2**20
