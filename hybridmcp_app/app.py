@@ -12,6 +12,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import psutil
+
+# Before Qt: PySide6's import hook inspects every later import and can re-enter pydantic's lazy
+# imports half-way ("partially initialized module pydantic._internal._validators").
+import pydantic._internal._validators  # noqa: F401
 import qasync
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -23,6 +27,7 @@ from hybridmcp_app.config.secrets import DETECTING, FILE_LOCKED, SecretStore, sy
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.core.background_tasks import BackgroundTasks
+from hybridmcp_app.llm.local_model_service import LocalModelService
 from hybridmcp_app.ui.app_context import AppContext
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.theme import app_icon, apply_theme
@@ -52,7 +57,7 @@ async def detect_keychain(context: AppContext, on_done: Callable[[], None]) -> N
     on_done()
 
 
-def build_context(paths: AppPaths, *, verbose: bool) -> AppContext:
+def build_context(paths: AppPaths, loop: asyncio.AbstractEventLoop, *, verbose: bool) -> AppContext:
     """Everything below the UI, in the order it is needed. Logged step by step."""
     paths.ensure()
     store = SettingsStore(paths)
@@ -66,9 +71,10 @@ def build_context(paths: AppPaths, *, verbose: bool) -> AppContext:
         settings_store=store,
         settings=settings,
         secrets=build_secret_store(settings),
-        tasks=BackgroundTasks(),
+        tasks=BackgroundTasks(loop),
         log_buffer=log_buffer,
         load_report=report,
+        local_model=LocalModelService(paths.cache_dir),
     )
 
 
@@ -90,7 +96,6 @@ def _install_startup_probe(window: MainWindow, probe_path: Path) -> None:
 
 
 def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
-    context = build_context(AppPaths.from_environment(), verbose=verbose)
     app = QApplication([*argv] or [APP_NAME])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
@@ -98,9 +103,10 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
     app.setWindowIcon(app_icon())
     # qasync: the loop must outlive the last window; MainWindow.quit_requested ends it.
     app.setQuitOnLastWindowClosed(False)
-    apply_theme(app, context.settings.ui.theme)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    context = build_context(AppPaths.from_environment(), loop, verbose=verbose)
+    apply_theme(app, context.settings.ui.theme)
 
     window = MainWindow(context)
     quit_event = asyncio.Event()
@@ -117,14 +123,17 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
     heartbeat.timeout.connect(lambda: None)
 
     window.show()
-    loop.call_soon(
-        lambda: context.tasks.spawn(
-            detect_keychain(context, window.keychain.update_status), name="detect-keychain"
-        )
+    context.tasks.spawn(
+        detect_keychain(context, window.keychain.update_status), name="detect-keychain"
     )
+    if context.settings.llm.local.load_on_start:
+        context.tasks.spawn(
+            context.local_model.try_load(context.settings.llm.local), name="load-local-model"
+        )
     with loop:
         loop.run_until_complete(quit_event.wait())
         stuck = loop.run_until_complete(context.tasks.shutdown(SHUTDOWN_TIMEOUT_S))
+        context.local_model.close_now(SHUTDOWN_TIMEOUT_S)
     log.info("%s stopped%s", APP_NAME, f" ({len(stuck)} task(s) abandoned)" if stuck else "")
     logging.shutdown()
     return 0

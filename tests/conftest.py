@@ -7,9 +7,14 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import pydantic._internal._validators  # noqa: F401  (see below)
 import pytest
 
+# PySide6's import hook (shibokensupport's feature_imported) inspects every module imported after
+# Qt and can re-enter pydantic's lazy imports half-way ("partially initialized module
+# pydantic._internal._validators"). Loading them here, before pytest-qt imports Qt, avoids that.
 from hybridmcp_app.config.paths import HOME_ENV_VAR, AppPaths
+from hybridmcp_app.llm.embedded_model import embedded_model_path
 
 
 @pytest.fixture(autouse=True)
@@ -36,3 +41,13 @@ def _restore_app_logger() -> Iterator[None]:
             handler.close()
     logger.setLevel(level)
     logger.propagate = propagate
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(scope="session")
+def embedded_model(model_cache: Path) -> Path:
+    return embedded_model_path(model_cache)

@@ -12,9 +12,11 @@ log = logging.getLogger("hybridmcp.tasks")
 
 
 class BackgroundTasks:
-    """A registry of named tasks: errors are logged, not lost; ``shutdown`` cancels the rest."""
+    """A registry of named tasks on one loop: errors are logged, not lost; ``shutdown`` cancels
+    the rest. Tasks may be spawned before the loop runs (they start when it does)."""
 
-    def __init__(self) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
 
@@ -22,7 +24,7 @@ class BackgroundTasks:
         if self._closed:
             coro.close()
             raise RuntimeError(f"cannot start task {name!r}: the app is shutting down")
-        task = asyncio.get_running_loop().create_task(coro, name=name)
+        task = self._loop.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._forget)
         return task

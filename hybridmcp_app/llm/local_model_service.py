@@ -87,6 +87,14 @@ class LocalModelService:
             await previous.close()
         return backend
 
+    async def try_load(self, config: LocalLLMConfig) -> bool:
+        """Like ``load``, but a failure is only reported through ``status`` (for the UI)."""
+        try:
+            await self.load(config)
+        except ModelLoadError:
+            return False
+        return True
+
     async def unload(self) -> None:
         async with self._lock:
             backend, self._backend = self._backend, None

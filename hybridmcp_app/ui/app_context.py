@@ -10,11 +10,12 @@ from hybridmcp_app.config.secrets import SecretStore
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsLoadReport, SettingsStore
 from hybridmcp_app.core.background_tasks import BackgroundTasks
+from hybridmcp_app.llm.local_model_service import LocalModelService
 
 
 @dataclass
 class AppContext:
-    """Paths, settings, secrets, logs and background tasks of one running app."""
+    """Paths, settings, secrets, logs, background tasks and services of one running app."""
 
     paths: AppPaths
     settings_store: SettingsStore
@@ -23,6 +24,7 @@ class AppContext:
     tasks: BackgroundTasks
     log_buffer: LogBuffer
     load_report: SettingsLoadReport
+    local_model: LocalModelService
 
     def save_settings(self, settings: Settings) -> None:
         self.settings_store.save(settings)

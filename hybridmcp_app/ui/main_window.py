@@ -31,6 +31,7 @@ from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
 from hybridmcp_app.ui.qt_banner import QtBanner
 from hybridmcp_app.ui.qt_empty_state import QtEmptyState
 from hybridmcp_app.ui.qt_keychain import QtKeychain
+from hybridmcp_app.ui.qt_local_chat_view import QtLocalChatView
 from hybridmcp_app.ui.qt_log_viewer import QtLogViewer
 from hybridmcp_app.ui.qt_settings_dialog import QtSettingsDialog
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
@@ -81,7 +82,14 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         for key, title, icon_file, heading, body in TABS:
             icon = QIcon(str(resources_dir() / "icons" / icon_file))
-            page = QtEmptyState(icon, heading, body)
+            page: QWidget = QtEmptyState(icon, heading, body)
+            if key == "chat":
+                self.chat_view = QtLocalChatView(
+                    context.local_model,
+                    context.tasks,
+                    lambda: self.context.settings.llm.local.inference.parameters,
+                )
+                page = self.chat_view
             page.setObjectName(f"tab-{key}")
             self.tabs.addTab(page, icon, title)
         layout.addWidget(self.tabs, 1)
@@ -201,6 +209,10 @@ class MainWindow(QMainWindow):
             apply_theme(app, settings.ui.theme)
         logging.getLogger("hybridmcp").setLevel(settings.logging.level)
         self.keychain.settings_changed(previous, settings)
+        if settings.llm.local != previous.llm.local:
+            self.context.tasks.spawn(
+                self.context.local_model.try_load(settings.llm.local), name="reload-local-model"
+            )
         self.statusBar().showMessage("Settings saved", 3000)
         self.settings_changed.emit(settings)
 

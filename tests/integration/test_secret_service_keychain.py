@@ -41,10 +41,16 @@ def test_a_secret_set_through_the_store_is_really_in_the_secret_service(
 def test_the_app_keeps_secrets_out_of_every_file_it_writes(
     secret_service: str, app_paths: AppPaths
 ) -> None:
-    context = build_context(app_paths, verbose=True)
-    assert not context.secrets.available  # detected after the window shows, off the event loop
-    found: list[bool] = []
-    asyncio.run(detect_keychain(context, lambda: found.append(context.secrets.available)))
+    loop = asyncio.new_event_loop()
+    try:
+        context = build_context(app_paths, loop, verbose=True)
+        assert not context.secrets.available  # detected after the window shows, off the loop
+        found: list[bool] = []
+        loop.run_until_complete(
+            detect_keychain(context, lambda: found.append(context.secrets.available))
+        )
+    finally:
+        loop.close()
     assert found == [True]
     context.secrets.set("GITHUB_TOKEN", SECRET)
     context.save_settings(context.settings)

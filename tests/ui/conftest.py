@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from hybridmcp_app.config.logging_setup import configure_logging
@@ -12,6 +16,7 @@ from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.secrets import KeychainStatus, SecretStore
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.core.background_tasks import BackgroundTasks
+from hybridmcp_app.llm.local_model_service import LocalModelService
 from hybridmcp_app.ui.app_context import AppContext
 from hybridmcp_app.ui.main_window import MainWindow
 from tests.helpers.memory_keyring import MemoryKeyring
@@ -25,21 +30,44 @@ def memory_keyring() -> MemoryKeyring:
 
 
 @pytest.fixture
-def make_context(app_paths: AppPaths, memory_keyring: MemoryKeyring) -> ContextFactory:
+def qt_loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+    """The app's kind of event loop: asyncio on Qt. Tests run it with ``run_until_complete``."""
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    yield loop
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def make_context(
+    app_paths: AppPaths,
+    memory_keyring: MemoryKeyring,
+    qt_loop: qasync.QEventLoop,
+    model_cache: Path,
+) -> Iterator[ContextFactory]:
+    made: list[AppContext] = []
+
     def factory(secrets: SecretStore | None = None) -> AppContext:
         store = SettingsStore(app_paths)
         settings, report = store.load()
-        return AppContext(
+        context = AppContext(
             paths=app_paths,
             settings_store=store,
             settings=settings,
             secrets=secrets or SecretStore(memory_keyring, KeychainStatus(True, "memory")),
-            tasks=BackgroundTasks(),
+            tasks=BackgroundTasks(qt_loop),
             log_buffer=configure_logging(app_paths, settings.logging),
             load_report=report,
+            local_model=LocalModelService(model_cache),
         )
+        made.append(context)
+        return context
 
-    return factory
+    yield factory
+    for context in made:
+        qt_loop.run_until_complete(context.tasks.shutdown(timeout_s=5))
+        context.local_model.close_now(timeout_s=5)
 
 
 @pytest.fixture

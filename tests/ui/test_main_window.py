@@ -20,7 +20,8 @@ from tests.helpers.memory_keyring import MemoryKeyring
 def test_the_window_opens_with_four_tabs_that_say_what_they_will_hold(window: MainWindow) -> None:
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     assert titles == ["Chat", "Library", "MCP Servers", "Turtle Soup"]
-    for index in range(window.tabs.count()):
+    assert window.tabs.widget(0) is window.chat_view
+    for index in range(1, window.tabs.count()):
         page = window.tabs.widget(index)
         assert isinstance(page, QtEmptyState)
         assert page.title

@@ -9,18 +9,8 @@ from pathlib import Path
 import pytest
 
 from hybridmcp_app.core.model_context import InferenceSettings
-from hybridmcp_app.llm.embedded_model import EMBEDDED_LABEL, embedded_model_path
+from hybridmcp_app.llm.embedded_model import EMBEDDED_LABEL
 from hybridmcp_app.llm.llama_backend import LlamaCppBackend
-
-
-@pytest.fixture(scope="session")
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("model-cache")
-
-
-@pytest.fixture(scope="session")
-def embedded_model(model_cache: Path) -> Path:
-    return embedded_model_path(model_cache)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from hybridmcp_app.core.background_tasks import BackgroundTasks
 
 
 async def test_shutdown_cancels_running_tasks() -> None:
-    tasks = BackgroundTasks()
+    tasks = BackgroundTasks(asyncio.get_running_loop())
     started = asyncio.Event()
 
     async def forever() -> None:
@@ -22,7 +22,7 @@ async def test_shutdown_cancels_running_tasks() -> None:
 
 
 async def test_a_task_that_ignores_cancellation_is_reported_not_awaited_forever() -> None:
-    tasks = BackgroundTasks()
+    tasks = BackgroundTasks(asyncio.get_running_loop())
     release = asyncio.Event()
 
     async def stubborn() -> None:
@@ -41,7 +41,7 @@ async def test_a_task_that_ignores_cancellation_is_reported_not_awaited_forever(
 
 
 async def test_a_failing_task_is_logged_with_its_name(caplog: pytest.LogCaptureFixture) -> None:
-    tasks = BackgroundTasks()
+    tasks = BackgroundTasks(asyncio.get_running_loop())
 
     async def broken() -> None:
         raise ValueError("index is corrupt")
@@ -55,7 +55,7 @@ async def test_a_failing_task_is_logged_with_its_name(caplog: pytest.LogCaptureF
 
 
 async def test_no_task_can_start_once_shutdown_began() -> None:
-    tasks = BackgroundTasks()
+    tasks = BackgroundTasks(asyncio.get_running_loop())
     await tasks.shutdown()
 
     async def late() -> None:
