@@ -78,6 +78,14 @@ def build_context(paths: AppPaths, loop: asyncio.AbstractEventLoop, *, verbose: 
     )
 
 
+def shut_down(context: AppContext, loop: asyncio.AbstractEventLoop) -> list[str]:
+    """Cancel every task (an answer being generated stops at its next token), then free the
+    model. Bounded by ``SHUTDOWN_TIMEOUT_S`` each; returns the tasks that would not stop."""
+    stuck = loop.run_until_complete(context.tasks.shutdown(SHUTDOWN_TIMEOUT_S))
+    context.local_model.close_now(SHUTDOWN_TIMEOUT_S)
+    return stuck
+
+
 def _install_startup_probe(window: MainWindow, probe_path: Path) -> None:
     record: dict[str, float] = {}
 
@@ -132,8 +140,7 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
         )
     with loop:
         loop.run_until_complete(quit_event.wait())
-        stuck = loop.run_until_complete(context.tasks.shutdown(SHUTDOWN_TIMEOUT_S))
-        context.local_model.close_now(SHUTDOWN_TIMEOUT_S)
+        stuck = shut_down(context, loop)
     log.info("%s stopped%s", APP_NAME, f" ({len(stuck)} task(s) abandoned)" if stuck else "")
     logging.shutdown()
     return 0

@@ -132,8 +132,8 @@ class QtLocalChatView(QWidget):
         clear.clicked.connect(self.new_chat)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self.prompt, self.send)
-        stop_key = QShortcut(QKeySequence("Esc"), self, self.stop)
-        stop_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        # Window-wide while this tab is shown (a hidden widget's shortcuts do not fire).
+        QShortcut(QKeySequence("Esc"), self, self.stop)
         service.subscribe(self.show_status)
         self.show_status(service.status)
 

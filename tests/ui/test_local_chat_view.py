@@ -1,0 +1,171 @@
+"""The Chat tab with the real embedded model, on the app's qasync event loop."""
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import pytest
+import qasync
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from hybridmcp_app.app import shut_down
+from hybridmcp_app.config.paths import AppPaths
+from hybridmcp_app.config.settings import Settings
+from hybridmcp_app.config.settings_store import SettingsStore
+from hybridmcp_app.llm.embedded_model import EMBEDDED_NOTE
+from hybridmcp_app.ui.main_window import MainWindow
+
+FEW_SHOT = (
+    "Q: What is the capital of France?\nA: Paris\n"
+    "Q: What is the capital of Germany?\nA: Berlin\n"
+    "Q: What is the capital of Italy?\nA:"
+)
+
+
+async def wait_until(condition: Callable[[], bool], timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def window(app_paths: AppPaths, make_window: Callable[..., MainWindow]) -> MainWindow:
+    settings = Settings.model_validate(
+        {
+            "llm": {
+                "local": {
+                    "inference": {
+                        "n_ctx": 1024,
+                        "parameters": {"temperature": 0.0, "max_tokens": 8, "stop": ["\n"]},
+                    }
+                }
+            }
+        }  # fmt: skip
+    )
+    SettingsStore(app_paths).save(settings)
+    return make_window()
+
+
+def load_model(window: MainWindow, loop: qasync.QEventLoop) -> None:
+    loop.run_until_complete(window.context.local_model.load(window.context.settings.llm.local))
+
+
+def test_the_embedded_model_loads_and_says_honestly_what_it_is(
+    window: MainWindow, qt_loop: qasync.QEventLoop
+) -> None:
+    view = window.chat_view
+    assert "No local model loaded" in view.model_label.text()
+    assert not view.send_button.isEnabled()
+    load_model(window, qt_loop)
+    assert "Gemma 3 270M (base, demo)" in view.model_label.text()
+    assert view.note.text() == EMBEDDED_NOTE
+    assert view.continue_text.isChecked()  # a base model continues text
+    assert view.send_button.isEnabled()
+
+
+def test_a_prompt_streams_an_answer_into_the_transcript_with_metrics(
+    window: MainWindow, qt_loop: qasync.QEventLoop, qtbot: QtBot
+) -> None:
+    load_model(window, qt_loop)
+    view = window.chat_view
+    view.prompt.setPlainText(FEW_SHOT)
+    qtbot.keyClick(view.prompt, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert view.answering
+    assert view.prompt.toPlainText() == ""
+    qt_loop.run_until_complete(wait_until(lambda: not view.answering))
+    transcript = view.transcript.toPlainText()
+    assert transcript.startswith("You\n" + FEW_SHOT)
+    assert transcript.rstrip().endswith("Gemma 3 270M (base, demo)\n Rome")
+    assert "tok/s" in view.metrics.text()
+    assert "tokens" in view.metrics.text()
+
+
+def test_escape_stops_a_long_answer_and_the_next_one_works(
+    window: MainWindow, qt_loop: qasync.QEventLoop, qtbot: QtBot
+) -> None:
+    load_model(window, qt_loop)
+    view = window.chat_view
+    window.context.settings = window.context.settings.model_copy(
+        update={
+            "llm": Settings.model_validate(
+                {"llm": {"local": {"inference": {"parameters": {"max_tokens": 500}}}}}
+            ).llm
+        }  # fmt: skip
+    )
+    view.prompt.setPlainText("Once upon a time")
+    view.send()
+    before = view.transcript.toPlainText()
+    qt_loop.run_until_complete(
+        wait_until(lambda: len(view.transcript.toPlainText()) > len(before) + 20)
+    )
+    started = time.monotonic()
+    qtbot.keyClick(view.prompt, Qt.Key.Key_Escape)
+    qt_loop.run_until_complete(wait_until(lambda: not view.answering, timeout_s=5))
+    assert time.monotonic() - started < 1.0
+    assert view.transcript.toPlainText().rstrip().endswith("[stopped]")
+    window.context.settings = window.context.settings.model_copy(
+        update={
+            "llm": Settings.model_validate(
+                {
+                    "llm": {
+                        "local": {
+                            "inference": {
+                                "parameters": {"temperature": 0.0, "max_tokens": 8, "stop": ["\n"]}
+                            }
+                        }
+                    }
+                }
+            ).llm
+        }  # fmt: skip
+    )
+    view.prompt.setPlainText(FEW_SHOT)
+    view.send()
+    qt_loop.run_until_complete(wait_until(lambda: not view.answering))
+    assert view.transcript.toPlainText().rstrip().endswith("Rome")
+
+
+def test_a_bad_model_file_is_reported_and_the_loaded_model_keeps_answering(
+    window: MainWindow, qt_loop: qasync.QEventLoop, app_paths: AppPaths
+) -> None:
+    load_model(window, qt_loop)
+    broken = app_paths.data_dir / "broken.gguf"
+    broken.write_bytes(b"not a model at all")
+    settings = window.context.settings
+    local = settings.llm.local.model_copy(update={"model_path": broken})
+    window.apply_settings(
+        settings.model_copy(update={"llm": settings.llm.model_copy(update={"local": local})})
+    )
+    view = window.chat_view
+    qt_loop.run_until_complete(wait_until(lambda: "broken.gguf" in view.note.text()))
+    assert "is not a GGUF model" in view.note.text()
+    assert "Gemma 3 270M (base, demo)" in view.model_label.text()
+    view.prompt.setPlainText(FEW_SHOT)
+    view.send()
+    qt_loop.run_until_complete(wait_until(lambda: not view.answering))
+    assert view.transcript.toPlainText().rstrip().endswith("Rome")
+
+
+def test_closing_the_app_mid_answer_shuts_down_within_two_seconds(
+    window: MainWindow, qt_loop: qasync.QEventLoop
+) -> None:
+    load_model(window, qt_loop)
+    view = window.chat_view
+    window.context.settings = window.context.settings.model_copy(
+        update={
+            "llm": Settings.model_validate(
+                {"llm": {"local": {"inference": {"parameters": {"max_tokens": 500}}}}}
+            ).llm
+        }  # fmt: skip
+    )
+    view.prompt.setPlainText("Once upon a time")
+    view.send()
+    qt_loop.run_until_complete(wait_until(lambda: len(view.transcript.toPlainText()) > 40))
+    window.close()
+    started = time.monotonic()
+    stuck = shut_down(window.context, qt_loop)
+    assert time.monotonic() - started < 2.0
+    assert stuck == []
+    assert window.context.local_model.backend is None
