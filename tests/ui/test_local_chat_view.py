@@ -13,6 +13,7 @@ from hybridmcp_app.app import shut_down
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
+from hybridmcp_app.core.parameters import ModelParameters
 from hybridmcp_app.llm.embedded_model import EMBEDDED_NOTE
 from hybridmcp_app.ui.main_window import MainWindow
 
@@ -33,20 +34,23 @@ async def wait_until(condition: Callable[[], bool], timeout_s: float = 30) -> No
 
 @pytest.fixture
 def window(app_paths: AppPaths, make_window: Callable[..., MainWindow]) -> MainWindow:
+    parameters = {"temperature": 0.0, "max_tokens": 8, "stop": ["\n"]}
     settings = Settings.model_validate(
-        {
-            "llm": {
-                "local": {
-                    "inference": {
-                        "n_ctx": 1024,
-                        "parameters": {"temperature": 0.0, "max_tokens": 8, "stop": ["\n"]},
-                    }
-                }
-            }
-        }  # fmt: skip
+        {"llm": {"local": {"inference": {"n_ctx": 1024, "parameters": parameters}}}}
     )
     SettingsStore(app_paths).save(settings)
     return make_window()
+
+
+def use_parameters(window: MainWindow, **parameters: object) -> None:
+    """Change the sampling parameters the chat view reads for its next request."""
+    settings = window.context.settings
+    inference = settings.llm.local.inference.model_copy(
+        update={"parameters": ModelParameters.model_validate(parameters)}
+    )
+    local = settings.llm.local.model_copy(update={"inference": inference})
+    llm = settings.llm.model_copy(update={"local": local})
+    window.context.settings = settings.model_copy(update={"llm": llm})
 
 
 def load_model(window: MainWindow, loop: qasync.QEventLoop) -> None:
@@ -88,13 +92,7 @@ def test_escape_stops_a_long_answer_and_the_next_one_works(
 ) -> None:
     load_model(window, qt_loop)
     view = window.chat_view
-    window.context.settings = window.context.settings.model_copy(
-        update={
-            "llm": Settings.model_validate(
-                {"llm": {"local": {"inference": {"parameters": {"max_tokens": 500}}}}}
-            ).llm
-        }  # fmt: skip
-    )
+    use_parameters(window, max_tokens=500)
     view.prompt.setPlainText("Once upon a time")
     view.send()
     before = view.transcript.toPlainText()
@@ -106,21 +104,7 @@ def test_escape_stops_a_long_answer_and_the_next_one_works(
     qt_loop.run_until_complete(wait_until(lambda: not view.answering, timeout_s=5))
     assert time.monotonic() - started < 1.0
     assert view.transcript.toPlainText().rstrip().endswith("[stopped]")
-    window.context.settings = window.context.settings.model_copy(
-        update={
-            "llm": Settings.model_validate(
-                {
-                    "llm": {
-                        "local": {
-                            "inference": {
-                                "parameters": {"temperature": 0.0, "max_tokens": 8, "stop": ["\n"]}
-                            }
-                        }
-                    }
-                }
-            ).llm
-        }  # fmt: skip
-    )
+    use_parameters(window, temperature=0.0, max_tokens=8, stop=["\n"])
     view.prompt.setPlainText(FEW_SHOT)
     view.send()
     qt_loop.run_until_complete(wait_until(lambda: not view.answering))
@@ -153,13 +137,7 @@ def test_closing_the_app_mid_answer_shuts_down_within_two_seconds(
 ) -> None:
     load_model(window, qt_loop)
     view = window.chat_view
-    window.context.settings = window.context.settings.model_copy(
-        update={
-            "llm": Settings.model_validate(
-                {"llm": {"local": {"inference": {"parameters": {"max_tokens": 500}}}}}
-            ).llm
-        }  # fmt: skip
-    )
+    use_parameters(window, max_tokens=500)
     view.prompt.setPlainText("Once upon a time")
     view.send()
     qt_loop.run_until_complete(wait_until(lambda: len(view.transcript.toPlainText()) > 40))
