@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
 from PySide6.QtGui import (
@@ -33,6 +34,7 @@ from hybridmcp_app.ui.qt_empty_state import QtEmptyState
 from hybridmcp_app.ui.qt_keychain import QtKeychain
 from hybridmcp_app.ui.qt_local_chat_view import QtLocalChatView
 from hybridmcp_app.ui.qt_log_viewer import QtLogViewer
+from hybridmcp_app.ui.qt_model_picker import QtModelPicker
 from hybridmcp_app.ui.qt_settings_dialog import QtSettingsDialog
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
 from hybridmcp_app.ui.theme import app_icon, apply_theme
@@ -191,7 +193,19 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ commands
     def open_settings(self) -> QtSettingsDialog:
-        dialog = QtSettingsDialog(self.context.settings, self.context.secrets, self)
+        context = self.context
+        dialog = QtSettingsDialog(
+            context.settings,
+            context.secrets,
+            self,
+            model_picker=lambda editor: QtModelPicker(
+                editor,
+                context.local_model,
+                context.tasks,
+                home=Path.home(),
+                app_models_dir=context.paths.data_dir / "models",
+            ),
+        )
         dialog.saved.connect(self.apply_settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

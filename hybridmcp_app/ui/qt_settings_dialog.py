@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QPushButton,
     QScrollArea,
@@ -67,8 +69,16 @@ class QtSettingsDialog(QDialog):
 
     saved = Signal(object)
 
-    def __init__(self, settings: Settings, secrets: SecretStore, parent: QWidget | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        secrets: SecretStore,
+        parent: QWidget | None = None,
+        *,
+        model_picker: Callable[[QLineEdit], QWidget] | None = None,
+    ) -> None:
         super().__init__(parent)
+        self._model_picker = model_picker
         self.setWindowTitle("Settings")
         self.resize(760, 560)
         self._settings = settings
@@ -119,6 +129,11 @@ class QtSettingsDialog(QDialog):
         for path in paths:
             form = QtSettingsForm(_section_type(path), path=path, hidden=HIDDEN_FIELDS)
             self.forms[path] = form
+            path_editor = form.editors.get(f"{path}.model_path")
+            if self._model_picker is not None and path_editor is not None:
+                assert isinstance(path_editor.widget, QLineEdit)
+                self.model_picker = self._model_picker(path_editor.widget)
+                layout.addWidget(self.model_picker)
             layout.addWidget(form)
         layout.addStretch(1)
         scroll = QScrollArea()

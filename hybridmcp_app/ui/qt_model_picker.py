@@ -1,0 +1,167 @@
+"""Settings → Local model: pick a GGUF file, find the ones already on disk, see what is loaded."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hybridmcp_app.core.background_tasks import BackgroundTasks
+from hybridmcp_app.core.errors import ModelLoadError
+from hybridmcp_app.core.model_context import ModelContext
+from hybridmcp_app.llm.gguf_metadata import read_model_context
+from hybridmcp_app.llm.local_model_service import LocalModelService
+from hybridmcp_app.llm.model_scanner import FoundModel, known_model_folders, scan_for_models
+
+COLUMNS = ("Model", "Found in", "Architecture", "Quantisation", "Trained context", "Size", "Chat")
+
+
+def describe_loaded(context: ModelContext) -> str:
+    """One line about the running model: what it is and what it costs."""
+    ident, runtime = context.identification, context.runtime
+    parts = [f"<b>{html.escape(ident.display_label)}</b>"]
+    parts += [part for part in (ident.architecture, ident.quantization) if part]
+    if ident.parameter_count:
+        parts.append(f"{ident.parameter_count / 1e6:,.0f}M parameters")
+    trained = f" of {context.context_length:,}" if context.context_length else ""
+    parts.append(f"context {context.inference.n_ctx:,}{trained} tokens")
+    if runtime.threads:
+        parts.append(f"{runtime.threads} generation thread(s)")
+    if runtime.memory_bytes:
+        parts.append(f"{runtime.memory_bytes / 2**20:,.0f} MB in memory")
+    if runtime.load_time_s is not None:
+        parts.append(f"loaded in {runtime.load_time_s:.1f} s")
+    return " · ".join(parts)
+
+
+def _scan(home: Path, app_models: Path) -> list[tuple[FoundModel, ModelContext | str]]:
+    rows: list[tuple[FoundModel, ModelContext | str]] = []
+    for model in scan_for_models(
+        known_model_folders(home, app_models), home / ".ollama" / "models"
+    ):
+        try:
+            rows.append((model, read_model_context(model.path)))
+        except ModelLoadError as error:
+            rows.append((model, str(error)))
+    return rows
+
+
+class QtModelPicker(QWidget):
+    """Fills the ``model_path`` editor of the settings form: browse, scan, or the demo model."""
+
+    def __init__(
+        self,
+        path_editor: QLineEdit,
+        service: LocalModelService,
+        tasks: BackgroundTasks,
+        *,
+        home: Path,
+        app_models_dir: Path,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._path_editor = path_editor
+        self._tasks = tasks
+        self._home, self._app_models_dir = home, app_models_dir
+        self.loaded = QLabel(self)
+        self.loaded.setWordWrap(True)
+        backend = service.backend
+        self.loaded.setText(
+            "In use: " + describe_loaded(backend.context)
+            if backend is not None
+            else "No local model is loaded."
+        )
+        browse = QPushButton("Choose GGUF file…", self)
+        self.embedded_button = embedded = QPushButton("Use the embedded demo model", self)
+        embedded.setToolTip("Gemma 3 270M (base): small, installed with the app")
+        self.scan_button = QPushButton("Find models on this computer", self)
+        self.scan_button.setToolTip(
+            "Looks in LM Studio, GPT4All, Jan, Ollama and HybridMCP's own models folder"
+        )
+        self.status = QLabel(self)
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().hide()
+        self.table.setMinimumHeight(120)
+        self.table.hide()
+        self.table.cellDoubleClicked.connect(lambda row, _column: self.use_row(row))
+        self._found: list[FoundModel] = []
+
+        buttons = QHBoxLayout()
+        for button in (browse, embedded, self.scan_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 8)
+        layout.addWidget(self.loaded)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addWidget(self.table)
+        browse.clicked.connect(self.browse)
+        embedded.clicked.connect(lambda: self._path_editor.setText(""))
+        self.scan_button.clicked.connect(self.start_scan)
+
+    def browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose a GGUF model", str(self._home), "GGUF models (*.gguf);;All files (*)"
+        )
+        if path:
+            self._path_editor.setText(path)
+
+    def start_scan(self) -> asyncio.Task[None]:
+        self.scan_button.setEnabled(False)
+        self.status.setText("Looking for GGUF models…")
+        return self._tasks.spawn(self._scan(), name="scan-models")
+
+    async def _scan(self) -> None:
+        try:
+            rows = await asyncio.to_thread(_scan, self._home, self._app_models_dir)
+        finally:
+            self.scan_button.setEnabled(True)
+        self._found = [model for model, _ in rows]
+        self.table.setRowCount(len(rows))
+        for row, (model, info) in enumerate(rows):
+            if isinstance(info, str):
+                cells = [model.name, model.source, info, "", "", "", ""]
+            else:
+                ident = info.identification
+                cells = [
+                    model.name,
+                    model.source,
+                    ident.architecture or "?",
+                    ident.quantization or "?",
+                    f"{info.context_length:,}" if info.context_length else "?",
+                    f"{model.size_bytes / 2**30:.2f} GB",
+                    "yes" if info.capabilities.has_chat_template else "no (base)",
+                ]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(str(model.path))
+                self.table.setItem(row, column, item)
+        self.table.setVisible(bool(rows))
+        self.status.setText(
+            f"Found {len(rows)} model(s). Double-click one to use it."
+            if rows
+            else "No GGUF models found in the usual places. Use “Choose GGUF file…”."
+        )
+
+    def use_row(self, row: int) -> None:
+        if 0 <= row < len(self._found):
+            self._path_editor.setText(str(self._found[row].path))
