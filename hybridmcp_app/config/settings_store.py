@@ -66,6 +66,9 @@ class SettingsStore:
         self._paths = paths
         self._migrations = migrations
         self._current_version = current_version
+        # What the file said and what the environment made of it, as of the last load.
+        self._file_layer: dict[str, Any] = {}
+        self._env_layer: dict[str, Any] = {}
 
     @property
     def path(self) -> Path:
@@ -73,9 +76,12 @@ class SettingsStore:
 
     def load(self) -> tuple[Settings, SettingsLoadReport]:
         file_data, report = self._read_file()
+        self._file_layer = Settings.model_validate(file_data).model_dump(mode="json")
+        self._env_layer = self._file_layer
         try:
             layered = EnvironmentLayeredSettings(_env_file=self._env_files(), **file_data)
             settings = layered.to_settings()
+            self._env_layer = settings.model_dump(mode="json")
         except ValidationError as error:
             problems = tuple(describe_validation_error(error))
             log.warning("ignoring environment overrides: %s", "; ".join(problems))
@@ -89,8 +95,14 @@ class SettingsStore:
         return settings, report
 
     def save(self, settings: Settings) -> None:
-        """Write atomically: a crash mid-save leaves the previous file intact."""
-        data = settings.model_dump(mode="json")
+        """Write atomically: a crash mid-save leaves the previous file intact.
+
+        Values that came from the environment or .env (and were not changed since) are not
+        written: the file keeps its own value, so an override never becomes permanent.
+        """
+        data = _without_overrides(
+            settings.model_dump(mode="json"), self._file_layer, self._env_layer
+        )
         data["schema_version"] = self._current_version
         self._write_json(self.path, data)
         log.info("settings saved to %s", self.path)
@@ -147,3 +159,19 @@ class SettingsStore:
     @staticmethod
     def _write_json(path: Path, data: dict[str, Any]) -> None:
         write_text_atomically(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def _without_overrides(
+    data: dict[str, Any], file_layer: dict[str, Any], env_layer: dict[str, Any]
+) -> dict[str, Any]:
+    """``data`` with each environment-overridden, unchanged value put back to the file's."""
+    result = dict(data)
+    for key, value in data.items():
+        if key not in file_layer or key not in env_layer:
+            continue
+        from_file, from_env = file_layer[key], env_layer[key]
+        if isinstance(value, dict) and isinstance(from_file, dict) and isinstance(from_env, dict):
+            result[key] = _without_overrides(value, from_file, from_env)
+        elif from_env != from_file and value == from_env:
+            result[key] = from_file
+    return result

@@ -211,3 +211,34 @@ def test_a_missing_migration_step_is_reported(app_paths: AppPaths) -> None:
     _write(app_paths, {"schema_version": 1})
     _, report = SettingsStore(app_paths, migrations={}, current_version=2).load()
     assert "no migration from schema 1 to 2" in report.problems[0]
+
+
+def test_saving_does_not_make_environment_overrides_permanent(
+    app_paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SettingsStore(app_paths)
+    store.save(Settings.model_validate({"ui": {"theme": "light"}}))
+    monkeypatch.setenv("HYBRIDMCP_UI__THEME", "dark")
+    monkeypatch.setenv("HYBRIDMCP_LLM__LOCAL__LOAD_ON_START", "false")
+    settings, _ = store.load()
+    assert (settings.ui.theme, settings.llm.local.load_on_start) == ("dark", False)
+    changed = settings.model_copy(
+        update={"game": settings.game.model_copy(update={"difficulty": "hard"})}
+    )
+    store.save(changed)
+    on_disk = json.loads(app_paths.settings_file.read_text())
+    assert on_disk["ui"]["theme"] == "light"
+    assert on_disk["llm"]["local"]["load_on_start"] is True
+    assert on_disk["game"]["difficulty"] == "hard"
+
+
+def test_a_value_the_user_changes_away_from_the_override_is_saved(
+    app_paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SettingsStore(app_paths)
+    monkeypatch.setenv("HYBRIDMCP_UI__THEME", "dark")
+    settings, _ = store.load()
+    store.save(
+        settings.model_copy(update={"ui": settings.ui.model_copy(update={"theme": "light"})})
+    )
+    assert json.loads(app_paths.settings_file.read_text())["ui"]["theme"] == "light"
