@@ -82,7 +82,8 @@ def shut_down(context: AppContext, loop: asyncio.AbstractEventLoop) -> list[str]
     """Cancel every task (an answer being generated stops at its next token), then free the
     model. Bounded by ``SHUTDOWN_TIMEOUT_S`` each; returns the tasks that would not stop."""
     stuck = loop.run_until_complete(context.tasks.shutdown(SHUTDOWN_TIMEOUT_S))
-    context.local_model.close_now(SHUTDOWN_TIMEOUT_S)
+    if not context.local_model.close_now(SHUTDOWN_TIMEOUT_S):
+        stuck.append("local model worker")
     return stuck
 
 

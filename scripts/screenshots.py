@@ -20,9 +20,12 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["HYBRIDMCP_HOME"] = tempfile.mkdtemp(prefix="hybridmcp-shots-")
 
+    import asyncio
+
+    import qasync
     from PySide6.QtWidgets import QApplication
 
-    from hybridmcp_app.app import build_context
+    from hybridmcp_app.app import build_context, shut_down
     from hybridmcp_app.config.paths import AppPaths
     from hybridmcp_app.ui.main_window import MainWindow
     from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
@@ -30,7 +33,9 @@ def main() -> None:
 
     app = QApplication([])
     apply_theme(app, args.theme)
-    context = build_context(AppPaths.from_environment(), verbose=False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    context = build_context(AppPaths.from_environment(), loop, verbose=False)
     window = MainWindow(context)
     window.resize(1200, 760)
     window.show()
@@ -42,6 +47,20 @@ def main() -> None:
 
     settle()
     window.grab().save(str(args.out / f"main-{args.theme}.png"))
+
+    async def chat() -> None:
+        await context.local_model.load(context.settings.llm.local)
+        view = window.chat_view
+        view.prompt.setPlainText(
+            "Q: What is the capital of France?\nA: Paris\nQ: What is the capital of Japan?\nA:"
+        )
+        answer = view.send()
+        assert answer is not None
+        await answer
+
+    loop.run_until_complete(chat())
+    settle()
+    window.grab().save(str(args.out / f"chat-{args.theme}.png"))
     window.log_action.trigger()
     import logging
 
@@ -56,6 +75,8 @@ def main() -> None:
     about.show()
     settle()
     about.grab().save(str(args.out / f"about-{args.theme}.png"))
+    shut_down(context, loop)
+    loop.close()
     print(f"screenshots in {args.out}")
 
 

@@ -169,6 +169,14 @@ class LlamaCppBackend(ChatBackend):
                     cancelled=cancelled,
                     load_s=self._context.runtime.load_time_s or 0.0,
                 )
+                log.info(
+                    "answer %s: %s after %d token(s), prompt %d token(s), %.2f s",
+                    request.request_id,
+                    response.finish_reason,
+                    response.usage.completion_tokens,
+                    response.usage.prompt_tokens,
+                    response.timings.total_s,
+                )
                 emit(StreamCompleted(response=response))
             except Exception as error:
                 log.exception("generation failed")

@@ -102,11 +102,12 @@ class LocalModelService:
         if backend is not None:
             await backend.close()
 
-    def close_now(self, timeout_s: float = 2.0) -> None:
-        """At exit: stop the worker thread without an event loop (bounded wait)."""
-        if self._backend is not None:
-            self._backend.close_now(timeout_s)
-            self._backend = None
+    def close_now(self, timeout_s: float = 2.0) -> bool:
+        """At exit: stop the worker thread without an event loop (bounded wait).
+
+        Returns False if the thread was still busy after ``timeout_s``."""
+        backend, self._backend = self._backend, None
+        return backend is None or backend.close_now(timeout_s)
 
     @staticmethod
     def _settled(backend: LlamaCppBackend | None, *, error: str) -> LocalModelStatus:

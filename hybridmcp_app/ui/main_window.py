@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
                     context.local_model,
                     context.tasks,
                     lambda: self.context.settings.llm.local.inference.parameters,
+                    lambda: self.context.settings.llm.local,
                 )
                 page = self.chat_view
             page.setObjectName(f"tab-{key}")

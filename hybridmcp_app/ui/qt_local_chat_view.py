@@ -33,6 +33,7 @@ from hybridmcp_app.core.inference import (
     StreamFailed,
     TextDelta,
 )
+from hybridmcp_app.core.llm_configs import LocalLLMConfig
 from hybridmcp_app.core.parameters import ModelParameters
 from hybridmcp_app.llm.embedded_model import EMBEDDED_LABEL, EMBEDDED_NOTE
 from hybridmcp_app.llm.local_model_service import (
@@ -67,15 +68,18 @@ class QtLocalChatView(QWidget):
         service: LocalModelService,
         tasks: BackgroundTasks,
         parameters: Callable[[], ModelParameters],
+        config: Callable[[], LocalLLMConfig],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._service = service
+        self._config = config
         self._tasks = tasks
         self._parameters = parameters
         self._history: list[ChatMessage] = []
         self._pending: list[str] = []
         self._answer_task: asyncio.Task[None] | None = None
+        self._answering = False
 
         self.model_label = QLabel(self)
         self.busy = QProgressBar(self)
@@ -83,6 +87,9 @@ class QtLocalChatView(QWidget):
         self.busy.setMaximumWidth(120)
         self.busy.setTextVisible(False)
         self.busy.hide()
+        self.load_button = QPushButton(self)
+        self.load_button.setToolTip("Free the model's memory, or load it again")
+        self.load_button.clicked.connect(self.toggle_loaded)
         self.continue_text = QCheckBox("Continue text (no chat template)", self)
         self.continue_text.setToolTip(
             "Send your text as it is for the model to continue: what a base model is good at"
@@ -108,6 +115,7 @@ class QtLocalChatView(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.model_label, 1)
         top.addWidget(self.busy)
+        top.addWidget(self.load_button)
         top.addWidget(self.continue_text)
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
@@ -156,17 +164,20 @@ class QtLocalChatView(QWidget):
         self.note.setText("<br>".join(notes))
         self.note.setVisible(bool(notes))
         self.send_button.setEnabled(status.state is LocalModelState.READY and not self.answering)
+        self.load_button.setText("Unload" if status.state is LocalModelState.READY else "Load")
+        self.load_button.setEnabled(not loading and not self.answering)
 
     @property
     def answering(self) -> bool:
-        return self._answer_task is not None and not self._answer_task.done()
+        return self._answering
 
     # ------------------------------------------------------------------ commands
-    def send(self) -> None:
+    def send(self) -> asyncio.Task[None] | None:
+        """Ask the local model; returns the answering task (None if there was nothing to do)."""
         text = self.prompt.toPlainText().strip()
         backend = self._service.backend
         if not text or backend is None or self.answering:
-            return
+            return None
         raw = self.continue_text.isChecked()
         message = ChatMessage(role="user", content=text)
         messages = (message,) if raw else (*self._history, message)
@@ -176,9 +187,15 @@ class QtLocalChatView(QWidget):
         self._append_block(backend.model_name, "")
         self._answer_task = self._tasks.spawn(self._answer(request, raw), name="local-chat-answer")
         self._set_answering(True)
+        return self._answer_task
+
+    def toggle_loaded(self) -> asyncio.Task[object]:
+        if self._service.status.state is LocalModelState.READY:
+            return self._tasks.spawn(self._service.unload(), name="unload-local-model")
+        return self._tasks.spawn(self._service.try_load(self._config()), name="load-local-model")
 
     def stop(self) -> None:
-        if self._answer_task is not None and not self._answer_task.done():
+        if self._answering and self._answer_task is not None:
             self._answer_task.cancel()
 
     def new_chat(self) -> None:
@@ -216,6 +233,7 @@ class QtLocalChatView(QWidget):
 
     # ------------------------------------------------------------------ transcript
     def _set_answering(self, answering: bool) -> None:
+        self._answering = answering
         if answering:
             self._flush_timer.start()
         else:
@@ -223,9 +241,6 @@ class QtLocalChatView(QWidget):
             self._flush()
         self.stop_button.setEnabled(answering)
         self.show_status(self._service.status)
-        if answering:
-            self.send_button.setEnabled(False)
-            self.busy.show()
 
     def _cursor_at_end(self) -> QTextCursor:
         cursor = self.transcript.textCursor()
