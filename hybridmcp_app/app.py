@@ -16,7 +16,6 @@ import psutil
 # Before Qt: PySide6's import hook inspects every later import and can re-enter pydantic's lazy
 # imports half-way ("partially initialized module pydantic._internal._validators").
 import pydantic._internal._validators  # noqa: F401
-import qasync
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
@@ -30,6 +29,7 @@ from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.llm.local_model_service import LocalModelService
 from hybridmcp_app.ui.app_context import AppContext
 from hybridmcp_app.ui.main_window import MainWindow
+from hybridmcp_app.ui.qt_event_loop import create_event_loop
 from hybridmcp_app.ui.theme import app_icon, apply_theme
 
 log = logging.getLogger("hybridmcp.app")
@@ -112,8 +112,7 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
     app.setWindowIcon(app_icon())
     # qasync: the loop must outlive the last window; MainWindow.quit_requested ends it.
     app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
+    loop = create_event_loop(app)
     context = build_context(AppPaths.from_environment(), loop, verbose=verbose)
     apply_theme(app, context.settings.ui.theme)
 

@@ -20,21 +20,18 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["HYBRIDMCP_HOME"] = tempfile.mkdtemp(prefix="hybridmcp-shots-")
 
-    import asyncio
-
-    import qasync
     from PySide6.QtWidgets import QApplication
 
     from hybridmcp_app.app import build_context, shut_down
     from hybridmcp_app.config.paths import AppPaths
     from hybridmcp_app.ui.main_window import MainWindow
     from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
+    from hybridmcp_app.ui.qt_event_loop import create_event_loop
     from hybridmcp_app.ui.theme import apply_theme
 
     app = QApplication([])
     apply_theme(app, args.theme)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
+    loop = create_event_loop(app)
     context = build_context(AppPaths.from_environment(), loop, verbose=False)
     window = MainWindow(context)
     window.resize(1200, 760)

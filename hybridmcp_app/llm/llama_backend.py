@@ -200,7 +200,7 @@ class LlamaCppBackend(ChatBackend):
 
     async def close(self) -> None:
         """Free the model and stop its thread (waits for a running answer to notice)."""
-        await asyncio.to_thread(self._worker.shutdown, _close_llama)
+        await asyncio.wrap_future(self._worker.stop(_close_llama))
 
     def close_now(self, timeout_s: float = 2.0) -> bool:
         return self._worker.shutdown(_close_llama, timeout_s)

@@ -60,11 +60,16 @@ class ModelWorker(Generic[M]):
 
         return self._submit(job)
 
+    def stop(self, closer: Callable[[M], None] | None = None) -> concurrent.futures.Future[None]:
+        """Queue the unload and the end of the thread; the future is done once unloaded."""
+        unloaded = self.unload(closer)
+        self._jobs.put(_STOP)
+        return unloaded
+
     def shutdown(self, closer: Callable[[M], None] | None = None, timeout_s: float = 2.0) -> bool:
-        """Unload, stop the thread; returns False if it did not stop within ``timeout_s``."""
+        """Stop and wait; returns False if the thread did not end within ``timeout_s``."""
         if self._thread.is_alive():
-            self.unload(closer)
-            self._jobs.put(_STOP)
+            self.stop(closer)
             self._thread.join(timeout_s)
         return not self._thread.is_alive()
 

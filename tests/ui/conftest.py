@@ -19,6 +19,7 @@ from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.llm.local_model_service import LocalModelService
 from hybridmcp_app.ui.app_context import AppContext
 from hybridmcp_app.ui.main_window import MainWindow
+from hybridmcp_app.ui.qt_event_loop import create_event_loop
 from tests.helpers.memory_keyring import MemoryKeyring
 
 ContextFactory = Callable[..., AppContext]
@@ -32,8 +33,7 @@ def memory_keyring() -> MemoryKeyring:
 @pytest.fixture
 def qt_loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     """The app's kind of event loop: asyncio on Qt. Tests run it with ``run_until_complete``."""
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
+    loop = create_event_loop(qapp)
     yield loop
     loop.close()
     asyncio.set_event_loop(None)

@@ -1,7 +1,5 @@
 """The Chat tab with the real embedded model, on the app's qasync event loop."""
 
-import asyncio
-import time
 from collections.abc import Callable
 
 import pytest
@@ -16,20 +14,13 @@ from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.core.parameters import ModelParameters
 from hybridmcp_app.llm.embedded_model import EMBEDDED_NOTE
 from hybridmcp_app.ui.main_window import MainWindow
+from tests.helpers.waiting import wait_until
 
 FEW_SHOT = (
     "Q: What is the capital of France?\nA: Paris\n"
     "Q: What is the capital of Germany?\nA: Berlin\n"
     "Q: What is the capital of Italy?\nA:"
 )
-
-
-async def wait_until(condition: Callable[[], bool], timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

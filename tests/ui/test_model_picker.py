@@ -1,7 +1,5 @@
 """Settings → Local model: finding GGUF files on disk and switching to one (real model)."""
 
-import asyncio
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,14 +11,7 @@ from hybridmcp_app.llm.local_model_service import LocalModelState
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_model_picker import QtModelPicker
 from tests.helpers.gguf_files import write_tiny_gguf
-
-
-async def wait_until(condition: Callable[[], bool], timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
+from tests.helpers.waiting import wait_until
 
 
 def table_texts(picker: QtModelPicker) -> list[list[str]]:
