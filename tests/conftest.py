@@ -15,6 +15,7 @@ import pytest
 # pydantic._internal._validators"). Loading them here, before pytest-qt imports Qt, avoids that.
 from hybridmcp_app.config.paths import HOME_ENV_VAR, AppPaths
 from hybridmcp_app.llm.embedded_model import embedded_model_path
+from tests.helpers.llama_server import LlamaServer, llama_server
 
 
 @pytest.fixture(autouse=True)
@@ -51,3 +52,10 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def embedded_model(model_cache: Path) -> Path:
     return embedded_model_path(model_cache)
+
+
+@pytest.fixture(scope="session")
+def provider_server(embedded_model: Path) -> Iterator[LlamaServer]:
+    """llama-cpp-python's OpenAI-compatible server with the embedded model: the provider."""
+    with llama_server(embedded_model, api_key="test-provider-key") as server:
+        yield server

@@ -1,0 +1,326 @@
+"""``OpenAICompatBackend``: one class for every OpenAI-compatible endpoint, on the ``openai`` SDK.
+
+Retries with backoff (honouring ``Retry-After`` on 429 and 5xx) and timeouts are the SDK's own
+(``max_retries``, ``timeout``): they apply until a stream starts; a stream that breaks later ends
+with ``StreamFailed`` and the text already streamed stays valid.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+from pydantic import SecretStr
+
+from hybridmcp_app.core.inference import (
+    ChatMessage,
+    FinishReason,
+    InferenceRequest,
+    InferenceResponse,
+    StreamCompleted,
+    StreamEvent,
+    StreamFailed,
+    StreamStarted,
+    TextDelta,
+    Timings,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
+from hybridmcp_app.core.llm_configs import ProviderConfig
+from hybridmcp_app.core.model_context import ModelCapabilities
+from hybridmcp_app.llm.chat_backend import ChatBackend
+from hybridmcp_app.llm.provider_catalog import PriceTable
+
+log = logging.getLogger("hybridmcp.llm.provider")
+CHARS_PER_TOKEN = 4  # for estimates when a server reports no usage
+_FINISH: dict[str, FinishReason] = {
+    "stop": "stop", "length": "length", "tool_calls": "tool_calls", "function_call": "tool_calls",
+    "content_filter": "stop",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ConnectionReport:
+    """The result of "Test connection"."""
+
+    ok: bool
+    message: str
+    models: tuple[str, ...] = ()
+    latency_s: float | None = None
+
+
+def estimate_tokens(text: str) -> int:
+    return max(1, round(len(text) / CHARS_PER_TOKEN)) if text else 0
+
+
+def describe_error(error: Exception, provider: str) -> tuple[str, bool]:
+    """A message for the user and whether trying again later may help."""
+    if isinstance(error, openai.AuthenticationError):
+        return f"{provider} refused the API key (401): check it in Settings → Providers", False
+    if isinstance(error, openai.PermissionDeniedError):
+        return f"{provider} denied access (403): the key lacks permission for this model", False
+    if isinstance(error, openai.NotFoundError):
+        return f"{provider} does not know this model or path (404): {_detail(error)}", False
+    if isinstance(error, openai.RateLimitError):
+        return f"{provider} is rate-limiting (429) even after retries: try again shortly", True
+    if isinstance(error, openai.APITimeoutError):
+        return f"{provider} did not answer in time (timeout)", True
+    if isinstance(error, openai.APIConnectionError):
+        return f"cannot reach {provider}: {error.__cause__ or error}", True
+    if isinstance(error, openai.InternalServerError):
+        return f"{provider} failed ({error.status_code}) even after retries: {_detail(error)}", True
+    if isinstance(error, openai.APIStatusError):
+        return f"{provider} answered {error.status_code}: {_detail(error)}", False
+    if isinstance(error, json.JSONDecodeError | openai.APIResponseValidationError):
+        return f"{provider} sent a malformed response: {error}", True
+    return f"{provider} failed: {type(error).__name__}: {error}", False
+
+
+def _detail(error: openai.APIStatusError) -> str:
+    body = error.body
+    if isinstance(body, dict):
+        message = body.get("message") or (body.get("error") or {}).get("message")
+        if message:
+            return str(message)[:300]
+    return str(error)[:300]
+
+
+def _to_openai(message: ChatMessage) -> dict[str, Any]:
+    data: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.name:
+        data["name"] = message.name
+    if message.tool_call_id:
+        data["tool_call_id"] = message.tool_call_id
+    if message.tool_calls:
+        data["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in message.tool_calls
+        ]
+    return data
+
+
+class OpenAICompatBackend(ChatBackend):
+    """A provider model behind an OpenAI-compatible HTTP API."""
+
+    def __init__(
+        self,
+        config: ProviderConfig,
+        api_key: SecretStr | None,
+        *,
+        prices: PriceTable | None = None,
+        model: str | None = None,
+    ) -> None:
+        self.name = config.name
+        self.config = config
+        self.model = model or config.default_model
+        self._prices = prices
+        # OpenAI takes {"type": "json_schema", ...}; llama.cpp's server and some others take
+        # {"type": "json_object", "schema": ...}. Learned from the first refusal.
+        self._schema_style = "openai"
+        key = api_key.get_secret_value() if api_key is not None else "not-needed"
+        common: dict[str, Any] = {
+            "api_key": key,
+            "timeout": config.timeout_s,
+            "max_retries": config.max_retries,
+            "default_headers": config.headers or None,
+        }
+        if config.azure_api_version:
+            self._client: openai.AsyncOpenAI = openai.AsyncAzureOpenAI(
+                azure_endpoint=str(config.base_url),
+                api_version=config.azure_api_version,
+                **common,
+            )
+        else:
+            self._client = openai.AsyncOpenAI(base_url=str(config.base_url), **common)
+
+    def __repr__(self) -> str:
+        return f"OpenAICompatBackend(name={self.name!r}, model={self.model!r})"
+
+    @property
+    def capabilities(self) -> ModelCapabilities:
+        return ModelCapabilities(
+            instruction_tuned=True,
+            supports_tools=True,
+            supports_logprobs=True,
+            supports_json_schema=True,
+        )
+
+    async def list_models(self) -> list[str]:
+        page = await self._client.models.list()
+        return sorted(model.id for model in page.data)
+
+    async def test_connection(self) -> ConnectionReport:
+        started = time.perf_counter()
+        try:
+            models = await self.list_models()
+        except openai.OpenAIError as error:
+            return ConnectionReport(False, describe_error(error, self.name)[0])
+        latency = time.perf_counter() - started
+        found = "" if self.model in models or not models else f"; {self.model!r} is not listed"
+        return ConnectionReport(
+            True, f"connected in {latency * 1000:.0f} ms, {len(models)} model(s){found}",
+            tuple(models), latency,
+        )  # fmt: skip
+
+    def _arguments(self, request: InferenceRequest) -> dict[str, Any]:
+        params = request.parameters
+        arguments: dict[str, Any] = {
+            "model": request.model or self.model,
+            "messages": [_to_openai(m) for m in request.messages],
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "max_tokens": params.max_tokens,
+            "presence_penalty": params.presence_penalty,
+            "frequency_penalty": params.frequency_penalty,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if params.stop:
+            arguments["stop"] = list(params.stop)
+        if params.seed is not None:
+            arguments["seed"] = params.seed
+        if request.tools:
+            arguments["tools"] = list(request.tools)
+        if request.logprobs:
+            arguments["logprobs"] = True
+        response_format = request.response_format
+        if response_format.type == "json_schema":
+            schema = response_format.json_schema
+            arguments["response_format"] = (
+                {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}}
+                if self._schema_style == "openai"
+                else {"type": "json_object", "schema": schema}
+            )
+        return arguments
+
+    async def _create(self, request: InferenceRequest) -> Any:
+        try:
+            return await self._client.chat.completions.create(**self._arguments(request))
+        except openai.APIStatusError as error:
+            refused_schema = (
+                request.response_format.type == "json_schema"
+                and self._schema_style == "openai"
+                and "response_format" in str(error)
+            )
+            if not refused_schema:
+                raise
+            log.info("%s refused OpenAI-style json_schema; using json_object + schema", self.name)
+            self._schema_style = "json_object"
+            return await self._client.chat.completions.create(**self._arguments(request))
+
+    async def stream(self, request: InferenceRequest) -> AsyncIterator[StreamEvent]:
+        model = request.model or self.model
+        if request.response_format.type == "grammar":
+            yield StreamFailed(
+                message=f"{self.name} does not take GBNF grammars; use a JSON schema"
+            )
+            return
+        started = time.perf_counter()
+        first_token_at: float | None = None
+        text: list[str] = []
+        calls: dict[int, dict[str, str]] = {}
+        logprobs: list[float] = []
+        usage: Usage | None = None
+        finish: FinishReason | None = None
+        yield StreamStarted(request_id=request.request_id, model=model)
+        try:
+            stream = await self._create(request)
+            try:
+                async for chunk in stream:
+                    if chunk.usage is not None:
+                        usage = Usage(
+                            prompt_tokens=chunk.usage.prompt_tokens,
+                            completion_tokens=chunk.usage.completion_tokens,
+                        )
+                    for choice in chunk.choices[:1]:
+                        delta = choice.delta
+                        if delta.content:
+                            first_token_at = first_token_at or time.perf_counter()
+                            text.append(delta.content)
+                            yield TextDelta(text=delta.content)
+                        for call in delta.tool_calls or ():
+                            first_token_at = first_token_at or time.perf_counter()
+                            slot = calls.setdefault(
+                                call.index, {"id": "", "name": "", "arguments": ""}
+                            )
+                            function = call.function
+                            slot["id"] = call.id or slot["id"]
+                            slot["name"] = (function.name if function else None) or slot["name"]
+                            piece = (function.arguments if function else None) or ""
+                            slot["arguments"] += piece
+                            yield ToolCallDelta(
+                                index=call.index,
+                                id=call.id,
+                                name=function.name if function else None,
+                                arguments=piece,
+                            )
+                        if choice.logprobs and choice.logprobs.content:
+                            logprobs += [item.logprob for item in choice.logprobs.content]
+                        if choice.finish_reason:
+                            finish = _FINISH.get(choice.finish_reason, "stop")
+            finally:
+                await stream.close()
+        except Exception as error:  # every provider failure ends the stream with a reason
+            message, retryable = describe_error(error, self.name)
+            log.warning("%s: %s", self.name, message)
+            yield StreamFailed(message=message, retryable=retryable)
+            return
+        if finish is None:
+            # The connection closed without a finish reason: the answer is cut off.
+            message = f"{self.name} ended the stream before finishing the answer"
+            log.warning(message)
+            yield StreamFailed(message=message, retryable=True)
+            return
+        finished = time.perf_counter()
+        answer = "".join(text)
+        if usage is None:
+            prompt_text = " ".join(m.content for m in request.messages)
+            usage = Usage(
+                prompt_tokens=estimate_tokens(prompt_text),
+                completion_tokens=estimate_tokens(
+                    answer + "".join(c["arguments"] for c in calls.values())
+                ),
+                estimated=True,
+            )
+        decode_s = finished - first_token_at if first_token_at else 0.0
+        yield StreamCompleted(
+            response=InferenceResponse(
+                request_id=request.request_id,
+                backend=self.name,
+                model=model,
+                text=answer,
+                finish_reason=finish,
+                tool_calls=tuple(
+                    ToolCall(
+                        id=c["id"] or f"call_{i}", name=c["name"], arguments=c["arguments"] or "{}"
+                    )
+                    for i, c in sorted(calls.items())
+                    if c["name"]
+                ),
+                usage=usage,
+                timings=Timings(
+                    time_to_first_token_s=(first_token_at - started) if first_token_at else None,
+                    total_s=finished - started,
+                    decode_tokens_per_s=(usage.completion_tokens - 1) / decode_s
+                    if usage.completion_tokens > 1 and decode_s > 0
+                    else None,
+                ),
+                cost_usd=self._prices.cost(model, usage) if self._prices else None,
+                token_logprobs=tuple(logprobs),
+            )
+        )
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def __aenter__(self) -> OpenAICompatBackend:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
