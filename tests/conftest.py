@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Iterator
@@ -14,7 +15,9 @@ import pytest
 # Qt and can re-enter pydantic's lazy imports half-way ("partially initialized module
 # pydantic._internal._validators"). Loading them here, before pytest-qt imports Qt, avoids that.
 from hybridmcp_app.config.paths import HOME_ENV_VAR, AppPaths
-from hybridmcp_app.llm.embedded_model import embedded_model_path
+from hybridmcp_app.core.model_context import InferenceSettings
+from hybridmcp_app.llm.embedded_model import EMBEDDED_LABEL, embedded_model_path
+from hybridmcp_app.llm.llama_backend import LlamaCppBackend
 from tests.helpers.llama_server import LlamaServer, llama_server
 
 
@@ -59,3 +62,15 @@ def provider_server(embedded_model: Path) -> Iterator[LlamaServer]:
     """llama-cpp-python's OpenAI-compatible server with the embedded model: the provider."""
     with llama_server(embedded_model, api_key="test-provider-key") as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def gemma(embedded_model: Path) -> Iterator[LlamaCppBackend]:
+    """One loaded model shared by the backend tests; each test runs in its own event loop."""
+    backend = asyncio.run(
+        LlamaCppBackend.open(
+            embedded_model, InferenceSettings(n_ctx=2048), display_label=EMBEDDED_LABEL
+        )
+    )
+    yield backend
+    assert backend.close_now(timeout_s=5)

@@ -29,6 +29,11 @@ class ChatBackend(ABC):
     @abstractmethod
     def capabilities(self) -> ModelCapabilities: ...
 
+    @property
+    def context_window(self) -> int | None:
+        """Tokens the model can take in one request, when known."""
+        return None
+
     @abstractmethod
     def stream(self, request: InferenceRequest) -> AsyncIterator[StreamEvent]:
         """Yield events as they come; an async generator in every implementation."""

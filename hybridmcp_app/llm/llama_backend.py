@@ -141,6 +141,10 @@ class LlamaCppBackend(ChatBackend):
         return self._context.capabilities
 
     @property
+    def context_window(self) -> int | None:
+        return self._context.inference.n_ctx
+
+    @property
     def model_name(self) -> str:
         return self._context.identification.display_label
 

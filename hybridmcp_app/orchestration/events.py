@@ -1,0 +1,79 @@
+"""What an orchestrated run streams: per-leg model events, decision notes, and the trace."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from hybridmcp_app.core.frozen_model import FrozenModel
+from hybridmcp_app.core.inference import InferenceResponse, StreamEvent
+
+LegRole = Literal["answer", "draft", "refine", "check", "fallback"]
+
+
+class LegStarted(FrozenModel):
+    """A model starts working on its part of the run."""
+
+    type: Literal["leg_started"] = "leg_started"
+    leg: str
+    backend: str
+    role: LegRole
+
+
+class LegEvent(FrozenModel):
+    """One event of one leg's model stream."""
+
+    type: Literal["leg_event"] = "leg_event"
+    leg: str
+    event: StreamEvent
+
+
+class DecisionNote(FrozenModel):
+    """What the orchestrator decided and why, e.g. "routed locally: privacy rule"."""
+
+    type: Literal["note"] = "note"
+    text: str
+
+
+class LegTrace(FrozenModel):
+    """One leg's part in the run."""
+
+    leg: str
+    backend: str
+    role: LegRole
+    response: InferenceResponse | None = None
+    error: str | None = None
+
+
+class HybridTrace(FrozenModel):
+    """Which model did what, what it cost, and what the provider was spared."""
+
+    strategy: str
+    legs: tuple[LegTrace, ...] = ()
+    notes: tuple[str, ...] = ()
+    final_leg: str | None = None
+    provider_prompt_tokens: int = Field(0, ge=0)
+    baseline_prompt_tokens: int = Field(0, ge=0, description="What provider-only would send.")
+    cost_usd: float | None = None
+
+    @property
+    def prompt_tokens_saved(self) -> int:
+        return max(0, self.baseline_prompt_tokens - self.provider_prompt_tokens)
+
+    @property
+    def final(self) -> InferenceResponse | None:
+        for leg in self.legs:
+            if leg.leg == self.final_leg:
+                return leg.response
+        return None
+
+
+class RunCompleted(FrozenModel):
+    """The last event of a run."""
+
+    type: Literal["completed"] = "completed"
+    trace: HybridTrace
+
+
+OrchestratorEvent = LegStarted | LegEvent | DecisionNote | RunCompleted

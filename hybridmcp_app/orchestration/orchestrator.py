@@ -1,0 +1,82 @@
+"""``LLMOrchestrator``: runs a strategy, streams every leg's events, and ends with the trace."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from hybridmcp_app.core.errors import BackendError
+from hybridmcp_app.core.inference import InferenceRequest
+from hybridmcp_app.core.llm_configs import WrapperConfig
+from hybridmcp_app.llm.chat_backend import ChatBackend
+from hybridmcp_app.llm.openai_backend import estimate_tokens
+from hybridmcp_app.orchestration.events import HybridTrace, OrchestratorEvent, RunCompleted
+from hybridmcp_app.orchestration.run_context import RunContext
+from hybridmcp_app.orchestration.strategy import Strategy
+
+_DONE = object()
+
+
+def prompt_tokens_of(request: InferenceRequest) -> int:
+    return estimate_tokens("\n".join(message.content for message in request.messages))
+
+
+class LLMOrchestrator:
+    """Combines a local backend and a provider backend under a ``Strategy``."""
+
+    def __init__(
+        self, local: ChatBackend | None, provider: ChatBackend | None, config: WrapperConfig
+    ) -> None:
+        self.local = local
+        self.provider = provider
+        self.config = config
+
+    async def run(
+        self, strategy: Strategy, request: InferenceRequest
+    ) -> AsyncIterator[OrchestratorEvent]:
+        missing = [
+            role
+            for role, needed, backend in (
+                ("local model", strategy.needs_local, self.local),
+                ("provider", strategy.needs_provider, self.provider),
+            )
+            if needed and backend is None
+        ]
+        if missing:
+            raise BackendError(f"strategy {strategy.name!r} needs a {' and a '.join(missing)}")
+        queue: asyncio.Queue[object] = asyncio.Queue()
+        context = RunContext(self.local, self.provider, self.config, queue.put_nowait)
+        task = asyncio.ensure_future(strategy.execute(context, request))
+        task.add_done_callback(lambda _: queue.put_nowait(_DONE))
+        try:
+            while (item := await queue.get()) is not _DONE:
+                yield item  # type: ignore[misc]
+            final_leg = task.result()
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        yield RunCompleted(trace=self._trace(strategy, request, context, final_leg))
+
+    def _trace(
+        self, strategy: Strategy, request: InferenceRequest, context: RunContext, final: str | None
+    ) -> HybridTrace:
+        provider_name = self.provider.name if self.provider is not None else None
+        provider_tokens = sum(
+            leg.response.usage.prompt_tokens
+            for leg in context.legs
+            if leg.response is not None and leg.backend == provider_name
+        )
+        costs = [leg.response.cost_usd for leg in context.legs if leg.response is not None]
+        known = [cost for cost in costs if cost is not None]
+        return HybridTrace(
+            strategy=strategy.name,
+            legs=tuple(context.legs),
+            notes=tuple(context.notes),
+            final_leg=final,
+            provider_prompt_tokens=provider_tokens,
+            baseline_prompt_tokens=prompt_tokens_of(request),
+            cost_usd=sum(known) if known else None,
+        )

@@ -1,0 +1,22 @@
+"""One module per strategy; ``STRATEGIES`` names them for the UI and the command line."""
+
+from __future__ import annotations
+
+from hybridmcp_app.orchestration.strategies.cascade import CascadeStrategy
+from hybridmcp_app.orchestration.strategies.draft_refine import DraftRefineStrategy
+from hybridmcp_app.orchestration.strategies.failover import FailoverStrategy
+from hybridmcp_app.orchestration.strategies.parallel import ParallelStrategy
+from hybridmcp_app.orchestration.strategies.route import RouteStrategy
+from hybridmcp_app.orchestration.strategy import Strategy
+
+
+def available_strategies() -> dict[str, Strategy]:
+    """A fresh instance of each strategy, by name."""
+    strategies: list[Strategy] = [
+        ParallelStrategy(),
+        RouteStrategy(),
+        CascadeStrategy(),
+        DraftRefineStrategy(),
+        FailoverStrategy(),
+    ]
+    return {strategy.name: strategy for strategy in strategies}
