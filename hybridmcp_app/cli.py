@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from hybridmcp_app import APP_NAME, __version__
 from hybridmcp_app.config.paths import HOME_ENV_VAR
@@ -34,13 +35,39 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help=f"keep every file of the app under DIR (same as {HOME_ENV_VAR})",
     )
+    subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_ask_parser(subcommands)
     return parser
+
+
+# The names of orchestration.strategies.available_strategies(), kept here so that --help and
+# the window's start-up do not import the orchestrator (a test keeps the two lists equal).
+STRATEGY_NAMES = ("cascade", "draft_refine", "failover", "local", "parallel", "provider", "route")
+
+
+def _add_ask_parser(subcommands: Any) -> None:
+    ask = subcommands.add_parser(
+        "ask",
+        help="answer one question through the hybrid, without the window",
+        description="Run one turn through the orchestrator; print the answer(s) and the trace.",
+    )
+    ask.add_argument("question", help="the question (quote it)")
+    ask.add_argument("--strategy", choices=STRATEGY_NAMES, help="default: from settings")
+    ask.add_argument("--provider", metavar="NAME", help="a configured provider (default: active)")
+    ask.add_argument("--context", type=Path, metavar="FILE", help="a text file to answer from")
+    ask.add_argument("--max-tokens", type=int, metavar="N", help="longest answer, in tokens")
+    ask.add_argument("--raw", action="store_true", help="no chat template (base models)")
+    ask.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.home is not None:
         os.environ[HOME_ENV_VAR] = str(args.home.expanduser().resolve())
+    if args.command == "ask":
+        from hybridmcp_app.ask_command import main_ask
+
+        return main_ask(args)
     from hybridmcp_app.app import run_gui  # Qt loads only now, after --help/--version are done.
 
     return run_gui(verbose=args.verbose, argv=[sys.argv[0]])

@@ -17,6 +17,8 @@ from typing import Any
 import openai
 from pydantic import SecretStr
 
+from hybridmcp_app.config.secrets import SecretStore
+from hybridmcp_app.core.errors import SecretStoreError
 from hybridmcp_app.core.inference import (
     ChatMessage,
     FinishReason,
@@ -141,6 +143,21 @@ class OpenAICompatBackend(ChatBackend):
 
     def __repr__(self) -> str:
         return f"OpenAICompatBackend(name={self.name!r}, model={self.model!r})"
+
+    @classmethod
+    def from_settings(
+        cls, config: ProviderConfig, secrets: SecretStore, prices: PriceTable | None = None
+    ) -> OpenAICompatBackend:
+        """Build it with its key from the keychain; a missing key is an actionable error."""
+        key = None
+        if config.api_key_secret:
+            key = secrets.get(config.api_key_secret)
+            if key is None:
+                raise SecretStoreError(
+                    f"provider {config.name!r} needs the API key {config.api_key_secret!r}, which "
+                    "is not in the keychain: add it in Settings → Providers"
+                )
+        return cls(config, key, prices=prices)
 
     @property
     def capabilities(self) -> ModelCapabilities:

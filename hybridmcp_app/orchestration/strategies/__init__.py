@@ -7,12 +7,15 @@ from hybridmcp_app.orchestration.strategies.draft_refine import DraftRefineStrat
 from hybridmcp_app.orchestration.strategies.failover import FailoverStrategy
 from hybridmcp_app.orchestration.strategies.parallel import ParallelStrategy
 from hybridmcp_app.orchestration.strategies.route import RouteStrategy
+from hybridmcp_app.orchestration.strategies.single import LocalOnlyStrategy, ProviderOnlyStrategy
 from hybridmcp_app.orchestration.strategy import Strategy
 
 
 def available_strategies() -> dict[str, Strategy]:
     """A fresh instance of each strategy, by name."""
     strategies: list[Strategy] = [
+        LocalOnlyStrategy(),
+        ProviderOnlyStrategy(),
         ParallelStrategy(),
         RouteStrategy(),
         CascadeStrategy(),
