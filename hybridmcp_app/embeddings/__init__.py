@@ -1,0 +1,1 @@
+"""The offline sentence embedder shared by the orchestrator and the document library."""
