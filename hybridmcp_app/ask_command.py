@@ -14,13 +14,15 @@ from hybridmcp_app.config.secrets import SecretStore, system_keychain
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.core.errors import HybridMCPError
-from hybridmcp_app.core.inference import ChatMessage, InferenceRequest
+from hybridmcp_app.core.inference import ChatMessage, ContextDocument, InferenceRequest
 from hybridmcp_app.core.llm_configs import ProviderConfig
+from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.llm.local_model_service import LocalModelService
 from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
 from hybridmcp_app.llm.provider_catalog import PriceTable
 from hybridmcp_app.orchestration.events import DecisionNote, HybridTrace, RunCompleted
 from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
+from hybridmcp_app.orchestration.semantic_cache import SemanticCache
 from hybridmcp_app.orchestration.strategies import available_strategies
 
 
@@ -45,12 +47,15 @@ def build_request(args: argparse.Namespace, settings: Settings) -> InferenceRequ
     text = args.question.strip()
     if not text:
         raise AskError("the question is empty")
+    documents: tuple[ContextDocument, ...] = ()
     if args.context is not None:
         try:
-            context = args.context.read_text(encoding="utf-8", errors="replace")
+            source = args.context.read_text(encoding="utf-8", errors="replace")
         except OSError as error:
             raise AskError(f"cannot read --context {args.context}: {error.strerror}") from None
-        text = f"Context:\n{context.strip()}\n\nQuestion: {text}"
+        if not source.strip():
+            raise AskError(f"--context {args.context} is empty")
+        documents = (ContextDocument(title=args.context.name, text=source),)
     parameters = settings.llm.local.inference.parameters
     if args.max_tokens is not None:
         parameters = parameters.model_copy(update={"max_tokens": args.max_tokens})
@@ -58,6 +63,7 @@ def build_request(args: argparse.Namespace, settings: Settings) -> InferenceRequ
         messages=(ChatMessage(role="user", content=text),),
         parameters=parameters,
         raw_prompt=args.raw,
+        context=documents,
     )
 
 
@@ -89,7 +95,15 @@ async def run_ask(
                 SecretStore(backend, status),
                 PriceTable.load(resources_dir(), paths.config_dir / "prices.json"),
             )
-        orchestrator = LLMOrchestrator(local, provider, settings.llm.hybrid)
+        embedder = OnnxEmbedder() if strategy.needs_embedder else None
+        cache = (
+            SemanticCache(paths.data_dir / "semantic_cache.sqlite3", embedder)
+            if embedder is not None
+            else None
+        )
+        orchestrator = LLMOrchestrator(
+            local, provider, settings.llm.hybrid, embedder=embedder, cache=cache
+        )
         trace: HybridTrace | None = None
         async for event in orchestrator.run(strategy, request):
             if isinstance(event, DecisionNote) and not args.json:

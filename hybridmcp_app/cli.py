@@ -42,7 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 # The names of orchestration.strategies.available_strategies(), kept here so that --help and
 # the window's start-up do not import the orchestrator (a test keeps the two lists equal).
-STRATEGY_NAMES = ("cascade", "draft_refine", "failover", "local", "parallel", "provider", "route")
+STRATEGY_NAMES = (
+    "cache", "cascade", "draft_refine", "failover", "local", "parallel", "provider", "route",
+    "verify",
+)  # fmt: skip
 
 
 def _add_ask_parser(subcommands: Any) -> None:

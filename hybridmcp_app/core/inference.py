@@ -56,6 +56,13 @@ class ResponseFormat(FrozenModel):
         return self
 
 
+class ContextDocument(FrozenModel):
+    """Text the answer should come from: pasted, a file, or (later) the document library."""
+
+    title: str = ""
+    text: str = Field(min_length=1)
+
+
 class InferenceRequest(FrozenModel):
     """Everything a backend needs to answer once."""
 
@@ -69,6 +76,9 @@ class InferenceRequest(FrozenModel):
     raw_prompt: bool = Field(
         False,
         description="Send the messages' text as it is, without a chat template (base models).",
+    )
+    context: tuple[ContextDocument, ...] = Field(
+        (), description="Sources to answer from; strategies decide how much of them to send."
     )
 
     @model_validator(mode="after")

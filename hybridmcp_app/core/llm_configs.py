@@ -74,6 +74,12 @@ class WrapperConfig(FrozenModel):
         0.2, gt=0, le=1, description="Share of the context the provider sees after compression."
     )
     cache_similarity_threshold: float = Field(0.92, ge=0.5, le=1.0)
+    verify_min_similarity: float = Field(
+        0.55,
+        ge=0.0,
+        le=1.0,
+        description="Answer sentences less similar to every source are flagged.",
+    )
     privacy_patterns: tuple[str, ...] = Field(
         (), description="Regular expressions: matching prompts never leave the machine."
     )

@@ -9,10 +9,13 @@ from collections.abc import AsyncIterator
 from hybridmcp_app.core.errors import BackendError
 from hybridmcp_app.core.inference import InferenceRequest
 from hybridmcp_app.core.llm_configs import WrapperConfig
+from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.llm.chat_backend import ChatBackend
 from hybridmcp_app.llm.openai_backend import estimate_tokens
+from hybridmcp_app.orchestration.context_prompt import inline_context
 from hybridmcp_app.orchestration.events import HybridTrace, OrchestratorEvent, RunCompleted
 from hybridmcp_app.orchestration.run_context import RunContext
+from hybridmcp_app.orchestration.semantic_cache import SemanticCache
 from hybridmcp_app.orchestration.strategy import Strategy
 
 _DONE = object()
@@ -26,11 +29,19 @@ class LLMOrchestrator:
     """Combines a local backend and a provider backend under a ``Strategy``."""
 
     def __init__(
-        self, local: ChatBackend | None, provider: ChatBackend | None, config: WrapperConfig
+        self,
+        local: ChatBackend | None,
+        provider: ChatBackend | None,
+        config: WrapperConfig,
+        *,
+        embedder: OnnxEmbedder | None = None,
+        cache: SemanticCache | None = None,
     ) -> None:
         self.local = local
         self.provider = provider
         self.config = config
+        self.embedder = embedder
+        self.cache = cache
 
     async def run(
         self, strategy: Strategy, request: InferenceRequest
@@ -40,14 +51,23 @@ class LLMOrchestrator:
             for role, needed, backend in (
                 ("local model", strategy.needs_local, self.local),
                 ("provider", strategy.needs_provider, self.provider),
+                ("embedder", strategy.needs_embedder, self.embedder),
             )
             if needed and backend is None
         ]
         if missing:
             raise BackendError(f"strategy {strategy.name!r} needs a {' and a '.join(missing)}")
         queue: asyncio.Queue[object] = asyncio.Queue()
-        context = RunContext(self.local, self.provider, self.config, queue.put_nowait)
-        task = asyncio.ensure_future(strategy.execute(context, request))
+        context = RunContext(
+            self.local,
+            self.provider,
+            self.config,
+            queue.put_nowait,
+            embedder=self.embedder,
+            cache=self.cache,
+        )
+        shaped = request if strategy.shapes_context else inline_context(request)
+        task = asyncio.ensure_future(strategy.execute(context, shaped))
         task.add_done_callback(lambda _: queue.put_nowait(_DONE))
         try:
             while (item := await queue.get()) is not _DONE:
@@ -77,6 +97,6 @@ class LLMOrchestrator:
             notes=tuple(context.notes),
             final_leg=final,
             provider_prompt_tokens=provider_tokens,
-            baseline_prompt_tokens=prompt_tokens_of(request),
+            baseline_prompt_tokens=prompt_tokens_of(inline_context(request)),
             cost_usd=sum(known) if known else None,
         )

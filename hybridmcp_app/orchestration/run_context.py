@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 
 from hybridmcp_app.core.inference import (
     InferenceRequest,
+    InferenceResponse,
     StreamCompleted,
     StreamFailed,
+    TextDelta,
 )
 from hybridmcp_app.core.llm_configs import WrapperConfig
+from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.llm.chat_backend import ChatBackend
 from hybridmcp_app.orchestration.events import (
     DecisionNote,
@@ -20,6 +23,7 @@ from hybridmcp_app.orchestration.events import (
     LegTrace,
     OrchestratorEvent,
 )
+from hybridmcp_app.orchestration.semantic_cache import SemanticCache
 
 
 @dataclass
@@ -30,6 +34,8 @@ class RunContext:
     provider: ChatBackend | None
     config: WrapperConfig
     emit: Callable[[OrchestratorEvent], None]
+    embedder: OnnxEmbedder | None = None
+    cache: SemanticCache | None = None
     legs: list[LegTrace] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -50,5 +56,14 @@ class RunContext:
                 trace = LegTrace(leg=leg, backend=backend.name, role=role, response=event.response)
             elif isinstance(event, StreamFailed):
                 trace = LegTrace(leg=leg, backend=backend.name, role=role, error=event.message)
+        self.legs.append(trace)
+        return trace
+
+    def replay(self, leg: str, backend: str, response: InferenceResponse) -> LegTrace:
+        """Show an answer that no model produced now (e.g. from the cache) as a finished leg."""
+        self.emit(LegStarted(leg=leg, backend=backend, role="answer"))
+        self.emit(LegEvent(leg=leg, event=TextDelta(text=response.text)))
+        self.emit(LegEvent(leg=leg, event=StreamCompleted(response=response)))
+        trace = LegTrace(leg=leg, backend=backend, role="answer", response=response)
         self.legs.append(trace)
         return trace

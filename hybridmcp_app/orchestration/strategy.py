@@ -14,6 +14,9 @@ class Strategy(ABC):
     name: str
     needs_local: bool = True
     needs_provider: bool = True
+    # False: the orchestrator inlines the request's sources before ``execute`` sees it.
+    shapes_context: bool = False
+    needs_embedder: bool = False
 
     @abstractmethod
     async def execute(self, context: RunContext, request: InferenceRequest) -> str | None: ...
