@@ -11,7 +11,7 @@ from hybridmcp_app.core.parameters import ModelParameters
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.llm.llama_backend import LlamaCppBackend
 from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
-from hybridmcp_app.orchestration.events import DecisionNote, RunCompleted
+from hybridmcp_app.orchestration.events import DecisionNote, HybridTrace, RunCompleted
 from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
 from hybridmcp_app.orchestration.semantic_cache import SemanticCache
 from hybridmcp_app.orchestration.strategies import available_strategies
