@@ -31,6 +31,7 @@ from hybridmcp_app.llm.chat_backend import ChatBackend
 from hybridmcp_app.llm.chat_prompt import default_chat_format
 from hybridmcp_app.llm.gguf_metadata import check_gguf_file, read_model_context
 from hybridmcp_app.llm.llama_generation import PromptSettings, describe, run_generation
+from hybridmcp_app.llm.llama_scoring import TokenSurprisal, score_text
 from hybridmcp_app.llm.llama_worker import ModelWorker
 
 if TYPE_CHECKING:
@@ -201,6 +202,10 @@ class LlamaCppBackend(ChatBackend):
                 yield event  # type: ignore[misc]
         finally:
             cancelled.set()
+
+    async def token_surprisals(self, text: str) -> list[TokenSurprisal]:
+        """How surprising each token of ``text`` is to this model (queued like answers)."""
+        return await asyncio.wrap_future(self._worker.submit(lambda llama: score_text(llama, text)))
 
     async def close(self) -> None:
         """Free the model and stop its thread (waits for a running answer to notice)."""
