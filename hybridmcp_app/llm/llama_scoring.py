@@ -42,7 +42,7 @@ def score_text(llama: Llama, text: str) -> list[TokenSurprisal]:
                 following = start + row + 1
                 if following >= len(tokens):
                     break
-                row_pointer = llama._ctx.get_logits_ith(row)  # type: ignore[no-untyped-call]
+                row_pointer = llama._ctx.get_logits_ith(row)
                 logits = np.ctypeslib.as_array(row_pointer, shape=(n_vocab,))
                 peak = float(logits.max())
                 log_total = peak + math.log(float(np.exp(logits - peak, dtype=np.float32).sum()))
