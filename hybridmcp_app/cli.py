@@ -43,8 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
 # The names of orchestration.strategies.available_strategies(), kept here so that --help and
 # the window's start-up do not import the orchestrator (a test keeps the two lists equal).
 STRATEGY_NAMES = (
-    "cache", "cascade", "draft_refine", "failover", "local", "parallel", "provider", "route",
-    "verify",
+    "boost", "cache", "cascade", "draft_refine", "failover", "local", "parallel", "provider",
+    "route", "verify",
 )  # fmt: skip
 
 

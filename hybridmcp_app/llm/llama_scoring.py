@@ -33,6 +33,7 @@ def score_text(llama: Llama, text: str) -> list[TokenSurprisal]:
     n_vocab = llama.n_vocab()
     surprisals: list[float] = []
     llama.reset()  # type: ignore[no-untyped-call]
+    llama._ctx.kv_cache_clear()  # type: ignore[no-untyped-call]  # positions restart at 0
     try:
         for start in range(0, len(tokens), SCORE_BATCH):
             batch = tokens[start : start + SCORE_BATCH]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hybridmcp_app.orchestration.strategies.boost import BoostStrategy
 from hybridmcp_app.orchestration.strategies.cache import CacheStrategy
 from hybridmcp_app.orchestration.strategies.cascade import CascadeStrategy
 from hybridmcp_app.orchestration.strategies.draft_refine import DraftRefineStrategy
@@ -21,6 +22,7 @@ def available_strategies() -> dict[str, Strategy]:
         ParallelStrategy(),
         RouteStrategy(),
         CascadeStrategy(),
+        BoostStrategy(),
         DraftRefineStrategy(),
         VerifyStrategy(),
         CacheStrategy(),
