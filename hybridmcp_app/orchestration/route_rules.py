@@ -9,6 +9,7 @@ from typing import Literal
 from hybridmcp_app.core.inference import InferenceRequest
 from hybridmcp_app.core.llm_configs import WrapperConfig
 from hybridmcp_app.llm.openai_backend import estimate_tokens
+from hybridmcp_app.orchestration.difficulty import DifficultyVerdict
 
 # What never leaves the machine even without a configured pattern: secrets and personal data.
 SENSITIVE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -61,8 +62,9 @@ def decide_route(
     local_window: int | None,
     local_supports_tools: bool,
     spent_this_month_usd: float = 0.0,
+    difficulty: DifficultyVerdict | None = None,
 ) -> RouteDecision:
-    """Privacy first, then what only the provider can do, then the budget."""
+    """Privacy first, then what only the provider can do, then the budget, then difficulty."""
     text = "\n".join(message.content for message in request.messages)
     sensitive = find_sensitive(text, config.privacy_patterns)
     if sensitive:
@@ -77,4 +79,9 @@ def decide_route(
     budget = config.monthly_budget_usd
     if budget is not None and spent_this_month_usd >= budget:
         return RouteDecision("local", f"budget: ${spent_this_month_usd:.2f} of ${budget:.2f} spent")
+    if difficulty is not None:
+        share = f"{difficulty.easy_share:.0%} of similar prompts are easy"
+        if difficulty.easy:
+            return RouteDecision("local", f"looks easy ({share})")
+        return RouteDecision("provider", f"looks hard ({share})")
     return RouteDecision("provider", "no rule applies: the provider answers")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from hybridmcp_app.config.paths import resources_dir
 from hybridmcp_app.core.inference import InferenceRequest
+from hybridmcp_app.orchestration.context_prompt import question_of
+from hybridmcp_app.orchestration.difficulty import DifficultyClassifier
 from hybridmcp_app.orchestration.route_rules import decide_route
 from hybridmcp_app.orchestration.run_context import RunContext
 from hybridmcp_app.orchestration.strategy import Strategy
@@ -13,13 +16,25 @@ class RouteStrategy(Strategy):
 
     name = "route"
 
+    def __init__(self) -> None:
+        self._classifier: DifficultyClassifier | None = None
+
     async def execute(self, context: RunContext, request: InferenceRequest) -> str | None:
         assert context.local is not None and context.provider is not None
+        verdict = None
+        if context.embedder is not None:
+            if self._classifier is None:
+                self._classifier = await DifficultyClassifier.load(
+                    resources_dir() / "routing" / "difficulty.json", context.embedder
+                )
+            vector = (await context.embedder.embed([question_of(request)]))[0]
+            verdict = self._classifier.classify(vector)
         decision = decide_route(
             request,
             context.config,
             local_window=context.local.context_window,
             local_supports_tools=context.local.capabilities.supports_tools,
+            difficulty=verdict,
         )
         where = "locally" if decision.target == "local" else "to the provider"
         context.note(f"routed {where}: {decision.reason}")

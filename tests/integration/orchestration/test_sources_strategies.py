@@ -135,3 +135,18 @@ async def test_the_cache_survives_a_restart(embedder: OnnxEmbedder, tmp_path: Pa
         "What colour is the lighthouse?", (SOURCE,), 0.9
     )
     assert hit is not None and hit.answer == "Red and white"
+
+
+async def test_route_sends_an_easy_prompt_to_the_local_model_and_a_hard_one_out(
+    gemma: LlamaCppBackend, provider: OpenAICompatBackend, embedder: OnnxEmbedder
+) -> None:
+    orchestrator = LLMOrchestrator(gemma, provider, WrapperConfig(), embedder=embedder)
+    strategy = available_strategies()["route"]
+    notes, trace = await run(orchestrator, strategy, ask("What is the capital of Portugal?"))
+    assert notes[0].startswith("routed locally: looks easy")
+    assert trace.final_leg == "local"
+    notes, trace = await run(
+        orchestrator, strategy, ask("Prove that there are infinitely many prime numbers.")
+    )
+    assert notes[0].startswith("routed to the provider: looks hard")
+    assert trace.final_leg == "provider"
