@@ -146,7 +146,7 @@ async def test_route_sends_an_easy_prompt_to_the_local_model_and_a_hard_one_out(
     assert notes[0].startswith("routed locally: looks easy")
     assert trace.final_leg == "local"
     notes, trace = await run(
-        orchestrator, strategy, ask("Prove that there are infinitely many prime numbers.")
+        orchestrator, strategy, ask("Compare the trade-offs of event sourcing and CRUD for a bank.")
     )
     assert notes[0].startswith("routed to the provider: looks hard")
     assert trace.final_leg == "provider"
