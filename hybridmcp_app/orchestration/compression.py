@@ -19,7 +19,7 @@ import numpy as np
 
 from hybridmcp_app.core.inference import ContextDocument
 from hybridmcp_app.llm.llama_scoring import TokenSurprisal
-from hybridmcp_app.llm.openai_backend import estimate_tokens
+from hybridmcp_app.llm.openai_backend import CHARS_PER_TOKEN, estimate_tokens
 from hybridmcp_app.orchestration.context_prompt import split_sentences
 
 Embed = Callable[[Sequence[str]], Awaitable[np.ndarray[Any, Any]]]
@@ -160,7 +160,8 @@ async def compress_context(
         removable = sorted(
             (w for w in words if not is_protected(w.text, terms)), key=lambda w: w.surprisal
         )
-        chars_over = (used - budget_tokens) * 4 + 8  # a little under: estimates round up
+        # Characters, not rounded token estimates: the result must really fit the budget.
+        chars_over = sum(len(kept[index]) for index in chosen) - budget_tokens * CHARS_PER_TOKEN
         dropped: set[int] = set()
         for word in removable:
             if chars_over <= 0:

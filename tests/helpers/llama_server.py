@@ -41,14 +41,22 @@ def _ready(base_url: str, api_key: str) -> bool:
 
 
 @contextmanager
-def llama_server(model: Path, *, api_key: str, port: int | None = None) -> Iterator[LlamaServer]:
+def llama_server(
+    model: Path,
+    *,
+    api_key: str,
+    port: int | None = None,
+    threads: int = 1,
+    batch_threads: int = 1,
+    n_ctx: int = 2048,
+) -> Iterator[LlamaServer]:
     """Start the server, wait until ``/v1/models`` answers (about 2 s), stop it afterwards."""
     port = port or free_port()
     command = [
         sys.executable, "-m", "llama_cpp.server",
         "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
-        "--chat_format", "gemma", "--n_ctx", "2048",
-        "--n_threads", "1", "--n_threads_batch", "1",
+        "--chat_format", "gemma", "--n_ctx", str(n_ctx),
+        "--n_threads", str(threads), "--n_threads_batch", str(batch_threads),
         # A second concurrent request would otherwise silently cut off the first.
         "--interrupt_requests", "False",
         "--api_key", api_key, "--verbose", "False",

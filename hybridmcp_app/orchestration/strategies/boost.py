@@ -7,12 +7,7 @@ import time
 from hybridmcp_app.core.inference import InferenceRequest
 from hybridmcp_app.llm.openai_backend import estimate_tokens
 from hybridmcp_app.orchestration.compression import compress_context
-from hybridmcp_app.orchestration.context_prompt import (
-    inline_context,
-    question_of,
-    render_context,
-    with_context,
-)
+from hybridmcp_app.orchestration.context_prompt import inline_context, question_of, with_context
 from hybridmcp_app.orchestration.run_context import RunContext
 from hybridmcp_app.orchestration.strategy import Strategy
 
@@ -32,8 +27,9 @@ class BoostStrategy(Strategy):
             leg = await context.leg("provider", context.provider, "answer", request)
             return "provider" if leg.response is not None else None
         full = estimate_tokens("\n".join(m.content for m in inline_context(request).messages))
-        overhead = full - estimate_tokens(render_context(request.context))
-        budget = max(8, int(full * context.config.boost_target_ratio) - overhead)
+        # Everything but the sources' text stays: instructions, question, source headers.
+        overhead = full - sum(estimate_tokens(document.text) for document in request.context)
+        budget = max(8, int(full * context.config.boost_target_ratio) - overhead - 2)
         score = getattr(context.local, "token_surprisals", None)
         started = time.perf_counter()
         result = await compress_context(
