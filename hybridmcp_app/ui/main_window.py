@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from hybridmcp_app import APP_NAME, __version__
 from hybridmcp_app.config.paths import resources_dir
 from hybridmcp_app.config.settings import Settings
+from hybridmcp_app.llm.provider_catalog import load_presets
 from hybridmcp_app.ui.app_context import AppContext
 from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
 from hybridmcp_app.ui.qt_banner import QtBanner
@@ -35,6 +36,7 @@ from hybridmcp_app.ui.qt_keychain import QtKeychain
 from hybridmcp_app.ui.qt_local_chat_view import QtLocalChatView
 from hybridmcp_app.ui.qt_log_viewer import QtLogViewer
 from hybridmcp_app.ui.qt_model_picker import QtModelPicker
+from hybridmcp_app.ui.qt_providers_page import QtProvidersPage
 from hybridmcp_app.ui.qt_settings_dialog import QtSettingsDialog
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
 from hybridmcp_app.ui.theme import app_icon, apply_theme
@@ -205,6 +207,12 @@ class MainWindow(QMainWindow):
                 context.tasks,
                 home=Path.home(),
                 app_models_dir=context.paths.data_dir / "models",
+            ),
+            providers_page=QtProvidersPage(
+                context.settings.providers,
+                context.secrets,
+                load_presets(resources_dir()),
+                context.tasks,
             ),
         )
         dialog.saved.connect(self.apply_settings)

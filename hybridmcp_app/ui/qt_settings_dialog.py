@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from hybridmcp_app.config.secrets import SecretStore
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.core.errors import SecretStoreError, describe_validation_error
+from hybridmcp_app.ui.qt_providers_page import QtProvidersPage
 from hybridmcp_app.ui.qt_settings_form import QtSettingsForm
 
 # Set by the window itself, or edited in views of their own (providers: the provider editor).
@@ -34,12 +35,14 @@ HIDDEN_FIELDS = frozenset(
 PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("General", ("ui", "logging")),
     ("Local model", ("llm.local",)),
+    ("Providers", ()),  # a page of its own: QtProvidersPage
     ("Hybrid", ("llm.hybrid",)),
     ("MCP servers", ("mcp",)),
     ("Documents", ("documents",)),
     ("Turtle soup", ("game",)),
     ("Keychain", ("secrets",)),
 )
+PAGE_INDEX = {title: index for index, (title, _) in enumerate(PAGES)}
 PROBE_SECRET = "hybridmcp.keychain-probe"
 
 
@@ -64,6 +67,11 @@ def _merge(target: dict[str, Any], updates: dict[str, Any]) -> None:
             target[key] = value
 
 
+def _from_providers(error: ValidationError) -> bool:
+    """True when the error came from ``ProvidersConfig`` itself (the providers page)."""
+    return error.title == "ProvidersConfig" or error.title == "ProviderConfig"
+
+
 class QtSettingsDialog(QDialog):
     """Edits a copy of the settings; ``saved`` carries the validated new ``Settings``."""
 
@@ -76,9 +84,11 @@ class QtSettingsDialog(QDialog):
         parent: QWidget | None = None,
         *,
         model_picker: Callable[[QLineEdit], QWidget] | None = None,
+        providers_page: QtProvidersPage | None = None,
     ) -> None:
         super().__init__(parent)
         self._model_picker = model_picker
+        self.providers_page = providers_page
         self.setWindowTitle("Settings")
         self.resize(760, 560)
         self._settings = settings
@@ -90,7 +100,10 @@ class QtSettingsDialog(QDialog):
         self.pages = QStackedWidget(self)
         for title, paths in PAGES:
             self.sections.addItem(title)
-            self.pages.addWidget(self._page(title, paths))
+            if title == "Providers":
+                self.pages.addWidget(self._providers(providers_page))
+            else:
+                self.pages.addWidget(self._page(title, paths))
         self.sections.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.sections.setCurrentRow(0)
 
@@ -141,6 +154,16 @@ class QtSettingsDialog(QDialog):
         scroll.setWidget(content)
         return scroll
 
+    def _providers(self, page: QtProvidersPage | None) -> QWidget:
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.addWidget(QLabel("<h2>Providers</h2>", content))
+        if page is None:
+            layout.addWidget(QLabel("Providers are edited in the running app.", content))
+        else:
+            layout.addWidget(page, 1)
+        return content
+
     def _keychain_status(self, parent: QWidget) -> QWidget:
         box = QWidget(parent)
         layout = QVBoxLayout(box)
@@ -189,6 +212,8 @@ class QtSettingsDialog(QDialog):
         data = copy.deepcopy(self._settings.model_dump(mode="json"))
         for path, form in self.forms.items():
             _merge(_subtree(data, path), form.values())
+        if self.providers_page is not None:
+            data["providers"] = self.providers_page.value().model_dump(mode="json")
         return data
 
     def save(self) -> None:
@@ -198,19 +223,31 @@ class QtSettingsDialog(QDialog):
         try:
             settings = Settings.model_validate(self.collect())
         except ValidationError as error:
-            self._show_errors(error)
+            self._show_errors(error, prefix="providers" if _from_providers(error) else "")
             return
+        if self.providers_page is not None:
+            try:
+                for name, key in self.providers_page.pending_keys().items():
+                    self._secrets.set(name, key)
+            except SecretStoreError as error:
+                self.errors.setText(f"Not saved — the API key could not be stored: {error}")
+                self.errors.show()
+                return
         self.errors.hide()
         self.saved.emit(settings)
         self.accept()
 
-    def _show_errors(self, error: ValidationError) -> None:
-        lines = describe_validation_error(error)
+    def _show_errors(self, error: ValidationError, prefix: str = "") -> None:
+        lines = [
+            f"{prefix}.{line}" if prefix else line for line in describe_validation_error(error)
+        ]
         self.errors.setText("Not saved — please fix:\n" + "\n".join(f"• {line}" for line in lines))
         self.errors.show()
         first_page: int | None = None
         for item in error.errors():
-            location = ".".join(str(part) for part in item["loc"])
+            location = ".".join(str(part) for part in (prefix, *item["loc"]) if part != "")
+            if location.startswith("providers"):
+                first_page = PAGE_INDEX["Providers"] if first_page is None else first_page
             for index, (_, paths) in enumerate(PAGES):
                 for path in paths:
                     form = self.forms[path]

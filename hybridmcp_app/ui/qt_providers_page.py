@@ -1,0 +1,261 @@
+"""Settings → Providers: add from a preset, key into the keychain, test the connection."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+from typing import Any
+
+from pydantic import SecretStr, ValidationError
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hybridmcp_app.config.secrets import SecretStore
+from hybridmcp_app.core.background_tasks import BackgroundTasks
+from hybridmcp_app.core.errors import describe_validation_error
+from hybridmcp_app.core.llm_configs import ProviderConfig, ProvidersConfig
+from hybridmcp_app.llm.openai_backend import ConnectionReport, OpenAICompatBackend
+from hybridmcp_app.llm.provider_catalog import ProviderPreset
+
+
+def secret_name_for(provider_name: str) -> str:
+    """The keychain entry of a provider's key, e.g. 'OpenAI work' -> 'OPENAI_WORK_API_KEY'."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", provider_name).strip("_").upper() + "_API_KEY"
+
+
+class QtProvidersPage(QWidget):
+    """Edits a copy of ``ProvidersConfig``; keys typed here are stored only on Save."""
+
+    def __init__(
+        self,
+        providers: ProvidersConfig,
+        secrets: SecretStore,
+        presets: tuple[ProviderPreset, ...],
+        tasks: BackgroundTasks,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        # Working copies as plain data: validated only on Save or Test.
+        self._items: list[dict[str, Any]] = [p.model_dump(mode="json") for p in providers.items]
+        self._active = providers.active
+        self._secrets = secrets
+        self._presets = {preset.id: preset for preset in presets}
+        self._tasks = tasks
+        self._pending_keys: dict[str, str] = {}
+        self._current = -1
+
+        self.list = QListWidget(self)
+        self.list.setMaximumWidth(200)
+        self.preset = QComboBox(self)
+        for preset in presets:
+            self.preset.addItem(preset.name, preset.id)
+        add = QPushButton("Add", self)
+        self.remove_button = QPushButton("Remove", self)
+        self.active_button = QPushButton("Use by default", self)
+        self.test_button = QPushButton("Test connection", self)
+        self.name = QLineEdit(self)
+        self.base_url = QLineEdit(self)
+        self.model = QComboBox(self)
+        self.model.setEditable(True)
+        self.key = QLineEdit(self)
+        self.key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.timeout = QDoubleSpinBox(self)
+        self.timeout.setRange(1, 3600)
+        self.retries = QSpinBox(self)
+        self.retries.setRange(0, 10)
+        self.enabled = QCheckBox("Enabled", self)
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow("Name", self.name)
+        form.addRow("Base URL", self.base_url)
+        form.addRow("Model", self.model)
+        form.addRow("API key", self.key)
+        form.addRow("Timeout (s)", self.timeout)
+        form.addRow("Retries", self.retries)
+        form.addRow("", self.enabled)
+        self.editor = QWidget(self)
+        editor_layout = QVBoxLayout(self.editor)
+        editor_layout.setContentsMargins(0, 0, 0, 0)
+        editor_layout.addLayout(form)
+        buttons = QHBoxLayout()
+        for button in (self.test_button, self.active_button, self.remove_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        editor_layout.addLayout(buttons)
+        editor_layout.addWidget(self.status)
+        editor_layout.addStretch(1)
+        adder = QHBoxLayout()
+        adder.addWidget(QLabel("New from preset:", self))
+        adder.addWidget(self.preset, 1)
+        adder.addWidget(add)
+        body = QHBoxLayout()
+        body.addWidget(self.list)
+        body.addWidget(self.editor, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(adder)
+        layout.addLayout(body)
+
+        add.clicked.connect(self.add_from_preset)
+        self.remove_button.clicked.connect(self.remove_current)
+        self.active_button.clicked.connect(self.make_current_active)
+        self.test_button.clicked.connect(self.test_connection)
+        self.list.currentRowChanged.connect(self._select)
+        self._show(0 if self._items else -1)
+
+    # ------------------------------------------------------------------ list
+    def _show(self, row: int) -> None:
+        """Rebuild the list and edit ``row`` (the editor's contents are already stored)."""
+        self._current = -1
+        self.list.blockSignals(True)
+        self.list.clear()
+        for item in self._items:
+            star = " ★" if item["name"] == self._active else ""
+            self.list.addItem(item["name"] + star)
+        self.list.setCurrentRow(row)
+        self.list.blockSignals(False)
+        self._select(row)
+
+    def _select(self, row: int) -> None:
+        self._store_editor()
+        self._current = row
+        self.editor.setEnabled(row >= 0)
+        if row < 0 or row >= len(self._items):
+            self.status.setText("No provider yet: pick a preset above and press Add.")
+            return
+        item = self._items[row]
+        self.name.setText(item["name"])
+        self.base_url.setText(str(item["base_url"]))
+        self.model.setCurrentText(item["default_model"])
+        self.key.clear()
+        secret: str | None = item.get("api_key_secret")
+        stored = secret is not None and self._has_key(secret)
+        self.key.setPlaceholderText(
+            "stored in the keychain — type to replace" if stored else "not needed / not set"
+        )
+        self.timeout.setValue(float(item["timeout_s"]))
+        self.retries.setValue(int(item["max_retries"]))
+        self.enabled.setChecked(bool(item["enabled"]))
+        self.status.clear()
+
+    def _has_key(self, secret: str) -> bool:
+        if secret in self._pending_keys:
+            return True
+        return self._secrets.available and self._secrets.get(secret) is not None
+
+    def _store_editor(self) -> None:
+        """Copy the editor back into the working list (validated later, on Save)."""
+        if not 0 <= self._current < len(self._items):
+            return
+        old = self._items[self._current]
+        name = self.name.text().strip() or old["name"]
+        secret = old.get("api_key_secret")
+        typed = self.key.text().strip()
+        if typed:
+            secret = secret or secret_name_for(name)
+            self._pending_keys[secret] = typed
+        self._items[self._current] = old | {
+            "name": name,
+            "base_url": self.base_url.text().strip(),
+            "default_model": self.model.currentText().strip(),
+            "api_key_secret": secret,
+            "timeout_s": self.timeout.value(),
+            "max_retries": self.retries.value(),
+            "enabled": self.enabled.isChecked(),
+        }
+        if old["name"] == self._active:
+            self._active = name
+
+    # ------------------------------------------------------------------ commands
+    def add_from_preset(self) -> None:
+        self._store_editor()
+        preset = self._presets[self.preset.currentData()]
+        name, taken = preset.name, {item["name"] for item in self._items}
+        suffix = 2
+        while name in taken:
+            name, suffix = f"{preset.name} {suffix}", suffix + 1
+        self._items.append(
+            ProviderConfig.model_validate(
+                {
+                    "name": name,
+                    "preset": preset.id,
+                    "base_url": preset.base_url,
+                    "default_model": preset.default_model,
+                    "api_key_secret": secret_name_for(name) if preset.needs_key else None,
+                    "azure_api_version": preset.azure_api_version,
+                }
+            ).model_dump(mode="json")
+        )
+        self._active = self._active or name
+        self._show(len(self._items) - 1)
+        if preset.key_url:
+            self.status.setText(f"Get a key at {html.escape(preset.key_url)}")
+
+    def remove_current(self) -> None:
+        if not 0 <= self._current < len(self._items):
+            return
+        removed = self._items.pop(self._current)
+        if removed["name"] == self._active:
+            self._active = self._items[0]["name"] if self._items else None
+        self._show(min(self._current, len(self._items) - 1))
+
+    def make_current_active(self) -> None:
+        self._store_editor()
+        if 0 <= self._current < len(self._items):
+            self._active = self._items[self._current]["name"]
+            self._show(self._current)
+
+    def test_connection(self) -> asyncio.Task[None] | None:
+        self._store_editor()
+        try:
+            config = ProviderConfig.model_validate(self._items[self._current])
+        except (ValidationError, IndexError) as error:
+            lines = describe_validation_error(error) if isinstance(error, ValidationError) else []
+            self.status.setText("Fix first: " + "; ".join(lines))
+            return None
+        secret = config.api_key_secret
+        key = self._pending_keys.get(secret or "") or (
+            self._secrets.get(secret) if secret and self._secrets.available else None
+        )
+        self.status.setText("Testing…")
+        self.test_button.setEnabled(False)
+        return self._tasks.spawn(self._test(config, key), name="test-provider")
+
+    async def _test(self, config: ProviderConfig, key: str | SecretStr | None) -> None:
+        secret = SecretStr(key) if isinstance(key, str) else key
+        try:
+            async with OpenAICompatBackend(config, secret) as backend:
+                report: ConnectionReport = await backend.test_connection()
+        finally:
+            self.test_button.setEnabled(True)
+        self.status.setText(("✔ " if report.ok else "✘ ") + report.message)
+        if report.models:
+            current = self.model.currentText()
+            self.model.clear()
+            self.model.addItems(list(report.models))
+            self.model.setCurrentText(current)
+
+    # ------------------------------------------------------------------ result
+    def value(self) -> ProvidersConfig:
+        """The edited providers, validated (raises ``ValidationError``)."""
+        self._store_editor()
+        return ProvidersConfig.model_validate({"items": self._items, "active": self._active})
+
+    def pending_keys(self) -> dict[str, str]:
+        """Keys typed on this page, by keychain entry name; store them on Save."""
+        return dict(self._pending_keys)
