@@ -77,6 +77,9 @@ class InferenceRequest(FrozenModel):
         False,
         description="Send the messages' text as it is, without a chat template (base models).",
     )
+    prediction: str | None = Field(
+        None, description="Text the answer will mostly repeat (OpenAI Predicted Outputs)."
+    )
     context: tuple[ContextDocument, ...] = Field(
         (), description="Sources to answer from; strategies decide how much of them to send."
     )

@@ -48,6 +48,9 @@ class ProviderConfig(FrozenModel):
     timeout_s: float = Field(60.0, gt=0, le=3600)
     max_retries: int = Field(3, ge=0, le=10)
     azure_api_version: str | None = None
+    supports_prediction: bool = Field(
+        False, description="Takes OpenAI Predicted Outputs (prediction=) to speed up edits."
+    )
     enabled: bool = True
 
     @field_validator("headers")

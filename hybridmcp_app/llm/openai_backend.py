@@ -206,6 +206,8 @@ class OpenAICompatBackend(ChatBackend):
             arguments["tools"] = list(request.tools)
         if request.logprobs:
             arguments["logprobs"] = True
+        if request.prediction and self.config.supports_prediction:
+            arguments["prediction"] = {"type": "content", "content": request.prediction}
         response_format = request.response_format
         if response_format.type == "json_schema":
             schema = response_format.json_schema

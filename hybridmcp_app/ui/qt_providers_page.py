@@ -198,6 +198,7 @@ class QtProvidersPage(QWidget):
                     "default_model": preset.default_model,
                     "api_key_secret": secret_name_for(name) if preset.needs_key else None,
                     "azure_api_version": preset.azure_api_version,
+                    "supports_prediction": preset.supports_prediction,
                 }
             ).model_dump(mode="json")
         )

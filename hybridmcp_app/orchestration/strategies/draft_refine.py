@@ -28,6 +28,8 @@ class DraftRefineStrategy(Strategy):
             question = request.messages[-1].content
             refine_request = request.model_copy(
                 update={
+                    # Where the endpoint takes Predicted Outputs, unchanged draft text is cheap.
+                    "prediction": draft.response.text,
                     "messages": (
                         *request.messages[:-1],
                         ChatMessage(
@@ -37,7 +39,7 @@ class DraftRefineStrategy(Strategy):
                                 f"Draft answer:\n{draft.response.text}"
                             ),
                         ),
-                    )
+                    ),
                 }
             )
         refined = await context.leg("provider", context.provider, "refine", refine_request)

@@ -195,3 +195,31 @@ async def test_malformed_json_in_a_stream_is_reported() -> None:
     failed = events[-1]
     assert isinstance(failed, StreamFailed)
     assert "malformed" in failed.message
+
+
+async def test_a_provider_that_stops_and_comes_back_is_used_again(embedded_model: Path) -> None:
+    from tests.helpers.llama_server import llama_server
+
+    port = free_port()
+    with llama_server(embedded_model, api_key="k", port=port) as server:
+        async with backend_for(server.base_url, key="k", max_retries=0) as backend:
+            assert (await backend.complete(QUESTION)).text
+            server.process.terminate()
+            server.process.wait(timeout=10)
+            with pytest.raises(BackendError, match="cannot reach test-provider"):
+                await backend.complete(QUESTION)
+            with llama_server(embedded_model, api_key="k", port=port):
+                assert (await backend.complete(QUESTION)).text
+
+
+@pytest.mark.parametrize("supported", [True, False])
+async def test_predicted_outputs_are_sent_only_to_endpoints_that_take_them(supported: bool) -> None:
+    ok = Reply(sse=[chunk("Final"), chunk("", finish="stop"), "[DONE]"])
+    with failing_provider([ok]) as server:
+        async with backend_for(server.base_url, supports_prediction=supported) as backend:
+            await backend.complete(QUESTION.model_copy(update={"prediction": "Draft text"}))
+        body = server.requests[0]["body"]
+    if supported:
+        assert body["prediction"] == {"type": "content", "content": "Draft text"}
+    else:
+        assert "prediction" not in body
