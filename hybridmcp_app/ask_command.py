@@ -24,6 +24,7 @@ from hybridmcp_app.orchestration.events import DecisionNote, HybridTrace, RunCom
 from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
 from hybridmcp_app.orchestration.semantic_cache import SemanticCache
 from hybridmcp_app.orchestration.strategies import available_strategies
+from hybridmcp_app.orchestration.usage_ledger import UsageLedger
 
 
 class AskError(HybridMCPError):
@@ -102,7 +103,12 @@ async def run_ask(
             else None
         )
         orchestrator = LLMOrchestrator(
-            local, provider, settings.llm.hybrid, embedder=embedder, cache=cache
+            local,
+            provider,
+            settings.llm.hybrid,
+            embedder=embedder,
+            cache=cache,
+            ledger=UsageLedger(paths.data_dir / "usage.sqlite3"),
         )
         trace: HybridTrace | None = None
         async for event in orchestrator.run(strategy, request):

@@ -72,6 +72,9 @@ class InferenceRequest(FrozenModel):
     parameters: ModelParameters = Field(default_factory=ModelParameters)
     response_format: ResponseFormat = Field(default_factory=ResponseFormat)
     tools: tuple[dict[str, Any], ...] = ()
+    tool_choice: str | dict[str, Any] | None = Field(
+        None, description="'auto', 'none', 'required', or one named function (OpenAI format)."
+    )
     logprobs: bool = Field(False, description="Report each answer token's log-probability.")
     raw_prompt: bool = Field(
         False,

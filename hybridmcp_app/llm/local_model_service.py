@@ -8,11 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hybridmcp_app.core.errors import ModelLoadError
 from hybridmcp_app.core.llm_configs import LocalLLMConfig
 from hybridmcp_app.llm.embedded_model import EMBEDDED_LABEL, embedded_model_path
-from hybridmcp_app.llm.llama_backend import LlamaCppBackend
+
+if TYPE_CHECKING:
+    from hybridmcp_app.llm.llama_backend import LlamaCppBackend
 
 log = logging.getLogger("hybridmcp.llm.local")
 
@@ -63,6 +66,8 @@ class LocalModelService:
 
     async def load(self, config: LocalLLMConfig) -> LlamaCppBackend:
         """Load ``config``'s model; on failure raise ``ModelLoadError`` and keep the old one."""
+        from hybridmcp_app.llm.llama_backend import LlamaCppBackend  # numpy: not at start-up
+
         async with self._lock:
             previous = self._backend
             label = EMBEDDED_LABEL if config.model_path is None else config.model_path.name

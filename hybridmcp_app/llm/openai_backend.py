@@ -7,7 +7,6 @@ with ``StreamFailed`` and the text already streamed stays valid.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -38,6 +37,7 @@ from hybridmcp_app.core.llm_configs import ProviderConfig
 from hybridmcp_app.core.model_context import ModelCapabilities
 from hybridmcp_app.llm.chat_backend import ChatBackend
 from hybridmcp_app.llm.provider_catalog import PriceTable
+from hybridmcp_app.llm.provider_errors import describe_error
 
 log = logging.getLogger("hybridmcp.llm.provider")
 CHARS_PER_TOKEN = 4  # for estimates when a server reports no usage
@@ -59,38 +59,6 @@ class ConnectionReport:
 
 def estimate_tokens(text: str) -> int:
     return max(1, round(len(text) / CHARS_PER_TOKEN)) if text else 0
-
-
-def describe_error(error: Exception, provider: str) -> tuple[str, bool]:
-    """A message for the user and whether trying again later may help."""
-    if isinstance(error, openai.AuthenticationError):
-        return f"{provider} refused the API key (401): check it in Settings → Providers", False
-    if isinstance(error, openai.PermissionDeniedError):
-        return f"{provider} denied access (403): the key lacks permission for this model", False
-    if isinstance(error, openai.NotFoundError):
-        return f"{provider} does not know this model or path (404): {_detail(error)}", False
-    if isinstance(error, openai.RateLimitError):
-        return f"{provider} is rate-limiting (429) even after retries: try again shortly", True
-    if isinstance(error, openai.APITimeoutError):
-        return f"{provider} did not answer in time (timeout)", True
-    if isinstance(error, openai.APIConnectionError):
-        return f"cannot reach {provider}: {error.__cause__ or error}", True
-    if isinstance(error, openai.InternalServerError):
-        return f"{provider} failed ({error.status_code}) even after retries: {_detail(error)}", True
-    if isinstance(error, openai.APIStatusError):
-        return f"{provider} answered {error.status_code}: {_detail(error)}", False
-    if isinstance(error, json.JSONDecodeError | openai.APIResponseValidationError):
-        return f"{provider} sent a malformed response: {error}", True
-    return f"{provider} failed: {type(error).__name__}: {error}", False
-
-
-def _detail(error: openai.APIStatusError) -> str:
-    body = error.body
-    if isinstance(body, dict):
-        message = body.get("message") or (body.get("error") or {}).get("message")
-        if message:
-            return str(message)[:300]
-    return str(error)[:300]
 
 
 def _to_openai(message: ChatMessage) -> dict[str, Any]:
@@ -204,6 +172,8 @@ class OpenAICompatBackend(ChatBackend):
             arguments["seed"] = params.seed
         if request.tools:
             arguments["tools"] = list(request.tools)
+            if request.tool_choice is not None:
+                arguments["tool_choice"] = request.tool_choice
         if request.logprobs:
             arguments["logprobs"] = True
         if request.prediction and self.config.supports_prediction:

@@ -17,6 +17,7 @@ from hybridmcp_app.orchestration.events import HybridTrace, OrchestratorEvent, R
 from hybridmcp_app.orchestration.run_context import RunContext
 from hybridmcp_app.orchestration.semantic_cache import SemanticCache
 from hybridmcp_app.orchestration.strategy import Strategy
+from hybridmcp_app.orchestration.usage_ledger import UsageLedger
 
 _DONE = object()
 
@@ -36,7 +37,9 @@ class LLMOrchestrator:
         *,
         embedder: OnnxEmbedder | None = None,
         cache: SemanticCache | None = None,
+        ledger: UsageLedger | None = None,
     ) -> None:
+        self.ledger = ledger
         self.local = local
         self.provider = provider
         self.config = config
@@ -65,6 +68,9 @@ class LLMOrchestrator:
             queue.put_nowait,
             embedder=self.embedder,
             cache=self.cache,
+            spent_this_month_usd=(
+                await asyncio.to_thread(self.ledger.month_cost) if self.ledger else 0.0
+            ),
         )
         shaped = request if strategy.shapes_context else inline_context(request)
         task = asyncio.ensure_future(strategy.execute(context, shaped))
@@ -78,7 +84,10 @@ class LLMOrchestrator:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        yield RunCompleted(trace=self._trace(strategy, request, context, final_leg))
+        trace = self._trace(strategy, request, context, final_leg)
+        if self.ledger is not None:
+            await asyncio.to_thread(self.ledger.record, trace)
+        yield RunCompleted(trace=trace)
 
     def _trace(
         self, strategy: Strategy, request: InferenceRequest, context: RunContext, final: str | None

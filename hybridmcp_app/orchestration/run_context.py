@@ -36,6 +36,7 @@ class RunContext:
     emit: Callable[[OrchestratorEvent], None]
     embedder: OnnxEmbedder | None = None
     cache: SemanticCache | None = None
+    spent_this_month_usd: float = 0.0
     legs: list[LegTrace] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
 from PySide6.QtGui import (
@@ -27,7 +28,6 @@ from PySide6.QtWidgets import (
 from hybridmcp_app import APP_NAME, __version__
 from hybridmcp_app.config.paths import resources_dir
 from hybridmcp_app.config.settings import Settings
-from hybridmcp_app.llm.provider_catalog import load_presets
 from hybridmcp_app.ui.app_context import AppContext
 from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
 from hybridmcp_app.ui.qt_banner import QtBanner
@@ -35,11 +35,11 @@ from hybridmcp_app.ui.qt_empty_state import QtEmptyState
 from hybridmcp_app.ui.qt_keychain import QtKeychain
 from hybridmcp_app.ui.qt_local_chat_view import QtLocalChatView
 from hybridmcp_app.ui.qt_log_viewer import QtLogViewer
-from hybridmcp_app.ui.qt_model_picker import QtModelPicker
-from hybridmcp_app.ui.qt_providers_page import QtProvidersPage
-from hybridmcp_app.ui.qt_settings_dialog import QtSettingsDialog
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
 from hybridmcp_app.ui.theme import app_icon, apply_theme
+
+if TYPE_CHECKING:
+    from hybridmcp_app.ui.qt_settings_dialog import QtSettingsDialog
 
 log = logging.getLogger("hybridmcp.ui")
 
@@ -196,6 +196,12 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ commands
     def open_settings(self) -> QtSettingsDialog:
+        # Imported here: the dialog's pages bring the openai SDK, kept off the start-up path.
+        from hybridmcp_app.llm.provider_catalog import load_presets
+        from hybridmcp_app.ui.qt_model_picker import QtModelPicker
+        from hybridmcp_app.ui.qt_providers_page import QtProvidersPage
+        from hybridmcp_app.ui.qt_settings_dialog import QtSettingsDialog
+
         context = self.context
         dialog = QtSettingsDialog(
             context.settings,

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.helpers.processes import stop
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -77,9 +79,4 @@ def llama_server(
                 time.sleep(0.1)
             yield LlamaServer(base_url, api_key, process)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            stop(process)

@@ -15,6 +15,8 @@ import keyring.backend
 import keyring.core
 import pytest
 
+from tests.helpers.processes import stop
+
 # A session bus with no service activation: otherwise the first Secret Service call could make
 # dbus-daemon start a second, locked gnome-keyring-daemon before ours has claimed the name.
 BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -40,16 +42,6 @@ def _require(tool: str) -> str:
     if path is None:
         pytest.fail(MISSING_TOOL.format(tool=tool))
     return path
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 def _forget_keyring_probe() -> None:
@@ -128,8 +120,8 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         _forget_keyring_probe()
         keyring.set_keyring(previous_backend)
         if daemon is not None:
-            _stop(daemon)
-        _stop(bus)
+            stop(daemon)
+        stop(bus)
 
 
 @pytest.fixture
@@ -151,4 +143,4 @@ def x_display() -> Iterator[str]:
             pytest.fail("Xvfb did not report a display number")
         yield f":{number}"
     finally:
-        _stop(server)
+        stop(server)

@@ -34,6 +34,7 @@ class RouteStrategy(Strategy):
             context.config,
             local_window=context.local.context_window,
             local_supports_tools=context.local.capabilities.supports_tools,
+            spent_this_month_usd=context.spent_this_month_usd,
             difficulty=verdict,
         )
         where = "locally" if decision.target == "local" else "to the provider"

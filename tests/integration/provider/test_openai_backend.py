@@ -16,6 +16,7 @@ from hybridmcp_app.core.inference import (
     StreamCompleted,
     StreamFailed,
     TextDelta,
+    ToolCallDelta,
 )
 from hybridmcp_app.core.llm_configs import ProviderConfig
 from hybridmcp_app.core.parameters import ModelParameters
@@ -223,3 +224,36 @@ async def test_predicted_outputs_are_sent_only_to_endpoints_that_take_them(suppo
         assert body["prediction"] == {"type": "content", "content": "Draft text"}
     else:
         assert "prediction" not in body
+
+
+async def test_a_forced_tool_call_streams_as_deltas_and_parses(
+    provider_server: LlamaServer,
+) -> None:
+    weather = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Current weather in a city",
+            "parameters": {
+                "type": "object",
+                "properties": {"city": {"type": "string", "maxLength": 20}},
+                "required": ["city"],
+            },
+        },
+    }
+    request = InferenceRequest(
+        messages=(ChatMessage(role="user", content="What's the weather in Lisbon?"),),
+        parameters=ModelParameters(temperature=0.0, max_tokens=60),
+        tools=(weather,),
+        tool_choice={"type": "function", "function": {"name": "get_weather"}},
+    )
+    async with backend_for(provider_server.base_url) as backend:
+        events = [event async for event in backend.stream(request)]
+    deltas = [e for e in events if isinstance(e, ToolCallDelta)]
+    assert deltas
+    completed = events[-1]
+    assert isinstance(completed, StreamCompleted)
+    (call,) = completed.response.tool_calls
+    assert call.name == "get_weather"
+    assert isinstance(json.loads(call.arguments)["city"], str)
+    assert "".join(d.arguments for d in deltas) == call.arguments
