@@ -37,6 +37,7 @@ from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.llm.embedded_model import embedded_model_path
 from hybridmcp_app.llm.llama_backend import LlamaCppBackend
 from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
+from hybridmcp_app.llm.provider_catalog import ModelPrice, PriceTable
 from hybridmcp_app.orchestration.events import HybridTrace, RunCompleted
 from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
 from hybridmcp_app.orchestration.semantic_cache import SemanticCache
@@ -47,6 +48,8 @@ DATA = Path(__file__).parent / "data" / "hybrid_eval.json"
 FULL = ("provider", "boost")
 SUBSET = ("route", "cascade", "draft_refine", "verify", "cache", "failover", "parallel")
 FULL_PER_DOCUMENT, SUBSET_PER_DOCUMENT = 5, 1
+# USD per million tokens in and out: a small cloud model's list price.
+ILLUSTRATIVE_PRICE = (0.15, 0.60)
 PARAMETERS = ModelParameters(temperature=0.0, max_tokens=16, stop=("\n\n",))
 
 
@@ -66,6 +69,7 @@ class Outcome:
     right: bool
     provider_tokens: int
     seconds: float
+    cost_usd: float
 
 
 async def ask(
@@ -111,7 +115,10 @@ async def evaluate(
         {"name": "provider", "base_url": base_url, "default_model": "gemma", "timeout_s": 120}
     )
     outcomes: dict[str, dict[str, list[Outcome]]] = {}
-    async with OpenAICompatBackend(config, SecretStr(key)) as provider:
+    # The test server's model has no price: price it like a small cloud model, for illustration.
+    price_in, price_out = ILLUSTRATIVE_PRICE
+    prices = PriceTable({"gemma": ModelPrice(input=price_in, output=price_out)})
+    async with OpenAICompatBackend(config, SecretStr(key), prices=prices) as provider:
         orchestrator = LLMOrchestrator(
             local, provider, WrapperConfig(), embedder=embedder, cache=cache
         )
@@ -127,6 +134,7 @@ async def evaluate(
                         bool(final and correct(final.text, question["answers"])),
                         trace.provider_prompt_tokens,
                         seconds,
+                        trace.cost_usd or 0.0,
                     )
                     outcomes.setdefault(name, {}).setdefault(question["id"], []).append(outcome)
     await local.close()
@@ -155,17 +163,21 @@ def main() -> None:
         base_tokens = sum(baseline[qid].provider_tokens for qid, _ in runs)
         ratio = sum(o.provider_tokens for _, o in runs) / base_tokens if base_tokens else 0.0
         latency = median([o.seconds for _, o in runs])
+        cost = sum(o.cost_usd for _, o in runs)
+        base_cost = sum(baseline[qid].cost_usd for qid, _ in runs)
         metrics[f"{name}_prompt_tokens_ratio"] = ratio
         metrics[f"{name}_accuracy"] = accuracy
         metrics[f"{name}_accuracy_ratio"] = accuracy / base_accuracy if base_accuracy else 0.0
         metrics[f"{name}_latency_s"] = latency
+        metrics[f"{name}_cost_usd"] = cost
+        metrics[f"{name}_cost_ratio"] = cost / base_cost if base_cost else 0.0
         rows.append([name, len(runs), f"{accuracy:.2f}", f"{base_accuracy:.2f}", f"{ratio:.3f}",
-                     f"{latency:.2f}"])  # fmt: skip
+                     f"{latency:.2f}", f"{cost * 1000:.3f}"])  # fmt: skip
     print_table(
         f"Hybrid strategies vs provider-only ({took:.0f} s)",
         rows,
         ["strategy", "asked", "accuracy", "provider-only on same", "provider prompt tokens ratio",
-         "latency s (median)"],
+         "latency s (median)", "cost m$ (illustrative)"],
     )  # fmt: skip
     boost = metrics["boost_prompt_tokens_ratio"]
     verdict = "met" if boost <= 0.2 else "NOT met"

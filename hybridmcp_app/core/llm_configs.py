@@ -73,6 +73,9 @@ class WrapperConfig(FrozenModel):
     cascade_max_mean_surprisal: float = Field(
         2.5, gt=0, le=20, description="Local answers above this mean surprisal go to the provider."
     )
+    cascade_max_token_surprisal: float = Field(
+        9.0, gt=0, le=50, description="…or with any single token more surprising than this."
+    )
     boost_target_ratio: float = Field(
         0.2, gt=0, le=1, description="Share of the context the provider sees after compression."
     )

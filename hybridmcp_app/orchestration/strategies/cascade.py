@@ -25,19 +25,21 @@ class CascadeStrategy(Strategy):
         local = await context.leg(
             "local", context.local, "answer", request.model_copy(update={"logprobs": True})
         )
-        threshold = context.config.cascade_max_mean_surprisal
+        mean_limit = context.config.cascade_max_mean_surprisal
+        token_limit = context.config.cascade_max_token_surprisal
         scores = surprisal(local.response) if local.response is not None else None
-        if scores is not None and scores[0] <= threshold:
+        if scores is not None and scores[0] <= mean_limit and scores[1] <= token_limit:
             context.note(
-                f"kept the local answer: mean surprisal {scores[0]:.2f} ≤ {threshold:.2f} "
-                f"(max {scores[1]:.2f})"
+                f"kept the local answer: mean surprisal {scores[0]:.2f} ≤ {mean_limit:.2f}, "
+                f"least likely token {scores[1]:.2f} ≤ {token_limit:.2f}"
             )
             return "local"
-        reason = (
-            f"mean surprisal {scores[0]:.2f} > {threshold:.2f}"
-            if scores is not None
-            else f"no local answer ({local.error})"
-        )
+        if scores is None:
+            reason = f"no local answer ({local.error})"
+        elif scores[0] > mean_limit:
+            reason = f"mean surprisal {scores[0]:.2f} > {mean_limit:.2f}"
+        else:
+            reason = f"a token with surprisal {scores[1]:.2f} > {token_limit:.2f}"
         context.note(f"escalated to the provider: {reason}")
         provider = await context.leg("provider", context.provider, "answer", request)
         if provider.response is not None:

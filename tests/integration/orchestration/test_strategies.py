@@ -169,3 +169,16 @@ async def test_stopping_a_run_stops_both_legs_and_the_next_run_works(
             break
     _, trace = await run(orchestrator, "failover", request())
     assert trace.final_leg == "provider"
+
+
+async def test_cascade_escalates_when_one_token_was_a_wild_guess(
+    gemma: LlamaCppBackend, provider: OpenAICompatBackend
+) -> None:
+    strict = LLMOrchestrator(
+        gemma,
+        provider,
+        WrapperConfig(cascade_max_mean_surprisal=20, cascade_max_token_surprisal=0.01),
+    )
+    events, trace = await run(strict, "cascade", request(FEW_SHOT, raw_prompt=True))
+    assert notes(events)[0].startswith("escalated to the provider: a token with surprisal")
+    assert trace.final_leg == "provider"
