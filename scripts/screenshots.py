@@ -68,6 +68,12 @@ def main() -> None:
     dialog.sections.setCurrentRow(1)
     settle()
     dialog.grab().save(str(args.out / f"settings-{args.theme}.png"))
+    assert dialog.providers_page is not None
+    dialog.sections.setCurrentRow(2)
+    dialog.providers_page.preset.setCurrentIndex(dialog.providers_page.preset.findData("openai"))
+    dialog.providers_page.add_from_preset()
+    settle()
+    dialog.grab().save(str(args.out / f"providers-{args.theme}.png"))
     about = QtAboutDialog(window)
     about.show()
     settle()

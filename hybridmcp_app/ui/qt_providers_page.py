@@ -144,10 +144,13 @@ class QtProvidersPage(QWidget):
         self.model.setCurrentText(item["default_model"])
         self.key.clear()
         secret: str | None = item.get("api_key_secret")
-        stored = secret is not None and self._has_key(secret)
-        self.key.setPlaceholderText(
-            "stored in the keychain — type to replace" if stored else "not needed / not set"
-        )
+        if secret is None:
+            hint = "not needed (type one if this server wants a key)"
+        elif self._has_key(secret):
+            hint = "stored in the keychain — type to replace"
+        else:
+            hint = "paste the key: it is kept in the keychain, never in settings"
+        self.key.setPlaceholderText(hint)
         self.timeout.setValue(float(item["timeout_s"]))
         self.retries.setValue(int(item["max_retries"]))
         self.enabled.setChecked(bool(item["enabled"]))
