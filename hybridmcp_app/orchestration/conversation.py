@@ -1,0 +1,134 @@
+"""A conversation as the chat view keeps it: turns, each with one pane per model, and branches."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from pydantic import Field
+
+from hybridmcp_app.core.frozen_model import FrozenModel
+from hybridmcp_app.core.inference import ChatMessage
+from hybridmcp_app.orchestration.events import HybridTrace
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class PaneRecord(FrozenModel):
+    """One model's answer in a turn, with what it cost."""
+
+    leg: str
+    backend: str
+    model: str = ""
+    role: str = "answer"
+    text: str = ""
+    error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    time_to_first_token_s: float | None = None
+    tokens_per_s: float | None = None
+    total_s: float | None = None
+    cost_usd: float | None = None
+
+
+class TurnRecord(FrozenModel):
+    """One prompt and every pane's answer; ``chosen_leg`` is the answer the chat continues from."""
+
+    id: str = Field(default_factory=_new_id)
+    created: float = Field(default_factory=time.time)
+    prompt: str
+    strategy: str
+    panes: tuple[PaneRecord, ...] = ()
+    notes: tuple[str, ...] = ()
+    chosen_leg: str | None = None
+    provider_prompt_tokens: int = 0
+    baseline_prompt_tokens: int = 0
+    cost_usd: float | None = None
+    partial: bool = Field(False, description="Saved before every pane had finished.")
+
+    @classmethod
+    def from_trace(cls, prompt: str, trace: HybridTrace, *, partial: bool = False) -> TurnRecord:
+        panes = []
+        for leg in trace.legs:
+            pane = PaneRecord(leg=leg.leg, backend=leg.backend, role=leg.role, error=leg.error)
+            response = leg.response
+            if response is not None:
+                pane = pane.model_copy(
+                    update={
+                        "model": response.model,
+                        "text": response.text,
+                        "prompt_tokens": response.usage.prompt_tokens,
+                        "completion_tokens": response.usage.completion_tokens,
+                        "time_to_first_token_s": response.timings.time_to_first_token_s,
+                        "tokens_per_s": response.timings.decode_tokens_per_s,
+                        "total_s": response.timings.total_s,
+                        "cost_usd": response.cost_usd,
+                    }
+                )
+            panes.append(pane)
+        return cls(
+            prompt=prompt,
+            strategy=trace.strategy,
+            panes=tuple(panes),
+            notes=trace.notes,
+            chosen_leg=trace.final_leg,
+            provider_prompt_tokens=trace.provider_prompt_tokens,
+            baseline_prompt_tokens=trace.baseline_prompt_tokens,
+            cost_usd=trace.cost_usd,
+            partial=partial,
+        )
+
+    def pane(self, leg: str | None) -> PaneRecord | None:
+        return next((pane for pane in self.panes if pane.leg == leg), None)
+
+    @property
+    def tokens_saved(self) -> int:
+        return max(0, self.baseline_prompt_tokens - self.provider_prompt_tokens)
+
+
+class ConversationRecord(FrozenModel):
+    """A titled list of turns; changes return a new record."""
+
+    id: str = Field(default_factory=_new_id)
+    title: str = "New conversation"
+    created: float = Field(default_factory=time.time)
+    updated: float = Field(default_factory=time.time)
+    turns: tuple[TurnRecord, ...] = ()
+
+    def with_turn(self, turn: TurnRecord) -> ConversationRecord:
+        """Add a turn (or replace the one with its id); the first prompt names the conversation."""
+        turns = tuple(t for t in self.turns if t.id != turn.id)
+        replaced = len(turns) != len(self.turns)
+        if replaced:
+            turns = tuple(turn if t.id == turn.id else t for t in self.turns)
+        else:
+            turns = (*self.turns, turn)
+        title = self.title
+        if not self.turns and title == "New conversation":
+            title = " ".join(turn.prompt.split())[:60] or title
+        return self.model_copy(update={"turns": turns, "title": title, "updated": time.time()})
+
+    def messages(self) -> tuple[ChatMessage, ...]:
+        """The history a next request carries: each prompt and the answer chosen for it."""
+        messages: list[ChatMessage] = []
+        for turn in self.turns:
+            messages.append(ChatMessage(role="user", content=turn.prompt))
+            chosen = turn.pane(turn.chosen_leg)
+            if chosen is not None and chosen.text:
+                messages.append(ChatMessage(role="assistant", content=chosen.text))
+        return tuple(messages)
+
+    def branch(self, turn_id: str, leg: str) -> ConversationRecord:
+        """A new conversation up to ``turn_id`` that continues from ``leg``'s answer."""
+        index = next((i for i, turn in enumerate(self.turns) if turn.id == turn_id), None)
+        if index is None:
+            raise KeyError(f"no turn {turn_id} in conversation {self.id}")
+        if self.turns[index].pane(leg) is None:
+            raise KeyError(f"turn {turn_id} has no pane {leg!r}")
+        turns = (*self.turns[:index], self.turns[index].model_copy(update={"chosen_leg": leg}))
+        now = time.time()
+        return ConversationRecord(
+            title=f"{self.title} (branch)", created=now, updated=now, turns=turns
+        )

@@ -1,0 +1,44 @@
+"""A conversation as Markdown: each prompt, each model's answer, and a metrics table per turn."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hybridmcp_app.orchestration.conversation import ConversationRecord, PaneRecord
+
+
+def _number(value: float | None, pattern: str) -> str:
+    return "–" if value is None else format(value, pattern)
+
+
+def _metrics_row(pane: PaneRecord, final: bool) -> str:
+    ttft = None if pane.time_to_first_token_s is None else pane.time_to_first_token_s * 1000
+    return (
+        f"| {pane.leg}{' (final)' if final else ''} | {pane.model or pane.backend} | "
+        f"{_number(ttft, '.0f')} | {_number(pane.tokens_per_s, '.1f')} | "
+        f"{pane.prompt_tokens} | {pane.completion_tokens} | {_number(pane.cost_usd, '.5f')} |"
+    )
+
+
+def conversation_to_markdown(conversation: ConversationRecord) -> str:
+    created = datetime.fromtimestamp(conversation.created).strftime("%Y-%m-%d %H:%M")
+    lines = [f"# {conversation.title}", "", f"*{created} · HybridMCP*", ""]
+    for number, turn in enumerate(conversation.turns, 1):
+        lines += [f"## {number}. You", "", turn.prompt.strip(), ""]
+        for pane in turn.panes:
+            lines += [f"### {pane.leg} — {pane.model or pane.backend}", ""]
+            lines += [pane.text.strip() or f"*{pane.error or 'no answer'}*", ""]
+        lines += [
+            f"**Strategy:** {turn.strategy}"
+            + ("  (saved before it finished)" if turn.partial else ""),
+            "",
+            "| pane | model | first token ms | tokens/s | tokens in | tokens out | cost $ |",
+            "|---|---|---|---|---|---|---|",
+            *(_metrics_row(pane, pane.leg == turn.chosen_leg) for pane in turn.panes),
+            "",
+            f"Provider prompt tokens {turn.provider_prompt_tokens} of "
+            f"{turn.baseline_prompt_tokens} for provider-only (saved {turn.tokens_saved}).",
+            "",
+        ]
+        lines += [f"> {note}" for note in turn.notes] + ([""] if turn.notes else [])
+    return "\n".join(lines).rstrip() + "\n"

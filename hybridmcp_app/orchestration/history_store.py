@@ -1,0 +1,143 @@
+"""Conversations kept in SQLite in the data dir: open, rename, search, delete with undo.
+
+A database that SQLite cannot read is moved aside (``history.sqlite3.corrupt-<time>``) and a new
+one started; ``recovered_from`` tells the UI, which says so. Blocking: call it off the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from hybridmcp_app.orchestration.conversation import ConversationRecord
+
+log = logging.getLogger("hybridmcp.history")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    deleted REAL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversations_by_update ON conversations (updated);
+"""
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    id: str
+    title: str
+    updated: float
+    turns: int
+
+
+class HistoryStore:
+    """Saves whole conversations as JSON rows; deletion is soft until ``purge``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.recovered_from: Path | None = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._initialise()
+        except sqlite3.DatabaseError as error:
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+            path.replace(aside)
+            log.error("history database unreadable (%s); moved to %s", error, aside)
+            self.recovered_from = aside
+            self._initialise()
+
+    def _initialise(self) -> None:
+        with self._connect() as connection:
+            if connection.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("integrity check failed")
+            connection.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=10)
+
+    def save(self, conversation: ConversationRecord) -> None:
+        with self._connect() as connection:
+            connection.execute(
+                "INSERT INTO conversations (id, title, created, updated, deleted, body) "
+                "VALUES (?, ?, ?, ?, NULL, ?) ON CONFLICT(id) DO UPDATE SET "
+                "title = excluded.title, updated = excluded.updated, body = excluded.body",
+                (
+                    conversation.id,
+                    conversation.title,
+                    conversation.created,
+                    conversation.updated,
+                    conversation.model_dump_json(),
+                ),
+            )
+
+    def get(self, conversation_id: str) -> ConversationRecord | None:
+        with self._connect() as connection:
+            row = connection.execute(
+                "SELECT body FROM conversations WHERE id = ? AND deleted IS NULL",
+                (conversation_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        try:
+            return ConversationRecord.model_validate_json(row[0])
+        except ValidationError as error:
+            log.error("conversation %s is damaged: %s", conversation_id, error)
+            return None
+
+    def list(self, search: str = "") -> list[ConversationSummary]:
+        """Newest first; ``search`` matches titles and the text of prompts and answers."""
+        pattern = f"%{search.strip()}%"
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT id, title, updated, body FROM conversations WHERE deleted IS NULL "
+                "AND (title LIKE ? OR body LIKE ?) ORDER BY updated DESC",
+                (pattern, pattern),
+            ).fetchall()
+        summaries = []
+        for conversation_id, title, updated, body in rows:
+            try:
+                turns = len(ConversationRecord.model_validate_json(body).turns)
+            except ValidationError:
+                turns = 0
+            summaries.append(ConversationSummary(conversation_id, title, updated, turns))
+        return summaries
+
+    def rename(self, conversation_id: str, title: str) -> None:
+        title = " ".join(title.split())
+        if not title:
+            raise ValueError("a conversation needs a title")
+        conversation = self.get(conversation_id)
+        if conversation is None:
+            raise KeyError(conversation_id)
+        self.save(conversation.model_copy(update={"title": title, "updated": time.time()}))
+
+    def delete(self, conversation_id: str) -> None:
+        """Hide it; ``undo_delete`` brings it back until ``purge`` removes it for good."""
+        with self._connect() as connection:
+            connection.execute(
+                "UPDATE conversations SET deleted = ? WHERE id = ?", (time.time(), conversation_id)
+            )
+
+    def undo_delete(self, conversation_id: str) -> None:
+        with self._connect() as connection:
+            connection.execute(
+                "UPDATE conversations SET deleted = NULL WHERE id = ?", (conversation_id,)
+            )
+
+    def purge(self, deleted_before: float) -> int:
+        with self._connect() as connection:
+            cursor = connection.execute(
+                "DELETE FROM conversations WHERE deleted IS NOT NULL AND deleted < ?",
+                (deleted_before,),
+            )
+            return cursor.rowcount

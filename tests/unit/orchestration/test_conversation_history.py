@@ -1,0 +1,127 @@
+"""Conversations, their SQLite history and their Markdown export (a real SQLite file)."""
+
+from pathlib import Path
+
+import pytest
+
+from hybridmcp_app.core.inference import InferenceResponse, Timings, Usage
+from hybridmcp_app.orchestration.conversation import ConversationRecord, TurnRecord
+from hybridmcp_app.orchestration.conversation_export import conversation_to_markdown
+from hybridmcp_app.orchestration.events import HybridTrace, LegTrace
+from hybridmcp_app.orchestration.history_store import HistoryStore
+
+
+def response(leg: str, text: str, cost: float | None) -> InferenceResponse:
+    return InferenceResponse(
+        request_id="r", backend=leg, model=f"{leg}-model", text=text,
+        usage=Usage(prompt_tokens=120, completion_tokens=8),
+        timings=Timings(time_to_first_token_s=0.25, total_s=0.6, decode_tokens_per_s=42.0),
+        cost_usd=cost,
+    )  # fmt: skip
+
+
+def trace(local: str = "Paris.", provider: str = "The capital is Paris.") -> HybridTrace:
+    return HybridTrace(
+        strategy="parallel",
+        legs=(
+            LegTrace(leg="local", backend="local", role="answer",
+                     response=response("local", local, 0.0)),
+            LegTrace(leg="provider", backend="openai", role="answer",
+                     response=response("provider", provider, 0.00012)),
+        ),
+        notes=("both answered",),
+        final_leg="provider",
+        provider_prompt_tokens=120,
+        baseline_prompt_tokens=120,
+        cost_usd=0.00012,
+    )  # fmt: skip
+
+
+def conversation() -> ConversationRecord:
+    first = TurnRecord.from_trace("What is the capital of France?", trace())
+    second = TurnRecord.from_trace("And of Italy?", trace("Rome.", "Rome is the capital."))
+    return ConversationRecord().with_turn(first).with_turn(second)
+
+
+def test_the_first_prompt_names_the_conversation_and_history_follows_the_chosen_answers() -> None:
+    record = conversation()
+    assert record.title == "What is the capital of France?"
+    assert [m.content for m in record.messages()] == [
+        "What is the capital of France?",
+        "The capital is Paris.",
+        "And of Italy?",
+        "Rome is the capital.",
+    ]
+
+
+def test_continuing_from_another_pane_branches_a_new_conversation() -> None:
+    record = conversation()
+    branch = record.branch(record.turns[0].id, "local")
+    assert branch.id != record.id
+    assert branch.title.endswith("(branch)")
+    assert [m.content for m in branch.messages()] == ["What is the capital of France?", "Paris."]
+    assert len(record.turns) == 2  # the original is untouched
+    with pytest.raises(KeyError):
+        record.branch(record.turns[0].id, "nonexistent")
+
+
+def test_a_turn_is_replaced_when_saved_again_after_streaming() -> None:
+    partial = TurnRecord.from_trace("q", trace("Par", ""), partial=True)
+    record = ConversationRecord().with_turn(partial)
+    final = TurnRecord.from_trace("q", trace()).model_copy(update={"id": partial.id})
+    record = record.with_turn(final)
+    assert len(record.turns) == 1
+    assert not record.turns[0].partial
+
+
+def test_conversations_survive_reopening_and_can_be_searched_and_renamed(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    record = conversation()
+    HistoryStore(path).save(record)
+    store = HistoryStore(path)
+    assert store.get(record.id) == record
+    assert [s.title for s in store.list("italy")] == [record.title]  # matches a prompt
+    assert store.list("Rome is the capital") != []  # matches an answer
+    assert store.list("Lisbon") == []
+    store.rename(record.id, "  Capitals   of Europe ")
+    assert store.list()[0].title == "Capitals of Europe"
+    assert store.list()[0].turns == 2
+    with pytest.raises(ValueError, match="needs a title"):
+        store.rename(record.id, "   ")
+
+
+def test_a_deleted_conversation_can_be_restored_until_purged(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "history.sqlite3")
+    record = conversation()
+    store.save(record)
+    store.delete(record.id)
+    assert store.get(record.id) is None and store.list() == []
+    store.undo_delete(record.id)
+    assert store.get(record.id) == record
+    store.delete(record.id)
+    assert store.purge(deleted_before=9e12) == 1
+    store.undo_delete(record.id)
+    assert store.get(record.id) is None
+
+
+def test_a_corrupt_database_is_moved_aside_and_a_new_one_started(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    store = HistoryStore(path)
+    assert store.recovered_from is not None
+    assert store.recovered_from.read_bytes().startswith(b"this is not a database")
+    store.save(conversation())
+    assert len(store.list()) == 1
+
+
+def test_markdown_export_has_each_answer_and_a_metrics_table() -> None:
+    markdown = conversation_to_markdown(conversation())
+    assert markdown.startswith("# What is the capital of France?\n")
+    assert "## 2. You\n\nAnd of Italy?" in markdown
+    assert "### provider — provider-model\n\nRome is the capital." in markdown
+    assert (
+        "| pane | model | first token ms | tokens/s | tokens in | tokens out | cost $ |" in markdown
+    )
+    assert "| provider (final) | provider-model | 250 | 42.0 | 120 | 8 | 0.00012 |" in markdown
+    assert "| local | local-model | 250 | 42.0 | 120 | 8 | 0.00000 |" in markdown
+    assert "> both answered" in markdown
