@@ -1,0 +1,176 @@
+"""The Qt-free side of the chat: builds the orchestrator from the current settings, runs turns,
+and keeps the conversation, its history and the usage ledger up to date."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from hybridmcp_app.config.paths import AppPaths, resources_dir
+from hybridmcp_app.config.secrets import SecretStore
+from hybridmcp_app.config.settings import Settings
+from hybridmcp_app.core.errors import BackendError, HybridMCPError
+from hybridmcp_app.core.inference import (
+    ChatMessage,
+    ContextDocument,
+    InferenceRequest,
+    TextDelta,
+)
+from hybridmcp_app.core.llm_configs import ProviderConfig
+from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
+from hybridmcp_app.llm.local_model_service import LocalModelService
+from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
+from hybridmcp_app.llm.provider_catalog import PriceTable
+from hybridmcp_app.orchestration.conversation import ConversationRecord, PaneRecord, TurnRecord
+from hybridmcp_app.orchestration.events import (
+    HybridTrace,
+    LegEvent,
+    LegStarted,
+    OrchestratorEvent,
+    RunCompleted,
+)
+from hybridmcp_app.orchestration.history_store import HistoryStore
+from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
+from hybridmcp_app.orchestration.semantic_cache import SemanticCache
+from hybridmcp_app.orchestration.strategies import available_strategies
+from hybridmcp_app.orchestration.usage_ledger import UsageLedger
+
+log = logging.getLogger("hybridmcp.chat")
+
+
+@dataclass(frozen=True)
+class Availability:
+    """What a chat can use right now, for the view's empty and error states."""
+
+    local: bool
+    provider: str | None  # the provider's name, or None
+    provider_problem: str | None = None
+
+
+class ChatSession:
+    """One conversation at a time; every turn is saved, even one stopped half-way."""
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        settings: Callable[[], Settings],
+        secrets: SecretStore,
+        local_model: LocalModelService,
+        history: HistoryStore,
+    ) -> None:
+        self._paths = paths
+        self._settings = settings
+        self._secrets = secrets
+        self._local_model = local_model
+        self.history = history
+        self.conversation = ConversationRecord()
+        self._ledger = UsageLedger(paths.data_dir / "usage.sqlite3")
+        self._embedder: OnnxEmbedder | None = None
+        self._cache: SemanticCache | None = None
+
+    def availability(self) -> Availability:
+        settings = self._settings()
+        active = self._provider_config(settings)
+        problem = None
+        if active is not None and active.api_key_secret and not self._secrets.available:
+            problem = "no keychain to read its API key from"
+        return Availability(
+            local=self._local_model.backend is not None,
+            provider=active.name if active is not None else None,
+            provider_problem=problem,
+        )
+
+    @staticmethod
+    def _provider_config(settings: Settings) -> ProviderConfig | None:
+        enabled = [p for p in settings.providers.items if p.enabled]
+        by_name = {p.name: p for p in enabled}
+        if settings.providers.active in by_name:
+            return by_name[settings.providers.active]
+        return enabled[0] if enabled else None
+
+    def _shared_embedder(self) -> OnnxEmbedder:
+        if self._embedder is None:
+            self._embedder = OnnxEmbedder()
+            self._cache = SemanticCache(
+                self._paths.data_dir / "semantic_cache.sqlite3", self._embedder
+            )
+        return self._embedder
+
+    def new_conversation(self) -> None:
+        self.conversation = ConversationRecord()
+
+    async def open(self, conversation_id: str) -> ConversationRecord | None:
+        found = await asyncio.to_thread(self.history.get, conversation_id)
+        if found is not None:
+            self.conversation = found
+        return found
+
+    async def ask(
+        self,
+        prompt: str,
+        strategy_name: str,
+        *,
+        context: tuple[ContextDocument, ...] = (),
+    ) -> AsyncIterator[OrchestratorEvent]:
+        """Run one turn; the turn is saved when it ends, also when it is stopped or fails."""
+        text = prompt.strip()
+        if not text:
+            raise HybridMCPError("the prompt is empty")
+        strategies = available_strategies()
+        if strategy_name not in strategies:
+            raise HybridMCPError(f"unknown strategy {strategy_name!r}")
+        strategy = strategies[strategy_name]
+        settings = self._settings()
+        provider = None
+        if strategy.needs_provider:
+            config = self._provider_config(settings)
+            if config is None:
+                raise BackendError("no provider is configured: add one in Settings → Providers")
+            provider = OpenAICompatBackend.from_settings(
+                config,
+                self._secrets,
+                PriceTable.load(resources_dir(), self._paths.config_dir / "prices.json"),
+            )
+        local = self._local_model.backend
+        if strategy.needs_local and local is None:
+            raise BackendError("the local model is not loaded yet")
+        embedder = self._shared_embedder() if strategy.needs_embedder else None
+        request = InferenceRequest(
+            messages=(*self.conversation.messages(), ChatMessage(role="user", content=text)),
+            parameters=settings.llm.local.inference.parameters,
+            context=context,
+        )
+        orchestrator = LLMOrchestrator(
+            local, provider, settings.llm.hybrid,
+            embedder=embedder, cache=self._cache, ledger=self._ledger,
+        )  # fmt: skip
+        trace: HybridTrace | None = None
+        streamed: dict[str, PaneRecord] = {}
+        try:
+            async for event in orchestrator.run(strategy, request):
+                if isinstance(event, LegStarted):
+                    streamed[event.leg] = PaneRecord(
+                        leg=event.leg, backend=event.backend, role=event.role
+                    )
+                elif isinstance(event, LegEvent) and isinstance(event.event, TextDelta):
+                    pane = streamed[event.leg]
+                    streamed[event.leg] = pane.model_copy(
+                        update={"text": pane.text + event.event.text}
+                    )
+                elif isinstance(event, RunCompleted):
+                    trace = event.trace
+                yield event
+        finally:
+            if provider is not None:
+                await provider.close()
+            if trace is not None:
+                turn = TurnRecord.from_trace(text, trace)
+            else:  # stopped, or the window closed: keep what had streamed
+                turn = TurnRecord(
+                    prompt=text, strategy=strategy_name, panes=tuple(streamed.values()),
+                    partial=True,
+                )  # fmt: skip
+            self.conversation = self.conversation.with_turn(turn)
+            await asyncio.to_thread(self.history.save, self.conversation)
