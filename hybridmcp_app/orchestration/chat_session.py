@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 
 from hybridmcp_app.config.paths import AppPaths, resources_dir
@@ -113,7 +113,7 @@ class ChatSession:
         strategy_name: str,
         *,
         context: tuple[ContextDocument, ...] = (),
-    ) -> AsyncIterator[OrchestratorEvent]:
+    ) -> AsyncGenerator[OrchestratorEvent, None]:
         """Run one turn; the turn is saved when it ends, also when it is stopped or fails."""
         text = prompt.strip()
         if not text:
