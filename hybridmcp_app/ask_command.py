@@ -32,16 +32,15 @@ class AskError(HybridMCPError):
 
 
 def choose_provider(settings: Settings, name: str | None) -> ProviderConfig:
-    providers = {p.name: p for p in settings.providers.items if p.enabled}
-    wanted = name or settings.providers.active or (next(iter(providers)) if providers else None)
-    if wanted is None:
+    chosen = settings.providers.choose(name)
+    if chosen is not None:
+        return chosen
+    if name is None:
         raise AskError(
             "no provider is configured: add one in Settings → Providers, or use --strategy local"
         )
-    if wanted not in providers:
-        known = ", ".join(sorted(providers)) or "none"
-        raise AskError(f"no enabled provider named {wanted!r} (configured: {known})")
-    return providers[wanted]
+    known = ", ".join(sorted(p.name for p in settings.providers.items if p.enabled)) or "none"
+    raise AskError(f"no enabled provider named {name!r} (configured: {known})")
 
 
 def build_request(args: argparse.Namespace, settings: Settings) -> InferenceRequest:

@@ -119,3 +119,12 @@ class ProvidersConfig(FrozenModel):
         if self.active is not None and self.active not in names:
             raise ValueError(f"active provider {self.active!r} is not one of the configured ones")
         return self
+
+    def choose(self, name: str | None = None) -> ProviderConfig | None:
+        """The enabled provider called ``name``; without a name the active one, else the first."""
+        enabled = {provider.name: provider for provider in self.items if provider.enabled}
+        if name is not None:
+            return enabled.get(name)
+        if self.active in enabled:
+            return enabled[self.active]
+        return next(iter(enabled.values()), None)

@@ -18,7 +18,6 @@ from hybridmcp_app.core.inference import (
     InferenceRequest,
     TextDelta,
 )
-from hybridmcp_app.core.llm_configs import ProviderConfig
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.llm.local_model_service import LocalModelService
 from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
@@ -72,7 +71,7 @@ class ChatSession:
 
     def availability(self) -> Availability:
         settings = self._settings()
-        active = self._provider_config(settings)
+        active = settings.providers.choose()
         problem = None
         if active is not None and active.api_key_secret and not self._secrets.available:
             problem = "no keychain to read its API key from"
@@ -81,14 +80,6 @@ class ChatSession:
             provider=active.name if active is not None else None,
             provider_problem=problem,
         )
-
-    @staticmethod
-    def _provider_config(settings: Settings) -> ProviderConfig | None:
-        enabled = [p for p in settings.providers.items if p.enabled]
-        by_name = {p.name: p for p in enabled}
-        if settings.providers.active in by_name:
-            return by_name[settings.providers.active]
-        return enabled[0] if enabled else None
 
     def _shared_embedder(self) -> OnnxEmbedder:
         if self._embedder is None:
@@ -125,7 +116,7 @@ class ChatSession:
         settings = self._settings()
         provider = None
         if strategy.needs_provider:
-            config = self._provider_config(settings)
+            config = settings.providers.choose()
             if config is None:
                 raise BackendError("no provider is configured: add one in Settings → Providers")
             provider = OpenAICompatBackend.from_settings(

@@ -77,3 +77,13 @@ def test_unknown_strategies_and_out_of_range_ratios_are_rejected() -> None:
         WrapperConfig.model_validate({"default_strategy": "magic"})
     with pytest.raises(ValidationError, match="boost_target_ratio"):
         WrapperConfig(boost_target_ratio=0)
+
+
+def test_the_provider_used_is_the_named_one_else_the_active_one_else_the_first_enabled() -> None:
+    off = _provider("off", enabled=False)
+    providers = ProvidersConfig(items=(off, _provider("a"), _provider("b")), active="b")
+    assert getattr(providers.choose(), "name", None) == "b"
+    assert getattr(providers.choose("a"), "name", None) == "a"
+    assert providers.choose("off") is None
+    assert getattr(ProvidersConfig(items=(off, _provider("a"))).choose(), "name", None) == "a"
+    assert ProvidersConfig().choose() is None
