@@ -27,6 +27,8 @@ from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.llm.local_model_service import LocalModelService
+from hybridmcp_app.orchestration.chat_session import ChatSession
+from hybridmcp_app.orchestration.history_store import HistoryStore
 from hybridmcp_app.ui.app_context import AppContext
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_event_loop import create_event_loop
@@ -66,16 +68,26 @@ def build_context(paths: AppPaths, loop: asyncio.AbstractEventLoop, *, verbose: 
     log.info("%s %s starting; config in %s", APP_NAME, __version__, paths.config_dir)
     if not report.ok:
         log.warning("settings: %s", report.user_message())
-    return AppContext(
+    secrets = build_secret_store(settings)
+    local_model = LocalModelService(paths.cache_dir)
+    context = AppContext(
         paths=paths,
         settings_store=store,
         settings=settings,
-        secrets=build_secret_store(settings),
+        secrets=secrets,
         tasks=BackgroundTasks(loop),
         log_buffer=log_buffer,
         load_report=report,
-        local_model=LocalModelService(paths.cache_dir),
+        local_model=local_model,
+        chat=ChatSession(
+            paths,
+            lambda: context.settings,
+            secrets,
+            local_model,
+            HistoryStore(paths.data_dir / "history.sqlite3"),
+        ),
     )
+    return context
 
 
 def shut_down(context: AppContext, loop: asyncio.AbstractEventLoop) -> list[str]:

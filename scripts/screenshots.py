@@ -48,6 +48,7 @@ def main() -> None:
     async def chat() -> None:
         await context.local_model.load(context.settings.llm.local)
         view = window.chat_view
+        view.select_strategy("local")
         view.prompt.setPlainText(
             "Q: What is the capital of France?\nA: Paris\nQ: What is the capital of Japan?\nA:"
         )

@@ -104,6 +104,7 @@ class ChatSession:
         strategy_name: str,
         *,
         context: tuple[ContextDocument, ...] = (),
+        raw: bool = False,
     ) -> AsyncGenerator[OrchestratorEvent, None]:
         """Run one turn; the turn is saved when it ends, also when it is stopped or fails."""
         text = prompt.strip()
@@ -128,10 +129,13 @@ class ChatSession:
         if strategy.needs_local and local is None:
             raise BackendError("the local model is not loaded yet")
         embedder = self._shared_embedder() if strategy.needs_embedder else None
+        # Raw: the text alone, for a base model to continue (no chat template, no history).
+        history = () if raw else self.conversation.messages()
         request = InferenceRequest(
-            messages=(*self.conversation.messages(), ChatMessage(role="user", content=text)),
+            messages=(*history, ChatMessage(role="user", content=text)),
             parameters=settings.llm.local.inference.parameters,
             context=context,
+            raw_prompt=raw,
         )
         orchestrator = LLMOrchestrator(
             local, provider, settings.llm.hybrid,

@@ -11,6 +11,7 @@ from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsLoadReport, SettingsStore
 from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.llm.local_model_service import LocalModelService
+from hybridmcp_app.orchestration.chat_session import ChatSession
 
 
 @dataclass
@@ -25,6 +26,7 @@ class AppContext:
     log_buffer: LogBuffer
     load_report: SettingsLoadReport
     local_model: LocalModelService
+    chat: ChatSession
 
     def save_settings(self, settings: Settings) -> None:
         self.settings_store.save(settings)

@@ -31,9 +31,9 @@ from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.ui.app_context import AppContext
 from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
 from hybridmcp_app.ui.qt_banner import QtBanner
+from hybridmcp_app.ui.qt_chat_view import QtChatView
 from hybridmcp_app.ui.qt_empty_state import QtEmptyState
 from hybridmcp_app.ui.qt_keychain import QtKeychain
-from hybridmcp_app.ui.qt_local_chat_view import QtLocalChatView
 from hybridmcp_app.ui.qt_log_viewer import QtLogViewer
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
 from hybridmcp_app.ui.theme import app_icon, apply_theme
@@ -88,11 +88,13 @@ class MainWindow(QMainWindow):
             icon = QIcon(str(resources_dir() / "icons" / icon_file))
             page: QWidget = QtEmptyState(icon, heading, body)
             if key == "chat":
-                self.chat_view = QtLocalChatView(
+                self.chat_view = QtChatView(
+                    context.chat,
                     context.local_model,
                     context.tasks,
-                    lambda: self.context.settings.llm.local.inference.parameters,
-                    lambda: self.context.settings.llm.local,
+                    local_config=lambda: self.context.settings.llm.local,
+                    default_strategy=context.settings.llm.hybrid.default_strategy,
+                    open_settings=self.open_settings,
                 )
                 page = self.chat_view
             page.setObjectName(f"tab-{key}")
@@ -180,7 +182,14 @@ class MainWindow(QMainWindow):
 
     def _show_startup_notices(self) -> None:
         report = self.context.load_report
-        if not report.ok:
+        recovered = self.context.chat.history.recovered_from
+        if recovered is not None:
+            self.banner.show_message(
+                f"Your chat history could not be read; a new one was started and the old file "
+                f"kept as {recovered.name}.",
+                "warning",
+            )
+        elif not report.ok:
             self.banner.show_message(report.user_message(), "warning")
         elif self.context.settings.secrets.backend == "encrypted_file" and not (
             self.context.secrets.available

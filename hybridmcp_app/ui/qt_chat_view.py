@@ -1,0 +1,308 @@
+"""The Chat tab: one prompt, the local and provider answers side by side, with the hybrid trace.
+
+Wraps a Qt-free ``ChatSession``. Streamed text reaches the panes once per frame; a pane turns
+its answer into Markdown when it is finished. Stop (Esc) cancels every leg.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hybridmcp_app.core.background_tasks import BackgroundTasks
+from hybridmcp_app.core.errors import HybridMCPError
+from hybridmcp_app.core.inference import StreamCompleted, StreamFailed, TextDelta
+from hybridmcp_app.core.llm_configs import LocalLLMConfig
+from hybridmcp_app.llm.embedded_model import EMBEDDED_LABEL, EMBEDDED_NOTE
+from hybridmcp_app.llm.local_model_service import (
+    LocalModelService,
+    LocalModelState,
+    LocalModelStatus,
+)
+from hybridmcp_app.orchestration.chat_session import ChatSession
+from hybridmcp_app.orchestration.events import (
+    DecisionNote,
+    LegEvent,
+    LegStarted,
+    RunCompleted,
+)
+from hybridmcp_app.ui.qt_answer_pane import QtAnswerPane
+
+log = logging.getLogger("hybridmcp.ui.chat")
+FLUSH_INTERVAL_MS = 33
+STRATEGY_LABELS = (
+    ("local", "Local only"), ("provider", "Provider only"), ("parallel", "Side by side"),
+    ("route", "Route"), ("cascade", "Cascade"), ("boost", "Boost (compress sources)"),
+    ("draft_refine", "Draft → refine"), ("verify", "Verify"), ("cache", "Cache"),
+    ("failover", "Failover"),
+)  # fmt: skip
+
+
+class QtChatView(QWidget):
+    """Prompt box, one answer pane per model, notes of what the hybrid did."""
+
+    def __init__(
+        self,
+        session: ChatSession,
+        local_model: LocalModelService,
+        tasks: BackgroundTasks,
+        *,
+        local_config: Callable[[], LocalLLMConfig],
+        default_strategy: str,
+        open_settings: Callable[[], object],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._session, self._local_model, self._tasks = session, local_model, tasks
+        self._local_config = local_config
+        self._panes: dict[str, QtAnswerPane] = {}
+        self._pending: dict[str, list[str]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._answering = False
+
+        self.model_label = QLabel(self)
+        self.busy = QProgressBar(self)
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(120)
+        self.busy.setTextVisible(False)
+        self.busy.hide()
+        self.load_button = QPushButton(self)
+        self.load_button.setToolTip("Free the local model's memory, or load it again")
+        self.strategy = QComboBox(self)
+        for name, label in STRATEGY_LABELS:
+            self.strategy.addItem(label, name)
+        self.strategy.setToolTip("How the local model and the provider work together")
+        self.continue_text = QCheckBox("Continue text", self)
+        self.continue_text.setToolTip("Local only: send the text as it is, for a base model")
+        self.provider_label = QLabel(self)
+        self.add_provider = QPushButton("Add a provider…", self)
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.note.setProperty("role", "empty-body")
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setChildrenCollapsible(True)
+        self.trace = QLabel(self)
+        self.trace.setWordWrap(True)
+        self.trace.setTextFormat(Qt.TextFormat.PlainText)
+        self.trace.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.prompt = QPlainTextEdit(self)
+        self.prompt.setPlaceholderText("Ask…  (Ctrl+Enter sends, Esc stops)")
+        self.prompt.setMaximumHeight(110)
+        self.send_button = QPushButton("Send", self)
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setEnabled(False)
+        new_chat = QPushButton("New chat", self)
+
+        model_row = QHBoxLayout()
+        for widget in (self.model_label, self.busy, self.load_button):
+            model_row.addWidget(widget, 1 if widget is self.model_label else 0)
+        strategy_row = QHBoxLayout()
+        strategy_row.addWidget(QLabel("Strategy:", self))
+        strategy_row.addWidget(self.strategy)
+        strategy_row.addWidget(self.continue_text)
+        strategy_row.addStretch(1)
+        strategy_row.addWidget(self.provider_label)
+        strategy_row.addWidget(self.add_provider)
+        buttons = QVBoxLayout()
+        for button in (self.send_button, self.stop_button, new_chat):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        entry = QHBoxLayout()
+        entry.addWidget(self.prompt, 1)
+        entry.addLayout(buttons)
+        layout = QVBoxLayout(self)
+        layout.addLayout(model_row)
+        layout.addLayout(strategy_row)
+        layout.addWidget(self.note)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.trace)
+        layout.addLayout(entry)
+
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
+        self._flush_timer.timeout.connect(self._flush)
+        self.send_button.clicked.connect(self.send)
+        self.stop_button.clicked.connect(self.stop)
+        new_chat.clicked.connect(self.new_chat)
+        self.load_button.clicked.connect(self.toggle_loaded)
+        self.add_provider.clicked.connect(open_settings)
+        self.strategy.currentIndexChanged.connect(lambda _: self._refresh())
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self.prompt, self.send)
+        QShortcut(QKeySequence("Esc"), self, self.stop)  # window-wide while this tab shows
+        local_model.subscribe(lambda _status: self._refresh())
+        self.select_strategy(default_strategy)
+        self._refresh()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def answering(self) -> bool:
+        return self._answering
+
+    @property
+    def strategy_name(self) -> str:
+        return str(self.strategy.currentData())
+
+    def select_strategy(self, name: str) -> None:
+        index = self.strategy.findData(name)
+        if index >= 0:
+            self.strategy.setCurrentIndex(index)
+
+    def _refresh(self) -> None:
+        status: LocalModelStatus = self._local_model.status
+        loading = status.state is LocalModelState.LOADING
+        if loading:
+            self.model_label.setText(f"Loading <b>{html.escape(status.label)}</b>…")
+        elif status.state is LocalModelState.READY:
+            self.model_label.setText(f"Local model: <b>{html.escape(status.label)}</b>")
+        else:
+            self.model_label.setText("No local model loaded: choose one in Settings → Local model")
+        self.load_button.setText("Unload" if status.state is LocalModelState.READY else "Load")
+        self.load_button.setEnabled(not loading and not self._answering)
+        self.busy.setVisible(loading or self._answering)
+        availability = self._session.availability()
+        if availability.provider:
+            problem = availability.provider_problem
+            suffix = f" ({html.escape(problem)})" if problem else ""
+            name = html.escape(availability.provider)
+            self.provider_label.setText(f"Provider: <b>{name}</b>{suffix}")
+        else:
+            self.provider_label.setText("No provider yet")
+        self.add_provider.setVisible(availability.provider is None)
+        local_only = self.strategy_name == "local"
+        backend = self._local_model.backend
+        self.continue_text.setEnabled(local_only)
+        if backend is not None and not backend.capabilities.has_chat_template and local_only:
+            self.continue_text.setChecked(True)
+        notes = [EMBEDDED_NOTE] if status.label == EMBEDDED_LABEL else []
+        if status.error:
+            notes.append(f"<span style='color:#c42b1c'>{html.escape(status.error)}</span>")
+        self.note.setText("<br>".join(notes))
+        self.note.setVisible(bool(notes))
+        self.send_button.setEnabled(not self._answering)
+        self.stop_button.setEnabled(self._answering)
+
+    # ------------------------------------------------------------------ commands
+    def toggle_loaded(self) -> asyncio.Task[object]:
+        if self._local_model.status.state is LocalModelState.READY:
+            return self._tasks.spawn(self._local_model.unload(), name="unload-local-model")
+        return self._tasks.spawn(
+            self._local_model.try_load(self._local_config()), name="load-local-model"
+        )
+
+    def send(self) -> asyncio.Task[None] | None:
+        """Ask with the chosen strategy; returns the running task (None if nothing to do)."""
+        text = self.prompt.toPlainText().strip()
+        if not text or self._answering:
+            return None
+        self.prompt.clear()
+        self._clear_panes()
+        raw = self.continue_text.isChecked() and self.strategy_name == "local"
+        self._task = self._tasks.spawn(self._run(text, self.strategy_name, raw), name="chat-turn")
+        self._set_answering(True)
+        return self._task
+
+    def stop(self) -> None:
+        if self._answering and self._task is not None:
+            self._task.cancel()
+
+    def new_chat(self) -> None:
+        self.stop()
+        self._session.new_conversation()
+        self._clear_panes()
+        self.trace.setText("New conversation.")
+
+    def continue_from(self, leg: str) -> None:
+        conversation = self._session.conversation
+        if not conversation.turns:
+            return
+        self._session.conversation = conversation.branch(conversation.turns[-1].id, leg)
+        self.trace.setText(
+            f"Continuing from the {leg} answer, in a new branch of the conversation."
+        )
+
+    async def _run(self, text: str, strategy: str, raw: bool) -> None:
+        notes: list[str] = []
+        try:
+            async for event in self._session.ask(text, strategy, raw=raw):
+                if isinstance(event, LegStarted):
+                    self._pane(event.leg, event.backend, event.role)
+                elif isinstance(event, LegEvent):
+                    inner = event.event
+                    if isinstance(inner, TextDelta):
+                        self._pending.setdefault(event.leg, []).append(inner.text)
+                    elif isinstance(inner, StreamCompleted):
+                        self._flush()
+                        self._panes[event.leg].finish(inner.response)
+                    elif isinstance(inner, StreamFailed):
+                        self._flush()
+                        self._panes[event.leg].fail(inner.message)
+                elif isinstance(event, DecisionNote):
+                    notes.append(event.text)
+                    self.trace.setText("\n".join(notes))
+                elif isinstance(event, RunCompleted):
+                    trace = event.trace
+                    cost = f" · cost ${trace.cost_usd:.5f}" if trace.cost_usd is not None else ""
+                    summary = (
+                        f"{trace.strategy}: provider read {trace.provider_prompt_tokens} prompt "
+                        f"tokens of {trace.baseline_prompt_tokens} (saved "
+                        f"{trace.prompt_tokens_saved}){cost}"
+                    )
+                    self.trace.setText("\n".join([*notes, summary]))
+        except asyncio.CancelledError:
+            self._flush()
+            for pane in self._panes.values():
+                pane.fail("stopped")
+            raise
+        except HybridMCPError as error:
+            self.trace.setText(f"⚠ {error}")
+        finally:
+            self._set_answering(False)
+
+    # ------------------------------------------------------------------ panes
+    def _pane(self, leg: str, backend: str, role: str) -> QtAnswerPane:
+        pane = QtAnswerPane(leg, backend, role)
+        pane.continue_requested.connect(self.continue_from)
+        self._panes[leg] = pane
+        self.splitter.addWidget(pane)
+        return pane
+
+    def _clear_panes(self) -> None:
+        self._flush()
+        for pane in self._panes.values():
+            pane.setParent(None)
+            pane.deleteLater()
+        self._panes.clear()
+        self._pending.clear()
+
+    def _set_answering(self, answering: bool) -> None:
+        self._answering = answering
+        if answering:
+            self._flush_timer.start()
+        else:
+            self._flush_timer.stop()
+            self._flush()
+        self._refresh()
+
+    def _flush(self) -> None:
+        for leg, parts in self._pending.items():
+            if parts and leg in self._panes:
+                self._panes[leg].append("".join(parts))
+                parts.clear()

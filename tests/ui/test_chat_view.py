@@ -1,0 +1,202 @@
+"""The Chat tab with the real embedded model and a real provider server, on the qasync loop."""
+
+from collections.abc import Callable
+
+import pytest
+import qasync
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from hybridmcp_app.app import shut_down
+from hybridmcp_app.config.paths import AppPaths
+from hybridmcp_app.config.settings import Settings
+from hybridmcp_app.config.settings_store import SettingsStore
+from hybridmcp_app.core.parameters import ModelParameters
+from hybridmcp_app.llm.embedded_model import EMBEDDED_NOTE
+from hybridmcp_app.ui.main_window import MainWindow
+from tests.helpers.llama_server import LlamaServer
+from tests.helpers.memory_keyring import MemoryKeyring
+from tests.helpers.waiting import wait_until
+
+FEW_SHOT = (
+    "Q: What is the capital of France?\nA: Paris\n"
+    "Q: What is the capital of Germany?\nA: Berlin\n"
+    "Q: What is the capital of Italy?\nA:"
+)
+
+
+def save_settings(app_paths: AppPaths, provider: LlamaServer | None = None) -> None:
+    parameters = {"temperature": 0.0, "max_tokens": 8, "stop": ["\n"]}
+    data: dict[str, object] = {
+        "llm": {"local": {"inference": {"n_ctx": 1024, "parameters": parameters}}}
+    }
+    if provider is not None:
+        data["providers"] = {
+            "items": [{"name": "lab", "base_url": provider.base_url, "default_model": "gemma",
+                       "api_key_secret": "LAB_KEY"}],
+            "active": "lab",
+        }  # fmt: skip
+    SettingsStore(app_paths).save(Settings.model_validate(data))
+
+
+def use_parameters(window: MainWindow, **parameters: object) -> None:
+    settings = window.context.settings
+    inference = settings.llm.local.inference.model_copy(
+        update={"parameters": ModelParameters.model_validate(parameters)}
+    )
+    local = settings.llm.local.model_copy(update={"inference": inference})
+    llm = settings.llm.model_copy(update={"local": local})
+    window.context.settings = settings.model_copy(update={"llm": llm})
+
+
+@pytest.fixture
+def window(app_paths: AppPaths, make_window: Callable[..., MainWindow]) -> MainWindow:
+    save_settings(app_paths)
+    return make_window()
+
+
+def load_model(window: MainWindow, loop: qasync.QEventLoop) -> None:
+    loop.run_until_complete(window.context.local_model.load(window.context.settings.llm.local))
+
+
+def ask(window: MainWindow, loop: qasync.QEventLoop, text: str, strategy: str = "local") -> None:
+    view = window.chat_view
+    view.select_strategy(strategy)
+    view.prompt.setPlainText(text)
+    task = view.send()
+    assert task is not None
+    loop.run_until_complete(wait_until(lambda: not view.answering))
+
+
+def test_the_embedded_model_loads_and_says_honestly_what_it_is(
+    window: MainWindow, qt_loop: qasync.QEventLoop
+) -> None:
+    view = window.chat_view
+    assert "No local model loaded" in view.model_label.text()
+    assert view.add_provider.isVisibleTo(view)  # no provider yet: the view offers one
+    load_model(window, qt_loop)
+    assert "Gemma 3 270M (base, demo)" in view.model_label.text()
+    assert view.note.text() == EMBEDDED_NOTE
+    view.select_strategy("local")
+    assert view.continue_text.isChecked()  # a base model continues text
+
+
+def test_a_local_answer_streams_into_its_pane_with_metrics(
+    window: MainWindow, qt_loop: qasync.QEventLoop, qtbot: QtBot
+) -> None:
+    load_model(window, qt_loop)
+    view = window.chat_view
+    view.select_strategy("local")
+    view.prompt.setPlainText(FEW_SHOT)
+    qtbot.keyClick(view.prompt, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert view.answering
+    qt_loop.run_until_complete(wait_until(lambda: not view.answering))
+    pane = view._panes["local"]
+    assert pane.answer.strip() == "Rome"
+    assert "tok/s" in pane.footer.text()
+    assert view.send_button.isEnabled() and not view.stop_button.isEnabled()
+    assert view.busy.isHidden()
+
+
+def test_side_by_side_both_models_answer_and_the_trace_says_what_was_saved(
+    app_paths: AppPaths,
+    make_window: Callable[..., MainWindow],
+    qt_loop: qasync.QEventLoop,
+    provider_server: LlamaServer,
+    memory_keyring: MemoryKeyring,
+) -> None:
+    save_settings(app_paths, provider_server)
+    memory_keyring.set_password("HybridMCP", "LAB_KEY", provider_server.api_key)
+    window = make_window()
+    load_model(window, qt_loop)
+    view = window.chat_view
+    assert "lab" in view.provider_label.text()
+    ask(window, qt_loop, "Name a colour.", "parallel")
+    assert set(view._panes) == {"local", "provider"}
+    assert all(pane.footer.text() for pane in view._panes.values())
+    assert view.trace.text().startswith("parallel: provider read")
+    view._panes["local"].continue_button.click()
+    assert "new branch" in view.trace.text()
+    assert window.context.chat.conversation.turns[-1].chosen_leg == "local"
+
+
+def test_without_a_provider_a_hybrid_strategy_explains_what_to_do(
+    window: MainWindow, qt_loop: qasync.QEventLoop
+) -> None:
+    load_model(window, qt_loop)
+    ask(window, qt_loop, "hello", "parallel")
+    assert window.chat_view.trace.text() == (
+        "⚠ no provider is configured: add one in Settings → Providers"
+    )
+
+
+def test_escape_stops_every_leg_and_the_next_answer_works(
+    window: MainWindow, qt_loop: qasync.QEventLoop, qtbot: QtBot
+) -> None:
+    load_model(window, qt_loop)
+    view = window.chat_view
+    use_parameters(window, max_tokens=500)
+    view.select_strategy("local")
+    view.prompt.setPlainText("Once upon a time")
+    view.send()
+    qt_loop.run_until_complete(
+        wait_until(lambda: "local" in view._panes and len(view._panes["local"].answer) > 20)
+    )
+    qtbot.keyClick(view.prompt, Qt.Key.Key_Escape)
+    qt_loop.run_until_complete(wait_until(lambda: not view.answering, timeout_s=5))
+    assert view._panes["local"].text.toPlainText().rstrip().endswith("[stopped]")
+    assert window.context.chat.conversation.turns[-1].partial
+    use_parameters(window, temperature=0.0, max_tokens=8, stop=["\n"])
+    ask(window, qt_loop, FEW_SHOT)
+    assert view._panes["local"].answer.strip() == "Rome"
+
+
+def test_a_bad_model_file_is_reported_and_the_loaded_model_keeps_answering(
+    window: MainWindow, qt_loop: qasync.QEventLoop, app_paths: AppPaths
+) -> None:
+    load_model(window, qt_loop)
+    broken = app_paths.data_dir / "broken.gguf"
+    broken.write_bytes(b"not a model at all")
+    settings = window.context.settings
+    local = settings.llm.local.model_copy(update={"model_path": broken})
+    window.apply_settings(
+        settings.model_copy(update={"llm": settings.llm.model_copy(update={"local": local})})
+    )
+    view = window.chat_view
+    qt_loop.run_until_complete(wait_until(lambda: "broken.gguf" in view.note.text()))
+    assert "is not a GGUF model" in view.note.text()
+    assert "Gemma 3 270M (base, demo)" in view.model_label.text()
+    window.context.settings = settings  # the chat reads its sampling settings from here
+    ask(window, qt_loop, FEW_SHOT)
+    assert view._panes["local"].answer.strip() == "Rome"
+
+
+def test_the_model_can_be_unloaded_and_loaded_again_from_the_chat_tab(
+    window: MainWindow, qt_loop: qasync.QEventLoop
+) -> None:
+    view = window.chat_view
+    assert view.load_button.text() == "Load"
+    qt_loop.run_until_complete(view.toggle_loaded())
+    assert view.load_button.text() == "Unload"
+    qt_loop.run_until_complete(view.toggle_loaded())
+    assert window.context.local_model.backend is None
+    assert view.load_button.text() == "Load"
+
+
+def test_closing_the_app_mid_answer_shuts_down_cleanly(
+    window: MainWindow, qt_loop: qasync.QEventLoop
+) -> None:
+    load_model(window, qt_loop)
+    view = window.chat_view
+    use_parameters(window, max_tokens=500)
+    view.select_strategy("local")
+    view.prompt.setPlainText("Once upon a time")
+    view.send()
+    qt_loop.run_until_complete(
+        wait_until(lambda: "local" in view._panes and len(view._panes["local"].answer) > 20)
+    )
+    window.close()
+    # Each stage waits at most SHUTDOWN_TIMEOUT_S (2 s); nothing may be left running after it.
+    assert shut_down(window.context, qt_loop) == []
+    assert window.context.local_model.backend is None
+    assert window.context.chat.conversation.turns[-1].partial  # the partial turn was saved
