@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hybridmcp_app.config.paths import AppPaths, resources_dir
 from hybridmcp_app.config.secrets import SecretStore
@@ -18,10 +19,7 @@ from hybridmcp_app.core.inference import (
     InferenceRequest,
     TextDelta,
 )
-from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.llm.local_model_service import LocalModelService
-from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
-from hybridmcp_app.llm.provider_catalog import PriceTable
 from hybridmcp_app.orchestration.conversation import ConversationRecord, PaneRecord, TurnRecord
 from hybridmcp_app.orchestration.events import (
     HybridTrace,
@@ -31,10 +29,11 @@ from hybridmcp_app.orchestration.events import (
     RunCompleted,
 )
 from hybridmcp_app.orchestration.history_store import HistoryStore
-from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
-from hybridmcp_app.orchestration.semantic_cache import SemanticCache
-from hybridmcp_app.orchestration.strategies import available_strategies
 from hybridmcp_app.orchestration.usage_ledger import UsageLedger
+
+if TYPE_CHECKING:  # imported when first used: the openai SDK and numpy stay off start-up
+    from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
+    from hybridmcp_app.orchestration.semantic_cache import SemanticCache
 
 log = logging.getLogger("hybridmcp.chat")
 
@@ -82,6 +81,9 @@ class ChatSession:
         )
 
     def _shared_embedder(self) -> OnnxEmbedder:
+        from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
+        from hybridmcp_app.orchestration.semantic_cache import SemanticCache
+
         if self._embedder is None:
             self._embedder = OnnxEmbedder()
             self._cache = SemanticCache(
@@ -107,6 +109,11 @@ class ChatSession:
         raw: bool = False,
     ) -> AsyncGenerator[OrchestratorEvent, None]:
         """Run one turn; the turn is saved when it ends, also when it is stopped or fails."""
+        from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
+        from hybridmcp_app.llm.provider_catalog import PriceTable
+        from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
+        from hybridmcp_app.orchestration.strategies import available_strategies
+
         text = prompt.strip()
         if not text:
             raise HybridMCPError("the prompt is empty")
