@@ -32,6 +32,7 @@ from hybridmcp_app.orchestration.history_store import HistoryStore
 from hybridmcp_app.ui.app_context import AppContext
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_event_loop import create_event_loop
+from hybridmcp_app.ui.qt_garbage_collector import QtGarbageCollector
 from hybridmcp_app.ui.theme import app_icon, apply_theme
 
 log = logging.getLogger("hybridmcp.app")
@@ -125,6 +126,7 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
     # qasync: the loop must outlive the last window; MainWindow.quit_requested ends it.
     app.setQuitOnLastWindowClosed(False)
     loop = create_event_loop(app)
+    collector = QtGarbageCollector(app)
     context = build_context(AppPaths.from_environment(), loop, verbose=verbose)
     apply_theme(app, context.settings.ui.theme)
 
@@ -153,6 +155,7 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
     with loop:
         loop.run_until_complete(quit_event.wait())
         stuck = shut_down(context, loop)
+    collector.stop()
     log.info("%s stopped%s", APP_NAME, f" ({len(stuck)} task(s) abandoned)" if stuck else "")
     logging.shutdown()
     return 0

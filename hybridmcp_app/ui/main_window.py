@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
+    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -33,6 +35,7 @@ from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
 from hybridmcp_app.ui.qt_banner import QtBanner
 from hybridmcp_app.ui.qt_chat_view import QtChatView
 from hybridmcp_app.ui.qt_empty_state import QtEmptyState
+from hybridmcp_app.ui.qt_history_sidebar import QtHistorySidebar
 from hybridmcp_app.ui.qt_keychain import QtKeychain
 from hybridmcp_app.ui.qt_log_viewer import QtLogViewer
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
@@ -73,6 +76,9 @@ class MainWindow(QMainWindow):
         self._shown_once = False
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
+        # Deleted by Qt on the GUI thread when closed: otherwise Python's cycle collector could
+        # destroy it later from a worker thread ("Timers cannot be stopped from another thread").
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setMinimumSize(720, 480)
         self.resize(1200, 800)
 
@@ -96,7 +102,16 @@ class MainWindow(QMainWindow):
                     default_strategy=context.settings.llm.hybrid.default_strategy,
                     open_settings=self.open_settings,
                 )
-                page = self.chat_view
+                self.history_sidebar = QtHistorySidebar(context.chat.history, self.banner)
+                chat_page = QSplitter(Qt.Orientation.Horizontal)
+                chat_page.addWidget(self.history_sidebar)
+                chat_page.addWidget(self.chat_view)
+                chat_page.setStretchFactor(1, 1)
+                chat_page.setSizes([240, 960])
+                self.chat_view.turn_finished.connect(self.history_sidebar.refresh)
+                self.history_sidebar.new_requested.connect(self.chat_view.new_chat)
+                self.history_sidebar.open_requested.connect(self.open_conversation)
+                page = chat_page
             page.setObjectName(f"tab-{key}")
             self.tabs.addTab(page, icon, title)
         layout.addWidget(self.tabs, 1)
@@ -234,6 +249,14 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
+
+    def open_conversation(self, conversation_id: str) -> asyncio.Task[None]:
+        async def open_it() -> None:
+            record = await self.context.chat.open(conversation_id)
+            if record is not None:
+                self.chat_view.show_conversation(record)
+
+        return self.context.tasks.spawn(open_it(), name="open-conversation")
 
     def apply_settings(self, settings: Settings) -> None:
         previous = self.context.settings

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from hybridmcp_app.core.inference import InferenceResponse
+from hybridmcp_app.orchestration.conversation import PaneRecord
 
 LEG_TITLES = {"local": "Local", "provider": "Provider", "cache": "Cache"}
 
@@ -89,6 +90,21 @@ class QtAnswerPane(QFrame):
         self.text.setMarkdown(response.text)
         self.footer.setText(format_metrics(response))
         self.continue_button.setEnabled(True)
+
+    def restore(self, record: PaneRecord) -> None:
+        """Show an answer from the history as it was."""
+        self._answer = record.text
+        self.text.setMarkdown(record.text)
+        parts = []
+        if record.time_to_first_token_s is not None:
+            parts.append(f"first token {record.time_to_first_token_s * 1000:.0f} ms")
+        if record.tokens_per_s is not None:
+            parts.append(f"{record.tokens_per_s:.1f} tok/s")
+        parts.append(f"{record.prompt_tokens} → {record.completion_tokens} tokens")
+        if record.cost_usd is not None:
+            parts.append(f"${record.cost_usd:.5f}")
+        self.footer.setText(" · ".join(parts) + (f" · {record.error}" if record.error else ""))
+        self.continue_button.setEnabled(bool(record.text))
 
     def fail(self, message: str) -> None:
         cursor = self.text.textCursor()

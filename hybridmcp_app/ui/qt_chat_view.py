@@ -11,7 +11,7 @@ import html
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -37,6 +37,7 @@ from hybridmcp_app.llm.local_model_service import (
     LocalModelStatus,
 )
 from hybridmcp_app.orchestration.chat_session import ChatSession
+from hybridmcp_app.orchestration.conversation import ConversationRecord
 from hybridmcp_app.orchestration.events import (
     DecisionNote,
     LegEvent,
@@ -57,6 +58,8 @@ STRATEGY_LABELS = (
 
 class QtChatView(QWidget):
     """Prompt box, one answer pane per model, notes of what the hybrid did."""
+
+    turn_finished = Signal()
 
     def __init__(
         self,
@@ -109,6 +112,8 @@ class QtChatView(QWidget):
         self.stop_button = QPushButton("Stop", self)
         self.stop_button.setEnabled(False)
         new_chat = QPushButton("New chat", self)
+        self.regenerate_button = QPushButton("Regenerate", self)
+        self.regenerate_button.setToolTip("Ask the last prompt again with the chosen strategy")
 
         model_row = QHBoxLayout()
         for widget in (self.model_label, self.busy, self.load_button):
@@ -121,7 +126,7 @@ class QtChatView(QWidget):
         strategy_row.addWidget(self.provider_label)
         strategy_row.addWidget(self.add_provider)
         buttons = QVBoxLayout()
-        for button in (self.send_button, self.stop_button, new_chat):
+        for button in (self.send_button, self.stop_button, self.regenerate_button, new_chat):
             buttons.addWidget(button)
         buttons.addStretch(1)
         entry = QHBoxLayout()
@@ -141,6 +146,7 @@ class QtChatView(QWidget):
         self.send_button.clicked.connect(self.send)
         self.stop_button.clicked.connect(self.stop)
         new_chat.clicked.connect(self.new_chat)
+        self.regenerate_button.clicked.connect(self.regenerate)
         self.load_button.clicked.connect(self.toggle_loaded)
         self.add_provider.clicked.connect(open_settings)
         self.strategy.currentIndexChanged.connect(lambda _: self._refresh())
@@ -198,6 +204,9 @@ class QtChatView(QWidget):
         self.note.setVisible(bool(notes))
         self.send_button.setEnabled(not self._answering)
         self.stop_button.setEnabled(self._answering)
+        self.regenerate_button.setEnabled(
+            not self._answering and bool(self._session.conversation.turns)
+        )
 
     # ------------------------------------------------------------------ commands
     def toggle_loaded(self) -> asyncio.Task[object]:
@@ -218,6 +227,28 @@ class QtChatView(QWidget):
         self._task = self._tasks.spawn(self._run(text, self.strategy_name, raw), name="chat-turn")
         self._set_answering(True)
         return self._task
+
+    def regenerate(self) -> asyncio.Task[None] | None:
+        turns = self._session.conversation.turns
+        if not turns or self._answering:
+            return None
+        self.prompt.setPlainText(turns[-1].prompt)
+        return self.send()
+
+    def show_conversation(self, conversation: ConversationRecord) -> None:
+        """Show an opened conversation: its last turn's answers and what it saved."""
+        self._clear_panes()
+        if not conversation.turns:
+            self.trace.setText("Empty conversation.")
+            return
+        turn = conversation.turns[-1]
+        for record in turn.panes:
+            self._pane(record.leg, record.backend, record.role).restore(record)
+        self.trace.setText(
+            f"“{conversation.title}”, {len(conversation.turns)} turn(s); last: {turn.prompt[:80]}"
+            f" — {turn.strategy}, saved {turn.tokens_saved} provider prompt tokens"
+        )
+        self._refresh()
 
     def stop(self) -> None:
         if self._answering and self._task is not None:
@@ -275,6 +306,7 @@ class QtChatView(QWidget):
             self.trace.setText(f"⚠ {error}")
         finally:
             self._set_answering(False)
+            self.turn_finished.emit()
 
     # ------------------------------------------------------------------ panes
     def _pane(self, leg: str, backend: str, role: str) -> QtAnswerPane:
@@ -287,7 +319,9 @@ class QtChatView(QWidget):
     def _clear_panes(self) -> None:
         self._flush()
         for pane in self._panes.values():
-            pane.setParent(None)
+            # Hidden now, deleted by Qt later (the splitter lets go of it then); no reparenting,
+            # which would hand the widget to Python's garbage collector as well.
+            pane.hide()
             pane.deleteLater()
         self._panes.clear()
         self._pending.clear()

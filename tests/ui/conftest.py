@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 import qasync
+import shiboken6
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -22,6 +24,7 @@ from hybridmcp_app.orchestration.history_store import HistoryStore
 from hybridmcp_app.ui.app_context import AppContext
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_event_loop import create_event_loop
+from hybridmcp_app.ui.qt_garbage_collector import QtGarbageCollector
 from tests.helpers.memory_keyring import MemoryKeyring
 
 ContextFactory = Callable[..., AppContext]
@@ -30,6 +33,14 @@ ContextFactory = Callable[..., AppContext]
 @pytest.fixture
 def memory_keyring() -> MemoryKeyring:
     return MemoryKeyring()
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_the_gui_thread(qapp: QApplication) -> Iterator[None]:
+    """As the app does (QtGarbageCollector): no automatic collection in worker threads."""
+    collector = QtGarbageCollector()
+    yield
+    collector.stop()
 
 
 @pytest.fixture
@@ -82,15 +93,25 @@ def make_context(
 
 
 @pytest.fixture
-def make_window(qtbot: QtBot, make_context: ContextFactory) -> Callable[..., MainWindow]:
+def make_window(
+    qtbot: QtBot, make_context: ContextFactory, qapp: QApplication
+) -> Iterator[Callable[..., MainWindow]]:
+    windows: list[MainWindow] = []
+
     def factory(context: AppContext | None = None) -> MainWindow:
         window = MainWindow(context or make_context())
-        qtbot.addWidget(window)
+        windows.append(window)
         window.show()
         qtbot.waitExposed(window)
         return window
 
-    return factory
+    yield factory
+    # The window deletes itself when closed (WA_DeleteOnClose): close those still open, then
+    # let Qt run the deletions.
+    for window in windows:
+        if shiboken6.isValid(window):
+            window.close()
+    qapp.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture

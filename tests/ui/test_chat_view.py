@@ -1,10 +1,12 @@
 """The Chat tab with the real embedded model and a real provider server, on the qasync loop."""
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import qasync
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QInputDialog
 from pytestqt.qtbot import QtBot
 
 from hybridmcp_app.app import shut_down
@@ -200,3 +202,50 @@ def test_closing_the_app_mid_answer_shuts_down_cleanly(
     assert shut_down(window.context, qt_loop) == []
     assert window.context.local_model.backend is None
     assert window.context.chat.conversation.turns[-1].partial  # the partial turn was saved
+
+
+def test_the_history_lists_turns_and_can_open_search_rename_delete_undo_and_export(
+    window: MainWindow,
+    qt_loop: qasync.QEventLoop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    load_model(window, qt_loop)
+    ask(window, qt_loop, FEW_SHOT)
+    sidebar = window.history_sidebar
+    assert sidebar.list.count() == 1
+    assert sidebar.list.item(0).text().startswith("Q: What is the capital of France?")
+    window.chat_view.new_chat()
+    ask(window, qt_loop, "Q: What is the capital of Spain?\nA:")
+    assert sidebar.list.count() == 2
+    sidebar.search.setText("Germany")
+    assert sidebar.list.count() == 1
+    sidebar.list.setCurrentRow(0)
+    qt_loop.run_until_complete(window.open_conversation(sidebar.selected_id() or ""))
+    assert window.chat_view._panes["local"].answer.strip() == "Rome"
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Capitals", True))
+    sidebar.rename_selected()
+    assert sidebar.list.item(0).text().startswith("Capitals\n")
+    export = tmp_path / "capitals.md"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(export), ""))
+    assert sidebar.export_selected() == export
+    assert export.read_text().startswith("# Capitals\n")
+    sidebar.delete_selected()
+    assert sidebar.list.count() == 0
+    window.banner.action_button.click()  # Undo
+    assert sidebar.list.count() == 1
+
+
+def test_regenerate_asks_the_last_prompt_again(
+    window: MainWindow, qt_loop: qasync.QEventLoop
+) -> None:
+    load_model(window, qt_loop)
+    view = window.chat_view
+    assert not view.regenerate_button.isEnabled()
+    ask(window, qt_loop, FEW_SHOT)
+    assert view.regenerate_button.isEnabled()
+    task = view.regenerate()
+    assert task is not None
+    qt_loop.run_until_complete(wait_until(lambda: not view.answering))
+    turns = window.context.chat.conversation.turns
+    assert [t.prompt for t in turns] == [FEW_SHOT, FEW_SHOT]

@@ -20,7 +20,9 @@ from tests.helpers.memory_keyring import MemoryKeyring
 def test_the_window_opens_with_four_tabs_that_say_what_they_will_hold(window: MainWindow) -> None:
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     assert titles == ["Chat", "Library", "MCP Servers", "Turtle Soup"]
-    assert window.tabs.widget(0) is window.chat_view
+    chat_page = window.tabs.widget(0)
+    assert chat_page is not None and chat_page.isAncestorOf(window.chat_view)
+    assert chat_page.isAncestorOf(window.history_sidebar)
     for index in range(1, window.tabs.count()):
         page = window.tabs.widget(index)
         assert isinstance(page, QtEmptyState)
