@@ -38,6 +38,8 @@ class QtHistorySidebar(QWidget):
         self.search.setPlaceholderText("Search conversations…")
         self.search.setClearButtonEnabled(True)
         self.list = QListWidget(self)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         new = QPushButton("New", self)
         self.rename_button = QPushButton("Rename", self)
         self.delete_button = QPushButton("Delete", self)
@@ -68,7 +70,9 @@ class QtHistorySidebar(QWidget):
         self.list.clear()
         for summary in self._history.list(self.search.text()):
             when = datetime.fromtimestamp(summary.updated).strftime("%d %b %H:%M")
-            item = QListWidgetItem(f"{summary.title}\n{when} · {summary.turns} turn(s)")
+            title = " ".join(summary.title.split())
+            item = QListWidgetItem(f"{title}\n{when} · {summary.turns} turn(s)")
+            item.setToolTip(title)
             item.setData(Qt.ItemDataRole.UserRole, summary.id)
             self.list.addItem(item)
             if summary.id == selected:
