@@ -60,8 +60,17 @@ async def detect_keychain(context: AppContext, on_done: Callable[[], None]) -> N
     on_done()
 
 
-def build_context(paths: AppPaths, loop: asyncio.AbstractEventLoop, *, verbose: bool) -> AppContext:
-    """Everything below the UI, in the order it is needed. Logged step by step."""
+def build_context(
+    paths: AppPaths,
+    loop: asyncio.AbstractEventLoop,
+    *,
+    verbose: bool,
+    secrets: SecretStore | None = None,
+    model_cache: Path | None = None,
+) -> AppContext:
+    """Everything below the UI, in the order it is needed. Logged step by step.
+
+    ``secrets`` and ``model_cache`` replace the keychain and the cache dir (tests)."""
     paths.ensure()
     store = SettingsStore(paths)
     settings, report = store.load()
@@ -69,8 +78,8 @@ def build_context(paths: AppPaths, loop: asyncio.AbstractEventLoop, *, verbose: 
     log.info("%s %s starting; config in %s", APP_NAME, __version__, paths.config_dir)
     if not report.ok:
         log.warning("settings: %s", report.user_message())
-    secrets = build_secret_store(settings)
-    local_model = LocalModelService(paths.cache_dir)
+    secrets = secrets or build_secret_store(settings)
+    local_model = LocalModelService(model_cache or paths.cache_dir)
     context = AppContext(
         paths=paths,
         settings_store=store,

@@ -29,10 +29,6 @@ class ModelWorker(Generic[M]):
         self._thread = threading.Thread(target=self._run, name=f"llm-{name}", daemon=True)
         self._thread.start()
 
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
     def load(self, loader: Callable[[], M]) -> concurrent.futures.Future[M]:
         """Build the model on the worker thread (so the thread that uses it also made it)."""
 

@@ -33,6 +33,7 @@ from hybridmcp_app.orchestration.usage_ledger import UsageLedger
 
 if TYPE_CHECKING:  # imported when first used: the openai SDK and numpy stay off start-up
     from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
+    from hybridmcp_app.llm.provider_catalog import PriceTable
     from hybridmcp_app.orchestration.semantic_cache import SemanticCache
 
 log = logging.getLogger("hybridmcp.chat")
@@ -66,6 +67,7 @@ class ChatSession:
         self.conversation = ConversationRecord()
         self._ledger = UsageLedger(paths.data_dir / "usage.sqlite3")
         self._embedder: OnnxEmbedder | None = None
+        self._prices: PriceTable | None = None  # read once, when the first provider turn runs
         self._cache: SemanticCache | None = None
 
     def availability(self) -> Availability:
@@ -127,11 +129,11 @@ class ChatSession:
             config = settings.providers.choose()
             if config is None:
                 raise BackendError("no provider is configured: add one in Settings → Providers")
-            provider = OpenAICompatBackend.from_settings(
-                config,
-                self._secrets,
-                PriceTable.load(resources_dir(), self._paths.config_dir / "prices.json"),
-            )
+            if self._prices is None:
+                self._prices = await asyncio.to_thread(
+                    PriceTable.load, resources_dir(), self._paths.config_dir / "prices.json"
+                )
+            provider = OpenAICompatBackend.from_settings(config, self._secrets, self._prices)
         local = self._local_model.backend
         if strategy.needs_local and local is None:
             raise BackendError("the local model is not loaded yet")

@@ -13,14 +13,9 @@ from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from hybridmcp_app.config.logging_setup import configure_logging
+from hybridmcp_app.app import build_context
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.secrets import KeychainStatus, SecretStore
-from hybridmcp_app.config.settings_store import SettingsStore
-from hybridmcp_app.core.background_tasks import BackgroundTasks
-from hybridmcp_app.llm.local_model_service import LocalModelService
-from hybridmcp_app.orchestration.chat_session import ChatSession
-from hybridmcp_app.orchestration.history_store import HistoryStore
 from hybridmcp_app.ui.app_context import AppContext
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_event_loop import create_event_loop
@@ -62,26 +57,12 @@ def make_context(
     made: list[AppContext] = []
 
     def factory(secrets: SecretStore | None = None) -> AppContext:
-        store = SettingsStore(app_paths)
-        settings, report = store.load()
-        secret_store = secrets or SecretStore(memory_keyring, KeychainStatus(True, "memory"))
-        local_model = LocalModelService(model_cache)
-        context = AppContext(
-            paths=app_paths,
-            settings_store=store,
-            settings=settings,
-            secrets=secret_store,
-            tasks=BackgroundTasks(qt_loop),
-            log_buffer=configure_logging(app_paths, settings.logging),
-            load_report=report,
-            local_model=local_model,
-            chat=ChatSession(
-                app_paths,
-                lambda: context.settings,
-                secret_store,
-                local_model,
-                HistoryStore(app_paths.data_dir / "history.sqlite3"),
-            ),
+        context = build_context(
+            app_paths,
+            qt_loop,
+            verbose=False,
+            secrets=secrets or SecretStore(memory_keyring, KeychainStatus(True, "memory")),
+            model_cache=model_cache,
         )
         made.append(context)
         return context

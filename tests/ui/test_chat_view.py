@@ -16,6 +16,7 @@ from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.core.parameters import ModelParameters
 from hybridmcp_app.llm.embedded_model import EMBEDDED_NOTE
 from hybridmcp_app.ui.main_window import MainWindow
+from hybridmcp_app.ui.qt_chat_view import QtChatView
 from tests.helpers.llama_server import LlamaServer
 from tests.helpers.memory_keyring import MemoryKeyring
 from tests.helpers.waiting import wait_until
@@ -68,6 +69,20 @@ def ask(window: MainWindow, loop: qasync.QEventLoop, text: str, strategy: str = 
     task = view.send()
     assert task is not None
     loop.run_until_complete(wait_until(lambda: not view.answering))
+
+
+def start_a_long_local_answer(window: MainWindow, loop: qasync.QEventLoop) -> QtChatView:
+    """Load the model, ask for a long story and wait until some of it has streamed."""
+    load_model(window, loop)
+    view = window.chat_view
+    use_parameters(window, max_tokens=500)
+    view.select_strategy("local")
+    view.prompt.setPlainText("Once upon a time")
+    view.send()
+    loop.run_until_complete(
+        wait_until(lambda: "local" in view._panes and len(view._panes["local"].answer) > 20)
+    )
+    return view
 
 
 def test_the_embedded_model_loads_and_says_honestly_what_it_is(
@@ -135,15 +150,7 @@ def test_without_a_provider_a_hybrid_strategy_explains_what_to_do(
 def test_escape_stops_every_leg_and_the_next_answer_works(
     window: MainWindow, qt_loop: qasync.QEventLoop, qtbot: QtBot
 ) -> None:
-    load_model(window, qt_loop)
-    view = window.chat_view
-    use_parameters(window, max_tokens=500)
-    view.select_strategy("local")
-    view.prompt.setPlainText("Once upon a time")
-    view.send()
-    qt_loop.run_until_complete(
-        wait_until(lambda: "local" in view._panes and len(view._panes["local"].answer) > 20)
-    )
+    view = start_a_long_local_answer(window, qt_loop)
     qtbot.keyClick(view.prompt, Qt.Key.Key_Escape)
     qt_loop.run_until_complete(wait_until(lambda: not view.answering, timeout_s=5))
     assert view._panes["local"].text.toPlainText().rstrip().endswith("[stopped]")
@@ -188,15 +195,7 @@ def test_the_model_can_be_unloaded_and_loaded_again_from_the_chat_tab(
 def test_closing_the_app_mid_answer_shuts_down_cleanly(
     window: MainWindow, qt_loop: qasync.QEventLoop
 ) -> None:
-    load_model(window, qt_loop)
-    view = window.chat_view
-    use_parameters(window, max_tokens=500)
-    view.select_strategy("local")
-    view.prompt.setPlainText("Once upon a time")
-    view.send()
-    qt_loop.run_until_complete(
-        wait_until(lambda: "local" in view._panes and len(view._panes["local"].answer) > 20)
-    )
+    start_a_long_local_answer(window, qt_loop)
     window.close()
     # Each stage waits at most SHUTDOWN_TIMEOUT_S (2 s); nothing may be left running after it.
     assert shut_down(window.context, qt_loop) == []
