@@ -2,7 +2,8 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py OUT_DIR [--theme dark]
 
-Runs in a throw-away HYBRIDMCP_HOME; nothing of the user's is read or written.
+Runs in a throw-away HYBRIDMCP_HOME; nothing of the user's is read or written. The side-by-side
+shot asks the embedded model and, as the provider, llama.cpp's server on 127.0.0.1 (a real turn).
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ def main() -> None:
 
     from hybridmcp_app.app import build_context, shut_down
     from hybridmcp_app.config.paths import AppPaths
+    from hybridmcp_app.config.secrets import KeychainStatus, SecretStore
+    from hybridmcp_app.config.settings import Settings
+    from hybridmcp_app.config.settings_store import SettingsStore
+    from hybridmcp_app.llm.embedded_model import embedded_model_path
     from hybridmcp_app.ui.main_window import MainWindow
     from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
     from hybridmcp_app.ui.qt_event_loop import create_event_loop
@@ -32,9 +37,15 @@ def main() -> None:
     app = QApplication([])
     apply_theme(app, args.theme)
     loop = create_event_loop(app)
-    context = build_context(AppPaths.from_environment(), loop, verbose=False)
+    from tests.helpers.llama_server import llama_server
+    from tests.helpers.memory_keyring import MemoryKeyring
+
+    paths = AppPaths.from_environment()
+    keyring = MemoryKeyring()
+    secrets = SecretStore(keyring, KeychainStatus(True, "memory"))
+    context = build_context(paths, loop, verbose=False, secrets=secrets)
     window = MainWindow(context)
-    window.resize(1200, 760)
+    window.resize(1280, 860)
     window.show()
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -79,6 +90,40 @@ def main() -> None:
     about.show()
     settle()
     about.grab().save(str(args.out / f"about-{args.theme}.png"))
+    about.close()
+    dialog.close()
+    window.log_action.trigger()  # hide the log panel again
+    server_model = embedded_model_path(paths.cache_dir)
+    with llama_server(server_model, api_key="shots") as server:
+        keyring.set_password("HybridMCP", "LAB_KEY", server.api_key)
+        provider = {"name": "llama.cpp server", "base_url": server.base_url,
+                    "default_model": "gemma-3-270m", "api_key_secret": "LAB_KEY"}  # fmt: skip
+        settings = context.settings.model_dump()
+        settings["providers"] = {"items": [provider], "active": "llama.cpp server"}
+        settings["llm"]["local"]["inference"]["parameters"].update(
+            {"temperature": 0.0, "max_tokens": 160, "repeat_penalty": 1.15}
+        )
+        context.settings = Settings.model_validate(settings)
+        SettingsStore(paths).save(context.settings)
+        window.tabs.setCurrentIndex(0)
+
+        async def side_by_side() -> None:
+            view = window.chat_view
+            view.new_chat()
+            view.continue_text.setChecked(False)
+            for strategy, prompt in (
+                ("route", "Give me one tip for writing clear Python."),
+                ("parallel", "Write a Python function that reverses a string, then explain it."),
+            ):
+                view.select_strategy(strategy)
+                view.prompt.setPlainText(prompt)
+                answer = view.send()
+                assert answer is not None
+                await answer
+
+        loop.run_until_complete(side_by_side())
+        settle()
+        window.grab().save(str(args.out / f"side-by-side-{args.theme}.png"))
     shut_down(context, loop)
     loop.close()
     print(f"screenshots in {args.out}")

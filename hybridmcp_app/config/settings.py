@@ -70,7 +70,7 @@ class UiSettings(FrozenModel):
     """Look and state of the window."""
 
     theme: Literal["system", "light", "dark"] = Field("system", description="Colour scheme.")
-    last_tab: Literal["chat", "library", "mcp", "game"] = "chat"
+    last_tab: Literal["chat", "savings", "library", "mcp", "game"] = "chat"
     show_log_panel: bool = Field(False, description="Show the log panel at start-up.")
     window_geometry: str | None = Field(None, description="Saved by the window; base64.")
     window_state: str | None = Field(None, description="Saved by the window; base64.")

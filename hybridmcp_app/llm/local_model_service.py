@@ -100,6 +100,11 @@ class LocalModelService:
             return False
         return True
 
+    async def settled(self) -> LocalModelStatus:
+        """Wait for a load in progress to end (at once if none is); returns the status then."""
+        async with self._lock:
+            return self._status
+
     async def unload(self) -> None:
         async with self._lock:
             backend, self._backend = self._backend, None

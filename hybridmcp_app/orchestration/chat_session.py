@@ -19,9 +19,10 @@ from hybridmcp_app.core.inference import (
     InferenceRequest,
     TextDelta,
 )
-from hybridmcp_app.llm.local_model_service import LocalModelService
+from hybridmcp_app.llm.local_model_service import LocalModelService, LocalModelState
 from hybridmcp_app.orchestration.conversation import ConversationRecord, PaneRecord, TurnRecord
 from hybridmcp_app.orchestration.events import (
+    DecisionNote,
     HybridTrace,
     LegEvent,
     LegStarted,
@@ -29,7 +30,7 @@ from hybridmcp_app.orchestration.events import (
     RunCompleted,
 )
 from hybridmcp_app.orchestration.history_store import HistoryStore
-from hybridmcp_app.orchestration.usage_ledger import UsageLedger
+from hybridmcp_app.orchestration.usage_ledger import SavingsPoint, UsageLedger
 
 if TYPE_CHECKING:  # imported when first used: the openai SDK and numpy stay off start-up
     from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
@@ -96,6 +97,10 @@ class ChatSession:
     def new_conversation(self) -> None:
         self.conversation = ConversationRecord()
 
+    async def savings_history(self, since: float | None = None) -> list[SavingsPoint]:
+        """What each run spared the provider, oldest first (for the savings view)."""
+        return await asyncio.to_thread(self._ledger.savings_history, since)
+
     async def open(self, conversation_id: str) -> ConversationRecord | None:
         found = await asyncio.to_thread(self.history.get, conversation_id)
         if found is not None:
@@ -125,6 +130,7 @@ class ChatSession:
         strategy = strategies[strategy_name]
         settings = self._settings()
         provider = None
+        prompt_price: float | None = None  # USD per provider prompt token, when known
         if strategy.needs_provider:
             config = settings.providers.choose()
             if config is None:
@@ -134,6 +140,11 @@ class ChatSession:
                     PriceTable.load, resources_dir(), self._paths.config_dir / "prices.json"
                 )
             provider = OpenAICompatBackend.from_settings(config, self._secrets, self._prices)
+            model_price = self._prices.price(config.default_model)
+            prompt_price = model_price.input / 1e6 if model_price is not None else None
+        if strategy.needs_local and self._local_model.status.state is LocalModelState.LOADING:
+            yield DecisionNote(text="waiting for the local model to finish loading…")
+            await self._local_model.settled()
         local = self._local_model.backend
         if strategy.needs_local and local is None:
             raise BackendError("the local model is not loaded yet")
@@ -149,6 +160,7 @@ class ChatSession:
         orchestrator = LLMOrchestrator(
             local, provider, settings.llm.hybrid,
             embedder=embedder, cache=self._cache, ledger=self._ledger,
+            prompt_price_usd_per_token=prompt_price,
         )  # fmt: skip
         trace: HybridTrace | None = None
         streamed: dict[str, PaneRecord] = {}

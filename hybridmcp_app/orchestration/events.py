@@ -56,6 +56,9 @@ class HybridTrace(FrozenModel):
     provider_prompt_tokens: int = Field(0, ge=0)
     baseline_prompt_tokens: int = Field(0, ge=0, description="What provider-only would send.")
     cost_usd: float | None = None
+    cost_saved_usd: float | None = Field(
+        None, description="Prompt tokens saved at the provider's input price, when known."
+    )
 
     @property
     def prompt_tokens_saved(self) -> int:

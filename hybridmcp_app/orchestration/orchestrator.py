@@ -38,8 +38,11 @@ class LLMOrchestrator:
         embedder: OnnxEmbedder | None = None,
         cache: SemanticCache | None = None,
         ledger: UsageLedger | None = None,
+        prompt_price_usd_per_token: float | None = None,
     ) -> None:
         self.ledger = ledger
+        # The provider's input price: what each prompt token kept from it would have cost.
+        self.prompt_price_usd_per_token = prompt_price_usd_per_token
         self.local = local
         self.provider = provider
         self.config = config
@@ -100,7 +103,7 @@ class LLMOrchestrator:
         )
         costs = [leg.response.cost_usd for leg in context.legs if leg.response is not None]
         known = [cost for cost in costs if cost is not None]
-        return HybridTrace(
+        trace = HybridTrace(
             strategy=strategy.name,
             legs=tuple(context.legs),
             notes=tuple(context.notes),
@@ -109,3 +112,7 @@ class LLMOrchestrator:
             baseline_prompt_tokens=prompt_tokens_of(inline_context(request)),
             cost_usd=sum(known) if known else None,
         )
+        price = self.prompt_price_usd_per_token
+        if price is None:
+            return trace
+        return trace.model_copy(update={"cost_saved_usd": trace.prompt_tokens_saved * price})

@@ -1,17 +1,22 @@
 """Every orchestrated run's provider tokens, savings and cost, kept in SQLite in the data dir.
 
 Route reads this month's spend from it (the budget rule); the savings view reads the history.
+A database that SQLite cannot read is moved aside (``usage.sqlite3.corrupt-<time>``) and a new one
+started, as ``HistoryStore`` does; ``recovered_from`` names the old file.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from hybridmcp_app.orchestration.events import HybridTrace
 
+log = logging.getLogger("hybridmcp.usage")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
@@ -19,10 +24,23 @@ CREATE TABLE IF NOT EXISTS runs (
     strategy TEXT NOT NULL,
     provider_prompt_tokens INTEGER NOT NULL,
     baseline_prompt_tokens INTEGER NOT NULL,
-    cost_usd REAL
+    cost_usd REAL,
+    cost_saved_usd REAL
 );
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs (time);
 """
+# Columns added after the first release: (name, SQL type), added to older databases on open.
+_ADDED_COLUMNS = (("cost_saved_usd", "REAL"),)
+
+
+@dataclass(frozen=True)
+class SavingsPoint:
+    """One run: the provider prompt tokens it spared, and their price when it was known."""
+
+    time: float
+    strategy: str
+    tokens_saved: int
+    cost_saved_usd: float | None
 
 
 def start_of_month(now: float) -> float:
@@ -35,9 +53,27 @@ class UsageLedger:
 
     def __init__(self, path: Path) -> None:
         self._path = path
+        self.recovered_from: Path | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._initialise()
+        except sqlite3.DatabaseError as error:
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+            path.replace(aside)
+            log.error("usage ledger unreadable (%s); moved to %s", error, aside)
+            self.recovered_from = aside
+            self._initialise()
+
+    def _initialise(self) -> None:
         with self._connect() as connection:
+            if connection.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("integrity check failed")
             connection.executescript(_SCHEMA)
+            present = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
+            for name, kind in _ADDED_COLUMNS:
+                if name not in present:
+                    connection.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self._path, timeout=10)
@@ -46,13 +82,14 @@ class UsageLedger:
         with self._connect() as connection:
             connection.execute(
                 "INSERT INTO runs (time, strategy, provider_prompt_tokens, "
-                "baseline_prompt_tokens, cost_usd) VALUES (?, ?, ?, ?, ?)",
+                "baseline_prompt_tokens, cost_usd, cost_saved_usd) VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     time.time() if at is None else at,
                     trace.strategy,
                     trace.provider_prompt_tokens,
                     trace.baseline_prompt_tokens,
                     trace.cost_usd,
+                    trace.cost_saved_usd,
                 ),
             )
 
@@ -73,3 +110,14 @@ class UsageLedger:
                 "FROM runs GROUP BY strategy"
             ).fetchall()
         return {strategy: int(saved) for strategy, saved in rows}
+
+    def savings_history(self, since: float | None = None) -> list[SavingsPoint]:
+        """Every run (since ``since``, when given), oldest first; runs older than the
+        ``cost_saved_usd`` column have no cost saved."""
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT time, strategy, MAX(baseline_prompt_tokens - provider_prompt_tokens, 0), "
+                "cost_saved_usd FROM runs WHERE time >= ? ORDER BY time, id",
+                (float("-inf") if since is None else since,),
+            ).fetchall()
+        return [SavingsPoint(at, strategy, int(saved), cost) for at, strategy, saved, cost in rows]

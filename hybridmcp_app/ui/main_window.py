@@ -1,4 +1,4 @@
-"""The main window: four tabs, menus, status bar, log panel, and the settings round-trip."""
+"""The main window: the tabs, menus, status bar, log panel, and the settings round-trip."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ from hybridmcp_app.ui.qt_empty_state import QtEmptyState
 from hybridmcp_app.ui.qt_history_sidebar import QtHistorySidebar
 from hybridmcp_app.ui.qt_keychain import QtKeychain
 from hybridmcp_app.ui.qt_log_viewer import QtLogViewer
+from hybridmcp_app.ui.qt_savings_view import EMPTY_TEXT, EMPTY_TITLE, QtSavingsView
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
 from hybridmcp_app.ui.theme import app_icon, apply_theme
 
@@ -51,6 +52,7 @@ TABS: tuple[tuple[str, str, str, str, str], ...] = (
     ("chat", "Chat", "chat.svg", "Ask once, compare answers",
      "Your local model and your provider will answer side by side here, streaming in parallel, "
      "with time, tokens, cost and what the local model saved the provider."),
+    ("savings", "Savings", "savings.svg", EMPTY_TITLE, EMPTY_TEXT),
     ("library", "Library", "library.svg", "Your documents, searchable offline",
      "Drop files and folders here to index them on this machine. Answers will cite the pages "
      "they came from."),
@@ -112,6 +114,11 @@ class MainWindow(QMainWindow):
                 self.history_sidebar.new_requested.connect(self.chat_view.new_chat)
                 self.history_sidebar.open_requested.connect(self.open_conversation)
                 page = chat_page
+            elif key == "savings":
+                # Builds its plots (and imports pyqtgraph) when first shown.
+                self.savings_view = QtSavingsView(context.chat, context.tasks)
+                self.chat_view.turn_finished.connect(self.savings_view.refresh)
+                page = self.savings_view
             page.setObjectName(f"tab-{key}")
             self.tabs.addTab(page, icon, title)
         layout.addWidget(self.tabs, 1)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -44,6 +45,7 @@ from hybridmcp_app.orchestration.events import (
     LegStarted,
     RunCompleted,
 )
+from hybridmcp_app.ui.markdown_html import MarkdownHtml
 from hybridmcp_app.ui.qt_answer_pane import QtAnswerPane
 
 log = logging.getLogger("hybridmcp.ui.chat")
@@ -54,6 +56,19 @@ STRATEGY_LABELS = (
     ("draft_refine", "Draft → refine"), ("verify", "Verify"), ("cache", "Cache"),
     ("failover", "Failover"),
 )  # fmt: skip
+NOT_HYBRID = frozenset({"local", "provider", "parallel"})  # plain answers, no hybrid pane
+
+
+def transcript_markdown(conversation: ConversationRecord, upto: int) -> str:
+    """The first ``upto`` turns as Markdown: each prompt and the answer the chat went on with."""
+    parts = []
+    for turn in conversation.turns[:upto]:
+        parts.append(f"**You:** {turn.prompt}")
+        chosen = turn.pane(turn.chosen_leg) or next(iter(turn.panes), None)
+        if chosen is not None and chosen.text:
+            parts.append(f"**{chosen.leg.title()} · {chosen.backend}:**\n\n{chosen.text}")
+        parts.append("---")
+    return "\n\n".join(parts)
 
 
 class QtChatView(QWidget):
@@ -79,6 +94,7 @@ class QtChatView(QWidget):
         self._pending: dict[str, list[str]] = {}
         self._task: asyncio.Task[None] | None = None
         self._answering = False
+        self._markdown: MarkdownHtml | None = None
 
         self.model_label = QLabel(self)
         self.busy = QProgressBar(self)
@@ -99,8 +115,27 @@ class QtChatView(QWidget):
         self.note = QLabel(self)
         self.note.setWordWrap(True)
         self.note.setProperty("role", "empty-body")
+        self.transcript = QTextBrowser(self)
+        self.transcript.setOpenExternalLinks(True)
+        self.transcript.setToolTip("Earlier turns of this conversation")
+        self.transcript.hide()
+        self.prompt_echo = QLabel(self)
+        self.prompt_echo.setWordWrap(True)
+        self.prompt_echo.setTextFormat(Qt.TextFormat.PlainText)
+        self.prompt_echo.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.prompt_echo.setMaximumHeight(80)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setChildrenCollapsible(True)
+        current = QWidget(self)
+        current_layout = QVBoxLayout(current)
+        current_layout.setContentsMargins(0, 0, 0, 0)
+        current_layout.addWidget(self.prompt_echo)
+        current_layout.addWidget(self.splitter, 1)
+        self.turns_splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.turns_splitter.addWidget(self.transcript)
+        self.turns_splitter.addWidget(current)
+        self.turns_splitter.setStretchFactor(1, 3)
+        self.turns_splitter.setSizes([120, 480])  # earlier turns get a strip, answers the rest
         self.trace = QLabel(self)
         self.trace.setWordWrap(True)
         self.trace.setTextFormat(Qt.TextFormat.PlainText)
@@ -136,7 +171,7 @@ class QtChatView(QWidget):
         layout.addLayout(model_row)
         layout.addLayout(strategy_row)
         layout.addWidget(self.note)
-        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.turns_splitter, 1)
         layout.addWidget(self.trace)
         layout.addLayout(entry)
 
@@ -223,6 +258,9 @@ class QtChatView(QWidget):
             return None
         self.prompt.clear()
         self._clear_panes()
+        conversation = self._session.conversation
+        self._show_transcript(conversation, len(conversation.turns))
+        self.prompt_echo.setText(f"You: {text}")
         raw = self.continue_text.isChecked() and self.strategy_name == "local"
         self._task = self._tasks.spawn(self._run(text, self.strategy_name, raw), name="chat-turn")
         self._set_answering(True)
@@ -236,17 +274,24 @@ class QtChatView(QWidget):
         return self.send()
 
     def show_conversation(self, conversation: ConversationRecord) -> None:
-        """Show an opened conversation: its last turn's answers and what it saved."""
+        """Show an opened conversation: earlier turns above, the last turn's answers in panes."""
         self._clear_panes()
+        self._show_transcript(conversation, max(0, len(conversation.turns) - 1))
         if not conversation.turns:
+            self.prompt_echo.clear()
             self.trace.setText("Empty conversation.")
             return
         turn = conversation.turns[-1]
+        self.prompt_echo.setText(f"You: {turn.prompt}")
         for record in turn.panes:
             self._pane(record.leg, record.backend, record.role).restore(record)
+        final = self._panes.get(turn.chosen_leg or "")
+        if final is not None and turn.strategy not in NOT_HYBRID:
+            final.set_hybrid(True)
+            final.set_trace(list(turn.notes))
         self.trace.setText(
-            f"“{conversation.title}”, {len(conversation.turns)} turn(s); last: {turn.prompt[:80]}"
-            f" — {turn.strategy}, saved {turn.tokens_saved} provider prompt tokens"
+            f"“{conversation.title}”, {len(conversation.turns)} turn(s) — last with "
+            f"{turn.strategy}, saved {turn.tokens_saved} provider prompt tokens"
         )
         self._refresh()
 
@@ -258,6 +303,8 @@ class QtChatView(QWidget):
         self.stop()
         self._session.new_conversation()
         self._clear_panes()
+        self._show_transcript(self._session.conversation, 0)
+        self.prompt_echo.clear()
         self.trace.setText("New conversation.")
 
     def continue_from(self, leg: str) -> None:
@@ -268,6 +315,19 @@ class QtChatView(QWidget):
         self.trace.setText(
             f"Continuing from the {leg} answer, in a new branch of the conversation."
         )
+
+    def _show_transcript(self, conversation: ConversationRecord, upto: int) -> None:
+        if upto == 0:
+            self.transcript.clear()
+            self.transcript.hide()
+            return
+        if self._markdown is None:
+            dark = self.palette().color(self.backgroundRole()).lightness() < 128
+            self._markdown = MarkdownHtml(dark=dark)
+        self.transcript.setHtml(self._markdown.render(transcript_markdown(conversation, upto)))
+        self.transcript.show()
+        bar = self.transcript.verticalScrollBar()
+        bar.setValue(bar.maximum())
 
     async def _run(self, text: str, strategy: str, raw: bool) -> None:
         notes: list[str] = []
@@ -289,14 +349,7 @@ class QtChatView(QWidget):
                     notes.append(event.text)
                     self.trace.setText("\n".join(notes))
                 elif isinstance(event, RunCompleted):
-                    trace = event.trace
-                    cost = f" · cost ${trace.cost_usd:.5f}" if trace.cost_usd is not None else ""
-                    summary = (
-                        f"{trace.strategy}: provider read {trace.provider_prompt_tokens} prompt "
-                        f"tokens of {trace.baseline_prompt_tokens} (saved "
-                        f"{trace.prompt_tokens_saved}){cost}"
-                    )
-                    self.trace.setText("\n".join([*notes, summary]))
+                    self._show_outcome(event, notes)
         except asyncio.CancelledError:
             self._flush()
             for pane in self._panes.values():
@@ -308,8 +361,27 @@ class QtChatView(QWidget):
             self._set_answering(False)
             self.turn_finished.emit()
 
+    def _show_outcome(self, event: RunCompleted, notes: list[str]) -> None:
+        trace = event.trace
+        cost = f" · cost ${trace.cost_usd:.5f}" if trace.cost_usd is not None else ""
+        summary = (
+            f"{trace.strategy}: provider read {trace.provider_prompt_tokens} prompt "
+            f"tokens of {trace.baseline_prompt_tokens} (saved {trace.prompt_tokens_saved}){cost}"
+        )
+        self.trace.setText("\n".join([*notes, summary]))
+        final = self._panes.get(trace.final_leg or "")
+        if final is not None and trace.strategy not in NOT_HYBRID:
+            final.set_hybrid(True)
+            final.set_trace([*notes, summary])
+            final.footer.setText(
+                f"{final.footer.text()} · saved {trace.prompt_tokens_saved} provider tokens"
+            )
+
     # ------------------------------------------------------------------ panes
     def _pane(self, leg: str, backend: str, role: str) -> QtAnswerPane:
+        local = self._local_model.backend
+        if local is not None and backend == local.name:
+            backend = self._local_model.status.label or backend  # the model, not "local"
         pane = QtAnswerPane(leg, backend, role)
         pane.continue_requested.connect(self.continue_from)
         self._panes[leg] = pane

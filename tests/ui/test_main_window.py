@@ -17,13 +17,14 @@ from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
 from tests.helpers.memory_keyring import MemoryKeyring
 
 
-def test_the_window_opens_with_four_tabs_that_say_what_they_will_hold(window: MainWindow) -> None:
+def test_the_window_opens_with_five_tabs_that_say_what_they_will_hold(window: MainWindow) -> None:
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert titles == ["Chat", "Library", "MCP Servers", "Turtle Soup"]
+    assert titles == ["Chat", "Savings", "Library", "MCP Servers", "Turtle Soup"]
     chat_page = window.tabs.widget(0)
     assert chat_page is not None and chat_page.isAncestorOf(window.chat_view)
     assert chat_page.isAncestorOf(window.history_sidebar)
-    for index in range(1, window.tabs.count()):
+    assert window.tabs.widget(1) is window.savings_view
+    for index in range(2, window.tabs.count()):
         page = window.tabs.widget(index)
         assert isinstance(page, QtEmptyState)
         assert page.title
@@ -54,7 +55,7 @@ def test_size_tab_and_log_panel_are_remembered_across_restarts(
 ) -> None:
     first = make_window()
     first.resize(761, 543)  # within the offscreen screen (800 x 600)
-    first.tabs.setCurrentIndex(3)
+    first.tabs.setCurrentIndex(4)
     first.log_action.trigger()
     qtbot.waitUntil(first.log_dock.isVisible)
     first.close()
@@ -64,7 +65,7 @@ def test_size_tab_and_log_panel_are_remembered_across_restarts(
 
     second = make_window()
     assert (second.width(), second.height()) == (761, 543)
-    assert second.tabs.currentIndex() == 3
+    assert second.tabs.currentIndex() == 4
     assert second.log_dock.isVisible()
 
 
@@ -124,7 +125,7 @@ def test_the_shortcuts_dialog_lists_the_window_actions(window: MainWindow) -> No
     ]
     rows = {name.text(): keys.text() for name, keys in cells if name and keys}
     assert rows["Quit"] == "Ctrl+Q"
-    assert rows["Library"] == "Ctrl+2"
+    assert rows["Library"] == "Ctrl+3"
     assert rows["Log panel"] == "Ctrl+Shift+L"
     dialog.close()
 

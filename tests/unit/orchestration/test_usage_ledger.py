@@ -1,16 +1,27 @@
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from hybridmcp_app.orchestration.events import HybridTrace
-from hybridmcp_app.orchestration.usage_ledger import UsageLedger, start_of_month
+import pytest
+
+from hybridmcp_app.core.inference import ChatMessage, InferenceRequest
+from hybridmcp_app.core.llm_configs import WrapperConfig
+from hybridmcp_app.orchestration.events import HybridTrace, RunCompleted
+from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
+from hybridmcp_app.orchestration.run_context import RunContext
+from hybridmcp_app.orchestration.strategy import Strategy
+from hybridmcp_app.orchestration.usage_ledger import SavingsPoint, UsageLedger, start_of_month
 
 
-def trace(strategy: str, provider: int, baseline: int, cost: float | None) -> HybridTrace:
+def trace(
+    strategy: str, provider: int, baseline: int, cost: float | None, *, saved: float | None = None
+) -> HybridTrace:
     return HybridTrace(
         strategy=strategy,
         provider_prompt_tokens=provider,
         baseline_prompt_tokens=baseline,
         cost_usd=cost,
+        cost_saved_usd=saved,
     )
 
 
@@ -32,3 +43,83 @@ def test_savings_are_summed_per_strategy_and_survive_reopening(tmp_path: Path) -
     ledger.record(trace("boost", 120, 600, None))
     ledger.record(trace("draft_refine", 700, 500, None))  # costs more: no negative saving
     assert UsageLedger(path).tokens_saved_by_strategy() == {"boost": 880, "draft_refine": 0}
+
+
+def test_an_older_ledger_gains_the_cost_saved_column_and_keeps_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "usage.sqlite3"
+    with sqlite3.connect(path) as connection:  # the schema before cost_saved_usd
+        connection.executescript(
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY, time REAL NOT NULL, "
+            "strategy TEXT NOT NULL, provider_prompt_tokens INTEGER NOT NULL, "
+            "baseline_prompt_tokens INTEGER NOT NULL, cost_usd REAL);"
+            "INSERT INTO runs (time, strategy, provider_prompt_tokens, baseline_prompt_tokens, "
+            "cost_usd) VALUES (100, 'boost', 200, 500, 0.01);"
+        )
+    connection.close()
+    ledger = UsageLedger(path)
+    ledger.record(trace("boost", 100, 400, 0.02, saved=0.0009), at=200)
+    assert ledger.savings_history() == [
+        SavingsPoint(time=100, strategy="boost", tokens_saved=300, cost_saved_usd=None),
+        SavingsPoint(time=200, strategy="boost", tokens_saved=300, cost_saved_usd=0.0009),
+    ]
+    assert UsageLedger(path).tokens_saved_by_strategy() == {"boost": 600}
+
+
+def test_savings_history_is_in_time_order_and_can_start_later(tmp_path: Path) -> None:
+    ledger = UsageLedger(tmp_path / "usage.sqlite3")
+    ledger.record(trace("route", 0, 800, None, saved=0.002), at=300)
+    ledger.record(trace("boost", 100, 500, 0.1, saved=0.001), at=100)
+    ledger.record(trace("provider", 500, 500, 0.5), at=200)
+    history = ledger.savings_history()
+    assert [(point.time, point.strategy, point.tokens_saved) for point in history] == [
+        (100, "boost", 400),
+        (200, "provider", 0),
+        (300, "route", 800),
+    ]
+    assert [point.strategy for point in ledger.savings_history(since=150)] == ["provider", "route"]
+
+
+def test_a_corrupt_ledger_is_moved_aside_and_a_new_one_started(tmp_path: Path) -> None:
+    path = tmp_path / "usage.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    ledger = UsageLedger(path)
+    assert ledger.recovered_from is not None
+    assert ledger.recovered_from.read_bytes().startswith(b"this is not a database")
+    ledger.record(trace("boost", 100, 500, None), at=1)
+    assert [point.tokens_saved for point in ledger.savings_history()] == [400]
+
+
+class _NoLegs(Strategy):
+    """Answers nothing and calls no model: the provider is spared the whole prompt."""
+
+    name = "no_legs"
+    needs_local = False
+    needs_provider = False
+
+    async def execute(self, context: RunContext, request: InferenceRequest) -> str | None:
+        return None
+
+
+async def run_once(ledger: UsageLedger, price: float | None) -> HybridTrace:
+    orchestrator = LLMOrchestrator(
+        None, None, WrapperConfig(), ledger=ledger, prompt_price_usd_per_token=price
+    )
+    request = InferenceRequest(messages=(ChatMessage(role="user", content="x" * 4000),))
+    async for event in orchestrator.run(_NoLegs(), request):
+        if isinstance(event, RunCompleted):
+            return event.trace
+    raise AssertionError("the run did not complete")
+
+
+async def test_cost_saved_is_recorded_only_when_the_providers_price_is_known(
+    tmp_path: Path,
+) -> None:
+    ledger = UsageLedger(tmp_path / "usage.sqlite3")
+    priced = await run_once(ledger, price=2.5e-6)
+    unpriced = await run_once(ledger, price=None)
+    assert priced.prompt_tokens_saved > 0
+    assert priced.cost_saved_usd == pytest.approx(priced.prompt_tokens_saved * 2.5e-6)
+    assert unpriced.cost_saved_usd is None
+    history = ledger.savings_history()
+    assert [point.cost_saved_usd for point in history] == [priced.cost_saved_usd, None]
+    assert [point.tokens_saved for point in history] == [priced.prompt_tokens_saved] * 2
