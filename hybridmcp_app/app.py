@@ -16,6 +16,7 @@ import psutil
 # Before Qt: PySide6's import hook inspects every later import and can re-enter pydantic's lazy
 # imports half-way ("partially initialized module pydantic._internal._validators").
 import pydantic._internal._validators  # noqa: F401
+import shiboken6
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
@@ -140,6 +141,9 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
     apply_theme(app, context.settings.ui.theme)
 
     window = MainWindow(context)
+    collector.defer_full_collections_while(
+        lambda: shiboken6.isValid(window) and window.chat_view.answering
+    )
     quit_event = asyncio.Event()
     window.quit_requested.connect(quit_event.set)
     probe = os.environ.get(STARTUP_PROBE_ENV)

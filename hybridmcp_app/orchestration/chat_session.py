@@ -139,7 +139,10 @@ class ChatSession:
                 self._prices = await asyncio.to_thread(
                     PriceTable.load, resources_dir(), self._paths.config_dir / "prices.json"
                 )
-            provider = OpenAICompatBackend.from_settings(config, self._secrets, self._prices)
+            # Off the loop: the key comes from the keychain, the client builds an SSL context.
+            provider = await asyncio.to_thread(
+                OpenAICompatBackend.from_settings, config, self._secrets, self._prices
+            )
             model_price = self._prices.price(config.default_model)
             prompt_price = model_price.input / 1e6 if model_price is not None else None
         if strategy.needs_local and self._local_model.status.state is LocalModelState.LOADING:

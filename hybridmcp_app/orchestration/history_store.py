@@ -99,18 +99,13 @@ class HistoryStore:
         pattern = f"%{search.strip()}%"
         with self._connect() as connection:
             rows = connection.execute(
-                "SELECT id, title, updated, body FROM conversations WHERE deleted IS NULL "
+                "SELECT id, title, updated, CASE WHEN json_valid(body) "
+                "THEN COALESCE(json_array_length(body, '$.turns'), 0) ELSE 0 END "
+                "FROM conversations WHERE deleted IS NULL "
                 "AND (title LIKE ? OR body LIKE ?) ORDER BY updated DESC",
                 (pattern, pattern),
             ).fetchall()
-        summaries = []
-        for conversation_id, title, updated, body in rows:
-            try:
-                turns = len(ConversationRecord.model_validate_json(body).turns)
-            except ValidationError:
-                turns = 0
-            summaries.append(ConversationSummary(conversation_id, title, updated, turns))
-        return summaries
+        return [ConversationSummary(*row) for row in rows]
 
     def rename(self, conversation_id: str, title: str) -> None:
         title = " ".join(title.split())

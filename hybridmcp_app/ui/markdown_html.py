@@ -30,6 +30,7 @@ class MarkdownHtml:
     """Renders Markdown (CommonMark, tables, strikethrough) for a ``QTextDocument``."""
 
     def __init__(self, *, dark: bool = False) -> None:
+        self.dark = dark
         style = get_style_by_name("monokai" if dark else "default")
         self._formatter = HtmlFormatter(style=style, noclasses=True, nowrap=True)
         self._code_background = style.background_color or ("#272822" if dark else "#f6f8fa")

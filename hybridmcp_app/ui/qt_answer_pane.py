@@ -38,6 +38,10 @@ LEG_TITLES = {"local": "Local", "provider": "Provider", "cache": "Cache"}
 COLLAPSED_WIDTH = 150
 
 
+def is_dark(widget: QWidget) -> bool:
+    return widget.palette().color(QPalette.ColorRole.Base).lightness() < 128
+
+
 def format_metrics(response: InferenceResponse) -> str:
     timings, usage = response.timings, response.usage
     parts = []
@@ -123,7 +127,16 @@ class QtAnswerPane(QFrame):
     continue_requested = Signal(str)
     collapsed_changed = Signal(bool)
 
-    def __init__(self, leg: str, backend: str, role: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        leg: str,
+        backend: str,
+        role: str,
+        parent: QWidget | None = None,
+        *,
+        markdown: MarkdownHtml | None = None,
+    ) -> None:
+        """``markdown``: a renderer shared by the panes (building one takes tens of ms)."""
         super().__init__(parent)
         self.leg = leg
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -158,8 +171,9 @@ class QtAnswerPane(QFrame):
         self._answer = ""
         self.first_text_at: float | None = None
         self.last_text_at: float | None = None
-        dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
-        self._document = _StreamedDocument(self.text, MarkdownHtml(dark=dark))
+        if markdown is None:
+            markdown = MarkdownHtml(dark=is_dark(self))
+        self._document = _StreamedDocument(self.text, markdown)
 
         header = QHBoxLayout()
         header.addWidget(self.title, 1)

@@ -46,7 +46,7 @@ from hybridmcp_app.orchestration.events import (
     RunCompleted,
 )
 from hybridmcp_app.ui.markdown_html import MarkdownHtml
-from hybridmcp_app.ui.qt_answer_pane import QtAnswerPane
+from hybridmcp_app.ui.qt_answer_pane import QtAnswerPane, is_dark
 
 log = logging.getLogger("hybridmcp.ui.chat")
 FLUSH_INTERVAL_MS = 33
@@ -321,10 +321,7 @@ class QtChatView(QWidget):
             self.transcript.clear()
             self.transcript.hide()
             return
-        if self._markdown is None:
-            dark = self.palette().color(self.backgroundRole()).lightness() < 128
-            self._markdown = MarkdownHtml(dark=dark)
-        self.transcript.setHtml(self._markdown.render(transcript_markdown(conversation, upto)))
+        self.transcript.setHtml(self._renderer().render(transcript_markdown(conversation, upto)))
         self.transcript.show()
         bar = self.transcript.verticalScrollBar()
         bar.setValue(bar.maximum())
@@ -382,11 +379,18 @@ class QtChatView(QWidget):
         local = self._local_model.backend
         if local is not None and backend == local.name:
             backend = self._local_model.status.label or backend  # the model, not "local"
-        pane = QtAnswerPane(leg, backend, role)
+        pane = QtAnswerPane(leg, backend, role, markdown=self._renderer())
         pane.continue_requested.connect(self.continue_from)
         self._panes[leg] = pane
         self.splitter.addWidget(pane)
         return pane
+
+    def _renderer(self) -> MarkdownHtml:
+        """One Markdown renderer for every pane (rebuilt if the theme changed)."""
+        dark = is_dark(self)
+        if self._markdown is None or self._markdown.dark != dark:
+            self._markdown = MarkdownHtml(dark=dark)
+        return self._markdown
 
     def _clear_panes(self) -> None:
         self._flush()

@@ -4,15 +4,22 @@ Left automatic, a collection can start in whichever thread allocates, such as a 
 thread, and destroy Qt objects there ("QObject::~QObject: Timers cannot be stopped from another
 thread", or a crash). This turns automatic collection off and collects from a timer on the GUI
 thread, generation by generation, when the allocation counts say so.
+
+A full (generation 2) collection walks every object and can take 50-100 ms once a model and the
+SDKs are loaded; while ``busy`` says the app is streaming answers it waits, for at most
+``MAX_FULL_DEFERRAL_S``, so the chat does not stutter (benchmarks.ui_responsiveness).
 """
 
 from __future__ import annotations
 
 import gc
+import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 
 INTERVAL_MS = 500
+MAX_FULL_DEFERRAL_S = 60.0
 
 
 class QtGarbageCollector(QObject):
@@ -21,15 +28,27 @@ class QtGarbageCollector(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thresholds = gc.get_threshold()
+        self._busy: Callable[[], bool] = lambda: False
+        self._full_due_since: float | None = None
         gc.disable()
         self._timer = QTimer(self)
         self._timer.setInterval(INTERVAL_MS)
         self._timer.timeout.connect(self.check)
         self._timer.start()
 
+    def defer_full_collections_while(self, busy: Callable[[], bool]) -> None:
+        self._busy = busy
+
     def check(self) -> None:
         counts = gc.get_count()
-        for generation in (2, 1, 0):
+        if counts[2] > self._thresholds[2]:
+            now = time.monotonic()
+            due_since = self._full_due_since = self._full_due_since or now
+            if not self._busy() or now - due_since > MAX_FULL_DEFERRAL_S:
+                gc.collect(2)
+                self._full_due_since = None
+                return
+        for generation in (1, 0):
             if counts[generation] > self._thresholds[generation]:
                 gc.collect(generation)
                 return
