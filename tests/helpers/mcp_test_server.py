@@ -25,12 +25,12 @@ from mcp.types import ToolAnnotations
 def build(name: str) -> MCPServer:
     server = MCPServer(name)
 
-    @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
+    @server.tool(annotations=ToolAnnotations(read_only_hint=True))
     def echo(text: str) -> str:
         """Return the text unchanged."""
         return text
 
-    @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
+    @server.tool(annotations=ToolAnnotations(read_only_hint=True))
     def add(a: int, b: int) -> int:
         """Add two integers."""
         return a + b
@@ -41,12 +41,12 @@ def build(name: str) -> MCPServer:
         await asyncio.sleep(3600)
         return "late"
 
-    @server.tool(annotations=ToolAnnotations(destructiveHint=True))
+    @server.tool(annotations=ToolAnnotations(destructive_hint=True))
     def crash() -> str:
         """Exit the server process at once."""
         os._exit(3)
 
-    @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
+    @server.tool(annotations=ToolAnnotations(read_only_hint=True))
     def env(name: str) -> str:
         """One variable of the server's environment ('<unset>' if it has none)."""
         return os.environ.get(name, "<unset>")
@@ -56,14 +56,15 @@ def build(name: str) -> MCPServer:
         return "extra"
 
     @server.tool()
-    async def toggle_extra(ctx: Context) -> str:  # type: ignore[type-arg]
+    async def toggle_extra(ctx: Context) -> str:
         """Add or remove the tool 'extra' and tell the client the list changed."""
         names = {tool.name for tool in await server.list_tools()}
         if "extra" in names:
             server.remove_tool("extra")
         else:
             server.add_tool(extra)
-        await ctx.session.send_tool_list_changed()
+        await ctx.notify_tools_changed()  # 2026-07-28 clients: subscriptions/listen
+        await ctx.session.send_tool_list_changed()  # older clients: the notification
         return "toggled"
 
     @server.resource("test://greeting")

@@ -1,0 +1,295 @@
+"""``MCPClient``: one connection to one MCP server, over the SDK's ``Client``.
+
+Stdio servers run as subprocesses that the SDK starts and stops (close stdin, wait, then kill
+the process tree); their stderr goes to a per-server log file. The transport is watched so
+that a server that exits or drops the connection is noticed at once, not at the next call.
+
+The SDK's ``Client`` is an async context manager built on anyio cancel scopes, which must be
+entered and left in the same task: ``ServerSupervisor`` owns one task per connection and calls
+``connect`` and ``cleanup`` from it; other tasks may call tools concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import anyio
+import mcp.types as types
+from mcp import Client, StdioServerParameters
+from mcp.client.sse import sse_client
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.client.subscriptions import (
+    ListenNotSupportedError,
+    PromptsListChanged,
+    ResourcesListChanged,
+    SubscriptionLost,
+    ToolsListChanged,
+)
+from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp.shared.exceptions import MCPError
+
+from hybridmcp_app.config.mcp_config import RemoteServerConfig, StdioServerConfig
+from hybridmcp_app.core.errors import HybridMCPError
+from hybridmcp_app.mcp_host.mcp_items import McpPrompt, McpResource, McpTool, ToolCallOutcome
+
+log = logging.getLogger("hybridmcp.mcp.client")
+ServerConfig = StdioServerConfig | RemoteServerConfig
+
+
+class McpConnectionError(HybridMCPError):
+    """The server could not be reached, or the connection broke."""
+
+
+class McpCallTimeout(McpConnectionError):
+    """The server did not answer a request in time (it may hang)."""
+
+
+@asynccontextmanager
+async def watched(transport: Any, on_closed: Callable[[], None]) -> AsyncIterator[tuple[Any, Any]]:
+    """Wrap a transport so ``on_closed`` runs when the server's side of it ends."""
+    async with transport as (read_stream, write_stream):
+        forward, received = anyio.create_memory_object_stream[Any](0)
+
+        async def pump() -> None:
+            async with forward:
+                try:
+                    async for item in read_stream:
+                        await forward.send(item)
+                except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                    pass
+            on_closed()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(pump)
+            try:
+                yield received, write_stream
+            finally:
+                group.cancel_scope.cancel()
+
+
+def _tool(server: str, tool: types.Tool) -> McpTool:
+    hints = tool.annotations
+    return McpTool(
+        server=server,
+        name=tool.name,
+        title=tool.title or (hints.title if hints else None),
+        description=tool.description or "",
+        input_schema=dict(tool.input_schema or {"type": "object"}),
+        read_only=bool(hints and hints.read_only_hint),
+        destructive=not (hints and hints.destructive_hint is False),
+        idempotent=bool(hints and hints.idempotent_hint),
+    )
+
+
+def outcome_of(result: types.CallToolResult) -> ToolCallOutcome:
+    """A tool result as text for a model: text parts joined, other parts described."""
+    parts: list[str] = []
+    for block in result.content:
+        if isinstance(block, types.TextContent):
+            parts.append(block.text)
+        elif isinstance(block, types.ImageContent | types.AudioContent):
+            parts.append(f"[{block.type} {block.mime_type}, {len(block.data)} base64 chars]")
+        elif isinstance(block, types.EmbeddedResource):
+            resource = block.resource
+            text = getattr(resource, "text", None)
+            parts.append(text if text is not None else f"[resource {resource.uri}]")
+        else:
+            parts.append(f"[{getattr(block, 'type', 'content')}]")
+    structured = result.structured_content
+    if not parts and structured is not None:
+        parts.append(str(structured))
+    return ToolCallOutcome(
+        text="\n".join(parts), is_error=bool(result.is_error), structured=structured
+    )
+
+
+class MCPClient:
+    """Connects to one configured server; lists and calls what it offers."""
+
+    def __init__(
+        self,
+        name: str,
+        config: ServerConfig,
+        *,
+        stderr_log: Path | None = None,
+        on_closed: Callable[[], None] = lambda: None,
+        on_list_changed: Callable[[str], None] = lambda _kind: None,
+        request_timeout_s: float = 60.0,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self._stderr_log = stderr_log
+        self._on_closed = on_closed
+        self._on_list_changed = on_list_changed
+        self._request_timeout_s = request_timeout_s
+        self._client: Client | None = None
+        self._errlog: IO[str] | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
+
+    def _transport(self) -> Any:
+        config = self.config
+        if isinstance(config, StdioServerConfig):
+            self._errlog = (
+                self._stderr_log.open("a", encoding="utf-8", buffering=1)
+                if self._stderr_log is not None
+                else None
+            )
+            parameters = StdioServerParameters(
+                command=config.command,
+                args=list(config.args),
+                env=dict(config.env) or None,
+                cwd=config.cwd,
+            )
+            if self._errlog is not None:
+                return stdio_client(parameters, errlog=self._errlog)
+            return stdio_client(parameters)
+        url = str(config.url)
+        if config.transport == "sse":
+            return sse_client(url, headers=dict(config.headers) or None)
+        http_client = create_mcp_http_client(headers=dict(config.headers) or None)
+        return streamable_http_client(url, http_client=http_client)
+
+    async def _notified(self, message: Any) -> None:
+        if isinstance(message, types.ToolListChangedNotification):
+            self._on_list_changed("tools")
+        elif isinstance(message, types.ResourceListChangedNotification):
+            self._on_list_changed("resources")
+        elif isinstance(message, types.PromptListChangedNotification):
+            self._on_list_changed("prompts")
+        elif isinstance(message, Exception):
+            log.warning("%s: transport error: %s", self.name, message)
+
+    async def connect(self) -> None:
+        """Start (stdio) or reach (remote) the server and initialise the session."""
+        client = Client(
+            watched(self._transport(), self._on_closed),
+            message_handler=self._notified,
+            read_timeout_seconds=self._request_timeout_s,
+            client_info=types.Implementation(name="HybridMCP", version="0.1"),
+        )
+        try:
+            await client.__aenter__()
+        except BaseException:
+            self._close_errlog()
+            raise
+        self._client = client
+
+    async def cleanup(self) -> None:
+        """Close the session; a stdio server is stopped and its process tree ended."""
+        client, self._client = self._client, None
+        try:
+            if client is not None:
+                await client.__aexit__(None, None, None)
+        finally:
+            self._close_errlog()
+
+    def _close_errlog(self) -> None:
+        if self._errlog is not None:
+            self._errlog.close()
+            self._errlog = None
+
+    def _live(self) -> Client:
+        if self._client is None:
+            raise McpConnectionError(f"{self.name} is not connected")
+        return self._client
+
+    async def _request(self, call: Any, timeout_s: float | None = None) -> Any:
+        try:
+            async with asyncio.timeout(timeout_s or self._request_timeout_s):
+                return await call
+        except TimeoutError:
+            raise McpCallTimeout(
+                f"{self.name} did not answer within {timeout_s or self._request_timeout_s:g} s"
+            ) from None
+        except MCPError as error:
+            raise McpConnectionError(f"{self.name}: {error}") from error
+
+    async def list_tools(self) -> list[McpTool]:
+        result = await self._request(self._live().list_tools())
+        return [_tool(self.name, tool) for tool in result.tools]
+
+    async def call_tool(
+        self, tool: str, arguments: dict[str, Any], *, timeout_s: float | None = None
+    ) -> ToolCallOutcome:
+        result = await self._request(self._live().call_tool(tool, arguments), timeout_s)
+        return outcome_of(result)
+
+    async def list_resources(self) -> list[McpResource]:
+        result = await self._request(self._live().list_resources())
+        return [
+            McpResource(
+                server=self.name,
+                uri=str(item.uri),
+                name=item.name,
+                description=item.description or "",
+                mime_type=item.mime_type,
+            )
+            for item in result.resources
+        ]
+
+    async def read_resource(self, uri: str) -> str:
+        result = await self._request(self._live().read_resource(uri))
+        texts = [getattr(item, "text", None) for item in result.contents]
+        return "\n".join(text for text in texts if text is not None)
+
+    async def list_prompts(self) -> list[McpPrompt]:
+        result = await self._request(self._live().list_prompts())
+        return [
+            McpPrompt(
+                server=self.name,
+                name=item.name,
+                description=item.description or "",
+                arguments=tuple(argument.name for argument in item.arguments or ()),
+            )
+            for item in result.prompts
+        ]
+
+    async def get_prompt(self, name: str, arguments: dict[str, str]) -> str:
+        result = await self._request(self._live().get_prompt(name, arguments))
+        texts = [getattr(message.content, "text", "") for message in result.messages]
+        return "\n\n".join(text for text in texts if text)
+
+    async def follow_changes(self) -> None:
+        """Until cancelled: report list changes of a 2026-07-28 server (``subscriptions/listen``).
+
+        Older servers send ``list_changed`` notifications instead (``message_handler``); for
+        them this returns at once. Run it in its own task and cancel it before ``cleanup``.
+        """
+        capabilities = self.capabilities
+        tools = bool(capabilities and capabilities.tools)
+        prompts = bool(capabilities and capabilities.prompts)
+        resources = bool(capabilities and capabilities.resources)
+        if not (tools or prompts or resources):
+            return
+        kinds = {ToolsListChanged: "tools", PromptsListChanged: "prompts",
+                 ResourcesListChanged: "resources"}  # fmt: skip
+        try:
+            async with self._live().listen(
+                tools_list_changed=tools,
+                prompts_list_changed=prompts,
+                resources_list_changed=resources,
+            ) as subscription:
+                async for event in subscription:
+                    kind = kinds.get(type(event))
+                    if kind is not None:
+                        self._on_list_changed(kind)
+        except ListenNotSupportedError:
+            return
+        except (SubscriptionLost, MCPError, McpConnectionError) as error:
+            log.info("%s: change subscription ended: %s", self.name, error)
+
+    async def ping(self, timeout_s: float) -> None:
+        await self._request(self._live().send_ping(), timeout_s)
+
+    @property
+    def capabilities(self) -> types.ServerCapabilities | None:
+        return self._client.server_capabilities if self._client is not None else None
