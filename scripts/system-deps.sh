@@ -13,6 +13,8 @@ QT_RUNTIME=(libegl1 libgl1 libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 
 # A real Secret Service for the keychain tests: a private D-Bus session with GNOME Keyring.
 KEYCHAIN=(dbus-daemon gnome-keyring)
 TEST_TOOLS=(xvfb xauth)
+# npm's reference MCP server (@modelcontextprotocol/server-everything) runs on Node.js.
+command -v npm >/dev/null 2>&1 || TEST_TOOLS+=(nodejs npm)
 
 mode="${1:-test}"
 case "$mode" in

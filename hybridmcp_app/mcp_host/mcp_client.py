@@ -73,6 +73,16 @@ async def watched(transport: Any, on_closed: Callable[[], None]) -> AsyncIterato
                 group.cancel_scope.cancel()
 
 
+@asynccontextmanager
+async def _streamable_http(url: str, headers: dict[str, str]) -> AsyncIterator[Any]:
+    """Streamable HTTP with our headers; the HTTP client we make is ours to close."""
+    async with (
+        create_mcp_http_client(headers=headers or None) as http_client,
+        streamable_http_client(url, http_client=http_client) as streams,
+    ):
+        yield streams
+
+
 def _tool(server: str, tool: types.Tool) -> McpTool:
     hints = tool.annotations
     return McpTool(
@@ -155,8 +165,7 @@ class MCPClient:
         url = str(config.url)
         if config.transport == "sse":
             return sse_client(url, headers=dict(config.headers) or None)
-        http_client = create_mcp_http_client(headers=dict(config.headers) or None)
-        return streamable_http_client(url, http_client=http_client)
+        return _streamable_http(url, dict(config.headers))
 
     async def _notified(self, message: Any) -> None:
         if isinstance(message, types.ToolListChangedNotification):

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
 from hybridmcp_app.config.mcp_config import StdioServerConfig
+from hybridmcp_app.mcp_host.mcp_client import ServerConfig
 from hybridmcp_app.mcp_host.server_status import RestartPolicy
 from hybridmcp_app.mcp_host.server_supervisor import ServerSupervisor
+from tests.helpers.llama_server import free_port
+from tests.helpers.processes import stop
 
 REPO = Path(__file__).resolve().parents[3]
 FAST = RestartPolicy(
@@ -50,9 +58,7 @@ async def supervise(tmp_path: Path) -> AsyncIterator[SupervisorFactory]:
     """Make supervisors for test servers; every one is stopped at the end."""
     made: list[ServerSupervisor] = []
 
-    def factory(
-        name: str, config: StdioServerConfig, policy: RestartPolicy = FAST
-    ) -> ServerSupervisor:
+    def factory(name: str, config: ServerConfig, policy: RestartPolicy = FAST) -> ServerSupervisor:
         supervisor = ServerSupervisor(name, lambda: config, tmp_path / f"{name}.log", policy)
         made.append(supervisor)
         return supervisor
@@ -60,3 +66,48 @@ async def supervise(tmp_path: Path) -> AsyncIterator[SupervisorFactory]:
     yield factory
     for supervisor in made:
         await supervisor.stop()
+
+
+EVERYTHING_VERSION = "2026.8.31"  # 13 tools, 7 resources, 4 prompts; runs on Node 18+
+
+
+@pytest.fixture(scope="session")
+def everything_server() -> Path:
+    """npm's reference server, installed once into the user's cache (npm registry needed)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("npm is needed for the MCP reference server: scripts/system-deps.sh")
+    prefix = (
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+        / "hybridmcp-tests" / f"server-everything-{EVERYTHING_VERSION}"
+    )  # fmt: skip
+    binary = prefix / "node_modules" / ".bin" / "mcp-server-everything"
+    if not binary.exists():
+        subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(prefix),
+             f"@modelcontextprotocol/server-everything@{EVERYTHING_VERSION}"],
+            check=True, capture_output=True, timeout=600,
+        )  # fmt: skip
+    return binary
+
+
+@pytest.fixture
+def http_test_server() -> Iterator[str]:
+    """The test server over Streamable HTTP on 127.0.0.1; yields its URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.helpers.mcp_test_server", "--http", str(port)],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the HTTP test server did not start")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        stop(process)
