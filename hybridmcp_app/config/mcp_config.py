@@ -6,7 +6,14 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, AnyHttpUrl, ConfigDict, Field, ValidationError
+from pydantic import (
+    AliasChoices,
+    AnyHttpUrl,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from hybridmcp_app.core.errors import ConfigError, describe_validation_error
 from hybridmcp_app.core.frozen_model import FrozenModel
@@ -14,7 +21,34 @@ from hybridmcp_app.core.frozen_model import FrozenModel
 ServerName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
 
 
-class StdioServerConfig(FrozenModel):
+class _ServerSwitches(FrozenModel):
+    """The user's switches, in the keys Cline and Roo use in their mcp.json."""
+
+    # Other clients' extra keys (timeout, alwaysAllow, …) must not make a pasted config fail.
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    disabled: bool = False
+    disabled_tools: tuple[str, ...] = Field((), alias="disabledTools")
+    auto_approve: tuple[str, ...] = Field(
+        (), alias="autoApprove", description="Tools that run without asking."
+    )
+    ask_read_only: tuple[str, ...] = Field(
+        (),
+        alias="askTools",
+        description="Read-only tools the user still wants to be asked about (read-only tools "
+        "run without asking otherwise).",
+    )
+
+    def tool_enabled(self, tool: str) -> bool:
+        return tool not in self.disabled_tools
+
+    def tool_auto_approved(self, tool: str, read_only: bool) -> bool:
+        if tool in self.auto_approve:
+            return True
+        return read_only and tool not in self.ask_read_only
+
+
+class StdioServerConfig(_ServerSwitches):
     """A server the app starts as a subprocess and talks to over stdin/stdout."""
 
     type: Literal["stdio"] = "stdio"
@@ -24,16 +58,23 @@ class StdioServerConfig(FrozenModel):
         default_factory=dict, description="Values may be ${secret:NAME} or ${env:NAME} references."
     )
     cwd: Path | None = None
-    disabled: bool = False
 
 
-class RemoteServerConfig(FrozenModel):
+class RemoteServerConfig(_ServerSwitches):
     """A server already running elsewhere, reached over Streamable HTTP or SSE."""
 
     url: AnyHttpUrl
     transport: Literal["streamable-http", "sse"] = "streamable-http"
+    type: Literal["http", "streamable-http", "sse"] | None = Field(
+        None, description="VS Code's way of naming the transport."
+    )
     headers: dict[str, str] = Field(default_factory=dict)
-    disabled: bool = False
+
+    @model_validator(mode="after")
+    def _vs_code_type_names_the_transport(self) -> RemoteServerConfig:
+        if self.type == "sse" and self.transport != "sse":
+            return self.model_copy(update={"transport": "sse"})
+        return self
 
 
 class McpConfig(FrozenModel):
