@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
 import os
@@ -10,6 +11,7 @@ import signal
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 
@@ -35,6 +37,9 @@ from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_event_loop import create_event_loop
 from hybridmcp_app.ui.qt_garbage_collector import QtGarbageCollector
 from hybridmcp_app.ui.theme import app_icon, apply_theme
+
+if TYPE_CHECKING:
+    from hybridmcp_app.mcp_host.mcp_host_service import McpHost
 
 log = logging.getLogger("hybridmcp.app")
 
@@ -101,10 +106,41 @@ def build_context(
     return context
 
 
+async def start_mcp_host(context: AppContext, on_ready: Callable[[McpHost], None]) -> McpHost:
+    """Import the MCP SDK off the event loop (half a second), build the host over mcp.json,
+    hand it to the UI, then start the enabled servers (in parallel; this returns at once)."""
+    module = await asyncio.to_thread(
+        importlib.import_module, "hybridmcp_app.mcp_host.mcp_host_service"
+    )
+    from hybridmcp_app.config.mcp_json_file import McpJsonFile
+    from hybridmcp_app.config.mcp_references import resolved_server
+    from hybridmcp_app.mcp_host.server_status import RestartPolicy
+
+    settings = context.settings.mcp
+    secrets, environ = context.secrets, dict(os.environ)
+    host: McpHost = module.McpHost(
+        McpJsonFile(settings.config_path or context.paths.mcp_config_file),
+        context.paths.log_dir / "mcp",
+        resolve=lambda name, config: resolved_server(name, config, secrets, environ),
+        policy=RestartPolicy(
+            connect_timeout_s=settings.init_timeout_s, request_timeout_s=settings.call_timeout_s
+        ),
+    )
+    context.mcp_host = host
+    on_ready(host)
+    if settings.start_servers_on_launch:
+        await host.start()
+    return host
+
+
 def shut_down(context: AppContext, loop: asyncio.AbstractEventLoop) -> list[str]:
-    """Cancel every task (an answer being generated stops at its next token), then free the
-    model. Bounded by ``SHUTDOWN_TIMEOUT_S`` each; returns the tasks that would not stop."""
+    """Cancel every task (an answer being generated stops at its next token), stop the MCP
+    servers (each process tree ended), then free the model. Returns what would not stop."""
     stuck = loop.run_until_complete(context.tasks.shutdown(SHUTDOWN_TIMEOUT_S))
+    if context.mcp_host is not None:
+        stuck += [
+            f"MCP server {name}" for name in loop.run_until_complete(context.mcp_host.shutdown())
+        ]
     if not context.local_model.close_now(SHUTDOWN_TIMEOUT_S):
         stuck.append("local model worker")
     return stuck
@@ -158,9 +194,12 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
     heartbeat.timeout.connect(lambda: None)
 
     window.show()
-    context.tasks.spawn(
-        detect_keychain(context, window.keychain.update_status), name="detect-keychain"
-    )
+
+    async def start_services() -> None:
+        await detect_keychain(context, window.keychain.update_status)
+        await start_mcp_host(context, window.mcp_view.set_host)  # secrets are known by now
+
+    context.tasks.spawn(start_services(), name="start-services")
     if context.settings.llm.local.load_on_start:
         context.tasks.spawn(
             context.local_model.try_load(context.settings.llm.local), name="load-local-model"

@@ -12,10 +12,9 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Protocol
 
 from hybridmcp_app.config.mcp_config import StdioServerConfig
-from hybridmcp_app.config.mcp_json_file import McpFileContents
+from hybridmcp_app.config.mcp_json_file import McpFileContents, McpJsonFile
 from hybridmcp_app.mcp_host.login_path import login_shell_path, resolve_command
 from hybridmcp_app.mcp_host.mcp_client import ServerConfig
 from hybridmcp_app.mcp_host.mcp_registry import McpRegistry
@@ -23,16 +22,6 @@ from hybridmcp_app.mcp_host.server_status import RestartPolicy, ServerState
 from hybridmcp_app.mcp_host.server_supervisor import ServerSupervisor
 
 log = logging.getLogger("hybridmcp.mcp.host")
-
-
-class McpConfigSource(Protocol):
-    """Where the host reads servers from and writes switches to (``McpJsonFile``)."""
-
-    def read(self) -> McpFileContents: ...
-
-    def set_server_enabled(self, name: str, enabled: bool) -> None: ...
-
-    def tool_enabled(self, server: str, tool: str) -> bool: ...
 
 
 Resolver = Callable[[str, ServerConfig], ServerConfig]  # ${secret:…}/${env:…} → values
@@ -43,14 +32,14 @@ class McpHost:
 
     def __init__(
         self,
-        source: McpConfigSource,
+        source: McpJsonFile,
         log_dir: Path,
         *,
         resolve: Resolver = lambda _name, config: config,
         policy: RestartPolicy | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        self._source = source
+        self.source = source
         self._log_dir = log_dir
         self._resolve = resolve
         self._policy = policy or RestartPolicy()
@@ -82,7 +71,7 @@ class McpHost:
 
     async def reload(self) -> None:
         """Re-read the config: stop removed or changed servers, start new and enabled ones."""
-        configured = await asyncio.to_thread(self._source.read)
+        configured = await asyncio.to_thread(self.source.read)
         previous = self.configured.servers
         self.configured = configured
         for problem in configured.problems:
@@ -131,8 +120,8 @@ class McpHost:
 
     async def set_enabled(self, name: str, enabled: bool) -> None:
         """The server's switch: persisted first, then the server started or stopped."""
-        await asyncio.to_thread(self._source.set_server_enabled, name, enabled)
-        configured = await asyncio.to_thread(self._source.read)
+        await asyncio.to_thread(self.source.set_server_enabled, name, enabled)
+        configured = await asyncio.to_thread(self.source.read)
         self.configured = configured
         supervisor = self.supervisors.get(name) or self._add(name)
         if enabled:

@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from hybridmcp_app.mcp_host.log_tail import read_tail
 from hybridmcp_app.mcp_host.mcp_client import (
     McpCallTimeout,
     MCPClient,
@@ -30,7 +31,6 @@ from hybridmcp_app.mcp_host.server_status import RestartPolicy, ServerState, Ser
 
 log = logging.getLogger("hybridmcp.mcp.supervisor")
 StatusListener = Callable[[ServerStatus], None]
-STDERR_TAIL_LINES = 20
 LOG_ROTATE_BYTES = 512 * 1024
 
 
@@ -53,18 +53,6 @@ def _fatal(error: BaseException) -> bool:
     while isinstance(error, BaseExceptionGroup) and error.exceptions:
         error = error.exceptions[0]
     return isinstance(error, FileNotFoundError | PermissionError | NotADirectoryError)
-
-
-def read_tail(path: Path, lines: int = STDERR_TAIL_LINES) -> tuple[str, ...]:
-    try:
-        with path.open("rb") as handle:
-            handle.seek(0, 2)
-            size = handle.tell()
-            handle.seek(max(0, size - 16_384))
-            text = handle.read().decode("utf-8", "replace")
-    except OSError:
-        return ()
-    return tuple(line for line in text.splitlines()[-lines:] if line.strip())
 
 
 class ServerSupervisor:

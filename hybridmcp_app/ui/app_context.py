@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hybridmcp_app.config.logging_setup import LogBuffer
 from hybridmcp_app.config.paths import AppPaths
@@ -12,6 +13,9 @@ from hybridmcp_app.config.settings_store import SettingsLoadReport, SettingsStor
 from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.llm.local_model_service import LocalModelService
 from hybridmcp_app.orchestration.chat_session import ChatSession
+
+if TYPE_CHECKING:  # the MCP SDK is imported in the background after start-up
+    from hybridmcp_app.mcp_host.mcp_host_service import McpHost
 
 
 @dataclass
@@ -27,6 +31,7 @@ class AppContext:
     load_report: SettingsLoadReport
     local_model: LocalModelService
     chat: ChatSession
+    mcp_host: McpHost | None = None  # set once started (``app.start_mcp_host``)
 
     def save_settings(self, settings: Settings) -> None:
         self.settings_store.save(settings)

@@ -38,6 +38,7 @@ from hybridmcp_app.ui.qt_empty_state import QtEmptyState
 from hybridmcp_app.ui.qt_history_sidebar import QtHistorySidebar
 from hybridmcp_app.ui.qt_keychain import QtKeychain
 from hybridmcp_app.ui.qt_log_viewer import QtLogViewer
+from hybridmcp_app.ui.qt_mcp_servers_view import QtMcpServersView
 from hybridmcp_app.ui.qt_savings_view import EMPTY_TEXT, EMPTY_TITLE, QtSavingsView
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
 from hybridmcp_app.ui.theme import app_icon, apply_theme
@@ -114,6 +115,11 @@ class MainWindow(QMainWindow):
                 self.history_sidebar.new_requested.connect(self.chat_view.new_chat)
                 self.history_sidebar.open_requested.connect(self.open_conversation)
                 page = chat_page
+            elif key == "mcp":
+                self.mcp_view = QtMcpServersView(
+                    context.tasks, self.banner, open_config=self._open_mcp_config
+                )
+                page = self.mcp_view
             elif key == "savings":
                 # Builds its plots (and imports pyqtgraph) when first shown.
                 self.savings_view = QtSavingsView(context.chat, context.tasks)
@@ -293,6 +299,13 @@ class MainWindow(QMainWindow):
         dialog = QtShortcutsDialog(self.actions(), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
+
+    def _open_mcp_config(self) -> None:
+        path = self.context.settings.mcp.config_path or self.context.paths.mcp_config_file
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text('{\n  "mcpServers": {}\n}\n', encoding="utf-8")
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
     def _open_data_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.context.paths.data_dir)))

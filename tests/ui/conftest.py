@@ -70,6 +70,8 @@ def make_context(
     yield factory
     for context in made:
         qt_loop.run_until_complete(context.tasks.shutdown(timeout_s=5))
+        if context.mcp_host is not None:
+            qt_loop.run_until_complete(context.mcp_host.shutdown())
         context.local_model.close_now(timeout_s=5)
 
 

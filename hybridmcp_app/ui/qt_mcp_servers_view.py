@@ -1,0 +1,369 @@
+"""The MCP Servers tab: every configured server with its switch, status light, uptime and
+restarts; the selected server's tools (each with on/off and auto-approve switches), its log,
+and add / edit / duplicate / remove (with Undo). What is wrong in ``mcp.json`` is shown on top.
+
+Every action goes through ``McpHost`` or ``McpJsonFile`` off the event loop; the view only
+awaits and redraws when the host reports a change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hybridmcp_app.core.background_tasks import BackgroundTasks
+from hybridmcp_app.core.errors import HybridMCPError
+from hybridmcp_app.mcp_host.log_tail import read_tail
+from hybridmcp_app.mcp_host.server_status import ServerState, ServerStatus
+from hybridmcp_app.ui.qt_banner import QtBanner
+from hybridmcp_app.ui.qt_mcp_server_dialog import QtMcpServerDialog
+
+if TYPE_CHECKING:  # the MCP SDK is imported after start-up, off the event loop
+    from hybridmcp_app.mcp_host.mcp_host_service import McpHost
+
+ROW_HEIGHT = 48
+LIGHTS = {
+    ServerState.READY: "#2da44e", ServerState.STARTING: "#d4a72c",
+    ServerState.RESTARTING: "#d4a72c", ServerState.FAILED: "#cf222e",
+    ServerState.STOPPED: "#8c959f",
+}  # fmt: skip
+
+
+def uptime(status: ServerStatus, now: float) -> str:
+    if status.ready_since is None:
+        return ""
+    seconds = int(now - status.ready_since)
+    hours, rest = divmod(seconds, 3600)
+    return f"up {hours}h {rest // 60:02d}m" if hours else f"up {rest // 60}m {rest % 60:02d}s"
+
+
+class QtServerRow(QWidget):
+    """One server in the list: light, name, state, uptime, restarts, and its switch."""
+
+    def __init__(self, name: str, on_toggle: Callable[[str, bool], object]) -> None:
+        super().__init__()
+        self.name = name
+        self.light = QLabel("●", self)
+        self.label = QLabel(self)
+        self.switch = QCheckBox("On", self)
+        self.switch.setToolTip("Run this server (remembered in mcp.json)")
+        self.switch.clicked.connect(lambda checked: on_toggle(name, checked))
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 4, 6, 4)
+        row.addWidget(self.light)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.switch)
+
+    def show_status(self, status: ServerStatus, enabled: bool, now: float) -> None:
+        self.light.setStyleSheet(f"color: {LIGHTS[status.state]}; font-size: 16pt;")
+        self.light.setToolTip(status.state.value)
+        details = [status.state.value, uptime(status, now)]
+        if status.restarts:
+            details.append(f"{status.restarts} restart(s)")
+        self.label.setText(
+            f"<b>{html.escape(self.name)}</b><br><small>"
+            f"{html.escape(' · '.join(d for d in details if d))}</small>"
+        )
+        self.switch.setChecked(enabled)
+
+
+class QtMcpServersView(QWidget):
+    """Waits for ``set_host`` (the host is built in the background after start-up)."""
+
+    def __init__(
+        self,
+        tasks: BackgroundTasks,
+        banner: QtBanner,
+        open_config: Callable[[], None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._tasks, self._banner = tasks, banner
+        self.host: McpHost | None = None
+        self._rows: dict[str, QtServerRow] = {}
+        self.add_button = QPushButton("Add server…", self)
+        self.open_button = QPushButton("Open mcp.json", self)
+        self.reload_button = QPushButton("Reload", self)
+        self.reload_button.setToolTip("Read mcp.json again (after editing it by hand)")
+        self.problems = QLabel(self)
+        self.problems.setProperty("role", "form-errors")
+        self.problems.setWordWrap(True)
+        self.problems.hide()
+        self.list = QListWidget(self)
+        self.title = QLabel("Starting the MCP host…", self)
+        self.title.setWordWrap(True)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.restart_button = QPushButton("Restart", self)
+        self.edit_button = QPushButton("Edit…", self)
+        self.duplicate_button = QPushButton("Duplicate", self)
+        self.remove_button = QPushButton("Remove", self)
+        self.tools = QTableWidget(0, 4, self)
+        self.tools.setHorizontalHeaderLabels(["Tool", "What it does", "On", "Auto-approve"])
+        header = self.tools.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.tools.verticalHeader().hide()
+        self.log = QPlainTextEdit(self)
+        self.log.setReadOnly(True)
+        self.details_tabs = QTabWidget(self)
+        self.details_tabs.addTab(self.tools, "Tools")
+        self.details_tabs.addTab(self.log, "Log")
+
+        top = QHBoxLayout()
+        for button in (self.add_button, self.open_button, self.reload_button):
+            top.addWidget(button)
+        top.addStretch(1)
+        actions = QHBoxLayout()
+        for button in (self.restart_button, self.edit_button, self.duplicate_button,
+                       self.remove_button):  # fmt: skip
+            actions.addWidget(button)
+        actions.addStretch(1)
+        details = QWidget(self)
+        details_layout = QVBoxLayout(details)
+        details_layout.addWidget(self.title)
+        details_layout.addLayout(actions)
+        details_layout.addWidget(self.details_tabs, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.list)
+        splitter.addWidget(details)
+        splitter.setSizes([300, 700])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.problems)
+        layout.addWidget(splitter, 1)
+
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.timeout.connect(self.redraw)
+        self._clock = QTimer(self)
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._tick)
+        self._clock.start()
+        self.add_button.clicked.connect(self.add_server)
+        self.open_button.clicked.connect(open_config)
+        self.reload_button.clicked.connect(self.reload)
+        self.restart_button.clicked.connect(self.restart_selected)
+        self.edit_button.clicked.connect(self.edit_selected)
+        self.duplicate_button.clicked.connect(self.duplicate_selected)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.list.currentItemChanged.connect(lambda *_: self._show_details())
+        self._set_enabled(False)
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for widget in (self.add_button, self.reload_button, self.restart_button,
+                       self.edit_button, self.duplicate_button, self.remove_button):  # fmt: skip
+            widget.setEnabled(enabled)
+
+    def set_host(self, host: McpHost) -> None:
+        self.host = host
+        host.subscribe(self.schedule_redraw)
+        host.registry.subscribe(self.schedule_redraw)
+        self._set_enabled(True)
+        self.redraw()
+
+    def schedule_redraw(self) -> None:
+        """Coalesce bursts of status changes into one redraw."""
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start(0)
+
+    # ------------------------------------------------------------------ drawing
+    def selected(self) -> str | None:
+        item = self.list.currentItem()
+        return None if item is None else str(item.data(Qt.ItemDataRole.UserRole))
+
+    def redraw(self) -> None:
+        host = self.host
+        if host is None:
+            return
+        problems = host.configured.problems
+        self.problems.setText("mcp.json: " + " · ".join(problems) if problems else "")
+        self.problems.setVisible(bool(problems))
+        names = sorted(host.supervisors)
+        if names != sorted(self._rows):
+            selected = self.selected()
+            self.list.clear()
+            self._rows.clear()
+            for name in names:
+                item = QListWidgetItem(self.list)
+                item.setData(Qt.ItemDataRole.UserRole, name)
+                row = QtServerRow(name, self._toggle)
+                item.setSizeHint(QSize(0, ROW_HEIGHT))
+                self.list.setItemWidget(item, row)
+                self._rows[name] = row
+                if name == selected:
+                    self.list.setCurrentItem(item)
+            if self.list.currentItem() is None and self.list.count():
+                self.list.setCurrentRow(0)
+        self._tick()
+        self._show_details()
+
+    def _tick(self) -> None:
+        host = self.host
+        if host is None:
+            return
+        now = time.time()
+        for name, row in self._rows.items():
+            supervisor = host.supervisors.get(name)
+            if supervisor is not None:
+                row.show_status(supervisor.status, host.enabled(name), now)
+
+    def _show_details(self) -> None:
+        host, name = self.host, self.selected()
+        supervisor = host.supervisors.get(name) if host is not None and name else None
+        if host is None or supervisor is None:
+            self.title.setText("No MCP servers yet: Add server…, or paste a Claude Desktop "
+                               "config into mcp.json (Open mcp.json).")  # fmt: skip
+            self.tools.setRowCount(0)
+            return
+        status = supervisor.status
+        config = host.configured.servers.get(supervisor.name)
+        where = ""
+        if config is not None:
+            where = getattr(config, "command", None) or str(getattr(config, "url", ""))
+        lines = [f"<b>{html.escape(supervisor.name)}</b> — {html.escape(status.message)}",
+                 f"<small>{html.escape(where)}</small>"]  # fmt: skip
+        if status.state is ServerState.FAILED and status.stderr_tail:
+            tail = "<br>".join(html.escape(line) for line in status.stderr_tail[-5:])
+            lines.append(f"<small style='color:#cf222e'>{tail}</small>")
+        self.title.setText("<br>".join(lines))
+        self._fill_tools(host, status)
+        self._tasks.spawn(self._load_log(supervisor.log_path), name="mcp-log")
+
+    def _fill_tools(self, host: McpHost, status: ServerStatus) -> None:
+        source = host.source
+        self.tools.setRowCount(len(status.tools))
+        for row, tool in enumerate(status.tools):
+            name_item = QTableWidgetItem(tool.title or tool.name)
+            hint = "read-only" if tool.read_only else ("changes things" if tool.destructive else "")
+            name_item.setToolTip(f"{tool.qualified_name} ({hint})" if hint else tool.qualified_name)
+            self.tools.setItem(row, 0, name_item)
+            self.tools.setItem(row, 1, QTableWidgetItem(tool.description.split("\n")[0]))
+            enabled = QCheckBox(self.tools)
+            enabled.setChecked(source.tool_enabled(tool.server, tool.name))
+            enabled.clicked.connect(
+                lambda on, t=tool: self._tool_switch("set_tool_enabled", t.server, t.name, on)
+            )
+            auto = QCheckBox(self.tools)
+            auto.setChecked(source.tool_auto_approved(tool.server, tool.name, tool.read_only))
+            auto.setToolTip("Run without asking (read-only tools start on)")
+            auto.clicked.connect(
+                lambda on, t=tool: self._tool_switch(
+                    "set_tool_auto_approve", t.server, t.name, on, t.read_only
+                )
+            )
+            self.tools.setCellWidget(row, 2, enabled)
+            self.tools.setCellWidget(row, 3, auto)
+
+    async def _load_log(self, path: Any) -> None:
+        lines = await asyncio.to_thread(read_tail, path, 400)
+        self.log.setPlainText("\n".join(lines))
+        bar = self.log.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    # ------------------------------------------------------------------ commands
+    def _run(self, action: Any, name: str) -> asyncio.Task[Any]:
+        async def guarded() -> Any:
+            try:
+                return await action
+            except HybridMCPError as error:
+                self._banner.show_message(str(error), "error")
+            finally:
+                self.redraw()
+
+        return self._tasks.spawn(guarded(), name=name)
+
+    def _toggle(self, name: str, enabled: bool) -> asyncio.Task[Any] | None:
+        return self._run(self.host.set_enabled(name, enabled), "mcp-toggle") if self.host else None
+
+    def _tool_switch(self, method: str, *args: Any) -> asyncio.Task[Any] | None:
+        host = self.host
+        if host is None:
+            return None
+
+        async def change() -> None:
+            await asyncio.to_thread(getattr(host.source, method), *args)
+            host.registry.set_tool_switch(host.source.tool_enabled)
+
+        return self._run(change(), "mcp-tool-switch")
+
+    def reload(self) -> asyncio.Task[Any] | None:
+        return self._run(self.host.reload(), "mcp-reload") if self.host else None
+
+    def restart_selected(self) -> asyncio.Task[Any] | None:
+        name = self.selected()
+        if self.host is None or name is None:
+            return None
+        return self._run(self.host.restart(name), "mcp-restart")
+
+    def add_server(self) -> asyncio.Task[Any] | None:
+        dialog = QtMcpServerDialog(self)
+        if not dialog.exec() or dialog.result_entry is None or self.host is None:
+            return None
+        name, entry = dialog.result_entry
+        return self._edit(lambda source: source.put_server(name, entry))
+
+    def edit_selected(self) -> asyncio.Task[Any] | None:
+        name = self.selected()
+        if self.host is None or name is None:
+            return None
+        dialog = QtMcpServerDialog(self, name=name, entry=self.host.source.entry(name))
+        if not dialog.exec() or dialog.result_entry is None:
+            return None
+        new_name, entry = dialog.result_entry
+        return self._edit(lambda source: source.put_server(new_name, entry, replacing=name))
+
+    def duplicate_selected(self) -> asyncio.Task[Any] | None:
+        name = self.selected()
+        if name is None:
+            return None
+        return self._edit(lambda source: source.duplicate_server(name))
+
+    def remove_selected(self) -> asyncio.Task[Any] | None:
+        name, host = self.selected(), self.host
+        if name is None or host is None:
+            return None
+
+        async def remove() -> None:
+            entry = await asyncio.to_thread(host.source.remove_server, name)
+            await host.reload()
+
+            def undo() -> None:
+                self._banner.dismiss()
+                self._edit(lambda source: source.put_server(name, entry))
+
+            self._banner.show_message(f"Removed MCP server “{name}”.", "info",
+                                      action_text="Undo", action=undo)  # fmt: skip
+
+        return self._run(remove(), "mcp-remove")
+
+    def _edit(self, change: Callable[[Any], Any]) -> asyncio.Task[Any] | None:
+        host = self.host
+        if host is None:
+            return None
+
+        async def edit() -> None:
+            await asyncio.to_thread(change, host.source)
+            await host.reload()
+
+        return self._run(edit(), "mcp-edit")

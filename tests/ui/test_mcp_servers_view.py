@@ -1,0 +1,124 @@
+"""The MCP Servers tab over a real mcp.json and real server subprocesses."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import qasync
+from PySide6.QtWidgets import QCheckBox
+
+from hybridmcp_app.app import shut_down, start_mcp_host
+from hybridmcp_app.config.paths import AppPaths
+from hybridmcp_app.mcp_host.server_status import ServerState
+from hybridmcp_app.ui.main_window import MainWindow
+from hybridmcp_app.ui.qt_mcp_server_dialog import QtMcpServerDialog
+from tests.helpers.waiting import wait_until
+from tests.integration.mcp_host.conftest import REPO, server_processes
+
+
+def helper_entry(**extra: object) -> dict[str, object]:
+    return {"command": sys.executable, "cwd": str(REPO),
+            "args": ["-m", "tests.helpers.mcp_test_server"], **extra}  # fmt: skip
+
+
+def start_host(window: MainWindow, qt_loop: qasync.QEventLoop) -> None:
+    qt_loop.run_until_complete(start_mcp_host(window.context, window.mcp_view.set_host))
+
+
+def test_servers_show_their_state_tools_and_problems_and_the_switches_persist(
+    app_paths: AppPaths, make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop
+) -> None:
+    app_paths.mcp_config_file.parent.mkdir(parents=True, exist_ok=True)
+    app_paths.mcp_config_file.write_text(json.dumps({"mcpServers": {
+        "helper": helper_entry(), "typo": {"comand": "x"},
+    }}))  # fmt: skip
+    window = make_window()
+    view = window.mcp_view
+    assert view.title.text() == "Starting the MCP host…"
+    start_host(window, qt_loop)
+    host = window.context.mcp_host
+    assert host is not None
+    qt_loop.run_until_complete(
+        wait_until(lambda: host.supervisors["helper"].status.state is ServerState.READY)
+    )
+    view.redraw()
+    assert (
+        view.problems.isVisibleTo(view) and "typo: needs either 'command'" in view.problems.text()
+    )
+    row = view._rows["helper"]
+    assert "ready" in row.label.text() and row.switch.isChecked()
+    assert view.tools.rowCount() == len(host.supervisors["helper"].status.tools)
+    names = [view.tools.item(r, 0).text() for r in range(view.tools.rowCount())]  # type: ignore[union-attr]
+    add_row = names.index("add")
+    auto = view.tools.cellWidget(add_row, 3)
+    assert isinstance(auto, QCheckBox) and auto.isChecked()  # read-only: runs without asking
+
+    enabled = view.tools.cellWidget(add_row, 2)
+    assert isinstance(enabled, QCheckBox)
+    enabled.click()
+    qt_loop.run_until_complete(
+        wait_until(lambda: "helper__add" not in {t.qualified_name for t in host.registry.tools()})
+    )
+    saved = json.loads(app_paths.mcp_config_file.read_text())["mcpServers"]["helper"]
+    assert saved["disabledTools"] == ["add"]
+
+    row.switch.click()
+    qt_loop.run_until_complete(
+        wait_until(lambda: host.supervisors["helper"].status.state is ServerState.STOPPED)
+    )
+    assert json.loads(app_paths.mcp_config_file.read_text())["mcpServers"]["helper"]["disabled"]
+    window.close()
+    assert shut_down(window.context, qt_loop) == []
+    assert server_processes() == []
+
+
+def test_removing_a_server_can_be_undone(
+    app_paths: AppPaths, make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop
+) -> None:
+    app_paths.mcp_config_file.parent.mkdir(parents=True, exist_ok=True)
+    app_paths.mcp_config_file.write_text(
+        json.dumps({"mcpServers": {"helper": helper_entry(disabled=True)}})
+    )
+    window = make_window()
+    start_host(window, qt_loop)
+    view = window.mcp_view
+    view.list.setCurrentRow(0)
+    task = view.remove_selected()
+    assert task is not None
+    qt_loop.run_until_complete(task)
+    assert view.list.count() == 0
+    assert json.loads(app_paths.mcp_config_file.read_text())["mcpServers"] == {}
+    window.banner.action_button.click()  # Undo
+    qt_loop.run_until_complete(wait_until(lambda: view.list.count() == 1))
+    assert "helper" in json.loads(app_paths.mcp_config_file.read_text())["mcpServers"]
+
+
+def test_the_server_dialog_validates_and_warns_about_plain_text_secrets(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    dialog = QtMcpServerDialog(window)
+    dialog.name.setText("github")
+    dialog.accept()
+    assert "needs either 'command'" in dialog.errors.text() or "command" in dialog.errors.text()
+    dialog.command.setText("npx")
+    dialog.args.setPlainText("-y\n@modelcontextprotocol/server-github")
+    dialog.env.setPlainText("GITHUB_TOKEN=ghp_plaintext")
+    dialog.accept()
+    assert dialog.errors.text().startswith("Plain-text secret in github.env.GITHUB_TOKEN")
+    dialog.env.setPlainText("GITHUB_TOKEN=${secret:GITHUB_TOKEN}")
+    dialog.accept()
+    assert dialog.result_entry == ("github", {
+        "command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"],
+        "env": {"GITHUB_TOKEN": "${secret:GITHUB_TOKEN}"},
+    })  # fmt: skip
+    remote = QtMcpServerDialog(window, name="docs", entry={"url": "http://127.0.0.1:9/mcp"})
+    assert remote.kind.currentData() == "remote"
+    remote.headers.setPlainText("Authorization: Bearer ${secret:DOCS}")
+    remote.accept()
+    assert remote.result_entry == ("docs", {
+        "url": "http://127.0.0.1:9/mcp", "transport": "streamable-http",
+        "headers": {"Authorization": "Bearer ${secret:DOCS}"},
+    })  # fmt: skip
