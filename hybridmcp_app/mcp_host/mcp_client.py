@@ -50,27 +50,54 @@ class McpCallTimeout(McpConnectionError):
     """The server did not answer a request in time (it may hang)."""
 
 
+class _WatchedReadStream:
+    """The transport's read stream, passed through; reports when the server's side ends."""
+
+    def __init__(self, inner: Any, on_closed: Callable[[], None]) -> None:
+        self._inner = inner
+        self._on_closed = on_closed
+        self._reported = False
+
+    def _closed(self) -> None:
+        if not self._reported:
+            self._reported = True
+            self._on_closed()
+
+    async def receive(self) -> Any:
+        try:
+            return await self._inner.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
+            self._closed()
+            raise
+
+    def __aiter__(self) -> _WatchedReadStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> _WatchedReadStream:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    @property
+    def last_context(self) -> Any:
+        return getattr(self._inner, "last_context", None)
+
+
 @asynccontextmanager
 async def watched(transport: Any, on_closed: Callable[[], None]) -> AsyncIterator[tuple[Any, Any]]:
     """Wrap a transport so ``on_closed`` runs when the server's side of it ends."""
     async with transport as (read_stream, write_stream):
-        forward, received = anyio.create_memory_object_stream[Any](0)
-
-        async def pump() -> None:
-            async with forward:
-                try:
-                    async for item in read_stream:
-                        await forward.send(item)
-                except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-                    pass
-            on_closed()
-
-        async with anyio.create_task_group() as group:
-            group.start_soon(pump)
-            try:
-                yield received, write_stream
-            finally:
-                group.cancel_scope.cancel()
+        yield _WatchedReadStream(read_stream, on_closed), write_stream
 
 
 @asynccontextmanager

@@ -90,7 +90,8 @@ class McpRegistry:
         supervisor = self._supervisors.get(server)
         if supervisor is None:
             return ToolCallOutcome(text=f"no MCP server named {server!r}", is_error=True)
-        if self.tool(qualified) is None:
+        offered = any(tool.name == name for tool in supervisor.status.tools)
+        if not offered or not self._tool_enabled(server, name):
             return ToolCallOutcome(
                 text=f"tool {name!r} of {server!r} is not available (off, or server not ready)",
                 is_error=True,
