@@ -22,7 +22,16 @@ ServerName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
 
 
 class _ServerSwitches(FrozenModel):
-    """The user's switches, in the keys Cline and Roo use in their mcp.json."""
+    """The user's three switches, in the keys Cline and Roo use in their mcp.json.
+
+    ``disabled`` switches the whole server off, ``disabledTools`` lists tools switched off.
+    Whether a tool runs without asking takes two lists rather than one, because the default
+    differs by tool: a tool annotated ``readOnlyHint`` runs without asking unless it is listed
+    in ``askTools``; any other tool asks unless it is listed in ``autoApprove``. One list could
+    not say "ask me about this read-only tool", and a flag such as ``autoApproveReadOnly`` would
+    switch every read-only tool at once. Files that only know ``autoApprove`` (Cline, Roo) read
+    the same here, and a read-only tool that also appears in ``autoApprove`` stays automatic.
+    """
 
     # Other clients' extra keys (timeout, alwaysAllow, …) must not make a pasted config fail.
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
@@ -75,6 +84,9 @@ class RemoteServerConfig(_ServerSwitches):
         if self.type == "sse" and self.transport != "sse":
             return self.model_copy(update={"transport": "sse"})
         return self
+
+
+ServerConfig = StdioServerConfig | RemoteServerConfig
 
 
 class McpConfig(FrozenModel):

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from hybridmcp_app.config.mcp_config import McpConfig, RemoteServerConfig, StdioServerConfig
+from hybridmcp_app.config.mcp_config_store import McpConfigStore
 from hybridmcp_app.core.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[3]
@@ -38,3 +39,10 @@ def test_invalid_json_is_reported_with_its_position(tmp_path: Path) -> None:
     path.write_text('{"mcpServers": {,}}')
     with pytest.raises(ConfigError, match=r"not valid JSON \(line 1, column 17\)"):
         McpConfig.load(path)
+
+
+def test_the_shipped_example_loads_without_any_problem_or_warning() -> None:
+    loaded = McpConfigStore(REPO / "mcp.json.example").load()
+    assert loaded.file_problem is None and loaded.problems == ()
+    assert loaded.config == McpConfig.load(REPO / "mcp.json.example")
+    assert loaded.servers["everything"].disabled
