@@ -110,7 +110,7 @@ async def _streamable_http(url: str, headers: dict[str, str]) -> AsyncIterator[A
         yield streams
 
 
-def _tool(server: str, tool: types.Tool) -> McpTool:
+def tool_of(server: str, tool: types.Tool) -> McpTool:
     hints = tool.annotations
     return McpTool(
         server=server,
@@ -251,7 +251,7 @@ class MCPClient:
 
     async def list_tools(self) -> list[McpTool]:
         result = await self._request(self._live().list_tools())
-        return [_tool(self.name, tool) for tool in result.tools]
+        return [tool_of(self.name, tool) for tool in result.tools]
 
     async def call_tool(
         self, tool: str, arguments: dict[str, Any], *, timeout_s: float | None = None
