@@ -197,7 +197,7 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
 
     async def start_services() -> None:
         await detect_keychain(context, window.keychain.update_status)
-        await start_mcp_host(context, window.mcp_view.set_host)  # secrets are known by now
+        await start_mcp_host(context, window.mcp_host_ready)  # secrets are known by now
 
     context.tasks.spawn(start_services(), name="start-services")
     if context.settings.llm.local.load_on_start:

@@ -26,15 +26,16 @@ from hybridmcp_app.orchestration.events import (
     HybridTrace,
     LegEvent,
     LegStarted,
-    OrchestratorEvent,
     RunCompleted,
 )
 from hybridmcp_app.orchestration.history_store import HistoryStore
+from hybridmcp_app.orchestration.tool_events import RunEvent
 from hybridmcp_app.orchestration.usage_ledger import SavingsPoint, UsageLedger
 
 if TYPE_CHECKING:  # imported when first used: the openai SDK and numpy stay off start-up
     from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
     from hybridmcp_app.llm.provider_catalog import PriceTable
+    from hybridmcp_app.orchestration.run_context import ToolUse
     from hybridmcp_app.orchestration.semantic_cache import SemanticCache
 
 log = logging.getLogger("hybridmcp.chat")
@@ -114,7 +115,8 @@ class ChatSession:
         *,
         context: tuple[ContextDocument, ...] = (),
         raw: bool = False,
-    ) -> AsyncGenerator[OrchestratorEvent, None]:
+        tools: ToolUse | None = None,
+    ) -> AsyncGenerator[RunEvent, None]:
         """Run one turn; the turn is saved when it ends, also when it is stopped or fails."""
         from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
         from hybridmcp_app.llm.provider_catalog import PriceTable
@@ -168,7 +170,7 @@ class ChatSession:
         trace: HybridTrace | None = None
         streamed: dict[str, PaneRecord] = {}
         try:
-            async for event in orchestrator.run(strategy, request):
+            async for event in orchestrator.run(strategy, request, tools=tools):
                 if isinstance(event, LegStarted):
                     streamed[event.leg] = PaneRecord(
                         leg=event.leg, backend=event.backend, role=event.role

@@ -13,10 +13,11 @@ from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.llm.chat_backend import ChatBackend
 from hybridmcp_app.llm.openai_backend import estimate_tokens
 from hybridmcp_app.orchestration.context_prompt import inline_context
-from hybridmcp_app.orchestration.events import HybridTrace, OrchestratorEvent, RunCompleted
-from hybridmcp_app.orchestration.run_context import RunContext
+from hybridmcp_app.orchestration.events import HybridTrace, RunCompleted
+from hybridmcp_app.orchestration.run_context import RunContext, ToolUse
 from hybridmcp_app.orchestration.semantic_cache import SemanticCache
 from hybridmcp_app.orchestration.strategy import Strategy
+from hybridmcp_app.orchestration.tool_events import RunEvent
 from hybridmcp_app.orchestration.usage_ledger import UsageLedger
 
 _DONE = object()
@@ -50,8 +51,9 @@ class LLMOrchestrator:
         self.cache = cache
 
     async def run(
-        self, strategy: Strategy, request: InferenceRequest
-    ) -> AsyncIterator[OrchestratorEvent]:
+        self, strategy: Strategy, request: InferenceRequest, *, tools: ToolUse | None = None
+    ) -> AsyncIterator[RunEvent]:
+        """Stream the run; with ``tools`` its answer legs may call MCP tools (the tool loop)."""
         missing = [
             role
             for role, needed, backend in (
@@ -71,6 +73,7 @@ class LLMOrchestrator:
             queue.put_nowait,
             embedder=self.embedder,
             cache=self.cache,
+            tools=tools,
             spent_this_month_usd=(
                 await asyncio.to_thread(self.ledger.month_cost) if self.ledger else 0.0
             ),

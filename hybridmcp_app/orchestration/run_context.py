@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hybridmcp_app.core.inference import (
     InferenceRequest,
@@ -21,9 +22,23 @@ from hybridmcp_app.orchestration.events import (
     LegRole,
     LegStarted,
     LegTrace,
-    OrchestratorEvent,
 )
 from hybridmcp_app.orchestration.semantic_cache import SemanticCache
+
+if TYPE_CHECKING:
+    from hybridmcp_app.mcp_host.mcp_items import ToolCaller
+    from hybridmcp_app.orchestration.approval_policy import ApprovalPolicy
+    from hybridmcp_app.orchestration.tool_events import RunEvent
+
+
+@dataclass(frozen=True)
+class ToolUse:
+    """The MCP tools a run's answer legs may call, who approves, and the tool the user picked."""
+
+    caller: ToolCaller
+    policy: ApprovalPolicy
+    force_tool: str | None = None
+    tool_turns_as_text: bool = False  # for providers whose chat format drops tool messages
 
 
 @dataclass
@@ -33,10 +48,11 @@ class RunContext:
     local: ChatBackend | None
     provider: ChatBackend | None
     config: WrapperConfig
-    emit: Callable[[OrchestratorEvent], None]
+    emit: Callable[[RunEvent], None]
     embedder: OnnxEmbedder | None = None
     cache: SemanticCache | None = None
     spent_this_month_usd: float = 0.0
+    tools: ToolUse | None = None
     legs: list[LegTrace] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -49,6 +65,8 @@ class RunContext:
     ) -> LegTrace:
         """Run one model to the end of its stream, forwarding every event; never raises for
         a model failure (the trace says what went wrong)."""
+        if self.tools is not None and role == "answer" and self.tools.caller.tools():
+            return await self._tool_leg(leg, backend, request, self.tools)
         self.emit(LegStarted(leg=leg, backend=backend.name, role=role))
         trace = LegTrace(leg=leg, backend=backend.name, role=role, error="ended without a result")
         async for event in backend.stream(request):
@@ -57,6 +75,36 @@ class RunContext:
                 trace = LegTrace(leg=leg, backend=backend.name, role=role, response=event.response)
             elif isinstance(event, StreamFailed):
                 trace = LegTrace(leg=leg, backend=backend.name, role=role, error=event.message)
+        self.legs.append(trace)
+        return trace
+
+    async def _tool_leg(
+        self, leg: str, backend: ChatBackend, request: InferenceRequest, tools: ToolUse
+    ) -> LegTrace:
+        """An answer leg that may call tools: the tool loop streams its steps and calls."""
+        from hybridmcp_app.orchestration.tool_events import ToolLoopCompleted
+        from hybridmcp_app.orchestration.tool_loop import ToolLoop
+
+        loop = ToolLoop(
+            backend, tools.caller, tools.policy, leg=leg,
+            tool_turns_as_text=tools.tool_turns_as_text,
+        )  # fmt: skip
+        trace = LegTrace(
+            leg=leg, backend=backend.name, role="answer", error="ended without a result"
+        )
+        async for event in loop.run(request, force_tool=tools.force_tool):
+            if isinstance(event, ToolLoopCompleted):
+                response = event.response
+                if response is not None:  # what the whole exchange used, not its last step
+                    response = response.model_copy(
+                        update={"usage": event.usage, "cost_usd": event.cost_usd}
+                    )
+                trace = LegTrace(
+                    leg=leg, backend=backend.name, role="answer", response=response,
+                    error=event.error if response is None else None,
+                )  # fmt: skip
+            else:
+                self.emit(event)
         self.legs.append(trace)
         return trace
 

@@ -13,7 +13,7 @@ from pydantic import Field
 from hybridmcp_app.core.frozen_model import FrozenModel
 from hybridmcp_app.core.inference import ChatMessage, InferenceResponse, Usage
 from hybridmcp_app.mcp_host.mcp_items import ToolCallOutcome
-from hybridmcp_app.orchestration.events import DecisionNote, LegEvent, LegStarted
+from hybridmcp_app.orchestration.events import DecisionNote, LegEvent, LegStarted, RunCompleted
 
 # How a call was let through or stopped: by the user's settings, by the user in the dialog,
 # or before anyone was asked (unknown tool, arguments that do not fit its schema).
@@ -84,3 +84,6 @@ class ToolLoopCompleted(FrozenModel):
 ToolLoopEvent = (
     LegStarted | LegEvent | DecisionNote | ToolCallStarted | ToolCallFinished | ToolLoopCompleted
 )
+
+# What an orchestrated run streams when its answer legs may call MCP tools.
+RunEvent = LegStarted | LegEvent | DecisionNote | RunCompleted | ToolCallStarted | ToolCallFinished

@@ -43,7 +43,9 @@ from hybridmcp_app.ui.qt_savings_view import EMPTY_TEXT, EMPTY_TITLE, QtSavingsV
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
 from hybridmcp_app.ui.theme import app_icon, apply_theme
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # loaded when first used: the MCP SDK, the tool loop, the settings dialog
+    from hybridmcp_app.mcp_host.mcp_host_service import McpHost
+    from hybridmcp_app.orchestration.run_context import ToolUse
     from hybridmcp_app.ui.qt_settings_dialog import QtSettingsDialog
 
 log = logging.getLogger("hybridmcp.ui")
@@ -104,6 +106,7 @@ class MainWindow(QMainWindow):
                     local_config=lambda: self.context.settings.llm.local,
                     default_strategy=context.settings.llm.hybrid.default_strategy,
                     open_settings=self.open_settings,
+                    tool_use=self._tool_use,
                 )
                 self.history_sidebar = QtHistorySidebar(context.chat.history, self.banner)
                 chat_page = QSplitter(Qt.Orientation.Horizontal)
@@ -299,6 +302,39 @@ class MainWindow(QMainWindow):
         dialog = QtShortcutsDialog(self.actions(), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
+
+    def mcp_host_ready(self, host: McpHost) -> None:
+        """The MCP host exists (built after start-up): show it, offer its tools to the chat."""
+        self.mcp_view.set_host(host)
+        host.registry.subscribe(lambda: self.chat_view.tools.set_tools(host.registry.tools()))
+        self.chat_view.tools.set_tools(host.registry.tools())
+
+    def _tool_use(self, forced_tool: str | None) -> ToolUse | None:
+        """The tools a chat turn may call, approved per the MCP tab's switches (or asked)."""
+        from hybridmcp_app.mcp_host.mcp_items import split_qualified_name
+        from hybridmcp_app.orchestration.approval_policy import ApprovalPolicy
+        from hybridmcp_app.orchestration.run_context import ToolUse
+        from hybridmcp_app.ui.qt_tool_approval_dialog import ask_tool_approval
+
+        host = self.context.mcp_host
+        if host is None:
+            return None
+        source, allow_all = host.source, self.context.settings.mcp.approval == "allow_all"
+
+        def auto_approved(server: str, tool: str, read_only: bool) -> bool:
+            return allow_all or source.tool_auto_approved(server, tool, read_only)
+
+        def remember(server: str, tool: str) -> None:
+            known = host.registry.tool(f"{server}__{tool}")
+            source.set_tool_auto_approve(server, tool, True, known is not None and known.read_only)
+            self.mcp_view.schedule_redraw()
+
+        if forced_tool is not None:
+            split_qualified_name(forced_tool)  # a picker entry is always namespaced
+        policy = ApprovalPolicy(
+            auto_approved, lambda request: ask_tool_approval(self, request), remember=remember
+        )
+        return ToolUse(host.registry, policy, force_tool=forced_tool)
 
     def _open_mcp_config(self) -> None:
         path = self.context.settings.mcp.config_path or self.context.paths.mcp_config_file

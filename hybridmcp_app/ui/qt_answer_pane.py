@@ -36,6 +36,7 @@ from hybridmcp_app.ui.markdown_html import MarkdownHtml, StreamingMarkdown
 
 LEG_TITLES = {"local": "Local", "provider": "Provider", "cache": "Cache"}
 COLLAPSED_WIDTH = 150
+TOOL_BACKGROUND = "#30808080"  # translucent grey (#AARRGGBB): reads on light and dark
 
 
 def is_dark(widget: QWidget) -> bool:
@@ -113,6 +114,13 @@ class _StreamedDocument:
             if current is not None:  # a block after a list must not join the list
                 current.remove(cursor.block())
         cursor.insertFragment(QTextDocumentFragment.fromHtml(rendered))
+
+    def add_block(self, text: str, block_html: str) -> None:
+        """Finish what has streamed of ``text`` so far, then add a block of its own (a tool
+        call or result); text streamed afterwards continues below it."""
+        self.show(text, final=True)
+        cursor = QTextCursor(self._view.document())
+        self._insert(cursor, block_html)
 
     def append_note(self, note_html: str) -> None:
         cursor = QTextCursor(self._view.document())
@@ -249,9 +257,9 @@ class QtAnswerPane(QFrame):
             bar.setValue(bar.maximum())
 
     def finish(self, response: InferenceResponse) -> None:
-        if response.text != self._answer:  # e.g. a provider that returned more than it streamed
+        """One model step ended (a tool loop has several); its text has streamed already."""
+        if not self._answer and response.text:  # a backend that answered without streaming
             self._answer = response.text
-            self._document.reset()
         self._show(final=True)
         self.footer.setText(format_metrics(response))
         self.continue_button.setEnabled(True)
@@ -268,6 +276,15 @@ class QtAnswerPane(QFrame):
         self._show(final=True)
         self._document.append_note(f"<br><i style='color:#c42b1c'>[{html.escape(message)}]</i>")
         self.footer.setText(f"failed: {message}" if message != "stopped" else "stopped")
+
+    def add_tool_call(self, title: str, detail: str) -> None:
+        """A tool call or its result, inline in the answer (not part of the answer's text)."""
+        self._document.add_block(
+            self._answer,
+            f"<table width='100%' cellpadding='6' bgcolor='{TOOL_BACKGROUND}'><tr><td>"
+            f"<b>{html.escape(title)}</b><br><small><code>{html.escape(detail)}</code></small>"
+            "</td></tr></table>",
+        )
 
     def copy(self) -> None:
         clipboard = QGuiApplication.clipboard()

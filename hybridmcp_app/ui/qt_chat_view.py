@@ -10,6 +10,7 @@ import asyncio
 import html
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -45,8 +46,13 @@ from hybridmcp_app.orchestration.events import (
     LegStarted,
     RunCompleted,
 )
+from hybridmcp_app.orchestration.tool_events import ToolCallFinished, ToolCallStarted
 from hybridmcp_app.ui.markdown_html import MarkdownHtml
 from hybridmcp_app.ui.qt_answer_pane import QtAnswerPane, is_dark
+from hybridmcp_app.ui.qt_tool_picker import QtToolPicker
+
+if TYPE_CHECKING:  # run_context brings numpy: not at start-up
+    from hybridmcp_app.orchestration.run_context import ToolUse
 
 log = logging.getLogger("hybridmcp.ui.chat")
 FLUSH_INTERVAL_MS = 33
@@ -85,11 +91,14 @@ class QtChatView(QWidget):
         local_config: Callable[[], LocalLLMConfig],
         default_strategy: str,
         open_settings: Callable[[], object],
+        tool_use: Callable[[str | None], ToolUse | None] = lambda _forced: None,
         parent: QWidget | None = None,
     ) -> None:
+        """``tool_use(forced_tool)`` gives the MCP tools a turn may call (None: none yet)."""
         super().__init__(parent)
         self._session, self._local_model, self._tasks = session, local_model, tasks
         self._local_config = local_config
+        self._tool_use = tool_use
         self._panes: dict[str, QtAnswerPane] = {}
         self._pending: dict[str, list[str]] = {}
         self._task: asyncio.Task[None] | None = None
@@ -110,6 +119,7 @@ class QtChatView(QWidget):
         self.strategy.setToolTip("How the local model and the provider work together")
         self.continue_text = QCheckBox("Continue text", self)
         self.continue_text.setToolTip("Local only: send the text as it is, for a base model")
+        self.tools = QtToolPicker(self)
         self.provider_label = QLabel(self)
         self.add_provider = QPushButton("Add a provider…", self)
         self.note = QLabel(self)
@@ -157,6 +167,8 @@ class QtChatView(QWidget):
         strategy_row.addWidget(QLabel("Strategy:", self))
         strategy_row.addWidget(self.strategy)
         strategy_row.addWidget(self.continue_text)
+        strategy_row.addWidget(QLabel("Tools:", self))
+        strategy_row.addWidget(self.tools)
         strategy_row.addStretch(1)
         strategy_row.addWidget(self.provider_label)
         strategy_row.addWidget(self.add_provider)
@@ -329,7 +341,8 @@ class QtChatView(QWidget):
     async def _run(self, text: str, strategy: str, raw: bool) -> None:
         notes: list[str] = []
         try:
-            async for event in self._session.ask(text, strategy, raw=raw):
+            tools = self._tool_use(self.tools.forced_tool) if self.tools.choice else None
+            async for event in self._session.ask(text, strategy, raw=raw, tools=tools):
                 if isinstance(event, LegStarted):
                     self._pane(event.leg, event.backend, event.role)
                 elif isinstance(event, LegEvent):
@@ -342,6 +355,9 @@ class QtChatView(QWidget):
                     elif isinstance(inner, StreamFailed):
                         self._flush()
                         self._panes[event.leg].fail(inner.message)
+                elif isinstance(event, ToolCallStarted | ToolCallFinished):
+                    self._flush()
+                    self._show_tool_call(event)
                 elif isinstance(event, DecisionNote):
                     notes.append(event.text)
                     self.trace.setText("\n".join(notes))
@@ -357,6 +373,20 @@ class QtChatView(QWidget):
         finally:
             self._set_answering(False)
             self.turn_finished.emit()
+
+    def _show_tool_call(self, event: ToolCallStarted | ToolCallFinished) -> None:
+        pane = self._panes.get(event.leg)
+        if pane is None:
+            return
+        if isinstance(event, ToolCallStarted):
+            pane.add_tool_call(f"🔧 {event.server} · {event.tool}", event.arguments)
+            return
+        outcome = event.outcome
+        verdict = "✗" if outcome.is_error or not event.approved else "✓"
+        text = outcome.text if len(outcome.text) <= 600 else outcome.text[:600] + " …"
+        pane.add_tool_call(
+            f"{verdict} {event.tool} ({event.approval}, {event.duration_s:.2f} s)", text
+        )
 
     def _show_outcome(self, event: RunCompleted, notes: list[str]) -> None:
         trace = event.trace

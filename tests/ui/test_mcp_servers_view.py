@@ -8,13 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import qasync
-from PySide6.QtWidgets import QCheckBox
+from PySide6.QtWidgets import QCheckBox, QLabel
 
 from hybridmcp_app.app import shut_down, start_mcp_host
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.mcp_host.server_status import ServerState
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_mcp_server_dialog import QtMcpServerDialog
+from hybridmcp_app.ui.qt_tool_approval_dialog import QtToolApprovalDialog
 from tests.helpers.waiting import wait_until
 from tests.integration.mcp_host.conftest import REPO, server_processes
 
@@ -25,7 +26,7 @@ def helper_entry(**extra: object) -> dict[str, object]:
 
 
 def start_host(window: MainWindow, qt_loop: qasync.QEventLoop) -> None:
-    qt_loop.run_until_complete(start_mcp_host(window.context, window.mcp_view.set_host))
+    qt_loop.run_until_complete(start_mcp_host(window.context, window.mcp_host_ready))
 
 
 def test_servers_show_their_state_tools_and_problems_and_the_switches_persist(
@@ -122,3 +123,57 @@ def test_the_server_dialog_validates_and_warns_about_plain_text_secrets(
         "url": "http://127.0.0.1:9/mcp", "transport": "streamable-http",
         "headers": {"Authorization": "Bearer ${secret:DOCS}"},
     })  # fmt: skip
+
+
+def test_the_local_model_calls_a_picked_tool_and_the_call_shows_in_its_pane(
+    app_paths: AppPaths, make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop
+) -> None:
+    app_paths.mcp_config_file.parent.mkdir(parents=True, exist_ok=True)
+    app_paths.mcp_config_file.write_text(json.dumps({"mcpServers": {"helper": helper_entry()}}))
+    window = make_window()
+    start_host(window, qt_loop)
+    host = window.context.mcp_host
+    assert host is not None
+    view = window.chat_view
+    qt_loop.run_until_complete(wait_until(lambda: view.tools.findData("helper__add") >= 0))
+    qt_loop.run_until_complete(window.context.local_model.load(window.context.settings.llm.local))
+    view.tools.setCurrentIndex(view.tools.findData("helper__add"))
+    view.select_strategy("local")
+    view.continue_text.setChecked(False)
+    view.prompt.setPlainText("Add 2 and 3.")
+    view.send()
+    qt_loop.run_until_complete(wait_until(lambda: not view.answering, timeout_s=120))
+    shown = view._panes["local"].text.toPlainText()
+    assert "🔧 helper · add" in shown
+    assert "✓ add (auto" in shown  # read-only: ran without asking
+
+
+def test_a_tool_that_needs_approval_asks_and_a_denial_is_shown(
+    app_paths: AppPaths, make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop
+) -> None:
+    app_paths.mcp_config_file.parent.mkdir(parents=True, exist_ok=True)
+    app_paths.mcp_config_file.write_text(json.dumps({"mcpServers": {"helper": helper_entry()}}))
+    window = make_window()
+    start_host(window, qt_loop)
+    view = window.chat_view
+    qt_loop.run_until_complete(wait_until(lambda: view.tools.findData("helper__crash") >= 0))
+    qt_loop.run_until_complete(window.context.local_model.load(window.context.settings.llm.local))
+    view.tools.setCurrentIndex(view.tools.findData("helper__crash"))
+    view.select_strategy("local")
+    view.continue_text.setChecked(False)
+    view.prompt.setPlainText("Stop the server.")
+    view.send()
+
+    def dialog() -> QtToolApprovalDialog | None:
+        found = window.findChildren(QtToolApprovalDialog)
+        return found[0] if found and found[0].isVisible() else None
+
+    qt_loop.run_until_complete(wait_until(lambda: dialog() is not None, timeout_s=60))
+    shown = dialog()
+    assert shown is not None
+    assert "crash" in shown.findChildren(QLabel)[0].text()
+    shown.deny.click()
+    qt_loop.run_until_complete(wait_until(lambda: not view.answering, timeout_s=120))
+    assert "✗ crash (denied" in view._panes["local"].text.toPlainText()
+    host = window.context.mcp_host
+    assert host is not None and host.supervisors["helper"].status.state is ServerState.READY

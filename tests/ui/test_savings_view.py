@@ -105,9 +105,13 @@ def test_a_fresh_home_shows_how_to_save_instead_of_an_empty_plot(
     assert view.token_curves == {}
 
 
-def test_the_window_module_leaves_pyqtgraph_for_the_first_look_at_the_tab() -> None:
-    probe = "import sys, hybridmcp_app.ui.main_window; print('pyqtgraph' in sys.modules)"
+def test_the_window_module_leaves_heavy_libraries_for_when_they_are_first_needed() -> None:
+    heavy = ("pyqtgraph", "numpy", "mcp", "openai", "llama_cpp", "onnxruntime", "jsonschema")
+    probe = (
+        "import sys, hybridmcp_app.ui.main_window; "
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
     )
-    assert (result.returncode, result.stdout.strip()) == (0, "False")
+    assert (result.returncode, result.stdout.strip()) == (0, "[]")

@@ -14,11 +14,11 @@ from hybridmcp_app.orchestration.events import (
     DecisionNote,
     HybridTrace,
     LegEvent,
-    OrchestratorEvent,
     RunCompleted,
 )
 from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
 from hybridmcp_app.orchestration.strategies import available_strategies
+from hybridmcp_app.orchestration.tool_events import RunEvent
 
 FEW_SHOT = (
     "Q: What is the capital of France?\nA: Paris\n"
@@ -39,14 +39,14 @@ def request(
 
 async def run(
     orchestrator: LLMOrchestrator, strategy: str, ask: InferenceRequest
-) -> tuple[list[OrchestratorEvent], HybridTrace]:
+) -> tuple[list[RunEvent], HybridTrace]:
     events = [e async for e in orchestrator.run(available_strategies()[strategy], ask)]
     completed = events[-1]
     assert isinstance(completed, RunCompleted)
     return events, completed.trace
 
 
-def notes(events: list[OrchestratorEvent]) -> list[str]:
+def notes(events: list[RunEvent]) -> list[str]:
     return [e.text for e in events if isinstance(e, DecisionNote)]
 
 

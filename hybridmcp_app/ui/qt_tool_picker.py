@@ -1,0 +1,48 @@
+"""The chat's tool switch: no tools, every enabled MCP tool, or one tool the model must call
+(what a small local model needs: it cannot choose tools well on its own)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QWidget
+
+from hybridmcp_app.mcp_host.mcp_items import McpTool
+
+OFF = ""
+ALL = "*"
+
+
+class QtToolPicker(QComboBox):
+    """``choice`` is None (no tools), ``ALL``, or a tool's ``server__tool`` name."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setToolTip(
+            "MCP tools the models may call (servers and tools are switched in the MCP Servers "
+            "tab). Pick one tool to make the model call it: small local models need that."
+        )
+        self.set_tools([])
+
+    def set_tools(self, tools: list[McpTool]) -> None:
+        """Offer ``tools`` (the enabled tools of ready servers), keeping the choice if it stays."""
+        current = self.currentData()
+        self.blockSignals(True)
+        self.clear()
+        self.addItem("No tools", OFF)
+        if tools:
+            self.addItem(f"MCP tools ({len(tools)})", ALL)
+            for tool in sorted(tools, key=lambda t: t.qualified_name):
+                self.addItem(f"Call {tool.server} · {tool.title or tool.name}", tool.qualified_name)
+        index = self.findData(current)
+        self.setCurrentIndex(max(index, 0))
+        self.blockSignals(False)
+        self.setEnabled(bool(tools))
+
+    @property
+    def choice(self) -> str | None:
+        data = self.currentData()
+        return None if not data else str(data)
+
+    @property
+    def forced_tool(self) -> str | None:
+        choice = self.choice
+        return None if choice in (None, ALL) else choice
