@@ -120,7 +120,7 @@ class MainWindow(QMainWindow):
                 page = chat_page
             elif key == "mcp":
                 self.mcp_view = QtMcpServersView(
-                    context.tasks, self.banner, open_config=self._open_mcp_config
+                    context.tasks, self.banner, self._open_mcp_config, secrets=context.secrets
                 )
                 page = self.mcp_view
             elif key == "savings":

@@ -130,7 +130,7 @@ class QtMcpImportDialog(QDialog):
             self.table.setItem(row, 2, QTableWidgetItem(runs))
         notes = [str(problem) for problem in preview.problems]
         if preview.plaintext_secrets:
-            fields = ", ".join(secret.field for secret in preview.plaintext_secrets)
+            fields = ", ".join(f"{s.server}.{s.field}" for s in preview.plaintext_secrets)
             notes.append(f"Plain-text secrets: {fields}.")
         self.notes.setText("\n".join(notes))
         self.move_secrets.setVisible(bool(preview.plaintext_secrets))

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hybridmcp_app.config.secrets import SecretStore
 from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.mcp_host.log_tail import read_tail
@@ -97,12 +98,16 @@ class QtMcpServersView(QWidget):
         banner: QtBanner,
         open_config: Callable[[], None],
         parent: QWidget | None = None,
+        *,
+        secrets: SecretStore | None = None,
     ) -> None:
         super().__init__(parent)
-        self._tasks, self._banner = tasks, banner
+        self._tasks, self._banner, self._secrets = tasks, banner, secrets
         self.host: McpHost | None = None
         self._rows: dict[str, QtServerRow] = {}
         self.add_button = QPushButton("Add server…", self)
+        self.import_button = QPushButton("Import…", self)
+        self.import_button.setToolTip("Bring servers from Claude Desktop, Cursor or VS Code")
         self.open_button = QPushButton("Open mcp.json", self)
         self.reload_button = QPushButton("Reload", self)
         self.reload_button.setToolTip("Read mcp.json again (after editing it by hand)")
@@ -131,7 +136,7 @@ class QtMcpServersView(QWidget):
         self.details_tabs.addTab(self.log, "Log")
 
         top = QHBoxLayout()
-        for button in (self.add_button, self.open_button, self.reload_button):
+        for button in (self.add_button, self.import_button, self.open_button, self.reload_button):
             top.addWidget(button)
         top.addStretch(1)
         actions = QHBoxLayout()
@@ -161,6 +166,7 @@ class QtMcpServersView(QWidget):
         self._clock.timeout.connect(self._tick)
         self._clock.start()
         self.add_button.clicked.connect(self.add_server)
+        self.import_button.clicked.connect(self.import_servers)
         self.open_button.clicked.connect(open_config)
         self.reload_button.clicked.connect(self.reload)
         self.restart_button.clicked.connect(self.restart_selected)
@@ -171,7 +177,7 @@ class QtMcpServersView(QWidget):
         self._set_enabled(False)
 
     def _set_enabled(self, enabled: bool) -> None:
-        for widget in (self.add_button, self.reload_button, self.restart_button,
+        for widget in (self.add_button, self.import_button, self.reload_button, self.restart_button,
                        self.edit_button, self.duplicate_button, self.remove_button):  # fmt: skip
             widget.setEnabled(enabled)
 
@@ -322,6 +328,21 @@ class QtMcpServersView(QWidget):
             return None
         name, entry = dialog.result_entry
         return self._edit(lambda source: source.put_server(name, entry))
+
+    def import_servers(self) -> asyncio.Task[Any] | None:
+        """The import dialog writes mcp.json itself; then the host reads it again."""
+        from hybridmcp_app.config.mcp_config_store import McpConfigStore
+        from hybridmcp_app.ui.qt_mcp_import_dialog import QtMcpImportDialog
+
+        host = self.host
+        if host is None or self._secrets is None:
+            return None
+        dialog = QtMcpImportDialog(McpConfigStore(host.source.path), self._secrets, self)
+        if not dialog.exec() or not dialog.imported:
+            return None
+        names = ", ".join(dialog.imported.values())
+        self._banner.show_message(f"Imported MCP servers: {names}.", "info")
+        return self._run(host.reload(), "mcp-import")
 
     def edit_selected(self) -> asyncio.Task[Any] | None:
         name = self.selected()

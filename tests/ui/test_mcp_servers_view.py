@@ -8,12 +8,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import qasync
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QLabel
 
 from hybridmcp_app.app import shut_down, start_mcp_host
+from hybridmcp_app.config.mcp_config_store import McpConfigStore
+from hybridmcp_app.config.mcp_import_sources import ImportSource
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.mcp_host.server_status import ServerState
 from hybridmcp_app.ui.main_window import MainWindow
+from hybridmcp_app.ui.qt_mcp_import_dialog import QtMcpImportDialog
 from hybridmcp_app.ui.qt_mcp_server_dialog import QtMcpServerDialog
 from hybridmcp_app.ui.qt_tool_approval_dialog import QtToolApprovalDialog
 from tests.helpers.waiting import wait_until
@@ -177,3 +181,33 @@ def test_a_tool_that_needs_approval_asks_and_a_denial_is_shown(
     assert "✗ crash (denied" in view._panes["local"].text.toPlainText()
     host = window.context.mcp_host
     assert host is not None and host.supervisors["helper"].status.state is ServerState.READY
+
+
+def test_importing_from_claude_desktop_previews_then_writes_the_chosen_servers(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    claude = tmp_path / "claude_desktop_config.json"
+    claude.write_text(json.dumps({"mcpServers": {
+        "github": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"],
+                   "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "ghp_plain"}},
+        "fs": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem"]},
+        "skip-me": {"command": "node", "args": ["x.js"]},
+    }}))  # fmt: skip
+    store = McpConfigStore(tmp_path / "mcp.json")
+    secrets = window.context.secrets
+    dialog = QtMcpImportDialog(
+        store, secrets, window, sources=[ImportSource("Claude Desktop", "claude", claude)]
+    )
+    rows = {dialog.table.item(r, 0).text(): r for r in range(dialog.table.rowCount())}  # type: ignore[union-attr]
+    assert set(rows) == {"github", "fs", "skip-me"}
+    assert "Plain-text secrets: github.env.GITHUB_PERSONAL_ACCESS_TOKEN" in dialog.notes.text()
+    dialog.table.item(rows["skip-me"], 0).setCheckState(Qt.CheckState.Unchecked)  # type: ignore[union-attr]
+    dialog.accept()
+    written = json.loads((tmp_path / "mcp.json").read_text())["mcpServers"]
+    assert set(written) == {"github", "fs"}
+    reference = written["github"]["env"]["GITHUB_PERSONAL_ACCESS_TOKEN"]
+    assert reference.startswith("${secret:")
+    name = reference.removeprefix("${secret:").removesuffix("}")
+    stored = secrets.get(name)
+    assert stored is not None and stored.get_secret_value() == "ghp_plain"
+    assert "ghp_plain" not in (tmp_path / "mcp.json").read_text()
