@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 
 import psutil
 
@@ -13,6 +14,7 @@ from hybridmcp_app.mcp_host.server_status import RestartPolicy, ServerState, Ser
 from tests.helpers.waiting import wait_until
 from tests.integration.mcp_host.conftest import (
     FAST,
+    REPO,
     SupervisorFactory,
     mcp_test_server,
     server_processes,
@@ -144,3 +146,17 @@ async def test_a_tool_list_change_is_picked_up(supervise: SupervisorFactory) -> 
     assert "extra" not in {tool.name for tool in supervisor.status.tools}
     await supervisor.call_tool("toggle_extra", {})
     await wait_until(lambda: "extra" in {tool.name for tool in supervisor.status.tools})
+
+
+async def test_stopping_ends_the_whole_process_tree(supervise: SupervisorFactory) -> None:
+    wrapped = StdioServerConfig(
+        command="/bin/sh",
+        args=("-c", f"{sys.executable} -m tests.helpers.mcp_test_server; echo wrapper done"),
+        cwd=REPO,
+    )
+    supervisor = supervise("wrapped", wrapped)
+    supervisor.start()
+    await wait_until(lambda: supervisor.status.state is ServerState.READY)
+    assert len(server_processes()) == 2  # the shell and the Python server under it
+    await supervisor.stop()
+    assert server_processes() == []

@@ -1,0 +1,99 @@
+"""The base of the project's own servers, used three ways: in memory, stdio, Streamable HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+from mcp import Client
+
+from hybridmcp_app.config.mcp_config import RemoteServerConfig, StdioServerConfig
+from hybridmcp_app.mcp_host.mcp_server_base import TOKEN_ENV
+from hybridmcp_app.mcp_host.server_status import ServerState
+from tests.helpers.llama_server import free_port
+from tests.helpers.processes import stop
+from tests.helpers.shout_server import ShoutServer
+from tests.helpers.waiting import wait_until
+from tests.integration.mcp_host.conftest import REPO, SupervisorFactory
+
+
+def status_of(url: str) -> int | None:
+    """The HTTP status of a bare POST to ``url``; None while nothing listens."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=b"{}"), timeout=2) as reply:
+            return int(reply.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
+
+
+def serve_http(port: int, token: str | None) -> Iterator[str]:
+    env = {**os.environ, TOKEN_ENV: token} if token else dict(os.environ)
+    env.pop(TOKEN_ENV, None) if token is None else None
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.helpers.shout_server", "--http", "--port", str(port)],
+        cwd=REPO, env=env, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if status_of(url) is not None:
+                break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the HTTP server did not start")
+            time.sleep(0.1)
+        yield url
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def token_server() -> Iterator[str]:
+    yield from serve_http(free_port(), "s3cret-token")
+
+
+async def test_in_memory_with_the_sdk() -> None:
+    async with Client(ShoutServer().build()) as client:
+        result = await client.call_tool("shout", {"text": "hi"})
+    assert result.content[0].text == "HI"  # type: ignore[union-attr]
+
+
+async def test_as_a_subprocess_over_stdio(supervise: SupervisorFactory) -> None:
+    config = StdioServerConfig(
+        command=sys.executable, args=("-m", "tests.helpers.shout_server"), cwd=REPO
+    )
+    supervisor = supervise("shout", config)
+    supervisor.start()
+    await wait_until(lambda: supervisor.status.state is ServerState.READY)
+    assert (await supervisor.call_tool("shout", {"text": "stdio"})).text == "STDIO"
+
+
+async def test_over_http_a_token_is_required_when_one_is_set(
+    supervise: SupervisorFactory, token_server: str
+) -> None:
+    assert await asyncio.to_thread(status_of, token_server) == 401
+    supervisor = supervise("shout", RemoteServerConfig.model_validate(
+        {"url": token_server, "headers": {"Authorization": "Bearer s3cret-token"}}
+    ))  # fmt: skip
+    supervisor.start()
+    await wait_until(lambda: supervisor.status.state is ServerState.READY)
+    assert (await supervisor.call_tool("shout", {"text": "http"})).text == "HTTP"
+
+
+def test_binding_beyond_localhost_without_a_token_is_refused() -> None:
+    env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.helpers.shout_server", "--http", "--host", "0.0.0.0"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "needs a bearer token in $HYBRIDMCP_MCP_TOKEN" in result.stderr
