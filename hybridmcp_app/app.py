@@ -163,6 +163,14 @@ def _install_startup_probe(window: MainWindow, probe_path: Path) -> None:
     window.shown.connect(on_shown)
 
 
+def tune_garbage_collection(collector: QtGarbageCollector, window: MainWindow) -> None:
+    """Full collections wait while answers stream; survivors are frozen after the first turn."""
+    collector.defer_full_collections_while(
+        lambda: shiboken6.isValid(window) and window.chat_view.answering
+    )
+    window.chat_view.turn_finished.connect(collector.freeze_once)
+
+
 def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
     app = QApplication([*argv] or [APP_NAME])
     app.setApplicationName(APP_NAME)
@@ -177,9 +185,7 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
     apply_theme(app, context.settings.ui.theme)
 
     window = MainWindow(context)
-    collector.defer_full_collections_while(
-        lambda: shiboken6.isValid(window) and window.chat_view.answering
-    )
+    tune_garbage_collection(collector, window)
     quit_event = asyncio.Event()
     window.quit_requested.connect(quit_event.set)
     probe = os.environ.get(STARTUP_PROBE_ENV)

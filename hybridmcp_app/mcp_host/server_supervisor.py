@@ -187,6 +187,8 @@ class ServerSupervisor:
                         await self._wake.wait()
             self._set(state=ServerState.STOPPED, message="stopped", ready_since=None)
         except asyncio.CancelledError:
+            if not self._stopping:
+                log.warning("%s: supervision cancelled from outside", self.name)
             self._set(state=ServerState.STOPPED, message="stopped", ready_since=None)
             raise
 
@@ -221,15 +223,22 @@ class ServerSupervisor:
         log.info("%s ready: %d tool(s)", self.name, len(lists["tools"]))
         loop = asyncio.get_running_loop()
         helpers = [loop.create_task(self._ping(client)), loop.create_task(client.follow_changes())]
+        reason = ""
         try:
             await self._wake.wait()
+            reason = self._end_reason
+        except asyncio.CancelledError:
+            if self._stopping:
+                raise
+            # Not ours: a task inside the SDK's session failed, and its task group cancelled
+            # the task that had entered it (this one). A broken connection: restart.
+            reason = "the connection failed inside the MCP client"
         finally:
+            self._client = None
+            await self._cleanup(client)  # first: leaving the SDK's scopes ends its cancelling
             for helper in helpers:
                 helper.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
-            self._client = None
-            await self._cleanup(client)
-        reason = self._end_reason
         return (None, False) if reason == "stop" else (reason, False)
 
     async def _cleanup(self, client: MCPClient) -> None:

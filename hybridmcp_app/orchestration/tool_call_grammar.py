@@ -59,6 +59,10 @@ def _arguments_schema(tool: McpTool, prefix: str) -> tuple[dict[str, Any], dict[
         return None
     if body.get("type", "object") != "object":
         return None
+    if "properties" in body:
+        # Keys the tool does not declare are of no use to it, and a small model left free to
+        # add them can ramble until its token limit.
+        body.setdefault("additionalProperties", False)
     return body, renamed
 
 

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
@@ -306,8 +307,13 @@ class MainWindow(QMainWindow):
     def mcp_host_ready(self, host: McpHost) -> None:
         """The MCP host exists (built after start-up): show it, offer its tools to the chat."""
         self.mcp_view.set_host(host)
-        host.registry.subscribe(lambda: self.chat_view.tools.set_tools(host.registry.tools()))
-        self.chat_view.tools.set_tools(host.registry.tools())
+
+        def offer_tools() -> None:
+            if shiboken6.isValid(self):  # the host outlives a closed window
+                self.chat_view.tools.set_tools(host.registry.tools())
+
+        host.registry.subscribe(offer_tools)
+        offer_tools()
 
     def _tool_use(self, forced_tool: str | None) -> ToolUse | None:
         """The tools a chat turn may call, approved per the MCP tab's switches (or asked)."""

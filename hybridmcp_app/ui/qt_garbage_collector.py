@@ -29,6 +29,7 @@ class QtGarbageCollector(QObject):
         super().__init__(parent)
         self._thresholds = gc.get_threshold()
         self._busy: Callable[[], bool] = lambda: False
+        self._frozen = False
         self._full_due_since: float | None = None
         gc.disable()
         self._timer = QTimer(self)
@@ -38,6 +39,16 @@ class QtGarbageCollector(QObject):
 
     def defer_full_collections_while(self, busy: Callable[[], bool]) -> None:
         self._busy = busy
+
+    def freeze_once(self) -> None:
+        """Once start-up work has settled (the first answer done: the model, the SDKs and their
+        caches exist), collect, then move every surviving object out of the collector's sight
+        (``gc.freeze``). Later collections walk only what is new: a gen-1 pass after the first
+        answer walked ~100,000 objects (60-170 ms), frozen it walks ~9,000 (6 ms)."""
+        if not self._frozen:
+            self._frozen = True
+            gc.collect()
+            gc.freeze()
 
     def check(self) -> None:
         counts = gc.get_count()
@@ -55,5 +66,6 @@ class QtGarbageCollector(QObject):
 
     def stop(self) -> None:
         self._timer.stop()
+        gc.unfreeze()
         gc.collect()
         gc.enable()

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -190,6 +191,8 @@ class QtMcpServersView(QWidget):
 
     def schedule_redraw(self) -> None:
         """Coalesce bursts of status changes into one redraw."""
+        if not shiboken6.isValid(self._redraw_timer):  # the host outlives a closed window
+            return
         if not self._redraw_timer.isActive():
             self._redraw_timer.start(0)
 

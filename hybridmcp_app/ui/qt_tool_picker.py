@@ -16,6 +16,8 @@ class QtToolPicker(QComboBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._wanted: object = OFF  # the user's pick, kept while its server is away
+        self.activated.connect(lambda _index: setattr(self, "_wanted", self.currentData()))
         self.setToolTip(
             "MCP tools the models may call (servers and tools are switched in the MCP Servers "
             "tab). Pick one tool to make the model call it: small local models need that."
@@ -24,7 +26,6 @@ class QtToolPicker(QComboBox):
 
     def set_tools(self, tools: list[McpTool]) -> None:
         """Offer ``tools`` (the enabled tools of ready servers), keeping the choice if it stays."""
-        current = self.currentData()
         self.blockSignals(True)
         self.clear()
         self.addItem("No tools", OFF)
@@ -32,10 +33,14 @@ class QtToolPicker(QComboBox):
             self.addItem(f"MCP tools ({len(tools)})", ALL)
             for tool in sorted(tools, key=lambda t: t.qualified_name):
                 self.addItem(f"Call {tool.server} · {tool.title or tool.name}", tool.qualified_name)
-        index = self.findData(current)
-        self.setCurrentIndex(max(index, 0))
+        self.setCurrentIndex(max(self.findData(self._wanted), 0))
         self.blockSignals(False)
         self.setEnabled(bool(tools))
+
+    def choose(self, data: str) -> None:
+        """Pick an entry as the user would (by its data: ``ALL`` or ``server__tool``)."""
+        self._wanted = data
+        self.setCurrentIndex(max(self.findData(data), 0))
 
     @property
     def choice(self) -> str | None:

@@ -15,6 +15,8 @@ from hybridmcp_app.app import shut_down, start_mcp_host
 from hybridmcp_app.config.mcp_config_store import McpConfigStore
 from hybridmcp_app.config.mcp_import_sources import ImportSource
 from hybridmcp_app.config.paths import AppPaths
+from hybridmcp_app.config.settings import Settings
+from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.mcp_host.server_status import ServerState
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_mcp_import_dialog import QtMcpImportDialog
@@ -27,6 +29,33 @@ from tests.integration.mcp_host.conftest import REPO, server_processes
 def helper_entry(**extra: object) -> dict[str, object]:
     return {"command": sys.executable, "cwd": str(REPO),
             "args": ["-m", "tests.helpers.mcp_test_server"], **extra}  # fmt: skip
+
+
+def greedy_settings(app_paths: AppPaths) -> None:
+    """Short, repeatable answers from the local model."""
+    parameters = {"temperature": 0.0, "max_tokens": 64}
+    data = {"llm": {"local": {"inference": {"n_ctx": 1024, "parameters": parameters}}}}
+    SettingsStore(app_paths).save(Settings.model_validate(data))
+
+
+def ready_with(window: MainWindow, qt_loop: qasync.QEventLoop, tool: str) -> None:
+    """Wait until ``tool`` can be called and is the one picked in the chat."""
+    host = window.context.mcp_host
+    assert host is not None
+    try:
+        qt_loop.run_until_complete(
+            wait_until(
+                lambda: (
+                    host.registry.tool(tool) is not None and window.chat_view.tools.choice == tool
+                )
+            )
+        )
+    except AssertionError:
+        status = host.supervisors["helper"].status
+        raise AssertionError(
+            f"{tool} unavailable: {status.state} {status.message!r} "
+            f"restarts={status.restarts} choice={window.chat_view.tools.choice}"
+        ) from None
 
 
 def start_host(window: MainWindow, qt_loop: qasync.QEventLoop) -> None:
@@ -72,7 +101,12 @@ def test_servers_show_their_state_tools_and_problems_and_the_switches_persist(
 
     row.switch.click()
     qt_loop.run_until_complete(
-        wait_until(lambda: host.supervisors["helper"].status.state is ServerState.STOPPED)
+        wait_until(
+            lambda: (
+                not host.enabled("helper")
+                and host.supervisors["helper"].status.state is ServerState.STOPPED
+            )
+        )
     )
     assert json.loads(app_paths.mcp_config_file.read_text())["mcpServers"]["helper"]["disabled"]
     window.close()
@@ -134,6 +168,7 @@ def test_the_local_model_calls_a_picked_tool_and_the_call_shows_in_its_pane(
 ) -> None:
     app_paths.mcp_config_file.parent.mkdir(parents=True, exist_ok=True)
     app_paths.mcp_config_file.write_text(json.dumps({"mcpServers": {"helper": helper_entry()}}))
+    greedy_settings(app_paths)
     window = make_window()
     start_host(window, qt_loop)
     host = window.context.mcp_host
@@ -141,14 +176,19 @@ def test_the_local_model_calls_a_picked_tool_and_the_call_shows_in_its_pane(
     view = window.chat_view
     qt_loop.run_until_complete(wait_until(lambda: view.tools.findData("helper__add") >= 0))
     qt_loop.run_until_complete(window.context.local_model.load(window.context.settings.llm.local))
-    view.tools.setCurrentIndex(view.tools.findData("helper__add"))
+    view.tools.choose("helper__add")
+    ready_with(window, qt_loop, "helper__add")
     view.select_strategy("local")
     view.continue_text.setChecked(False)
     view.prompt.setPlainText("Add 2 and 3.")
     view.send()
     qt_loop.run_until_complete(wait_until(lambda: not view.answering, timeout_s=120))
     shown = view._panes["local"].text.toPlainText()
-    assert "🔧 helper · add" in shown
+    states = {
+        n: (s.status.state.value, s.status.message, s.status.restarts)
+        for n, s in host.supervisors.items()
+    }
+    assert "🔧 helper · add" in shown, (view.tools.choice, states, view.trace.text())
     assert "✓ add (auto" in shown  # read-only: ran without asking
 
 
@@ -157,12 +197,14 @@ def test_a_tool_that_needs_approval_asks_and_a_denial_is_shown(
 ) -> None:
     app_paths.mcp_config_file.parent.mkdir(parents=True, exist_ok=True)
     app_paths.mcp_config_file.write_text(json.dumps({"mcpServers": {"helper": helper_entry()}}))
+    greedy_settings(app_paths)
     window = make_window()
     start_host(window, qt_loop)
     view = window.chat_view
     qt_loop.run_until_complete(wait_until(lambda: view.tools.findData("helper__crash") >= 0))
     qt_loop.run_until_complete(window.context.local_model.load(window.context.settings.llm.local))
-    view.tools.setCurrentIndex(view.tools.findData("helper__crash"))
+    view.tools.choose("helper__crash")
+    ready_with(window, qt_loop, "helper__crash")
     view.select_strategy("local")
     view.continue_text.setChecked(False)
     view.prompt.setPlainText("Stop the server.")
@@ -172,7 +214,14 @@ def test_a_tool_that_needs_approval_asks_and_a_denial_is_shown(
         found = window.findChildren(QtToolApprovalDialog)
         return found[0] if found and found[0].isVisible() else None
 
-    qt_loop.run_until_complete(wait_until(lambda: dialog() is not None, timeout_s=60))
+    try:
+        qt_loop.run_until_complete(wait_until(lambda: dialog() is not None, timeout_s=60))
+    except AssertionError:
+        panes = {leg: pane.text.toPlainText() for leg, pane in view._panes.items()}
+        raise AssertionError(
+            f"no dialog; answering={view.answering} panes={panes} "
+            f"trace={view.trace.text()!r} tools={view.tools.choice}"
+        ) from None
     shown = dialog()
     assert shown is not None
     assert "crash" in shown.findChildren(QLabel)[0].text()
