@@ -10,11 +10,11 @@ import logging
 import sqlite3
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from hybridmcp_app.core.sqlite_files import check_integrity, open_or_move_aside
 from hybridmcp_app.orchestration.conversation import ConversationRecord
 
 log = logging.getLogger("hybridmcp.history")
@@ -44,22 +44,11 @@ class HistoryStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.recovered_from: Path | None = None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._initialise()
-        except sqlite3.DatabaseError as error:
-            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            aside = path.with_name(f"{path.name}.corrupt-{stamp}")
-            path.replace(aside)
-            log.error("history database unreadable (%s); moved to %s", error, aside)
-            self.recovered_from = aside
-            self._initialise()
+        self.recovered_from = open_or_move_aside(path, self._initialise, "history database")
 
     def _initialise(self) -> None:
         with self._connect() as connection:
-            if connection.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                raise sqlite3.DatabaseError("integrity check failed")
+            check_integrity(connection)
             connection.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from hybridmcp_app.core.sqlite_files import check_integrity, open_or_move_aside
 from hybridmcp_app.orchestration.events import HybridTrace
 
 log = logging.getLogger("hybridmcp.usage")
@@ -53,22 +54,11 @@ class UsageLedger:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self.recovered_from: Path | None = None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._initialise()
-        except sqlite3.DatabaseError as error:
-            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            aside = path.with_name(f"{path.name}.corrupt-{stamp}")
-            path.replace(aside)
-            log.error("usage ledger unreadable (%s); moved to %s", error, aside)
-            self.recovered_from = aside
-            self._initialise()
+        self.recovered_from = open_or_move_aside(path, self._initialise, "usage ledger")
 
     def _initialise(self) -> None:
         with self._connect() as connection:
-            if connection.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                raise sqlite3.DatabaseError("integrity check failed")
+            check_integrity(connection)
             connection.executescript(_SCHEMA)
             present = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
             for name, kind in _ADDED_COLUMNS:
