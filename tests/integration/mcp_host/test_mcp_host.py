@@ -21,6 +21,14 @@ def entry(*options: str, **extra: object) -> dict[str, object]:
             "args": ["-m", "tests.helpers.mcp_test_server", *options], **extra}  # fmt: skip
 
 
+def host_over(path: Path, secrets: SecretStore) -> McpHost:
+    """A host over ``path`` whose references resolve from ``secrets``, logging beside it."""
+    return McpHost(
+        McpJsonFile(path), path.parent / "logs", policy=FAST,
+        resolve=lambda name, config: resolved_server(name, config, secrets, {}),
+    )  # fmt: skip
+
+
 async def test_enabled_servers_start_bad_ones_are_reported_and_switches_persist(
     tmp_path: Path,
 ) -> None:
@@ -33,10 +41,7 @@ async def test_enabled_servers_start_bad_ones_are_reported_and_switches_persist(
     keyring = MemoryKeyring()
     secrets = SecretStore(keyring, KeychainStatus(True, "memory"))
     secrets.set("SERVICE_TOKEN", "s3cret")
-    host = McpHost(
-        McpJsonFile(path), tmp_path / "logs", policy=FAST,
-        resolve=lambda name, config: resolved_server(name, config, secrets, {}),
-    )  # fmt: skip
+    host = host_over(path, secrets)
     try:
         await host.start()
         assert host.configured.problems[0].startswith("typo: needs either 'command'")
@@ -63,10 +68,7 @@ async def test_a_missing_secret_fails_that_server_only_and_says_which(tmp_path: 
         "fine": entry(), "needs-key": entry(env={"TOKEN": "${secret:NOT_STORED}"}),
     }}))  # fmt: skip
     secrets = SecretStore(MemoryKeyring(), KeychainStatus(True, "memory"))
-    host = McpHost(
-        McpJsonFile(path), tmp_path / "logs", policy=FAST,
-        resolve=lambda name, config: resolved_server(name, config, secrets, {}),
-    )  # fmt: skip
+    host = host_over(path, secrets)
     try:
         await host.start()
         needs_key = host.supervisors["needs-key"]
