@@ -9,7 +9,10 @@ shot asks the embedded model and, as the provider, llama.cpp's server on 127.0.0
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -23,7 +26,7 @@ def main() -> None:
 
     from PySide6.QtWidgets import QApplication
 
-    from hybridmcp_app.app import build_context, shut_down
+    from hybridmcp_app.app import build_context, shut_down, start_mcp_host
     from hybridmcp_app.config.paths import AppPaths
     from hybridmcp_app.config.secrets import KeychainStatus, SecretStore
     from hybridmcp_app.config.settings import Settings
@@ -39,6 +42,7 @@ def main() -> None:
     loop = create_event_loop(app)
     from tests.helpers.llama_server import llama_server
     from tests.helpers.memory_keyring import MemoryKeyring
+    from tests.helpers.waiting import wait_until
 
     paths = AppPaths.from_environment()
     keyring = MemoryKeyring()
@@ -124,6 +128,26 @@ def main() -> None:
         loop.run_until_complete(side_by_side())
         settle()
         window.grab().save(str(args.out / f"side-by-side-{args.theme}.png"))
+    mcp_servers = {
+        "helper": {"command": sys.executable, "args": ["-m", "tests.helpers.mcp_test_server"],
+                   "cwd": str(Path(__file__).resolve().parents[1])},
+        "crashy": {"command": sys.executable, "cwd": str(Path(__file__).resolve().parents[1]),
+                   "args": ["-m", "tests.helpers.mcp_test_server", "--exit-at-start"]},
+        "github": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"],
+                   "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${secret:GITHUB_TOKEN}"}},
+    }  # fmt: skip
+    paths.mcp_config_file.write_text(json.dumps({"mcpServers": mcp_servers}))
+    window.tabs.setCurrentWidget(window.mcp_view)
+
+    async def mcp_tab() -> None:
+        host = await start_mcp_host(context, window.mcp_host_ready)
+        await wait_until(lambda: host.supervisors["crashy"].status.state.value == "failed")
+        window.mcp_view.list.setCurrentRow(1)
+        await asyncio.sleep(0.5)
+
+    loop.run_until_complete(mcp_tab())
+    settle()
+    window.grab().save(str(args.out / f"mcp-servers-{args.theme}.png"))
     shut_down(context, loop)
     loop.close()
     print(f"screenshots in {args.out}")
