@@ -35,7 +35,8 @@ def resolve_references(
         secret = secrets.get(name)
         if secret is None:
             raise UnresolvedReference(
-                f"{where}: no secret {name} in the keychain (add it in Settings → Secrets)"
+                f"{where}: no secret {name} in the keychain "
+                "(store it with Secrets… in the MCP Servers tab)"
             )
         return secret.get_secret_value()
 

@@ -191,6 +191,10 @@ class ServerSupervisor:
                 log.warning("%s: supervision cancelled from outside", self.name)
             self._set(state=ServerState.STOPPED, message="stopped", ready_since=None)
             raise
+        except Exception as error:  # a bug must leave a visible state, not a dead task
+            log.exception("%s: supervision failed", self.name)
+            self._set(state=ServerState.FAILED, message=f"supervision failed: {error}",
+                      ready_since=None)  # fmt: skip
 
     async def _one_connection(self) -> tuple[str | None, bool]:
         """Connect, serve until the end; (None, _) for a clean stop, else (why, fatal)."""

@@ -109,6 +109,8 @@ class QtMcpServersView(QWidget):
         self.add_button = QPushButton("Add server…", self)
         self.import_button = QPushButton("Import…", self)
         self.import_button.setToolTip("Bring servers from Claude Desktop, Cursor or VS Code")
+        self.secrets_button = QPushButton("Secrets…", self)
+        self.secrets_button.setToolTip("Store a token in the keychain for ${secret:NAME}")
         self.open_button = QPushButton("Open mcp.json", self)
         self.reload_button = QPushButton("Reload", self)
         self.reload_button.setToolTip("Read mcp.json again (after editing it by hand)")
@@ -137,7 +139,8 @@ class QtMcpServersView(QWidget):
         self.details_tabs.addTab(self.log, "Log")
 
         top = QHBoxLayout()
-        for button in (self.add_button, self.import_button, self.open_button, self.reload_button):
+        for button in (self.add_button, self.import_button, self.secrets_button,
+                       self.open_button, self.reload_button):  # fmt: skip
             top.addWidget(button)
         top.addStretch(1)
         actions = QHBoxLayout()
@@ -168,6 +171,7 @@ class QtMcpServersView(QWidget):
         self._clock.start()
         self.add_button.clicked.connect(self.add_server)
         self.import_button.clicked.connect(self.import_servers)
+        self.secrets_button.clicked.connect(self.store_secret)
         self.open_button.clicked.connect(open_config)
         self.reload_button.clicked.connect(self.reload)
         self.restart_button.clicked.connect(self.restart_selected)
@@ -346,6 +350,19 @@ class QtMcpServersView(QWidget):
         names = ", ".join(dialog.imported.values())
         self._banner.show_message(f"Imported MCP servers: {names}.", "info")
         return self._run(host.reload(), "mcp-import")
+
+    def store_secret(self) -> asyncio.Task[Any] | None:
+        """Store a secret; servers that failed for want of one are started again."""
+        from hybridmcp_app.ui.qt_secret_dialog import QtSecretDialog
+
+        if self._secrets is None or self.host is None:
+            return None
+        if not QtSecretDialog(self._secrets, self).exec():
+            return None
+        host = self.host
+        failed = [name for name, s in host.supervisors.items()
+                  if s.status.state is ServerState.FAILED and host.enabled(name)]  # fmt: skip
+        return self._run(asyncio.gather(*(host.restart(name) for name in failed)), "mcp-retry")
 
     def edit_selected(self) -> asyncio.Task[Any] | None:
         name = self.selected()

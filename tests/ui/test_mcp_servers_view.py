@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QLabel
@@ -21,6 +22,7 @@ from hybridmcp_app.mcp_host.server_status import ServerState
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_mcp_import_dialog import QtMcpImportDialog
 from hybridmcp_app.ui.qt_mcp_server_dialog import QtMcpServerDialog
+from hybridmcp_app.ui.qt_secret_dialog import QtSecretDialog
 from hybridmcp_app.ui.qt_tool_approval_dialog import QtToolApprovalDialog
 from tests.helpers.waiting import wait_until
 from tests.integration.mcp_host.conftest import REPO, server_processes
@@ -257,3 +259,40 @@ def test_importing_from_claude_desktop_previews_then_writes_the_chosen_servers(
     stored = secrets.get(name)
     assert stored is not None and stored.get_secret_value() == "ghp_plain"
     assert "ghp_plain" not in (tmp_path / "mcp.json").read_text()
+
+
+def test_storing_a_missing_secret_brings_its_server_up(
+    app_paths: AppPaths,
+    make_window: Callable[..., MainWindow],
+    qt_loop: qasync.QEventLoop,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app_paths.mcp_config_file.parent.mkdir(parents=True, exist_ok=True)
+    entry = helper_entry(env={"TOKEN": "${secret:HELPER_TOKEN}"})
+    app_paths.mcp_config_file.write_text(json.dumps({"mcpServers": {"helper": entry}}))
+    window = make_window()
+    start_host(window, qt_loop)
+    host = window.context.mcp_host
+    assert host is not None
+    helper = host.supervisors["helper"]
+    qt_loop.run_until_complete(wait_until(lambda: helper.status.state is ServerState.FAILED))
+    assert "no secret HELPER_TOKEN" in helper.status.message
+
+    def fill_and_save(dialog: QtSecretDialog) -> int:
+        dialog.name.setText("HELPER_TOKEN")
+        dialog.value.setText("t0ken")
+        dialog.accept()
+        return int(dialog.result())
+
+    monkeypatch.setattr(QtSecretDialog, "exec", fill_and_save)
+
+    async def store() -> None:  # inside the running loop, as a click in the app is
+        task = window.mcp_view.store_secret()
+        assert task is not None
+        await task
+
+    qt_loop.run_until_complete(store())
+    qt_loop.run_until_complete(wait_until(lambda: helper.status.state is ServerState.READY))
+    token = qt_loop.run_until_complete(host.registry.call("helper__env", {"name": "TOKEN"}))
+    assert token.text == "t0ken"
+    assert "t0ken" not in app_paths.mcp_config_file.read_text()

@@ -75,7 +75,7 @@ async def test_a_missing_secret_fails_that_server_only_and_says_which(tmp_path: 
         await wait_until(lambda: needs_key.status.state is ServerState.FAILED)
         assert needs_key.status.message == (
             "needs-key.env.TOKEN: no secret NOT_STORED in the keychain "
-            "(add it in Settings → Secrets)"
+            "(store it with Secrets… in the MCP Servers tab)"
         )
         await wait_until(lambda: host.supervisors["fine"].status.state is ServerState.READY)
     finally:
