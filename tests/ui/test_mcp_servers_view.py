@@ -292,7 +292,10 @@ def test_storing_a_missing_secret_brings_its_server_up(
         await task
 
     qt_loop.run_until_complete(store())
-    qt_loop.run_until_complete(wait_until(lambda: helper.status.state is ServerState.READY))
+    try:
+        qt_loop.run_until_complete(wait_until(lambda: helper.status.state is ServerState.READY))
+    except AssertionError:
+        raise AssertionError(f"not ready: {helper.status}") from None
     token = qt_loop.run_until_complete(host.registry.call("helper__env", {"name": "TOKEN"}))
     assert token.text == "t0ken"
     assert "t0ken" not in app_paths.mcp_config_file.read_text()
