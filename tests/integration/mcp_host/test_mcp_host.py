@@ -62,7 +62,7 @@ async def test_enabled_servers_start_bad_ones_are_reported_and_switches_persist(
     assert server_processes() == []
 
 
-async def test_a_missing_secret_fails_that_server_only_and_says_which(tmp_path: Path) -> None:
+async def test_a_missing_secret_fails_that_server_only_until_it_is_stored(tmp_path: Path) -> None:
     path = tmp_path / "mcp.json"
     path.write_text(json.dumps({"mcpServers": {
         "fine": entry(), "needs-key": entry(env={"TOKEN": "${secret:NOT_STORED}"}),
@@ -78,5 +78,10 @@ async def test_a_missing_secret_fails_that_server_only_and_says_which(tmp_path: 
             "(store it with Secrets… in the MCP Servers tab)"
         )
         await wait_until(lambda: host.supervisors["fine"].status.state is ServerState.READY)
+        secrets.set("NOT_STORED", "now-stored")  # what Secrets… in the MCP tab does
+        await host.restart("needs-key")
+        await wait_until(lambda: needs_key.status.state is ServerState.READY)
+        token = await host.registry.call("needs-key__env", {"name": "TOKEN"})
+        assert token.text == "now-stored"
     finally:
         await host.shutdown()
