@@ -51,6 +51,11 @@ class ProviderConfig(FrozenModel):
     supports_prediction: bool = Field(
         False, description="Takes OpenAI Predicted Outputs (prediction=) to speed up edits."
     )
+    tool_results_as_text: bool = Field(
+        False,
+        description="Send MCP tool results as plain text: for servers whose chat format drops "
+        "'tool' messages (llama.cpp's server with a gemma format).",
+    )
     enabled: bool = True
 
     @field_validator("headers")

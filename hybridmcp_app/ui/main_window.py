@@ -340,7 +340,9 @@ class MainWindow(QMainWindow):
         policy = ApprovalPolicy(
             auto_approved, lambda request: ask_tool_approval(self, request), remember=remember
         )
-        return ToolUse(host.registry, policy, force_tool=forced_tool)
+        provider = self.context.settings.providers.choose()
+        as_text = provider is not None and provider.tool_results_as_text
+        return ToolUse(host.registry, policy, force_tool=forced_tool, tool_turns_as_text=as_text)
 
     def _open_mcp_config(self) -> None:
         path = self.context.settings.mcp.config_path or self.context.paths.mcp_config_file
