@@ -12,6 +12,10 @@ from pydantic import Field
 
 from hybridmcp_app.core.frozen_model import FrozenModel
 
+# Bigger files are left out of the scan and refused by the parsers (a 100 MiB PDF is a book of
+# scans, not text worth embedding, and its pages would all sit in memory at once).
+DEFAULT_MAX_DOCUMENT_BYTES = 100 * 1024 * 1024
+
 
 class ScannedFile(FrozenModel):
     """A file the scan found, with what decides whether it must be (re)indexed."""
@@ -48,6 +52,9 @@ class ParsedDocument(FrozenModel):
     pages: tuple[ParsedPage, ...] = ()
     page_count: int | None = None
     repaired: bool = Field(False, description="The file was damaged and opened repaired.")
+    notes: tuple[str, ...] = Field(
+        (), description="What the parser had to work around (encoding guessed, pages unreadable)."
+    )
 
 
 class ChunkProvenance(FrozenModel):
