@@ -1,0 +1,292 @@
+"""The library's vectors in Chroma: embedded in the data dir, or on a Chroma server.
+
+``DocumentsSettings.chroma_mode`` picks ``PersistentClient(data_dir/"chroma")`` (the default) or
+``HttpClient`` to ``chroma_url`` (``chroma run --path DIR``: the scale-out path); the rest of
+the code is the same for both. The collection measures cosine distance and is always opened with
+``OnnxEmbeddingFunction``: a collection opened without one would fall back to Chroma's default
+embedder, which downloads a model on first use (and fails offline). The function is registered
+with Chroma and stored in the collection's configuration by name, so a collection reopened in
+another process (or by Chroma's own tools, given this module) rebuilds the same offline embedder.
+Telemetry is off.
+
+Every failure of Chroma or its disk becomes a ``LibraryStorageError`` that says what to do
+(a full disk is recognised by its error or by the free space left next to the database).
+Blocking calls; the library service runs them off the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import chromadb
+import httpx
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
+from chromadb.config import Settings as ChromaSettings
+from chromadb.utils.embedding_functions import register_embedding_function
+
+from hybridmcp_app.config.settings import DocumentsSettings
+from hybridmcp_app.documents.document_models import ChunkProvenance, SearchHit, VectorDocument
+from hybridmcp_app.documents.library_state import LibraryStorageError, describe_storage_error
+from hybridmcp_app.embeddings.onnx_embedder import DIMENSIONS, OnnxEmbedder
+
+if TYPE_CHECKING:
+    from chromadb.api.client import Client
+    from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import Embeddable
+    from chromadb.base_types import Metadata, Where
+
+log = logging.getLogger("hybridmcp.documents.chroma")
+EMBEDDING_FUNCTION_NAME = "hybridmcp-minilm-int8"
+CHROMA_DIR_NAME = "chroma"
+_PAGE = 2000  # records per get() when listing the whole collection
+
+
+class OnnxEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Chroma's embedding-function protocol over the app's offline ``OnnxEmbedder``.
+
+    Chroma 1.5 stores ``name()`` and ``get_config()`` with the collection and rebuilds the
+    function with ``build_from_config`` when the collection is loaded; without ``__init__``,
+    ``name``, ``get_config`` and ``build_from_config`` it warns and keeps a "legacy" config.
+    """
+
+    def __init__(self, embedder: OnnxEmbedder | None = None) -> None:
+        self._embedder = embedder if embedder is not None else OnnxEmbedder()
+
+    def __call__(self, input: Documents) -> Embeddings:  # Chroma's parameter name
+        return list(self._embedder.embed_sync(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        return EMBEDDING_FUNCTION_NAME
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model": OnnxEmbedder.model_id, "dimensions": DIMENSIONS}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> OnnxEmbeddingFunction:
+        OnnxEmbeddingFunction.validate_config(config)
+        return OnnxEmbeddingFunction()
+
+    @staticmethod
+    def validate_config(config: dict[str, Any]) -> None:
+        if config.get("model") != OnnxEmbedder.model_id:
+            raise ValueError(f"this collection was embedded with {config.get('model')!r}")
+
+    def default_space(self) -> Space:
+        return "cosine"
+
+    def supported_spaces(self) -> list[Space]:
+        return ["cosine", "ip"]
+
+
+register_embedding_function(OnnxEmbeddingFunction)  # type: ignore[no-untyped-call]
+
+
+class ChromaStore:
+    """One Chroma collection of chunks; ids are the chunks' stable ids."""
+
+    def __init__(
+        self, client: Client, collection: Collection, location: str, local: Path | None
+    ) -> None:
+        self._client = client
+        self._collection = collection
+        self.location = location  # a folder or a URL, for messages
+        self._local = local  # the folder of an embedded store
+
+    def _errors(self, action: str) -> AbstractContextManager[None]:
+        return _storage_errors(action, self.location, self._local)
+
+    @classmethod
+    def open(
+        cls, settings: DocumentsSettings, data_dir: Path, embedder: OnnxEmbedder
+    ) -> ChromaStore:
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        url = settings.chroma_url if settings.chroma_mode == "http" else None
+        local = None if url is not None else data_dir / CHROMA_DIR_NAME
+        location = str(local or url)
+        with _storage_errors("opening the library", location, local):
+            client: Client
+            if url is not None:
+                https = url.scheme == "https"
+                client = cast(  # a Client (its declared type, ClientAPI, lacks close())
+                    "Client",
+                    chromadb.HttpClient(
+                        host=url.host or "127.0.0.1",
+                        port=url.port or (443 if https else 80),
+                        ssl=https,
+                        settings=chroma_settings,
+                    ),
+                )
+            else:
+                assert local is not None
+                local.mkdir(parents=True, exist_ok=True)
+                client = cast(
+                    "Client", chromadb.PersistentClient(path=local, settings=chroma_settings)
+                )
+            try:
+                collection = client.get_or_create_collection(
+                    settings.collection,
+                    embedding_function=cast(
+                        "EmbeddingFunction[Embeddable]", OnnxEmbeddingFunction(embedder)
+                    ),
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
+                space = (collection.configuration_json.get("hnsw") or {}).get("space")
+                if space not in (None, "cosine"):
+                    raise LibraryStorageError(
+                        f"the collection {settings.collection!r} at {location} measures {space} "
+                        "distance, not cosine: choose another collection name in the settings"
+                    )
+            except BaseException:
+                _close(client)
+                raise
+        log.info("library store: collection %r at %s", settings.collection, location)
+        return cls(client, collection, location, local)
+
+    def close(self) -> None:
+        _close(self._client)
+
+    # ---------------------------------------------------------------- writing
+
+    def upsert(self, vectors: Sequence[VectorDocument]) -> None:
+        if not vectors:
+            return
+        with self._errors("storing chunks"):
+            self._collection.upsert(
+                ids=[vector.chunk.id for vector in vectors],
+                embeddings=np.asarray([vector.embedding for vector in vectors], dtype=np.float32),
+                documents=[vector.chunk.text for vector in vectors],
+                metadatas=[_metadata(vector) for vector in vectors],
+            )
+
+    def delete_file(self, path: Path) -> None:
+        """Delete every chunk of ``path``."""
+        with self._errors(f"removing {path.name}"):
+            self._collection.delete(where={"path": str(path)})
+
+    def delete_stale(self, path: Path, content_hash: str, chunks: int) -> None:
+        """Delete the chunks of ``path`` its current version (``chunks`` long) does not have."""
+        stale = [{"content_hash": {"$ne": content_hash}}, {"position": {"$gte": chunks}}]
+        where = cast("Where", {"$and": [{"path": str(path)}, {"$or": stale}]})
+        with self._errors(f"removing old chunks of {path.name}"):
+            self._collection.delete(where=where)
+
+    # ---------------------------------------------------------------- reading
+
+    def query(
+        self, query: str | Sequence[float], k: int = 8, where: Where | None = None
+    ) -> list[SearchHit]:
+        """The ``k`` chunks closest to ``query`` (text is embedded with the offline embedder)."""
+        with self._errors("searching"):
+            if isinstance(query, str):
+                result = self._collection.query(
+                    query_texts=[query], n_results=k, where=where, include=_QUERY_FIELDS
+                )
+            else:
+                result = self._collection.query(
+                    query_embeddings=np.asarray([query], dtype=np.float32),
+                    n_results=k,
+                    where=where,
+                    include=_QUERY_FIELDS,
+                )
+        ids = result["ids"][0]
+        documents = (result["documents"] or [[]])[0]
+        metadatas = (result["metadatas"] or [[]])[0]
+        distances = (result["distances"] or [[]])[0]
+        return [
+            SearchHit(
+                chunk_id=chunk_id,
+                text=document or "",
+                score=1.0 - float(distance),
+                provenance=_provenance(metadata),
+            )
+            for chunk_id, document, metadata, distance in zip(
+                ids, documents, metadatas, distances, strict=True
+            )
+        ]
+
+    def count(self) -> int:
+        with self._errors("counting chunks"):
+            return self._collection.count()
+
+    def chunk_ids(self, path: Path) -> set[str]:
+        with self._errors(f"listing the chunks of {path.name}"):
+            return set(self._collection.get(where={"path": str(path)}, include=[])["ids"])
+
+    def files(self) -> dict[Path, int]:
+        """Every file in the collection with its number of chunks."""
+        counts: dict[Path, int] = {}
+        offset = 0
+        with self._errors("listing files"):
+            while True:
+                page = self._collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+                for metadata in page["metadatas"] or []:
+                    path = Path(str(metadata["path"]))
+                    counts[path] = counts.get(path, 0) + 1
+                if len(page["ids"]) < _PAGE:
+                    return counts
+                offset += _PAGE
+
+
+_QUERY_FIELDS: Any = ["documents", "metadatas", "distances"]
+
+
+def _close(client: Client) -> None:
+    # Chroma 1.5's HTTP client and its admin client each keep an httpx session that
+    # Client.close() leaves open (a ResourceWarning per connection).
+    for owner in (client, getattr(client, "_admin_client", None)):
+        session = getattr(getattr(owner, "_server", None), "_session", None)
+        if isinstance(session, httpx.Client):
+            session.close()
+    client.close()
+
+
+def _metadata(vector: VectorDocument) -> Metadata:
+    chunk = vector.chunk
+    provenance = chunk.provenance
+    metadata: dict[str, str | int] = {
+        "path": str(provenance.path),
+        "position": chunk.position,
+        "content_hash": chunk.content_hash,
+        "heading": provenance.heading,
+        "tokens": chunk.tokens,
+    }
+    for key, value in (
+        ("page", provenance.page),
+        ("first_line", provenance.first_line),
+        ("last_line", provenance.last_line),
+    ):
+        if value is not None:  # Chroma stores no None
+            metadata[key] = value
+    return metadata
+
+
+def _provenance(metadata: Any) -> ChunkProvenance:
+    def number(key: str) -> int | None:
+        value = metadata.get(key)
+        return int(value) if value is not None else None
+
+    return ChunkProvenance(
+        path=Path(str(metadata["path"])),
+        page=number("page"),
+        first_line=number("first_line"),
+        last_line=number("last_line"),
+        heading=str(metadata.get("heading", "")),
+    )
+
+
+@contextmanager
+def _storage_errors(action: str, location: str, local: Path | None) -> Iterator[None]:
+    try:
+        yield
+    except LibraryStorageError:
+        raise
+    except Exception as error:  # Chroma raises ChromaError, bare Exception (HTTP), OSError…
+        log.warning("library storage failed while %s: %r", action, error)
+        message = describe_storage_error(action, location, error, local=local)
+        raise LibraryStorageError(message) from error

@@ -1,0 +1,488 @@
+"""The document library as the UI, the CLI and the MCP server see it: add, remove, search, status.
+
+Indexing a batch of files runs in one worker thread: files are parsed by ``parse_pool`` (worker
+processes, a window of files at a time), cut into chunks, embedded 64 chunks at a time (one
+embedder call at a time, searches included) and upserted into Chroma under stable ids. The
+ledger (``LibraryState``) follows every file: ``queued`` for the whole batch first, then
+``parsing``, ``embedding``, and ``indexed`` only once the store holds exactly the file's current
+chunks. A run that is killed therefore leaves rows that ``resume`` finishes: it deletes the
+chunks of files caught half-way, then indexes them and the queued ones. A cancelled run (the
+task cancelled, or ``cancel()``) cleans up the same way before it returns: the files it did not
+finish are left ``queued``, with none of their chunks half-stored.
+
+A full disk or an unreachable server stops the run with a ``LibraryStorageError`` saying so;
+what was indexed stays, and ``resume`` carries on once the cause is gone. No Qt: progress is a
+plain callback, called on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import Field
+
+from hybridmcp_app.config.settings import DocumentsSettings
+from hybridmcp_app.core.frozen_model import FrozenModel
+from hybridmcp_app.documents.document_models import (
+    DocumentChunk,
+    FileState,
+    FileStatus,
+    ParsedDocument,
+    ScannedFile,
+    SearchHit,
+    SkippedFile,
+    VectorDocument,
+)
+from hybridmcp_app.documents.library_state import PENDING, UNFINISHED, LibraryState
+from hybridmcp_app.documents.parse_errors import DocumentParseError
+from hybridmcp_app.documents.text_chunker import chunk_document
+from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
+
+if TYPE_CHECKING:
+    from hybridmcp_app.documents.chroma_store import ChromaStore
+    from hybridmcp_app.documents.document_scanner import ScanResult
+
+log = logging.getLogger("hybridmcp.documents.library")
+EMBED_BATCH = 64
+PARSE_WINDOW = 256  # files handed to the parse pool at once (bounds the parsed text held)
+T = TypeVar("T")
+
+ParseOutcome = ParsedDocument | DocumentParseError
+ParseMany = Callable[[Sequence[ScannedFile], threading.Event], Iterable[tuple[ScannedFile, Any]]]
+
+
+class IndexProgress(FrozenModel):
+    """Where a run is: files settled of those it took on, speed, and the file that just moved."""
+
+    done: int = Field(ge=0)
+    total: int = Field(ge=0)
+    chunks: int = Field(0, ge=0, description="Chunks stored by this run so far.")
+    files_per_s: float = 0.0
+    eta_s: float | None = None
+    current: Path | None = None
+    changed: FileStatus | None = Field(None, description="The file whose state just changed.")
+
+
+class IndexReport(FrozenModel):
+    """What a run did."""
+
+    indexed: int = 0
+    failed: int = 0
+    skipped: int = Field(0, description="Read, but without text to index.")
+    unchanged: int = Field(0, description="Already indexed in this version.")
+    removed: int = Field(0, description="Gone from the folders scanned, so out of the library.")
+    chunks: int = 0
+    elapsed_s: float = 0.0
+    cancelled: bool = False
+    left_out: tuple[SkippedFile, ...] = Field((), description="What the scan left out, and why.")
+
+
+class LibraryStats(FrozenModel):
+    files: int
+    indexed: int
+    failed: int
+    pending: int
+    chunks: int
+    location: str
+
+
+def _default_parse(files: Sequence[ScannedFile], cancel: threading.Event) -> Iterator[Any]:
+    from hybridmcp_app.documents.parse_pool import parse_many
+
+    return parse_many(files, cancel=cancel)
+
+
+class LibraryService:
+    """The library over a vector store, its ledger and the offline embedder."""
+
+    def __init__(
+        self,
+        store: ChromaStore,
+        state: LibraryState,
+        embedder: OnnxEmbedder,
+        settings: DocumentsSettings,
+        *,
+        parse: ParseMany | None = None,
+        embed_batch: int = EMBED_BATCH,
+    ) -> None:
+        self.store, self.state, self.embedder, self.settings = store, state, embedder, settings
+        self.parse = parse or _default_parse
+        self.embed_batch = embed_batch
+        self._embed_lock = threading.Lock()  # one embedder call at a time
+        self._run_lock = asyncio.Lock()  # one run (or removal) at a time
+        self._cancel = threading.Event()
+
+    @classmethod
+    async def open(
+        cls,
+        settings: DocumentsSettings,
+        data_dir: Path,
+        embedder: OnnxEmbedder,
+        *,
+        parse: ParseMany | None = None,
+    ) -> LibraryService:
+        from hybridmcp_app.documents.chroma_store import ChromaStore
+
+        state = await asyncio.to_thread(LibraryState.open, data_dir)
+        try:
+            store = await asyncio.to_thread(ChromaStore.open, settings, data_dir, embedder)
+        except BaseException:
+            state.close()
+            raise
+        return cls(store, state, embedder, settings, parse=parse)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.store.close)
+        await asyncio.to_thread(self.state.close)
+
+    @property
+    def signature(self) -> str:
+        """What the chunks depend on besides the file: a change re-indexes every file."""
+        chunking = f"{self.settings.chunk_tokens}/{self.settings.chunk_overlap_tokens}"
+        return f"{OnnxEmbedder.model_id}/{chunking}"
+
+    # ---------------------------------------------------------------- indexing
+
+    async def add(
+        self,
+        paths: Sequence[Path],
+        progress: Callable[[IndexProgress], None] | None = None,
+        *,
+        force: bool = False,
+    ) -> IndexReport:
+        """Scan files and folders and index what is new or changed (everything if ``force``)."""
+        from hybridmcp_app.documents.document_scanner import ScanCancelled, scan_documents
+
+        async with self._run_lock:
+            cancel = self._cancel = threading.Event()
+            known = await asyncio.to_thread(self.state.known)
+            scan_paths = list(paths)
+
+            def scan() -> ScanResult:
+                return scan_documents(
+                    scan_paths, self.settings.extensions, known=known, cancel=cancel
+                )
+
+            try:
+                found = await _in_thread(cancel, scan)
+            except ScanCancelled:
+                return IndexReport(cancelled=True)
+            removed = await asyncio.to_thread(self._prune, scan_paths, found.files)
+            report = await self._index(found.files, progress, force, found.skipped, cancel)
+            return report.model_copy(update={"removed": removed})
+
+    async def index_files(
+        self,
+        files: Sequence[ScannedFile],
+        progress: Callable[[IndexProgress], None] | None = None,
+        *,
+        force: bool = False,
+    ) -> IndexReport:
+        """Index files already scanned."""
+        async with self._run_lock:
+            cancel = self._cancel = threading.Event()
+            return await self._index(files, progress, force, (), cancel)
+
+    async def resume(self, progress: Callable[[IndexProgress], None] | None = None) -> IndexReport:
+        """Finish what an earlier run left: files queued, or caught half-way (their chunks are
+        deleted first). Files gone since, or no longer indexable, leave the library."""
+        from hybridmcp_app.documents.document_scanner import ScanCancelled, scan_documents
+
+        async with self._run_lock:
+            cancel = self._cancel = threading.Event()
+            pending = await asyncio.to_thread(self.state.pending)
+            if not pending:
+                return IndexReport()
+            unfinished = [status.path for status in pending if status.state in UNFINISHED]
+            await asyncio.to_thread(self._forget_chunks, unfinished)
+            known = await asyncio.to_thread(self.state.known)
+            paths = [status.path for status in pending]
+
+            def scan() -> ScanResult:
+                return scan_documents(paths, self.settings.extensions, known=known, cancel=cancel)
+
+            try:
+                found = await _in_thread(cancel, scan)
+            except ScanCancelled:
+                return IndexReport(cancelled=True)
+            if found.skipped:
+                await asyncio.to_thread(self._drop, [file.path for file in found.skipped])
+            return await self._index(found.files, progress, True, found.skipped, cancel)
+
+    def cancel(self) -> None:
+        """Stop the current run at its next step; it cleans up and returns ``cancelled``."""
+        self._cancel.set()
+
+    async def _index(
+        self,
+        files: Sequence[ScannedFile],
+        progress: Callable[[IndexProgress], None] | None,
+        force: bool,
+        left_out: Sequence[SkippedFile],
+        cancel: threading.Event,
+    ) -> IndexReport:
+        loop = asyncio.get_running_loop()
+
+        def report(event: IndexProgress) -> None:
+            if progress is not None:
+                with contextlib.suppress(RuntimeError):  # the loop closed: nobody is listening
+                    loop.call_soon_threadsafe(progress, event)
+
+        run = _IndexRun(self, list(files), force=force, cancel=cancel, report=report)
+        result = await _in_thread(cancel, run.run)
+        return result.model_copy(update={"left_out": tuple(left_out)})
+
+    def _forget_chunks(self, paths: Sequence[Path]) -> None:
+        for path in paths:
+            self.store.delete_file(path)
+        self.state.mark(paths, FileState.QUEUED)
+
+    def _prune(self, scanned: Sequence[Path], found: Sequence[ScannedFile]) -> int:
+        """Drop the library's files under ``scanned`` that the scan no longer found (deleted,
+        now ignored, too large…); returns how many."""
+        present = {file.path for file in found}
+        known = {path for root in scanned for path in self.state.paths_under(_absolute(root))}
+        gone = sorted(known - present)
+        self._drop(gone)
+        return len(gone)
+
+    def _drop(self, paths: Sequence[Path]) -> None:
+        for path in paths:
+            self.store.delete_file(path)
+        self.state.remove(paths)
+
+    # ---------------------------------------------------------------- the rest
+
+    async def remove(self, paths: Sequence[Path]) -> int:
+        """Take files (or every file under folders) out of the library; waits for a run."""
+        async with self._run_lock:
+
+            def remove() -> int:
+                roots = [_absolute(path) for path in paths]
+                found = {path for root in roots for path in self.state.paths_under(root)}
+                found |= {root for root in roots if not root.is_dir()}
+                self._drop(sorted(found))
+                return len(found)
+
+            return await asyncio.to_thread(remove)
+
+    async def search(self, query: str, k: int = 8, where: Any = None) -> list[SearchHit]:
+        """The ``k`` chunks closest in meaning to ``query``, best first."""
+        vector = await asyncio.to_thread(self.embed, [query])
+        return await asyncio.to_thread(self.store.query, vector[0].tolist(), k, where)
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        """Blocking; waits while another batch is being embedded."""
+        with self._embed_lock:
+            return self.embedder.embed_sync(texts)
+
+    async def status(self) -> list[FileStatus]:
+        return await asyncio.to_thread(self.state.statuses)
+
+    async def stats(self) -> LibraryStats:
+        statuses = await self.status()
+        chunks = await asyncio.to_thread(self.store.count)
+        by_state = {state: 0 for state in FileState}
+        for status in statuses:
+            by_state[status.state] += 1
+        return LibraryStats(
+            files=len(statuses),
+            indexed=by_state[FileState.INDEXED],
+            failed=by_state[FileState.FAILED],
+            pending=sum(by_state[state] for state in PENDING),
+            chunks=chunks,
+            location=self.store.location,
+        )
+
+
+def _absolute(path: Path) -> Path:
+    """A path as the scanner records it: absolute and normalised, links kept."""
+    return Path(os.path.normpath(Path(path).absolute()))
+
+
+async def _in_thread(cancel: threading.Event, function: Callable[..., T], *args: Any) -> T:
+    """Run blocking work in a thread; if the task is cancelled, ask the work to stop and wait
+    for it (so it can clean up) before the cancellation goes on."""
+    future = asyncio.ensure_future(asyncio.to_thread(function, *args))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        cancel.set()
+        try:
+            await future
+        except Exception as error:  # the cancellation is what the caller hears about
+            log.warning("library work ended with an error after it was cancelled: %s", error)
+        raise
+
+
+@dataclass
+class _Pending:
+    """A file whose chunks are being embedded and stored."""
+
+    file: ScannedFile
+    chunks: list[DocumentChunk]
+    stored: int = 0
+
+
+class _IndexRun:
+    """One run, in one worker thread: parse, chunk, embed, store, record (blocking)."""
+
+    def __init__(
+        self,
+        service: LibraryService,
+        files: list[ScannedFile],
+        *,
+        force: bool,
+        cancel: threading.Event,
+        report: Callable[[IndexProgress], None],
+    ) -> None:
+        self.service, self.files, self.force = service, files, force
+        self.store, self.state = service.store, service.state
+        self.cancel, self.report = cancel, report
+        self.signature = service.signature
+        self.pending: deque[_Pending] = deque()
+        self.counts = {state: 0 for state in FileState}
+        self.chunks = 0
+        self.total = 0
+        self.started = time.monotonic()
+
+    def run(self) -> IndexReport:
+        todo = [f for f in self.files if self.force or not self.state.is_current(f, self.signature)]
+        unchanged = len(self.files) - len(todo)
+        self.state.mark_queued(todo)
+        self.total = len(todo)
+        self._emit(None, None)
+        parsing: set[Path] = set()
+        for start in range(0, len(todo), PARSE_WINDOW):
+            window = todo[start : start + PARSE_WINDOW]
+            if self.cancel.is_set():
+                break
+            parsing = {file.path for file in window}
+            self.state.mark(sorted(parsing), FileState.PARSING)
+            outcomes = iter(self.service.parse(window, self.cancel))
+            try:
+                for file, outcome in outcomes:
+                    parsing.discard(file.path)
+                    self._take(file, outcome)
+                    while self._queued() >= self.service.embed_batch and not self.cancel.is_set():
+                        self._store_batch()
+                    if self.cancel.is_set():
+                        break
+            finally:
+                close = getattr(outcomes, "close", None)
+                if close is not None:
+                    close()
+        while self.pending and not self.cancel.is_set():
+            self._store_batch()
+        if self.cancel.is_set():
+            self._clean_up(parsing)
+        return IndexReport(
+            indexed=self.counts[FileState.INDEXED],
+            failed=self.counts[FileState.FAILED],
+            skipped=self.counts[FileState.SKIPPED],
+            unchanged=unchanged,
+            chunks=self.chunks,
+            elapsed_s=time.monotonic() - self.started,
+            cancelled=self.cancel.is_set(),
+        )
+
+    def _take(self, file: ScannedFile, outcome: ParseOutcome) -> None:
+        """A parsed file: chunked and queued for embedding, or settled at once."""
+        if isinstance(outcome, DocumentParseError):
+            self._settle_empty(file, FileState.FAILED, str(outcome))
+            return
+        settings = self.service.settings
+        try:
+            chunks = chunk_document(
+                outcome,
+                self.service.embedder.count_tokens,
+                chunk_tokens=settings.chunk_tokens,
+                overlap_tokens=settings.chunk_overlap_tokens,
+            )
+        except Exception as error:  # a chunker bug must cost one file, not the run
+            log.exception("chunking %s failed", file.path)
+            self._settle_empty(file, FileState.FAILED, f"could not be cut into chunks: {error}")
+            return
+        if not chunks:
+            self._settle_empty(file, FileState.SKIPPED, "no text to index")
+            return
+        self.state.mark([file.path], FileState.EMBEDDING)
+        self.pending.append(_Pending(file, chunks))
+
+    def _settle_empty(self, file: ScannedFile, state: FileState, reason: str) -> None:
+        self.store.delete_file(file.path)  # what an older version left
+        self._emit(file.path, self._settle(file, state, reason=reason))
+
+    def _settle(self, file: ScannedFile, state: FileState, **details: Any) -> FileStatus:
+        self.counts[state] += 1
+        return self.state.settle(file, state, signature=self.signature, **details)
+
+    def _queued(self) -> int:
+        return sum(len(item.chunks) - item.stored for item in self.pending)
+
+    def _store_batch(self) -> None:
+        """Embed and store up to one batch of chunks; settle the files now fully stored."""
+        batch: list[DocumentChunk] = []
+        for item in self.pending:
+            room = self.service.embed_batch - len(batch)
+            if room <= 0:
+                break
+            batch.extend(item.chunks[item.stored : item.stored + room])
+        vectors = self.service.embed([chunk.text for chunk in batch])
+        self.store.upsert(
+            [
+                VectorDocument(chunk=chunk, embedding=tuple(vector.tolist()))
+                for chunk, vector in zip(batch, vectors, strict=True)
+            ]
+        )
+        self.chunks += len(batch)
+        left = len(batch)
+        while left and self.pending:
+            item = self.pending[0]
+            taken = min(left, len(item.chunks) - item.stored)
+            item.stored += taken
+            left -= taken
+            if item.stored < len(item.chunks):
+                break
+            self.pending.popleft()
+            path, content_hash = item.file.path, item.chunks[0].content_hash
+            self.store.delete_stale(path, content_hash, len(item.chunks))
+            status = self._settle(item.file, FileState.INDEXED, chunks=len(item.chunks))
+            self._emit(path, status)
+        if self.pending:
+            self._emit(self.pending[0].file.path, None)
+
+    def _clean_up(self, parsing: set[Path]) -> None:
+        """After a cancel: no half-stored file; the files not finished go back to queued."""
+        unfinished = [item.file.path for item in self.pending]
+        for path in unfinished:
+            self.store.delete_file(path)
+        self.state.mark(sorted({*unfinished, *parsing}), FileState.QUEUED)
+        self.pending.clear()
+
+    def _emit(self, current: Path | None, changed: FileStatus | None) -> None:
+        done = sum(self.counts.values())
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = done / elapsed
+        eta = (self.total - done) / rate if rate > 0 else None
+        self.report(
+            IndexProgress(
+                done=done,
+                total=self.total,
+                chunks=self.chunks,
+                files_per_s=rate,
+                eta_s=eta,
+                current=current,
+                changed=changed,
+            )
+        )
