@@ -331,9 +331,15 @@ class MainWindow(QMainWindow):
             return allow_all or source.tool_auto_approved(server, tool, read_only)
 
         def remember(server: str, tool: str) -> None:
+            """'Always allow' goes into mcp.json, written off the event loop."""
             known = host.registry.tool(f"{server}__{tool}")
-            source.set_tool_auto_approve(server, tool, True, known is not None and known.read_only)
-            self.mcp_view.schedule_redraw()
+            read_only = known is not None and known.read_only
+
+            async def save() -> None:
+                await asyncio.to_thread(source.set_tool_auto_approve, server, tool, True, read_only)
+                self.mcp_view.schedule_redraw()
+
+            self.context.tasks.spawn(save(), name="mcp-remember-approval")
 
         if forced_tool is not None:
             split_qualified_name(forced_tool)  # a picker entry is always namespaced

@@ -11,7 +11,6 @@ from typing import Any
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from hybridmcp_app.config.mcp_json_file import parse_servers
 from hybridmcp_app.config.mcp_references import plaintext_secrets
+from hybridmcp_app.ui.qt_form_parts import error_label, save_cancel
 
 SECRET_HINT = "Write secrets as ${secret:NAME} (kept in the keychain) or ${env:NAME}."
 
@@ -93,14 +93,8 @@ class QtMcpServerDialog(QDialog):
         hint = QLabel(SECRET_HINT, self)
         hint.setProperty("role", "empty-body")
         hint.setWordWrap(True)
-        self.errors = QLabel(self)
-        self.errors.setProperty("role", "form-errors")
-        self.errors.setWordWrap(True)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        self.errors = error_label(self)
+        buttons = save_cancel(self)
         form = QFormLayout()
         form.addRow("Name:", self.name)
         form.addRow("Kind:", self.kind)

@@ -6,7 +6,6 @@ import re
 
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -16,8 +15,10 @@ from PySide6.QtWidgets import (
 
 from hybridmcp_app.config.secrets import SecretStore
 from hybridmcp_app.core.errors import HybridMCPError
+from hybridmcp_app.core.llm_configs import SECRET_NAME_PATTERN
+from hybridmcp_app.ui.qt_form_parts import error_label, save_cancel
 
-SECRET_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+SECRET_NAME = re.compile(SECRET_NAME_PATTERN)
 
 
 class QtSecretDialog(QDialog):
@@ -33,14 +34,8 @@ class QtSecretDialog(QDialog):
         self.value.setEchoMode(QLineEdit.EchoMode.Password)
         hint = QLabel("Refer to it in mcp.json as ${secret:NAME}.", self)
         hint.setProperty("role", "empty-body")
-        self.errors = QLabel(self)
-        self.errors.setProperty("role", "form-errors")
-        self.errors.setWordWrap(True)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        self.errors = error_label(self)
+        buttons = save_cancel(self)
         form = QFormLayout()
         form.addRow("Name:", self.name)
         form.addRow("Value:", self.value)
@@ -53,7 +48,7 @@ class QtSecretDialog(QDialog):
     def accept(self) -> None:
         name, value = self.name.text().strip(), self.value.text()
         if not SECRET_NAME.match(name):
-            self.errors.setText("The name may use letters, digits, '.', '_' and '-' (≤ 64).")
+            self.errors.setText("The name may use letters, digits, '.', '_' and '-' (≤ 128).")
             return
         if not value:
             self.errors.setText("The value is empty.")
