@@ -106,6 +106,11 @@ class McpJsonFile:
         self._last = parse_servers(data.get(self._servers_key(data), {}))
         return self._last
 
+    @property
+    def contents(self) -> McpFileContents:
+        """What the last read or edit found in the file."""
+        return self._last
+
     def tool_enabled(self, server: str, tool: str) -> bool:
         config = self._last.servers.get(server)
         return config is None or config.tool_enabled(tool)

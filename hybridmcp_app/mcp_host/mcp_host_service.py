@@ -121,8 +121,7 @@ class McpHost:
     async def set_enabled(self, name: str, enabled: bool) -> None:
         """The server's switch: persisted first, then the server started or stopped."""
         await asyncio.to_thread(self.source.set_server_enabled, name, enabled)
-        configured = await asyncio.to_thread(self.source.read)
-        self.configured = configured
+        self.configured = self.source.contents  # the edit read the file back
         supervisor = self.supervisors.get(name) or self._add(name)
         if enabled:
             supervisor.start()
