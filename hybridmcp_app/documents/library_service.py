@@ -211,9 +211,17 @@ class LibraryService:
 
     def _prune(self, scanned: Sequence[Path], found: Sequence[ScannedFile]) -> int:
         """Drop the library's files under ``scanned`` that the scan no longer found (deleted,
-        now ignored, too large…); returns how many."""
+        now ignored, too large…), except under a folder that is missing; returns how many."""
         present = {file.path for file in found}
-        known = {path for root in scanned for path in self.state.paths_under(_absolute(root))}
+        known: set[Path] = set()
+        for root in map(_absolute, scanned):
+            under = self.state.paths_under(root)
+            if not root.exists() and any(path != root for path in under):
+                # A whole folder gone (an unplugged drive, a share away): its documents stay
+                # until it is back or the user removes them; a deleted file leaves.
+                log.warning("%s is missing; its %d document(s) are kept", root, len(under))
+                continue
+            known.update(under)
         gone = sorted(known - present)
         self._drop(gone)
         return len(gone)
