@@ -30,7 +30,12 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from hybridmcp_app.config.settings import DocumentsSettings
-from hybridmcp_app.documents.document_models import ChunkProvenance, SearchHit, VectorDocument
+from hybridmcp_app.documents.document_models import (
+    ChunkProvenance,
+    DocumentChunk,
+    SearchHit,
+    VectorDocument,
+)
 from hybridmcp_app.documents.library_state import LibraryStorageError, describe_storage_error
 from hybridmcp_app.embeddings.onnx_embedder import DIMENSIONS, OnnxEmbedder
 
@@ -217,6 +222,44 @@ class ChromaStore:
     def chunk_ids(self, path: Path) -> set[str]:
         with self._errors(f"listing the chunks of {path.name}"):
             return set(self._collection.get(where={"path": str(path)}, include=[])["ids"])
+
+    def export_vectors(self, page: int = _PAGE) -> Iterator[list[VectorDocument]]:
+        """Every chunk with its embedding, ``page`` at a time (for a backup)."""
+        offset = 0
+        while True:
+            with self._errors("reading chunks for a backup"):
+                batch = self._collection.get(
+                    include=["documents", "metadatas", "embeddings"], limit=page, offset=offset
+                )
+            ids, texts = batch["ids"], batch["documents"] or []
+            metadatas, embeddings = batch["metadatas"] or [], batch["embeddings"]
+            if embeddings is None:
+                embeddings = []
+            yield [
+                VectorDocument(
+                    chunk=DocumentChunk(
+                        id=chunk_id,
+                        text=text or "",
+                        tokens=int(cast("int", metadata.get("tokens", 0))),
+                        position=int(cast("int", metadata["position"])),
+                        content_hash=str(metadata["content_hash"]),
+                        provenance=_provenance(metadata),
+                    ),
+                    embedding=tuple(float(value) for value in vector),
+                )
+                for chunk_id, text, metadata, vector in zip(
+                    ids, texts, metadatas, embeddings, strict=True
+                )
+            ]
+            if len(ids) < page:
+                return
+            offset += page
+
+    def clear(self) -> None:
+        """Delete every chunk (a restore starts from nothing)."""
+        with self._errors("emptying the library"):
+            while ids := self._collection.get(include=[], limit=_PAGE)["ids"]:
+                self._collection.delete(ids=ids)
 
     def files(self) -> dict[Path, int]:
         """Every file in the collection with its number of chunks."""

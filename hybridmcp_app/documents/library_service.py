@@ -42,6 +42,7 @@ from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 if TYPE_CHECKING:
     from hybridmcp_app.documents.chroma_store import ChromaStore
     from hybridmcp_app.documents.document_scanner import ScanResult
+    from hybridmcp_app.documents.library_backup import BackupSummary
 
 log = logging.getLogger("hybridmcp.documents.library")
 EMBED_BATCH = 64
@@ -245,6 +246,28 @@ class LibraryService:
                 return len(found)
 
             return await asyncio.to_thread(remove)
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.state.path.parent / "backups"
+
+    async def backup(
+        self, destination: Path, progress: Callable[[int], None] | None = None
+    ) -> BackupSummary:
+        """Write the library to one file (waits for a run); see ``library_backup``."""
+        from hybridmcp_app.documents.library_backup import write_backup
+
+        async with self._run_lock:
+            return await asyncio.to_thread(write_backup, self, destination, progress)
+
+    async def restore(
+        self, source: Path, progress: Callable[[int], None] | None = None
+    ) -> BackupSummary:
+        """Replace the library by a backup; the current one is saved first (``backups_dir``)."""
+        from hybridmcp_app.documents.library_backup import restore_backup
+
+        async with self._run_lock:
+            return await asyncio.to_thread(restore_backup, self, source, progress)
 
     async def search(self, query: str, k: int = 8, where: Any = None) -> list[SearchHit]:
         """The ``k`` chunks closest in meaning to ``query``, best first."""

@@ -52,6 +52,11 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE INDEX IF NOT EXISTS files_by_state ON files (state);
 """
 _COLUMNS = "path, state, reason, chunks, content_hash, indexed_at"
+_ALL_NAMES = (
+    "path", "size", "mtime_ns", "content_hash", "state", "reason", "chunks", "indexed_at",
+    "signature", "updated_at",
+)  # fmt: skip
+_ALL_COLUMNS = ", ".join(_ALL_NAMES)
 
 
 class LibraryStorageError(HybridMCPError):
@@ -290,6 +295,23 @@ class LibraryState:
             content_hash=file.content_hash,
             indexed_at=indexed_at,
         )
+
+    def export_rows(self) -> list[dict[str, object]]:
+        """Every row as a dict (for a backup)."""
+        with self._transaction("reading the ledger") as connection:
+            cursor = connection.execute(f"SELECT {_ALL_COLUMNS} FROM files ORDER BY path")
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def replace_rows(self, rows: Sequence[dict[str, object]]) -> None:
+        """Replace the whole ledger by ``rows`` (from ``export_rows``), in one transaction."""
+        marks = ", ".join("?" * len(_ALL_NAMES))
+        with self._transaction("restoring the ledger") as connection:
+            connection.execute("DELETE FROM files")
+            connection.executemany(
+                f"INSERT INTO files ({_ALL_COLUMNS}) VALUES ({marks})",
+                [tuple(row[name] for name in _ALL_NAMES) for row in rows],
+            )
 
     def remove(self, paths: Sequence[Path]) -> None:
         with self._transaction("removing files") as connection:
