@@ -39,6 +39,8 @@ from hybridmcp_app.ui.qt_garbage_collector import QtGarbageCollector
 from hybridmcp_app.ui.theme import app_icon, apply_theme
 
 if TYPE_CHECKING:
+    from hybridmcp_app.documents.library_indexer import IndexProgress
+    from hybridmcp_app.documents.library_service import LibraryService
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
 
 log = logging.getLogger("hybridmcp.app")
@@ -133,6 +135,51 @@ async def start_mcp_host(context: AppContext, on_ready: Callable[[McpHost], None
     return host
 
 
+async def start_library(
+    context: AppContext,
+    on_ready: Callable[[LibraryService | None, str | None], None],
+    progress: Callable[[IndexProgress], None] | None = None,
+) -> LibraryService | None:
+    """Import chromadb off the event loop (a second or two), open the library, hand it to the
+    UI (or say why it could not open), finish what an earlier run left, then follow the
+    watched folders until the app quits."""
+    from hybridmcp_app.core.errors import HybridMCPError
+
+    module = await asyncio.to_thread(
+        importlib.import_module, "hybridmcp_app.documents.library_service"
+    )
+    from hybridmcp_app.documents.folder_watcher import FolderWatcher
+
+    try:
+        library: LibraryService = await module.LibraryService.open(
+            context.settings.documents, context.paths.data_dir, context.chat.shared_embedder()
+        )
+    except HybridMCPError as error:
+        log.warning("the library could not open: %s", error)
+        on_ready(None, str(error))
+        return None
+    context.library = library
+
+    def save_folders(folders: tuple[Path, ...]) -> None:
+        documents = context.settings.documents.model_copy(update={"watch_folders": folders})
+        context.save_settings(context.settings.model_copy(update={"documents": documents}))
+
+    context.watcher = FolderWatcher(
+        library,
+        context.settings.documents.watch_folders,
+        save=save_folders,
+        progress=progress,
+        ignore=[context.paths.data_dir, context.paths.log_dir, context.paths.cache_dir],
+    )
+    on_ready(library, None)
+    try:
+        await library.resume(progress)
+    except HybridMCPError as error:
+        log.warning("the library could not finish its last run: %s", error)
+    context.tasks.spawn(context.watcher.run(), name="watch-library-folders")
+    return library
+
+
 def shut_down(context: AppContext, loop: asyncio.AbstractEventLoop) -> list[str]:
     """Cancel every task (an answer being generated stops at its next token), stop the MCP
     servers (each process tree ended), then free the model. Returns what would not stop."""
@@ -141,6 +188,8 @@ def shut_down(context: AppContext, loop: asyncio.AbstractEventLoop) -> list[str]
         stuck += [
             f"MCP server {name}" for name in loop.run_until_complete(context.mcp_host.shutdown())
         ]
+    if context.library is not None:
+        loop.run_until_complete(context.library.close())
     if not context.local_model.close_now(SHUTDOWN_TIMEOUT_S):
         stuck.append("local model worker")
     return stuck
@@ -206,6 +255,7 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
         await start_mcp_host(context, window.mcp_host_ready)  # secrets are known by now
 
     context.tasks.spawn(start_services(), name="start-services")
+    context.tasks.spawn(start_library(context, window.library_ready), name="open-library")
     if context.settings.llm.local.load_on_start:
         context.tasks.spawn(
             context.local_model.try_load(context.settings.llm.local), name="load-local-model"

@@ -11,18 +11,22 @@ import asyncio
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from pydantic import Field
 
 from hybridmcp_app.core.frozen_model import FrozenModel
-from hybridmcp_app.core.inference import ChatMessage, InferenceRequest
+from hybridmcp_app.core.inference import ChatMessage, InferenceRequest, InferenceResponse
 from hybridmcp_app.core.parameters import ModelParameters
 from hybridmcp_app.documents.document_models import ParsedDocument
 from hybridmcp_app.documents.parse_errors import DocumentParseError
 
-if TYPE_CHECKING:
-    from hybridmcp_app.llm.chat_backend import ChatBackend
+
+class Completer(Protocol):
+    """A model that answers a request whole (every ``Completer`` does)."""
+
+    async def complete(self, request: InferenceRequest) -> InferenceResponse: ...
+
 
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
 KEYWORD_SAMPLE_CHARS = 200_000  # YAKE's cost grows with the text; the start says enough
@@ -101,7 +105,7 @@ def _analyze_file(path: Path, password: str | None = None) -> tuple[DocumentAnal
 
 
 async def analyze_documents(
-    paths: Sequence[Path], *, summarize_with: ChatBackend | None = None
+    paths: Sequence[Path], *, summarize_with: Completer | None = None
 ) -> list[DocumentAnalysis]:
     """Analyse files off the event loop; with ``summarize_with``, each also gets a summary."""
     results = []
@@ -113,9 +117,7 @@ async def analyze_documents(
     return results
 
 
-async def summarize(
-    analysis: DocumentAnalysis, text: str, backend: ChatBackend
-) -> DocumentAnalysis:
+async def summarize(analysis: DocumentAnalysis, text: str, backend: Completer) -> DocumentAnalysis:
     """A short summary of ``text`` (the document's start) by ``backend``, the local model."""
     source = text[:SUMMARY_SOURCE_CHARS]
     request = InferenceRequest(

@@ -29,6 +29,14 @@ from hybridmcp_app.orchestration.events import (
     RunCompleted,
 )
 from hybridmcp_app.orchestration.history_store import HistoryStore
+from hybridmcp_app.orchestration.library_sources import (
+    DEFAULT_SOURCES,
+    LibrarySearch,
+    SourceCitation,
+    SourcesFound,
+    context_documents,
+    find_sources,
+)
 from hybridmcp_app.orchestration.tool_events import RunEvent
 from hybridmcp_app.orchestration.usage_ledger import SavingsPoint, UsageLedger
 
@@ -39,6 +47,7 @@ if TYPE_CHECKING:  # imported when first used: the openai SDK and numpy stay off
     from hybridmcp_app.orchestration.semantic_cache import SemanticCache
 
 log = logging.getLogger("hybridmcp.chat")
+ChatEvent = RunEvent | SourcesFound
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,8 @@ class ChatSession:
             provider_problem=problem,
         )
 
-    def _shared_embedder(self) -> OnnxEmbedder:
+    def shared_embedder(self) -> OnnxEmbedder:
+        """The one offline embedder of the app (semantic cache, routing, library)."""
         from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
         from hybridmcp_app.orchestration.semantic_cache import SemanticCache
 
@@ -116,8 +126,13 @@ class ChatSession:
         context: tuple[ContextDocument, ...] = (),
         raw: bool = False,
         tools: ToolUse | None = None,
-    ) -> AsyncGenerator[RunEvent, None]:
-        """Run one turn; the turn is saved when it ends, also when it is stopped or fails."""
+        library: LibrarySearch | None = None,
+        sources_k: int = DEFAULT_SOURCES,
+    ) -> AsyncGenerator[ChatEvent, None]:
+        """Run one turn; the turn is saved when it ends, also when it is stopped or fails.
+
+        With ``library``, the ``sources_k`` chunks closest to the prompt join the context
+        (``SourcesFound`` comes first) and the turn keeps them as its sources."""
         from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
         from hybridmcp_app.llm.provider_catalog import PriceTable
         from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
@@ -153,7 +168,13 @@ class ChatSession:
         local = self._local_model.backend
         if strategy.needs_local and local is None:
             raise BackendError("the local model is not loaded yet")
-        embedder = self._shared_embedder() if strategy.needs_embedder else None
+        embedder = self.shared_embedder() if strategy.needs_embedder else None
+        sources: tuple[SourceCitation, ...] = ()
+        if library is not None:
+            found = await find_sources(library, text, sources_k)
+            sources = found.sources
+            context = (*context, *context_documents(sources))
+            yield found
         # Raw: the text alone, for a base model to continue (no chat template, no history).
         history = () if raw else self.conversation.messages()
         request = InferenceRequest(
@@ -187,11 +208,11 @@ class ChatSession:
             if provider is not None:
                 await provider.close()
             if trace is not None:
-                turn = TurnRecord.from_trace(text, trace)
+                turn = TurnRecord.from_trace(text, trace, sources=sources)
             else:  # stopped, or the window closed: keep what had streamed
                 turn = TurnRecord(
                     prompt=text, strategy=strategy_name, panes=tuple(streamed.values()),
-                    partial=True,
+                    partial=True, sources=sources,
                 )  # fmt: skip
             self.conversation = self.conversation.with_turn(turn)
             await asyncio.to_thread(self.history.save, self.conversation)

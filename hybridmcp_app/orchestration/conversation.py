@@ -10,6 +10,7 @@ from pydantic import Field
 from hybridmcp_app.core.frozen_model import FrozenModel
 from hybridmcp_app.core.inference import ChatMessage
 from hybridmcp_app.orchestration.events import HybridTrace
+from hybridmcp_app.orchestration.library_sources import SourceCitation
 
 
 def _new_id() -> str:
@@ -47,9 +48,17 @@ class TurnRecord(FrozenModel):
     baseline_prompt_tokens: int = 0
     cost_usd: float | None = None
     partial: bool = Field(False, description="Saved before every pane had finished.")
+    sources: tuple[SourceCitation, ...] = Field((), description="Library chunks it answered from.")
 
     @classmethod
-    def from_trace(cls, prompt: str, trace: HybridTrace, *, partial: bool = False) -> TurnRecord:
+    def from_trace(
+        cls,
+        prompt: str,
+        trace: HybridTrace,
+        *,
+        partial: bool = False,
+        sources: tuple[SourceCitation, ...] = (),
+    ) -> TurnRecord:
         panes = []
         for leg in trace.legs:
             pane = PaneRecord(leg=leg.leg, backend=leg.backend, role=leg.role, error=leg.error)
@@ -78,6 +87,7 @@ class TurnRecord(FrozenModel):
             baseline_prompt_tokens=trace.baseline_prompt_tokens,
             cost_usd=trace.cost_usd,
             partial=partial,
+            sources=sources,
         )
 
     def pane(self, leg: str | None) -> PaneRecord | None:

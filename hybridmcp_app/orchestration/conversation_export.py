@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from hybridmcp_app.orchestration.conversation import ConversationRecord, PaneRecord
+from hybridmcp_app.orchestration.library_sources import sources_markdown
 
 
 def _number(value: float | None, pattern: str) -> str:
@@ -41,4 +42,6 @@ def conversation_to_markdown(conversation: ConversationRecord) -> str:
             "",
         ]
         lines += [f"> {note}" for note in turn.notes] + ([""] if turn.notes else [])
+        if turn.sources:
+            lines += [sources_markdown(turn.sources), ""]
     return "\n".join(lines).rstrip() + "\n"

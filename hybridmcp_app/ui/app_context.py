@@ -14,7 +14,9 @@ from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.llm.local_model_service import LocalModelService
 from hybridmcp_app.orchestration.chat_session import ChatSession
 
-if TYPE_CHECKING:  # the MCP SDK is imported in the background after start-up
+if TYPE_CHECKING:  # the MCP SDK and chromadb are imported in the background after start-up
+    from hybridmcp_app.documents.folder_watcher import FolderWatcher
+    from hybridmcp_app.documents.library_service import LibraryService
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
 
 
@@ -32,6 +34,8 @@ class AppContext:
     local_model: LocalModelService
     chat: ChatSession
     mcp_host: McpHost | None = None  # set once started (``app.start_mcp_host``)
+    library: LibraryService | None = None  # set once open (``app.start_library``)
+    watcher: FolderWatcher | None = None
 
     def save_settings(self, settings: Settings) -> None:
         self.settings_store.save(settings)

@@ -40,11 +40,13 @@ from hybridmcp_app.ui.qt_history_sidebar import QtHistorySidebar
 from hybridmcp_app.ui.qt_keychain import QtKeychain
 from hybridmcp_app.ui.qt_log_viewer import QtLogViewer
 from hybridmcp_app.ui.qt_mcp_servers_view import QtMcpServersView
+from hybridmcp_app.ui.qt_open_source import open_source
 from hybridmcp_app.ui.qt_savings_view import EMPTY_TEXT, EMPTY_TITLE, QtSavingsView
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
 from hybridmcp_app.ui.theme import app_icon, apply_theme
 
 if TYPE_CHECKING:  # loaded when first used: the MCP SDK, the tool loop, the settings dialog
+    from hybridmcp_app.documents.library_service import LibraryService
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
     from hybridmcp_app.orchestration.run_context import ToolUse
     from hybridmcp_app.ui.qt_settings_dialog import QtSettingsDialog
@@ -108,6 +110,8 @@ class MainWindow(QMainWindow):
                     default_strategy=context.settings.llm.hybrid.default_strategy,
                     open_settings=self.open_settings,
                     tool_use=self._tool_use,
+                    library=lambda: self.context.library,
+                    open_source=open_source,
                 )
                 self.history_sidebar = QtHistorySidebar(context.chat.history, self.banner)
                 chat_page = QSplitter(Qt.Orientation.Horizontal)
@@ -314,6 +318,11 @@ class MainWindow(QMainWindow):
 
         host.registry.subscribe(offer_tools)
         offer_tools()
+
+    def library_ready(self, library: LibraryService | None, problem: str | None) -> None:
+        """The library is open (or could not open, and ``problem`` says why)."""
+        if problem:
+            self.banner.show_message(f"The document library could not open: {problem}", "error")
 
     def _tool_use(self, forced_tool: str | None) -> ToolUse | None:
         """The tools a chat turn may call, approved per the MCP tab's switches (or asked)."""

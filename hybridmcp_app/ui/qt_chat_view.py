@@ -10,6 +10,7 @@ import asyncio
 import html
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -46,9 +47,15 @@ from hybridmcp_app.orchestration.events import (
     LegStarted,
     RunCompleted,
 )
+from hybridmcp_app.orchestration.library_sources import (
+    LibrarySearch,
+    SourcesFound,
+    sources_markdown,
+)
 from hybridmcp_app.orchestration.tool_events import ToolCallFinished, ToolCallStarted
 from hybridmcp_app.ui.markdown_html import MarkdownHtml
 from hybridmcp_app.ui.qt_answer_pane import QtAnswerPane, is_dark
+from hybridmcp_app.ui.qt_sources_panel import QtSourcesPanel
 from hybridmcp_app.ui.qt_tool_picker import QtToolPicker
 
 if TYPE_CHECKING:  # run_context brings numpy: not at start-up
@@ -73,6 +80,8 @@ def transcript_markdown(conversation: ConversationRecord, upto: int) -> str:
         chosen = turn.pane(turn.chosen_leg) or next(iter(turn.panes), None)
         if chosen is not None and chosen.text:
             parts.append(f"**{chosen.leg.title()} · {chosen.backend}:**\n\n{chosen.text}")
+        if turn.sources:
+            parts.append(sources_markdown(turn.sources))
         parts.append("---")
     return "\n\n".join(parts)
 
@@ -92,13 +101,18 @@ class QtChatView(QWidget):
         default_strategy: str,
         open_settings: Callable[[], object],
         tool_use: Callable[[str | None], ToolUse | None] = lambda _forced: None,
+        library: Callable[[], LibrarySearch | None] = lambda: None,
+        open_source: Callable[[Path, int | None], object] | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        """``tool_use(forced_tool)`` gives the MCP tools a turn may call (None: none yet)."""
+        """``tool_use(forced_tool)`` gives the MCP tools a turn may call (None: none yet);
+        ``library()`` the document library once it is open; ``open_source(path, page)`` shows
+        a cited document."""
         super().__init__(parent)
         self._session, self._local_model, self._tasks = session, local_model, tasks
         self._local_config = local_config
         self._tool_use = tool_use
+        self._library = library
         self._panes: dict[str, QtAnswerPane] = {}
         self._pending: dict[str, list[str]] = {}
         self._task: asyncio.Task[None] | None = None
@@ -120,6 +134,11 @@ class QtChatView(QWidget):
         self.continue_text = QCheckBox("Continue text", self)
         self.continue_text.setToolTip("Local only: send the text as it is, for a base model")
         self.tools = QtToolPicker(self)
+        self.use_library = QCheckBox("Use library", self)
+        self.use_library.setToolTip(
+            "Answer from your documents (Ctrl+L): the closest passages go to the model as "
+            "context and are listed as sources under the answers"
+        )
         self.provider_label = QLabel(self)
         self.add_provider = QPushButton("Add a provider…", self)
         self.note = QLabel(self)
@@ -141,6 +160,8 @@ class QtChatView(QWidget):
         current_layout.setContentsMargins(0, 0, 0, 0)
         current_layout.addWidget(self.prompt_echo)
         current_layout.addWidget(self.splitter, 1)
+        self.sources = QtSourcesPanel(open_source, self)
+        current_layout.addWidget(self.sources)
         self.turns_splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.turns_splitter.addWidget(self.transcript)
         self.turns_splitter.addWidget(current)
@@ -169,6 +190,7 @@ class QtChatView(QWidget):
         strategy_row.addWidget(self.continue_text)
         strategy_row.addWidget(QLabel("Tools:", self))
         strategy_row.addWidget(self.tools)
+        strategy_row.addWidget(self.use_library)
         strategy_row.addStretch(1)
         strategy_row.addWidget(self.provider_label)
         strategy_row.addWidget(self.add_provider)
@@ -200,6 +222,7 @@ class QtChatView(QWidget):
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self.prompt, self.send)
         QShortcut(QKeySequence("Esc"), self, self.stop)  # window-wide while this tab shows
+        QShortcut(QKeySequence("Ctrl+L"), self, self.use_library.toggle)
         local_model.subscribe(lambda _status: self._refresh())
         self.select_strategy(default_strategy)
         self._refresh()
@@ -295,6 +318,7 @@ class QtChatView(QWidget):
             return
         turn = conversation.turns[-1]
         self.prompt_echo.setText(f"You: {turn.prompt}")
+        self.sources.show_sources(turn.sources)
         for record in turn.panes:
             self._pane(record.leg, record.backend, record.role).restore(record)
         final = self._panes.get(turn.chosen_leg or "")
@@ -342,8 +366,23 @@ class QtChatView(QWidget):
         notes: list[str] = []
         try:
             tools = self._tool_use(self.tools.forced_tool) if self.tools.choice else None
-            async for event in self._session.ask(text, strategy, raw=raw, tools=tools):
-                if isinstance(event, LegStarted):
+            library = self._library() if self.use_library.isChecked() else None
+            if self.use_library.isChecked() and library is None:
+                notes.append("the library is not open yet: answering without it")
+                self.trace.setText("\n".join(notes))
+            async for event in self._session.ask(
+                text, strategy, raw=raw, tools=tools, library=library
+            ):
+                if isinstance(event, SourcesFound):
+                    self.sources.show_sources(event.sources)
+                    found = len(event.sources)
+                    notes.append(
+                        f"library: {found} passage(s) given to the model"
+                        if found
+                        else "library: no passage matched the question"
+                    )
+                    self.trace.setText("\n".join(notes))
+                elif isinstance(event, LegStarted):
                     self._pane(event.leg, event.backend, event.role)
                 elif isinstance(event, LegEvent):
                     inner = event.event
@@ -424,6 +463,7 @@ class QtChatView(QWidget):
 
     def _clear_panes(self) -> None:
         self._flush()
+        self.sources.show_sources(())
         for pane in self._panes.values():
             # Hidden now, deleted by Qt later (the splitter lets go of it then); no reparenting,
             # which would hand the widget to Python's garbage collector as well.
