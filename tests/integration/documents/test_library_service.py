@@ -23,7 +23,12 @@ from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from tests.helpers.chroma_corpus import FACT, FACT_QUESTION, essay, expected_chunk_ids, write_corpus
 from tests.helpers.chroma_disk import can_mount, fill, remount, small_tmpfs
 from tests.helpers.chroma_server import chroma_server
-from tests.helpers.documents_corpus import write_garbage
+from tests.helpers.documents_corpus import (
+    write_encrypted_pdf,
+    write_garbage,
+    write_png_named,
+    write_truncated_pdf,
+)
 from tests.helpers.processes import stop
 
 pytestmark = pytest.mark.integration
@@ -114,6 +119,42 @@ async def test_an_unreadable_file_fails_with_its_reason_and_the_rest_is_indexed(
         assert status.state is FileState.FAILED
         assert status.reason
         assert await asyncio.to_thread(library.store.chunk_ids, broken) == set()
+    finally:
+        await library.close()
+
+
+async def test_bad_files_of_every_kind_get_their_reason_and_the_rest_is_indexed(
+    tmp_path: Path, corpus: list[Path], embedder: OnnxEmbedder
+) -> None:
+    folder = tmp_path / "corpus"
+    with (folder / "huge.pdf").open("wb") as huge:  # sparse: 101 MiB without writing them
+        huge.truncate(101 * 1024 * 1024)
+    bad = {
+        "broken.pdf": write_garbage(folder / "broken.pdf"),
+        "locked.pdf": write_encrypted_pdf(folder / "locked.pdf"),
+        "photo.pdf": write_png_named(folder / "photo.pdf"),
+        "cut.pdf": write_truncated_pdf(folder / "cut.pdf", keep=0.8),
+    }
+    (folder / "empty.md").touch()
+    library = await LibraryService.open(SETTINGS, tmp_path / "data", embedder)
+    try:
+        report = await library.add([folder])
+        assert (report.indexed, report.failed) == (len(corpus), len(bad))
+        assert {item.path.name: item.reason for item in report.left_out} == {
+            "huge.pdf": "too large: 101.0 MiB (limit 100.0 MiB)",
+            "empty.md": "empty file",
+        }
+        statuses = {status.path.name: status for status in await library.status()}
+        for name in bad:
+            assert statuses[name].state in (FileState.FAILED, FileState.SKIPPED), name
+            assert statuses[name].reason, name
+        assert "password" in statuses["locked.pdf"].reason
+        # Dropped on its own, the huge file is refused the same way.
+        alone = await library.add([folder / "huge.pdf"])
+        assert [item.reason for item in alone.left_out] == [
+            "too large: 101.0 MiB (limit 100.0 MiB)"
+        ]
+        assert FACT in (await library.search(FACT_QUESTION, k=1))[0].text
     finally:
         await library.close()
 
