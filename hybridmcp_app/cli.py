@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_ask_parser(subcommands)
+    _add_library_parser(subcommands)
     return parser
 
 
@@ -63,6 +64,93 @@ def _add_ask_parser(subcommands: Any) -> None:
     ask.add_argument("--json", action="store_true", help="machine-readable output")
 
 
+# The exit codes of library_command.EXIT_*, kept here so that --help does not import it.
+LIBRARY_EPILOG = """exit codes:
+  0    done
+  1    some files failed (the rest were indexed), nothing found, or nothing removed
+  2    wrong arguments (a path that does not exist, an empty query): nothing was done
+  3    the library could not be used (open in another process, storage full or unreachable)
+  130  cancelled with Ctrl+C (add: what was indexed stays; the next add finishes the rest)"""
+
+
+def _add_library_parser(subcommands: Any) -> None:
+    library = subcommands.add_parser(
+        "library",
+        help="add, search and inspect the document library, without the window",
+        description=(  # not re-wrapped (RawDescriptionHelpFormatter, for the epilog's table)
+            "The document library, through the same service as the window's Library tab.\n"
+            "Results go to stdout; progress, warnings and errors to stderr."
+        ),
+        epilog=LIBRARY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = library.add_subparsers(dest="library_command", metavar="ACTION", required=True)
+    for add_action in LIBRARY_ACTIONS:
+        add_action(actions)
+
+
+def _add_library_add(actions: Any) -> None:
+    add = actions.add_parser(
+        "add",
+        help="index files and folders (new and changed files only)",
+        description=(
+            "Index files and folders: new and changed files are indexed, files gone from a "
+            "folder leave the library. A run that was interrupted is finished first."
+        ),
+    )
+    add.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a file or folder")
+    add.add_argument("--force", action="store_true", help="re-index unchanged files too")
+    add.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def _add_library_search(actions: Any) -> None:
+    search = actions.add_parser(
+        "search",
+        help="the passages closest in meaning to a query",
+        description="Print the passages closest in meaning to QUERY, best first.",
+    )
+    search.add_argument("query", metavar="QUERY", help="what to look for (quote it)")
+    search.add_argument(
+        "-k", type=_positive_int, default=8, metavar="N", help="how many passages (default: 8)"
+    )
+    search.add_argument("--json", action="store_true", help="print the hits as a JSON list")
+
+
+def _add_library_status(actions: Any) -> None:
+    status = actions.add_parser(
+        "status",
+        help="every file's state, and why the failed ones failed",
+        description="List the library's files: state, chunks, when indexed, why failed.",
+    )
+    status.add_argument("--failed", action="store_true", help="list only the files that failed")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _add_library_remove(actions: Any) -> None:
+    remove = actions.add_parser(
+        "remove",
+        help="take files or folders out of the library (not off the disk)",
+        description="Take files, or every file under folders, out of the library.",
+    )
+    remove.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a file or folder")
+    remove.add_argument("--json", action="store_true", help="print the count as JSON")
+
+
+# One function per ``hybridmcp library ACTION``; an action also needs its entry in
+# library_command.ACTIONS.
+LIBRARY_ACTIONS = (_add_library_add, _add_library_search, _add_library_status, _add_library_remove)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.home is not None:
@@ -71,6 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hybridmcp_app.ask_command import main_ask
 
         return main_ask(args)
+    if args.command == "library":
+        from hybridmcp_app.library_command import main_library
+
+        return main_library(args)
     from hybridmcp_app.app import run_gui  # Qt loads only now, after --help/--version are done.
 
     return run_gui(verbose=args.verbose, argv=[sys.argv[0]])

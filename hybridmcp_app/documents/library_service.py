@@ -36,6 +36,7 @@ from hybridmcp_app.documents.document_models import (
     SkippedFile,
 )
 from hybridmcp_app.documents.library_indexer import IndexProgress, IndexReport, IndexRun, ParseMany
+from hybridmcp_app.documents.library_lock import LibraryLock
 from hybridmcp_app.documents.library_state import PENDING, UNFINISHED, LibraryState
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 
@@ -84,6 +85,7 @@ class LibraryService:
         self._embed_lock = threading.Lock()  # one embedder call at a time
         self._run_lock = asyncio.Lock()  # one run (or removal) at a time
         self._cancel = threading.Event()
+        self._lock: LibraryLock | None = None  # set by ``open`` for an embedded store
 
     @classmethod
     async def open(
@@ -94,19 +96,36 @@ class LibraryService:
         *,
         parse: ParseMany | None = None,
     ) -> LibraryService:
+        """Open the ledger and the store; an embedded store is locked to this process
+        (``LibraryBusy`` if another one has it)."""
         from hybridmcp_app.documents.chroma_store import ChromaStore
 
-        state = await asyncio.to_thread(LibraryState.open, data_dir)
+        lock = LibraryLock(data_dir) if settings.chroma_mode == "embedded" else None
+        if lock is not None:
+            await asyncio.to_thread(lock.acquire)
         try:
-            store = await asyncio.to_thread(ChromaStore.open, settings, data_dir, embedder)
+            state = await asyncio.to_thread(LibraryState.open, data_dir)
+            try:
+                store = await asyncio.to_thread(ChromaStore.open, settings, data_dir, embedder)
+            except BaseException:
+                state.close()
+                raise
         except BaseException:
-            state.close()
+            if lock is not None:
+                lock.release()
             raise
-        return cls(store, state, embedder, settings, parse=parse)
+        library = cls(store, state, embedder, settings, parse=parse)
+        library._lock = lock
+        return library
 
     async def close(self) -> None:
-        await asyncio.to_thread(self.store.close)
-        await asyncio.to_thread(self.state.close)
+        try:
+            await asyncio.to_thread(self.store.close)
+            await asyncio.to_thread(self.state.close)
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
 
     @property
     def signature(self) -> str:

@@ -17,6 +17,7 @@ from pydantic import AnyHttpUrl
 
 from hybridmcp_app.config.settings import DocumentsSettings
 from hybridmcp_app.documents.document_models import FileState
+from hybridmcp_app.documents.library_lock import LibraryBusy
 from hybridmcp_app.documents.library_service import IndexProgress, LibraryService
 from hybridmcp_app.documents.library_state import LibraryStorageError
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
@@ -347,3 +348,49 @@ async def test_a_chroma_server_backs_the_library_like_the_embedded_store(
         finally:
             await library.close()
     assert not (tmp_path / "data" / "chroma").exists()
+
+
+def test_a_second_process_cannot_open_the_embedded_library_until_the_first_is_gone(
+    tmp_path: Path, embedder: OnnxEmbedder
+) -> None:
+    data = tmp_path / "data"
+
+    async def open_and_close() -> None:
+        library = await LibraryService.open(SETTINGS, data, embedder)
+        await library.close()
+
+    asyncio.run(open_and_close())  # creates the library; closing frees it at once
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LIBRARY, str(data)],
+        cwd=REPOSITORY, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        with pytest.raises(LibraryBusy, match=r"open in .*process \d+.*Chroma server"):
+            asyncio.run(open_and_close())
+        holder.send_signal(signal.SIGKILL)  # the OS drops the lock with its owner
+        holder.wait(timeout=10)
+        asyncio.run(open_and_close())
+    finally:
+        stop(holder)
+        if holder.stdout is not None:
+            holder.stdout.close()
+
+
+HOLD_LIBRARY = """
+import asyncio, sys, time
+from pathlib import Path
+from hybridmcp_app.config.settings import DocumentsSettings
+from hybridmcp_app.documents.library_service import LibraryService
+from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
+
+async def hold():
+    library = await LibraryService.open(
+        DocumentsSettings(), Path(sys.argv[1]), OnnxEmbedder(threads=1)
+    )
+    print("open", flush=True)
+    time.sleep(120)
+    await library.close()
+
+asyncio.run(hold())
+"""
