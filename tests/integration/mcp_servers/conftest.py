@@ -1,0 +1,18 @@
+"""Shared by the tests of the project's own MCP servers: the MCP Inspector, installed once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.mcp_inspector import InspectorUnavailable, install_inspector
+
+
+@pytest.fixture(scope="session")
+def inspector_script() -> Path:
+    """The Inspector's CLI script; skipped only where npm or node is missing."""
+    try:
+        return install_inspector()
+    except InspectorUnavailable as missing:
+        pytest.skip(f"{missing}: install Node.js 20 with npm (scripts/system-deps.sh)")
