@@ -74,7 +74,7 @@ class FolderWatcher:
         for folder in folders:
             path = _absolute(folder)
             self._folders[path] = WatchedFolder(path=path)
-        self._save, self._on_change, self.progress = save, on_change, progress
+        self._save, self.on_change, self.progress = save, on_change, progress
         self._ignore = tuple(str(_absolute(path)) for path in ignore)
         self._debounce_ms, self._force_polling = debounce_ms, force_polling
         self._changed = asyncio.Event()  # the folder set changed: watch anew
@@ -110,8 +110,8 @@ class FolderWatcher:
         self._notify()
 
     def _notify(self) -> None:
-        if self._on_change is not None:
-            self._on_change()
+        if self.on_change is not None:
+            self.on_change()
 
     def _update(self, path: Path, **changes: object) -> None:
         current = self._folders.get(path)

@@ -38,6 +38,8 @@ from hybridmcp_app.ui.qt_chat_view import QtChatView
 from hybridmcp_app.ui.qt_empty_state import QtEmptyState
 from hybridmcp_app.ui.qt_history_sidebar import QtHistorySidebar
 from hybridmcp_app.ui.qt_keychain import QtKeychain
+from hybridmcp_app.ui.qt_library_extras import QtLibraryExtras
+from hybridmcp_app.ui.qt_library_view import QtLibraryView
 from hybridmcp_app.ui.qt_log_viewer import QtLogViewer
 from hybridmcp_app.ui.qt_mcp_servers_view import QtMcpServersView
 from hybridmcp_app.ui.qt_open_source import open_source
@@ -123,6 +125,8 @@ class MainWindow(QMainWindow):
                 self.history_sidebar.new_requested.connect(self.chat_view.new_chat)
                 self.history_sidebar.open_requested.connect(self.open_conversation)
                 page = chat_page
+            elif key == "library":
+                page = self._build_library_tab(context)
             elif key == "mcp":
                 self.mcp_view = QtMcpServersView(
                     context.tasks, self.banner, self._open_mcp_config, secrets=context.secrets
@@ -319,8 +323,29 @@ class MainWindow(QMainWindow):
         host.registry.subscribe(offer_tools)
         offer_tools()
 
+    def _build_library_tab(self, context: AppContext) -> QWidget:
+        self.library_view = QtLibraryView(context.tasks, self.banner, open_source=open_source)
+        view = self.library_view
+        self.library_extras = QtLibraryExtras(
+            context.tasks,
+            self.banner,
+            lambda: self.context.local_model.backend,
+            lambda: context.tasks.spawn(view.refresh(), name="library-refresh"),
+        )
+        view.set_extra_panel(self.library_extras)
+
+        def show_details() -> None:
+            selected = view.files.selected_paths()
+            if selected and selected[0] != self.library_extras.details.path:
+                self.library_extras.details.show_document(selected[0])
+
+        view.files.table.selectionModel().selectionChanged.connect(show_details)
+        return view
+
     def library_ready(self, library: LibraryService | None, problem: str | None) -> None:
         """The library is open (or could not open, and ``problem`` says why)."""
+        self.library_view.set_library(library, problem)
+        self.library_extras.set_library(library, self.context.watcher)
         if problem:
             self.banner.show_message(f"The document library could not open: {problem}", "error")
 

@@ -24,11 +24,11 @@ def test_the_window_opens_with_five_tabs_that_say_what_they_will_hold(window: Ma
     assert chat_page is not None and chat_page.isAncestorOf(window.chat_view)
     assert chat_page.isAncestorOf(window.history_sidebar)
     assert window.tabs.widget(1) is window.savings_view
+    assert window.tabs.widget(2) is window.library_view
     assert window.tabs.widget(3) is window.mcp_view
-    for index in (2, 4):  # the Library and the game come with later issues
-        page = window.tabs.widget(index)
-        assert isinstance(page, QtEmptyState)
-        assert page.title
+    page = window.tabs.widget(4)  # the game comes with a later issue
+    assert isinstance(page, QtEmptyState)
+    assert page.title
     assert window.windowTitle() == "HybridMCP"
     assert not window.windowIcon().isNull()
 
