@@ -136,9 +136,26 @@ def _add_library_remove(actions: Any) -> None:
     remove.add_argument("--json", action="store_true", help="print the count as JSON")
 
 
+def _add_library_watch(actions: Any) -> None:
+    watch = actions.add_parser(
+        "watch",
+        help="keep folders in the library in sync until Ctrl+C (the window follows them too)",
+        description=(
+            "Add folders to the watched folders (kept in the settings, so the window follows "
+            "them as well), bring them in sync, then index what changes in them until Ctrl+C. "
+            "Without PATH, follow the folders already watched."
+        ),
+    )
+    watch.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="a folder")
+    watch.add_argument("--once", action="store_true", help="sync once, then stop")
+
+
 # One function per ``hybridmcp library ACTION``; an action also needs its entry in
 # library_command.ACTIONS.
-LIBRARY_ACTIONS = (_add_library_add, _add_library_search, _add_library_status, _add_library_remove)
+LIBRARY_ACTIONS = (
+    _add_library_add, _add_library_search, _add_library_status, _add_library_remove,
+    _add_library_watch,
+)  # fmt: skip
 
 
 def _positive_int(text: str) -> int:

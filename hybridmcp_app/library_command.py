@@ -367,6 +367,61 @@ async def run_remove(args: argparse.Namespace, library: LibraryService, streams:
     return EXIT_INCOMPLETE
 
 
+# ---------------------------------------------------------------- watch
+
+
+def check_watch(args: argparse.Namespace) -> None:
+    wrong = [path for path in args.paths if not path.is_dir()]
+    if wrong:
+        raise LibraryUsageError(f"not a folder: {', '.join(map(str, wrong))}")
+
+
+async def run_watch(args: argparse.Namespace, library: LibraryService, streams: Streams) -> int:
+    from hybridmcp_app.documents.folder_watcher import FolderWatcher
+
+    paths = AppPaths.from_environment()
+    store = SettingsStore(paths)
+    settings, _report = store.load()
+
+    def save(folders: tuple[Path, ...]) -> None:
+        current, _ = store.load()
+        documents = current.documents.model_copy(update={"watch_folders": folders})
+        store.save(current.model_copy(update={"documents": documents}))
+
+    def synced(folder: Path, report: IndexReport) -> None:
+        if report.indexed or report.removed or report.failed:
+            print(
+                f"{_display(folder)}: {report.indexed} indexed, {report.removed} removed, "
+                f"{report.failed} failed ({report.chunks} chunks)",
+                file=streams.out,
+                flush=True,
+            )
+
+    def settled(event: IndexProgress) -> None:
+        status = event.changed
+        if status is not None and status.state is FileState.FAILED:
+            print(f"failed: {_display(status.path)}: {status.reason}", file=streams.out)
+
+    watcher = FolderWatcher(
+        library, settings.documents.watch_folders, save=save, progress=settled,
+        ignore=[paths.data_dir, paths.log_dir, paths.cache_dir],
+    )  # fmt: skip
+    watcher.on_synced = synced
+    for folder in args.paths:
+        await watcher.watch(folder)
+    folders = watcher.folders()
+    if not folders:
+        raise LibraryUsageError("no folder to watch: name one (hybridmcp library watch PATH)")
+    if args.once:
+        for folder in folders:
+            await watcher.sync(folder.path)
+        return EXIT_OK
+    listed = ", ".join(_display(folder.path) for folder in folders)
+    print(f"watching {listed} (Ctrl+C stops)", file=streams.err, flush=True)
+    await watcher.run()
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------- the command
 
 
@@ -384,6 +439,7 @@ ACTIONS: dict[str, LibraryAction] = {
     "search": LibraryAction(run_search, check_search),
     "status": LibraryAction(run_status),
     "remove": LibraryAction(run_remove),
+    "watch": LibraryAction(run_watch, check_watch),
 }
 
 
@@ -415,6 +471,9 @@ def main_library(args: argparse.Namespace) -> int:
         print(f"{prefix}: {error}", file=sys.stderr)
         return EXIT_USAGE
     except (KeyboardInterrupt, IndexingCancelled):
+        if args.library_command == "watch":  # Ctrl+C is how watching ends
+            print(f"{prefix}: stopped", file=sys.stderr)
+            return EXIT_OK
         detail = (
             ": what was indexed stays, and the next `hybridmcp library add` finishes the rest"
             if args.library_command == "add"

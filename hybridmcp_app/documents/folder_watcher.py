@@ -78,6 +78,8 @@ class FolderWatcher:
         self._ignore = tuple(str(_absolute(path)) for path in ignore)
         self._debounce_ms, self._force_polling = debounce_ms, force_polling
         self._changed = asyncio.Event()  # the folder set changed: watch anew
+        # Called after each sync with its report (``hybridmcp library watch`` prints it).
+        self.on_synced: Callable[[Path, IndexReport], None] | None = None
         self.syncs = 0  # rescans started by changes on disk (tests and the log read it)
 
     def folders(self) -> list[WatchedFolder]:
@@ -148,6 +150,8 @@ class FolderWatcher:
             path, syncing=False, problem="", documents=documents,
             last_indexed_at=None if report.cancelled else time.time(),
         )  # fmt: skip
+        if self.on_synced is not None:
+            self.on_synced(path, report)
         if report.indexed or report.removed or report.failed:
             log.info(
                 "%s: %d indexed, %d removed, %d failed",

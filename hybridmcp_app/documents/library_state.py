@@ -35,7 +35,9 @@ LOW_SPACE_BYTES = 8 * 1024 * 1024  # a storage error with less free than this: t
 # Rows whose chunks may be half written: deleted before the file is indexed again.
 UNFINISHED = (FileState.PARSING, FileState.EMBEDDING)
 PENDING = (FileState.QUEUED, *UNFINISHED)
-_SETTLED = (FileState.INDEXED, FileState.SKIPPED)  # a failed file is tried again
+# Settled in this version: not indexed again until the file changes (or a run is forced). A file
+# that failed fails the same way while its bytes are the same (parse errors are deterministic).
+_SETTLED = (FileState.INDEXED, FileState.SKIPPED, FileState.FAILED)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY,

@@ -19,6 +19,7 @@ import pytest
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.documents.library_lock import LibraryLock
 from tests.helpers.documents_corpus import write_pdf, write_png_named
+from tests.helpers.processes import stop
 
 pytestmark = pytest.mark.integration
 ATLAS_PAGES = (
@@ -275,3 +276,50 @@ def test_ctrl_c_cancels_cleanly_and_the_next_add_finishes_the_run(tmp_path: Path
     files, totals = status_by_name(home, tmp_path)
     assert {item["state"] for item in files.values()} == {"indexed"}
     assert (totals["files"], totals["pending"]) == (12, 0)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX only")
+def test_watch_follows_a_folder_until_ctrl_c_and_the_window_keeps_following_it(
+    tmp_path: Path,
+) -> None:
+    home, folder = tmp_path / "cli-home", tmp_path / "notes"
+    write_corpus(folder)
+    command = [sys.executable, "-m", "hybridmcp_app", "--home", str(home), "library", "watch",
+               "notes"]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        first = _wait_for_line(process.stdout, "notes: ", 90)
+        assert first.startswith("notes: 3 indexed, 0 removed, 1 failed"), first
+        assert _wait_for_line(process.stderr, "watching ", 30).startswith("watching notes")
+        (folder / "otters.md").write_text("# Otters\n\nOtters hold hands when they sleep.\n")
+        (folder / "recipes.txt").unlink()
+        changed = _wait_for_line(process.stdout, "notes: ", 60)
+        # The broken PDF, unchanged, is not tried again.
+        assert changed.startswith("notes: 1 indexed, 1 removed, 0 failed"), changed
+        process.send_signal(signal.SIGINT)
+        _stdout, stderr = process.communicate(timeout=60)
+    finally:
+        stop(process)
+    assert process.returncode == 0, stderr
+    assert "hybridmcp library watch: stopped" in stderr
+
+    files, _totals = status_by_name(home, tmp_path)
+    assert "otters.md" in files and "recipes.txt" not in files
+    settings = json.loads(AppPaths.under(home).settings_file.read_text(encoding="utf-8"))
+    assert settings["documents"]["watch_folders"] == [str(folder)]
+    # Without PATH, `watch --once` syncs the folders already watched.
+    (folder / "late.md").write_text("# Late\n\nWritten while nobody watched.\n")
+    once = library(home, "watch", "--once", cwd=tmp_path)
+    assert once.returncode == 0, once.stderr
+    assert once.stdout.startswith("notes: 1 indexed, 0 removed, 0 failed")
+
+
+def test_watch_refuses_what_is_not_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "file.txt").write_text("not a folder\n")
+    result = library(tmp_path / "home", "watch", "file.txt", "missing", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "not a folder: file.txt, missing" in result.stderr
+    nothing = library(tmp_path / "home", "watch", "--once", cwd=tmp_path)
+    assert nothing.returncode == 2 and "no folder to watch" in nothing.stderr

@@ -46,7 +46,7 @@ def test_a_run_moves_files_from_queued_to_indexed(state: LibraryState) -> None:
     assert state.known()[a.path] == (10, 123, "h1")
 
 
-def test_only_an_indexed_or_skipped_file_in_the_same_version_is_current(
+def test_a_settled_file_with_the_same_bytes_and_version_is_current(
     state: LibraryState,
 ) -> None:
     file = scanned("/docs/a.md")
@@ -56,7 +56,10 @@ def test_only_an_indexed_or_skipped_file_in_the_same_version_is_current(
     assert not state.is_current(scanned("/docs/a.md", digest="h2"), SIGNATURE)
     assert not state.is_current(file, "model/100/20")
     state.settle(file, FileState.FAILED, signature=SIGNATURE, reason="encrypted")
-    assert not state.is_current(file, SIGNATURE)  # failed files are tried again
+    assert state.is_current(file, SIGNATURE)  # it would fail the same way again
+    assert not state.is_current(scanned("/docs/a.md", digest="h2"), SIGNATURE)  # changed: retry
+    state.mark([file.path], FileState.QUEUED)
+    assert not state.is_current(file, SIGNATURE)  # a run that did not finish
     state.settle(file, FileState.SKIPPED, signature=SIGNATURE, reason="no text")
     assert state.is_current(file, SIGNATURE)
 
