@@ -22,7 +22,7 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -84,7 +84,7 @@ class LibraryService:
         self.embed_batch = embed_batch
         self._embed_lock = threading.Lock()  # one embedder call at a time
         self._run_lock = asyncio.Lock()  # one run (or removal) at a time
-        self._cancel = threading.Event()
+        self._cancels: set[threading.Event] = set()  # of the runs going or waiting to
         self._lock: LibraryLock | None = None  # set by ``open`` for an embedded store
 
     @classmethod
@@ -145,8 +145,7 @@ class LibraryService:
         """Scan files and folders and index what is new or changed (everything if ``force``)."""
         from hybridmcp_app.documents.document_scanner import ScanCancelled, scan_documents
 
-        async with self._run_lock:
-            cancel = self._cancel = threading.Event()
+        async with self._exclusive_run() as cancel:
             known = await asyncio.to_thread(self.state.known)
             scan_paths = list(paths)
 
@@ -171,8 +170,7 @@ class LibraryService:
         force: bool = False,
     ) -> IndexReport:
         """Index files already scanned."""
-        async with self._run_lock:
-            cancel = self._cancel = threading.Event()
+        async with self._exclusive_run() as cancel:
             return await self._index(files, progress, force, (), cancel)
 
     async def resume(self, progress: Callable[[IndexProgress], None] | None = None) -> IndexReport:
@@ -180,8 +178,7 @@ class LibraryService:
         deleted first). Files gone since, or no longer indexable, leave the library."""
         from hybridmcp_app.documents.document_scanner import ScanCancelled, scan_documents
 
-        async with self._run_lock:
-            cancel = self._cancel = threading.Event()
+        async with self._exclusive_run() as cancel:
             pending = await asyncio.to_thread(self.state.pending)
             if not pending:
                 return IndexReport()
@@ -202,8 +199,21 @@ class LibraryService:
             return await self._index(found.files, progress, True, found.skipped, cancel)
 
     def cancel(self) -> None:
-        """Stop the current run at its next step; it cleans up and returns ``cancelled``."""
-        self._cancel.set()
+        """Stop the current run at its next step (it cleans up and returns ``cancelled``), and
+        the runs waiting for it."""
+        for event in list(self._cancels):
+            event.set()
+
+    @contextlib.asynccontextmanager
+    async def _exclusive_run(self) -> AsyncIterator[threading.Event]:
+        """Wait for the runs before, then run; ``cancel()`` reaches this run while it waits."""
+        event = threading.Event()
+        self._cancels.add(event)
+        try:
+            async with self._run_lock:
+                yield event
+        finally:
+            self._cancels.discard(event)
 
     async def _index(
         self,
@@ -260,8 +270,8 @@ class LibraryService:
             def remove() -> int:
                 roots = [_absolute(path) for path in paths]
                 found = {path for root in roots for path in self.state.paths_under(root)}
-                found |= {root for root in roots if not root.is_dir()}
-                self._drop(sorted(found))
+                # A file path also loses chunks the ledger may not know of (a lost ledger).
+                self._drop(sorted(found | {root for root in roots if not root.is_dir()}))
                 return len(found)
 
             return await asyncio.to_thread(remove)

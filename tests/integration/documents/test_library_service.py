@@ -394,3 +394,20 @@ async def hold():
 
 asyncio.run(hold())
 """
+
+
+async def test_cancel_reaches_a_run_still_waiting_for_the_one_before(
+    tmp_path: Path, corpus: list[Path], embedder: OnnxEmbedder
+) -> None:
+    library = await LibraryService.open(SETTINGS, tmp_path / "data", embedder)
+    try:
+        first = asyncio.ensure_future(library.add([tmp_path / "corpus"]))
+        await asyncio.sleep(0)  # the first run holds the lock
+        second = asyncio.ensure_future(library.add([corpus[0]], force=True))
+        await asyncio.sleep(0)
+        library.cancel()
+        reports = await asyncio.gather(first, second)
+        assert [report.cancelled for report in reports] == [True, True]
+        assert await library.remove([tmp_path / "never-added.md"]) == 0
+    finally:
+        await library.close()
