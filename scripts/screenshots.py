@@ -148,6 +148,29 @@ def main() -> None:
     loop.run_until_complete(mcp_tab())
     settle()
     window.grab().save(str(args.out / f"mcp-servers-{args.theme}.png"))
+
+    from hybridmcp_app.app import start_library
+    from tests.helpers.chroma_corpus import write_corpus
+    from tests.helpers.documents_corpus import write_garbage, write_pdf
+
+    corpus = paths.data_dir.parent / "documents"
+    write_corpus(corpus, files=8)
+    write_pdf(corpus / "handbook.pdf", pages=6, lines=8, title="Handbook")
+    write_garbage(corpus / "broken.pdf")
+    window.tabs.setCurrentWidget(window.library_view)
+
+    async def library_tab() -> None:
+        library = await start_library(context, window.library_ready)
+        assert library is not None and context.watcher is not None
+        await context.watcher.watch(corpus)
+        await window.library_view.refresh()
+        window.library_view.files.table.selectRow(1)
+        window.library_view.search("launch code of the lighthouse keeper")
+        await asyncio.sleep(2.0)
+
+    loop.run_until_complete(library_tab())
+    settle()
+    window.grab().save(str(args.out / f"library-{args.theme}.png"))
     shut_down(context, loop)
     loop.close()
     print(f"screenshots in {args.out}")
