@@ -1,8 +1,16 @@
-"""One indexing run, in one worker thread: parse, chunk, embed, store and record (blocking).
+"""One indexing run: parse, chunk, embed, store and record, as a pipeline (blocking).
+
+The run's thread takes the parsed files (from the parse pool's processes), cuts them into chunks
+and hands batches of ``embed_batch`` chunks to an embedding thread; a storing thread upserts each
+embedded batch and records the files it completes. So the embedder, the slowest stage, never
+waits for Chroma, the ledger or the chunker: they work on the batch before or after the one being
+embedded. Every write to the store and the ledger is made by the storing thread, in batch order.
 
 The ledger follows every file (``queued`` → ``parsing`` → ``embedding`` → ``indexed``, or
 ``failed``/``skipped`` with the reason); a file is ``indexed`` only once the store holds exactly
-its current chunks, so a run killed half-way leaves rows that ``LibraryService.resume`` finishes.
+its current chunks (its last batch stored, and what an older version left deleted), so a run
+killed half-way leaves rows that ``LibraryService.resume`` finishes. A cancelled run stores no
+batch it has not started storing, then deletes the chunks of every file it did not finish.
 """
 
 from __future__ import annotations
@@ -12,7 +20,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +45,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hybridmcp.documents.indexer")
 PARSE_WINDOW = 256  # files handed to the parse pool at once (bounds the parsed text held)
+BATCHES_AHEAD = 3  # batches handed to the embedder and not yet stored (bounds the chunks held)
+# Chroma holds the GIL through a write (about 0.3 ms a chunk); one started while the embedder
+# is between two ONNX calls (tokenising, pooling) stalls it. So a batch is stored just after the
+# embedder has started the next one, inside that batch's long, GIL-free ONNX run.
+ONNX_ENTRY_S = 0.005  # from the start of an embedding call to its ONNX run, and some margin
+ENTRY_WAIT_S = 1.0  # the longest a write waits for the next embedding call to start
 
 ParseOutcome = ParsedDocument | DocumentParseError
 ParseMany = Callable[[Sequence[ScannedFile], threading.Event], Iterable[tuple[ScannedFile, Any]]]
@@ -69,15 +84,27 @@ class IndexReport(FrozenModel):
 
 @dataclass
 class _Pending:
-    """A file whose chunks are being embedded and stored."""
+    """A file with chunks, on its way to the embedder."""
 
     file: ScannedFile
     chunks: list[DocumentChunk]
-    stored: int = 0
+    handed: int = 0  # chunks handed to the embedder
+
+
+@dataclass
+class _Batch:
+    """Up to ``embed_batch`` chunks, the files they start and the files they complete."""
+
+    chunks: list[DocumentChunk] = field(default_factory=list)
+    starts: list[Path] = field(default_factory=list)
+    completes: list[_Pending] = field(default_factory=list)
+    current: Path | None = None  # the file it ends in the middle of
+    number: int = 0  # batches handed to the embedder before it
+    vectors: Future[Any] | None = None
 
 
 class IndexRun:
-    """One run, in one worker thread: parse, chunk, embed, store, record (blocking)."""
+    """One run: chunk in the calling thread, embed in one thread, store in another (blocking)."""
 
     def __init__(
         self,
@@ -93,14 +120,44 @@ class IndexRun:
         self.cancel, self.report = cancel, report
         self.signature = service.signature
         self.pending: deque[_Pending] = deque()
+        self.queued = 0  # chunks in ``pending`` not handed to the embedder
+        self.taken: list[ScannedFile] = []  # files with chunks (settled by the storing thread)
+        self.settled: set[Path] = set()  # written by the storing thread only
+        self.tasks: deque[tuple[Future[None], bool]] = deque()  # storing tasks; True: a batch
+        self.broken = threading.Event()  # a storing task failed: store nothing more
+        self.handed = 0  # batches handed to the embedder
+        self.embedding_started = 0  # embedding calls started (written by the embedding thread)
+        self.embedding_moved = threading.Condition()
         self.counts = {state: 0 for state in FileState}
         self.chunks = 0
         self.total = 0
         self.started = time.monotonic()
 
     def run(self) -> IndexReport:
+        embedding = ThreadPoolExecutor(1, thread_name_prefix="library-embed")
+        storing = ThreadPoolExecutor(1, thread_name_prefix="library-store")
+        self._embedding, self._storing = embedding, storing
+        try:
+            unchanged = self._run()
+        except BaseException:
+            self.broken.set()
+            raise
+        finally:
+            embedding.shutdown(wait=True, cancel_futures=True)
+            storing.shutdown(wait=True, cancel_futures=True)
+        return IndexReport(
+            indexed=self.counts[FileState.INDEXED],
+            failed=self.counts[FileState.FAILED],
+            skipped=self.counts[FileState.SKIPPED],
+            unchanged=unchanged,
+            chunks=self.chunks,
+            elapsed_s=time.monotonic() - self.started,
+            cancelled=self.cancel.is_set(),
+        )
+
+    def _run(self) -> int:
+        """Index what needs it; returns how many files were unchanged."""
         todo = [f for f in self.files if self.force or not self.state.is_current(f, self.signature)]
-        unchanged = len(self.files) - len(todo)
         self.state.mark_queued(todo)
         self.total = len(todo)
         self._emit(None, None)
@@ -116,32 +173,28 @@ class IndexRun:
                 for file, outcome in outcomes:
                     parsing.discard(file.path)
                     self._take(file, outcome)
-                    while self._queued() >= self.service.embed_batch and not self.cancel.is_set():
-                        self._store_batch()
+                    while self.queued >= self.service.embed_batch and not self.cancel.is_set():
+                        self._hand_batch()
                     if self.cancel.is_set():
                         break
             finally:
                 close = getattr(outcomes, "close", None)
                 if close is not None:
                     close()
-        while self.pending and not self.cancel.is_set():
-            self._store_batch()
+        while self.queued and not self.cancel.is_set():
+            self._hand_batch()
+        while self.tasks:  # every storing task done (or skipped, when cancelled)
+            self._wait_oldest()
         if self.cancel.is_set():
             self._clean_up(parsing)
-        return IndexReport(
-            indexed=self.counts[FileState.INDEXED],
-            failed=self.counts[FileState.FAILED],
-            skipped=self.counts[FileState.SKIPPED],
-            unchanged=unchanged,
-            chunks=self.chunks,
-            elapsed_s=time.monotonic() - self.started,
-            cancelled=self.cancel.is_set(),
-        )
+        return len(self.files) - len(todo)
+
+    # ---------------------------------------------------------------- the calling thread
 
     def _take(self, file: ScannedFile, outcome: ParseOutcome) -> None:
         """A parsed file: chunked and queued for embedding, or settled at once."""
         if isinstance(outcome, DocumentParseError):
-            self._settle_empty(file, FileState.FAILED, str(outcome))
+            self._submit(self._settle_empty, file, FileState.FAILED, str(outcome))
             return
         settings = self.service.settings
         try:
@@ -153,64 +206,127 @@ class IndexRun:
             )
         except Exception as error:  # a chunker bug must cost one file, not the run
             log.exception("chunking %s failed", file.path)
-            self._settle_empty(file, FileState.FAILED, f"could not be cut into chunks: {error}")
+            reason = f"could not be cut into chunks: {error}"
+            self._submit(self._settle_empty, file, FileState.FAILED, reason)
             return
         if not chunks:
-            self._settle_empty(file, FileState.SKIPPED, "no text to index")
+            self._submit(self._settle_empty, file, FileState.SKIPPED, "no text to index")
             return
-        self.state.mark([file.path], FileState.EMBEDDING)
+        self.taken.append(file)
         self.pending.append(_Pending(file, chunks))
+        self.queued += len(chunks)
 
-    def _settle_empty(self, file: ScannedFile, state: FileState, reason: str) -> None:
-        self.store.delete_file(file.path)  # what an older version left
-        self._emit(file.path, self._settle(file, state, reason=reason))
-
-    def _settle(self, file: ScannedFile, state: FileState, **details: Any) -> FileStatus:
-        self.counts[state] += 1
-        return self.state.settle(file, state, signature=self.signature, **details)
-
-    def _queued(self) -> int:
-        return sum(len(item.chunks) - item.stored for item in self.pending)
-
-    def _store_batch(self) -> None:
-        """Embed and store up to one batch of chunks; settle the files now fully stored."""
-        batch: list[DocumentChunk] = []
-        for item in self.pending:
-            room = self.service.embed_batch - len(batch)
-            if room <= 0:
-                break
-            batch.extend(item.chunks[item.stored : item.stored + room])
-        vectors = self.service.embed([chunk.text for chunk in batch])
-        self.store.upsert(
-            [
-                VectorDocument(chunk=chunk, embedding=tuple(vector.tolist()))
-                for chunk, vector in zip(batch, vectors, strict=True)
-            ]
-        )
-        self.chunks += len(batch)
-        left = len(batch)
-        while left and self.pending:
+    def _hand_batch(self) -> None:
+        """Hand the next batch to the embedder, and its storing to the storing thread."""
+        batch = _Batch(number=self.handed)
+        room = self.service.embed_batch
+        while self.pending and room > 0:
             item = self.pending[0]
-            taken = min(left, len(item.chunks) - item.stored)
-            item.stored += taken
-            left -= taken
-            if item.stored < len(item.chunks):
-                break
-            self.pending.popleft()
-            path, content_hash = item.file.path, item.chunks[0].content_hash
-            self.store.delete_stale(path, content_hash, len(item.chunks))
-            status = self._settle(item.file, FileState.INDEXED, chunks=len(item.chunks))
-            self._emit(path, status)
-        if self.pending:
-            self._emit(self.pending[0].file.path, None)
+            if item.handed == 0:
+                batch.starts.append(item.file.path)
+            taken = item.chunks[item.handed : item.handed + room]
+            batch.chunks.extend(taken)
+            item.handed += len(taken)
+            room -= len(taken)
+            if item.handed == len(item.chunks):
+                batch.completes.append(item)
+                self.pending.popleft()
+            else:
+                batch.current = item.file.path
+        self.queued -= len(batch.chunks)
+        while sum(is_batch for _, is_batch in self.tasks) >= BATCHES_AHEAD:
+            self._wait_oldest()
+        texts = [chunk.text for chunk in batch.chunks]
+        batch.vectors = self._embedding.submit(self._embed, texts)
+        self.handed += 1
+        self._submit(self._store_batch, batch, batch=True)
+
+    def _embed(self, texts: list[str]) -> Any:
+        """The embedding thread: vectors, or None when there is no point any more."""
+        with self.embedding_moved:
+            self.embedding_started += 1
+            self.embedding_moved.notify_all()
+        if self.cancel.is_set() or self.broken.is_set():
+            return None
+        return self.service.embed(texts)
+
+    def _submit(self, task: Callable[..., None], *args: Any, batch: bool = False) -> None:
+        self.tasks.append((self._storing.submit(task, *args), batch))
+        while self.tasks and self.tasks[0][0].done():  # a failure stops the run early
+            self._wait_oldest()
+
+    def _wait_oldest(self) -> None:
+        future, _ = self.tasks.popleft()
+        future.result()  # a storing failure (a full disk…) ends the run here
 
     def _clean_up(self, parsing: set[Path]) -> None:
-        """After a cancel: no half-stored file; the files not finished go back to queued."""
-        unfinished = [item.file.path for item in self.pending]
+        """After a cancel: no half-stored file; the files not finished go back to queued.
+        Runs once the storing thread is idle."""
+        unfinished = [file.path for file in self.taken if file.path not in self.settled]
         for path in unfinished:
             self.store.delete_file(path)
         self.state.mark(sorted({*unfinished, *parsing}), FileState.QUEUED)
         self.pending.clear()
+
+    # ---------------------------------------------------------------- the storing thread
+
+    def _store_batch(self, batch: _Batch) -> None:
+        """Store an embedded batch; settle the files it completes (their other chunks were
+        stored by the batches before it)."""
+        if self.broken.is_set() or self.cancel.is_set():
+            return
+        try:
+            assert batch.vectors is not None
+            vectors = batch.vectors.result()
+            if vectors is None:
+                return
+            self._await_onnx_run(batch.number + 1)
+            if self.cancel.is_set() or self.broken.is_set():
+                return
+            if batch.starts:
+                self.state.mark(batch.starts, FileState.EMBEDDING)
+            self.store.upsert(
+                [
+                    VectorDocument(chunk=chunk, embedding=tuple(vector.tolist()))
+                    for chunk, vector in zip(batch.chunks, vectors, strict=True)
+                ]
+            )
+            self.chunks += len(batch.chunks)
+            for item in batch.completes:
+                path, chunks = item.file.path, len(item.chunks)
+                self.store.delete_stale(path, item.chunks[0].content_hash, chunks)
+                self.settled.add(path)
+                self._emit(path, self._settle(item.file, FileState.INDEXED, chunks=chunks))
+            if batch.current is not None:
+                self._emit(batch.current, None)
+        except BaseException:
+            self.broken.set()
+            raise
+
+    def _await_onnx_run(self, number: int) -> None:
+        """Wait until batch ``number`` is in the embedder's ONNX run, if it is handed yet."""
+        if self.handed <= number:
+            return  # the embedder waits for the chunker: nothing to stall
+        with self.embedding_moved:
+            started = self.embedding_moved.wait_for(
+                lambda: self.embedding_started > number, ENTRY_WAIT_S
+            )
+        if started:
+            time.sleep(ONNX_ENTRY_S)
+
+    def _settle_empty(self, file: ScannedFile, state: FileState, reason: str) -> None:
+        if self.broken.is_set():
+            return
+        try:
+            self.store.delete_file(file.path)  # what an older version left
+            self._emit(file.path, self._settle(file, state, reason=reason))
+        except BaseException:
+            self.broken.set()
+            raise
+
+    def _settle(self, file: ScannedFile, state: FileState, **details: Any) -> FileStatus:
+        self.counts[state] += 1
+        return self.state.settle(file, state, signature=self.signature, **details)
 
     def _emit(self, current: Path | None, changed: FileStatus | None) -> None:
         done = sum(self.counts.values())

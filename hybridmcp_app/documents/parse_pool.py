@@ -2,9 +2,11 @@
 
 PyMuPDF is not thread-safe (``pymupdf_parser`` lets one thread in at a time), so threads would
 not parse in parallel; processes do, and a crash in MuPDF takes down a worker, not the app.
-Workers are *spawned* (forking a Qt app is unsafe). Results come back as each file finishes; a
-file's failure is returned with it, never raised, so one bad file cannot stop the batch. A plain
-blocking generator: the library service iterates it off the event loop.
+Workers are *spawned* (forking a Qt app is unsafe), which takes them most of a second (importing
+PyMuPDF); while no worker has a result ready, the caller parses a text file itself (text needs no
+MuPDF), so indexing starts at once. Results come back as each file finishes; a file's failure is
+returned with it, never raised, so one bad file cannot stop the batch. A plain blocking
+generator: the library service iterates it off the event loop.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from hybridmcp_app.documents.document_models import ParsedDocument, ScannedFile
 from hybridmcp_app.documents.document_parsers import parse_document
 from hybridmcp_app.documents.parse_errors import DocumentParseError
+from hybridmcp_app.documents.pymupdf_parser import PAGED_KINDS
 
 log = logging.getLogger("hybridmcp.documents.parse")
 
@@ -40,7 +43,8 @@ def parse_many(
     ``workers``: processes to use (default: one per CPU); 0 parses in this process.
 
     Yields in the order files finish. Setting ``cancel`` (or closing the generator) stops it:
-    files not started are dropped; those being parsed finish in the background.
+    files not started are dropped; those being parsed finish in the background. When no result
+    is ready, a text file no worker has started is parsed here instead of waiting.
     """
     batch = list(files)
     if len(batch) < IN_PROCESS_BELOW or workers == 0:
@@ -55,7 +59,15 @@ def parse_many(
     try:
         pending.update((pool.submit(parse_one, file), file) for file in batch)
         while pending:
-            done, _ = wait(pending, timeout=_CANCEL_POLL_S, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, timeout=0, return_when=FIRST_COMPLETED)
+            if not done:
+                text_file = _take_text_file(pending)
+                if text_file is not None:
+                    yield text_file, parse_one(text_file)
+                    if cancel is not None and cancel.is_set():
+                        return
+                    continue
+                done, _ = wait(pending, timeout=_CANCEL_POLL_S, return_when=FIRST_COMPLETED)
             for future in done:
                 if cancel is not None and cancel.is_set():
                     return
@@ -65,6 +77,15 @@ def parse_many(
                 return
     finally:  # all done: wait for the workers to exit; cancelled: let the busy ones finish alone
         pool.shutdown(wait=not pending, cancel_futures=True)
+
+
+def _take_text_file(pending: dict[Future[ParseOutcome], ScannedFile]) -> ScannedFile | None:
+    """A file without pages (no MuPDF) taken back from the pool before a worker started it."""
+    for future, file in reversed(pending.items()):  # the last submitted start last
+        if file.extension not in PAGED_KINDS and future.cancel():
+            del pending[future]
+            return file
+    return None
 
 
 def parse_one(file: ScannedFile) -> ParseOutcome:

@@ -146,7 +146,7 @@ def test_every_library_action_has_a_handler() -> None:
     actions = next(
         action for action in library._actions if isinstance(action, argparse._SubParsersAction)
     )
-    assert set(actions.choices) == set(ACTIONS) == {"add", "search", "status", "remove"}
+    assert set(actions.choices) == set(ACTIONS) == {"add", "search", "status", "remove", "watch"}
 
 
 def progress_events(total: int) -> list[IndexProgress]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 
 from hybridmcp_app.config.settings import DEFAULT_DOCUMENT_EXTENSIONS
 from hybridmcp_app.documents import parse_pool
-from hybridmcp_app.documents.document_models import ParsedDocument
+from hybridmcp_app.documents.document_models import ParsedDocument, ScannedFile
 from hybridmcp_app.documents.document_scanner import scan_documents
 from hybridmcp_app.documents.parse_errors import (
     CorruptDocument,
@@ -126,3 +127,21 @@ def test_an_unexpected_parser_error_costs_one_file(
 
     assert isinstance(outcome, DocumentParseError)
     assert str(outcome) == "unexpected error while reading it: KeyError"
+
+
+def test_while_no_worker_has_a_result_only_unstarted_text_files_are_taken_back() -> None:
+    def scanned(name: str) -> ScannedFile:
+        extension = name.rsplit(".", 1)[1]
+        path = Path("/docs") / name
+        return ScannedFile(path=path, size=1, mtime_ns=0, content_hash="0", extension=extension)
+
+    files = [scanned(name) for name in ("a.md", "b.pdf", "c.txt", "d.docx", "e.html")]
+    futures: list[Future[parse_pool.ParseOutcome]] = [Future() for _ in files]
+    futures[4].set_running_or_notify_cancel()  # a worker has started e.html
+    pending = dict(zip(futures, files, strict=True))
+
+    taken = [parse_pool._take_text_file(pending) for _ in range(3)]
+
+    assert [file.path.name if file else None for file in taken] == ["c.txt", "a.md", None]
+    assert futures[2].cancelled() and futures[0].cancelled()
+    assert sorted(file.path.name for file in pending.values()) == ["b.pdf", "d.docx", "e.html"]
