@@ -37,7 +37,7 @@ from hybridmcp_app.documents.document_models import (
     SkippedFile,
     VectorDocument,
 )
-from hybridmcp_app.documents.parse_errors import DocumentParseError
+from hybridmcp_app.documents.parse_errors import DocumentParseError, EmptyDocument
 from hybridmcp_app.documents.text_chunker import chunk_document
 
 if TYPE_CHECKING:
@@ -194,7 +194,11 @@ class IndexRun:
     def _take(self, file: ScannedFile, outcome: ParseOutcome) -> None:
         """A parsed file: chunked and queued for embedding, or settled at once."""
         if isinstance(outcome, DocumentParseError):
-            self._submit(self._settle_empty, file, FileState.FAILED, str(outcome))
+            # No text (blank, or pages that are only images) is "skipped, and why"; the rest
+            # (damaged, encrypted, unreadable) failed.
+            empty = isinstance(outcome, EmptyDocument)
+            state = FileState.SKIPPED if empty else FileState.FAILED
+            self._submit(self._settle_empty, file, state, str(outcome))
             return
         settings = self.service.settings
         try:

@@ -184,7 +184,7 @@ def test_dropping_a_folder_indexes_it_and_shows_each_file_state(
     settle()
 
     expected = {"notes.md": FileState.INDEXED, "topics.pdf": FileState.INDEXED,
-                "broken.pdf": FileState.FAILED, "blank.txt": FileState.FAILED}  # fmt: skip
+                "broken.pdf": FileState.FAILED, "blank.txt": FileState.SKIPPED}  # fmt: skip
     assert at_run_end == expected  # shown live, before the reload from the ledger
     assert states(view.files.model) == expected
     failed = view.files.model.status(broken)
@@ -197,12 +197,14 @@ def test_dropping_a_folder_indexes_it_and_shows_each_file_state(
     bar = view.progress.bar
     assert (bar.value(), bar.maximum()) == (4, 4)
     summary = view.progress.summary.text()
-    assert "Done in" in summary and "2 files indexed, 2 failed, 0 skipped" in summary
+    assert "Done in" in summary and "2 files indexed, 1 failed, 1 skipped" in summary
     assert "The scan left out 1 file." in summary
     assert "data.xyz" in view.progress.summary.toolTip()
-    assert view.stats_label.text().startswith("4 files · 2 indexed · 2 failed · 0 pending")
+    assert view.stats_label.text().startswith("4 files · 2 indexed · 1 failed · 0 pending")
     view.files.show_state("Failed")
-    assert view.files.visible_paths() == [folder / "blank.txt", broken]
+    assert view.files.visible_paths() == [broken]
+    view.files.show_state("Skipped")
+    assert view.files.visible_paths() == [folder / "blank.txt"]
     view.files.show_state("All states")
     view.files.filter.setText("TOPICS")
     assert view.files.visible_paths() == [folder / "topics.pdf"]
