@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
 )
 
 from hybridmcp_app.core.background_tasks import BackgroundTasks
-from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.ui.qt_banner import QtBanner
 from hybridmcp_app.ui.qt_document_details import QtDocumentDetails
+from hybridmcp_app.ui.qt_guarded_task import spawn_guarded
 from hybridmcp_app.ui.qt_watched_folders import QtWatchedFolders
 
 if TYPE_CHECKING:
@@ -148,11 +148,4 @@ class QtLibraryExtras(QWidget):
         return self._run(restore(), "library-restore")
 
     def _run(self, action: Awaitable[Any], name: str) -> asyncio.Task[Any]:
-        async def guarded() -> Any:
-            try:
-                return await action
-            except HybridMCPError as error:
-                self._banner.show_message(str(error), "error")
-                return None
-
-        return self._tasks.spawn(guarded(), name=name)
+        return spawn_guarded(self._tasks, self._banner, action, name)

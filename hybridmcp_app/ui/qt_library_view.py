@@ -38,6 +38,7 @@ from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.documents.document_models import SearchHit
 from hybridmcp_app.ui.qt_banner import QtBanner
+from hybridmcp_app.ui.qt_guarded_task import spawn_guarded
 from hybridmcp_app.ui.qt_library_drop_zone import QtLibraryDropZone
 from hybridmcp_app.ui.qt_library_files import QtLibraryFiles
 from hybridmcp_app.ui.qt_library_progress import QtLibraryProgress, plural
@@ -355,11 +356,4 @@ class QtLibraryView(QWidget):
 
     # ------------------------------------------------------------------ tasks
     def _run(self, action: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        async def guarded() -> Any:
-            try:
-                return await action
-            except HybridMCPError as error:
-                self._banner.show_message(str(error), "error")
-                return None
-
-        return self._tasks.spawn(guarded(), name=name)
+        return spawn_guarded(self._tasks, self._banner, action, name)

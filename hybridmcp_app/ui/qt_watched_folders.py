@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from hybridmcp_app.core.background_tasks import BackgroundTasks
-from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.ui.qt_banner import QtBanner
+from hybridmcp_app.ui.qt_guarded_task import spawn_guarded
 
 if TYPE_CHECKING:
     from hybridmcp_app.documents.folder_watcher import FolderWatcher, WatchedFolder
@@ -144,13 +144,4 @@ class QtWatchedFolders(QWidget):
         return self._run(self.watcher.unwatch(folder), "unwatch-folder")
 
     def _run(self, action: Awaitable[Any], name: str) -> asyncio.Task[Any]:
-        async def guarded() -> Any:
-            try:
-                return await action
-            except HybridMCPError as error:
-                self._banner.show_message(str(error), "error")
-                return None
-            finally:
-                self.redraw()
-
-        return self._tasks.spawn(guarded(), name=name)
+        return spawn_guarded(self._tasks, self._banner, action, name, after=self.redraw)
