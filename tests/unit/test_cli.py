@@ -10,7 +10,8 @@ import pytest
 from hybridmcp_app import __version__
 from hybridmcp_app.cli import build_parser
 from hybridmcp_app.documents.library_service import IndexProgress
-from hybridmcp_app.library_command import ACTIONS, ProgressReporter
+from hybridmcp_app.library_command import ACTIONS
+from hybridmcp_app.library_progress import ProgressReporter
 
 
 def _run(*args: str, code: str | None = None) -> subprocess.CompletedProcess[str]:
