@@ -56,6 +56,12 @@ class DocumentsSettings(FrozenModel):
     watch_folders: tuple[Path, ...] = ()
     chunk_tokens: int = Field(200, ge=32, le=256, description="Chunk size (MiniLM reads 256).")
     chunk_overlap_tokens: int = Field(40, ge=0, le=128)
+    exact_search_limit: int = Field(
+        20_000,
+        ge=0,
+        description="Embedded libraries up to this many chunks are searched exactly (in memory); "
+        "larger ones with Chroma's approximate index. 0: always Chroma's index.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> DocumentsSettings:

@@ -9,6 +9,10 @@ with Chroma and stored in the collection's configuration by name, so a collectio
 another process (or by Chroma's own tools, given this module) rebuilds the same offline embedder.
 Telemetry is off.
 
+An embedded store of up to ``exact_search_limit`` chunks is searched exactly, over vectors it
+keeps in memory (``ExactIndex``: Chroma's embedded HNSW can lose records, see there); the
+store is the only writer of an embedded collection (``library_lock``), so the copy stays true.
+
 Every failure of Chroma or its disk becomes a ``LibraryStorageError`` that says what to do
 (a full disk is recognised by its error or by the free space left next to the database).
 Blocking calls; the library service runs them off the event loop.
@@ -17,7 +21,8 @@ Blocking calls; the library service runs them off the event loop.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -36,13 +41,14 @@ from hybridmcp_app.documents.document_models import (
     SearchHit,
     VectorDocument,
 )
+from hybridmcp_app.documents.exact_index import ExactIndex
 from hybridmcp_app.documents.library_state import LibraryStorageError, describe_storage_error
 from hybridmcp_app.embeddings.onnx_embedder import DIMENSIONS, OnnxEmbedder
 
 if TYPE_CHECKING:
     from chromadb.api.client import Client
     from chromadb.api.models.Collection import Collection
-    from chromadb.api.types import Embeddable
+    from chromadb.api.types import Embeddable, GetResult
     from chromadb.base_types import Metadata, Where
 
 log = logging.getLogger("hybridmcp.documents.chroma")
@@ -96,12 +102,23 @@ class ChromaStore:
     """One Chroma collection of chunks; ids are the chunks' stable ids."""
 
     def __init__(
-        self, client: Client, collection: Collection, location: str, local: Path | None
+        self,
+        client: Client,
+        collection: Collection,
+        location: str,
+        local: Path | None,
+        exact_limit: int = 0,
+        embedding: OnnxEmbeddingFunction | None = None,
     ) -> None:
         self._client = client
         self._collection = collection
         self.location = location  # a folder or a URL, for messages
         self._local = local  # the folder of an embedded store
+        self._exact_limit = exact_limit if local is not None else 0  # a server has other writers
+        self._exact: ExactIndex | None = None  # loaded at the first search, then kept in step
+        self._too_big = False  # past the limit when last counted (only a delete shrinks it)
+        self._exact_lock = threading.Lock()
+        self._embedding = embedding  # embeds text queries searched exactly
 
     def _errors(self, action: str) -> AbstractContextManager[None]:
         return _storage_errors(action, self.location, self._local)
@@ -133,12 +150,11 @@ class ChromaStore:
                 client = cast(
                     "Client", chromadb.PersistentClient(path=local, settings=chroma_settings)
                 )
+            embedding = OnnxEmbeddingFunction(embedder)
             try:
                 collection = client.get_or_create_collection(
                     settings.collection,
-                    embedding_function=cast(
-                        "EmbeddingFunction[Embeddable]", OnnxEmbeddingFunction(embedder)
-                    ),
+                    embedding_function=cast("EmbeddingFunction[Embeddable]", embedding),
                     configuration={"hnsw": {"space": "cosine"}},
                 )
                 space = (collection.configuration_json.get("hnsw") or {}).get("space")
@@ -151,7 +167,7 @@ class ChromaStore:
                 _close(client)
                 raise
         log.info("library store: collection %r at %s", settings.collection, location)
-        return cls(client, collection, location, local)
+        return cls(client, collection, location, local, settings.exact_search_limit, embedding)
 
     def close(self) -> None:
         _close(self._client)
@@ -168,18 +184,42 @@ class ChromaStore:
                 documents=[vector.chunk.text for vector in vectors],
                 metadatas=[_metadata(vector) for vector in vectors],
             )
+        self._mirror(
+            lambda exact: exact.upsert(
+                [vector.chunk.id for vector in vectors], [vector.embedding for vector in vectors]
+            )
+        )
 
     def delete_file(self, path: Path) -> None:
         """Delete every chunk of ``path``."""
-        with self._errors(f"removing {path.name}"):
-            self._collection.delete(where={"path": str(path)})
+        self._delete({"path": str(path)}, f"removing {path.name}")
 
     def delete_stale(self, path: Path, content_hash: str, chunks: int) -> None:
         """Delete the chunks of ``path`` its current version (``chunks`` long) does not have."""
         stale = [{"content_hash": {"$ne": content_hash}}, {"position": {"$gte": chunks}}]
         where = cast("Where", {"$and": [{"path": str(path)}, {"$or": stale}]})
-        with self._errors(f"removing old chunks of {path.name}"):
-            self._collection.delete(where=where)
+        self._delete(where, f"removing old chunks of {path.name}")
+
+    def _delete(self, where: Where, action: str) -> None:
+        """Delete by ids found first: the exact index learns which, and nothing found means
+        no write at all (most files have nothing stale)."""
+        with self._errors(action):
+            ids = self._collection.get(where=where, include=[])["ids"]
+            if ids:
+                self._collection.delete(ids=ids)
+        if ids:
+            self._mirror(lambda exact: exact.delete(ids))
+            self._too_big = False
+
+    def _mirror(self, change: Callable[[ExactIndex], None]) -> None:
+        """Apply a write to the exact index; one that outgrows its limit is let go."""
+        with self._exact_lock:
+            if self._exact is None:
+                return
+            change(self._exact)
+            if len(self._exact) > self._exact_limit:
+                log.info("library past %d chunks: searched with Chroma's HNSW", self._exact_limit)
+                self._exact, self._too_big = None, True
 
     # ---------------------------------------------------------------- reading
 
@@ -187,6 +227,15 @@ class ChromaStore:
         self, query: str | Sequence[float], k: int = 8, where: Where | None = None
     ) -> list[SearchHit]:
         """The ``k`` chunks closest to ``query`` (text is embedded with the offline embedder)."""
+        exact = self._exact_index()
+        if exact is not None:
+            if isinstance(query, str):
+                if self._embedding is None:
+                    raise LibraryStorageError("this store cannot embed text: search with a vector")
+                vector: Sequence[float] = self._embedding([query])[0].tolist()
+            else:
+                vector = query
+            return self._exact_query(exact, vector, k, where)
         with self._errors("searching"):
             if isinstance(query, str):
                 result = self._collection.query(
@@ -215,6 +264,53 @@ class ChromaStore:
             )
         ]
 
+    def _exact_index(self) -> ExactIndex | None:
+        """The exact index, loaded from the collection at first use; None past the limit."""
+        with self._exact_lock:
+            if self._exact is None and self._exact_limit and not self._too_big:
+                if self.count() > self._exact_limit:
+                    self._too_big = True
+                    return None
+                exact = ExactIndex(DIMENSIONS)
+                for page in self._pages(["embeddings"], "loading the library for searching"):
+                    exact.upsert(page["ids"], _embeddings(page))
+                self._exact = exact
+            return self._exact
+
+    @property
+    def searches_exactly(self) -> bool:
+        """Whether the last search ranked every chunk exactly (a small embedded library)."""
+        return self._exact is not None
+
+    def _exact_query(
+        self, exact: ExactIndex, query: Sequence[float], k: int, where: Where | None
+    ) -> list[SearchHit]:
+        with self._errors("searching"):
+            allowed = None
+            if where is not None:
+                allowed = self._collection.get(where=where, include=[])["ids"]
+            best = exact.top(query, k, allowed)
+            if not best:
+                return []
+            ids = [chunk_id for chunk_id, _ in best]
+            found = self._collection.get(ids=ids, include=_GET_FIELDS)
+        records = {
+            chunk_id: (document, metadata)
+            for chunk_id, document, metadata in zip(
+                found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
+            )
+        }
+        return [
+            SearchHit(
+                chunk_id=chunk_id,
+                text=records[chunk_id][0] or "",
+                score=score,
+                provenance=_provenance(records[chunk_id][1]),
+            )
+            for chunk_id, score in best
+            if chunk_id in records
+        ]
+
     def count(self) -> int:
         with self._errors("counting chunks"):
             return self._collection.count()
@@ -223,18 +319,23 @@ class ChromaStore:
         with self._errors(f"listing the chunks of {path.name}"):
             return set(self._collection.get(where={"path": str(path)}, include=[])["ids"])
 
-    def export_vectors(self, page: int = _PAGE) -> Iterator[list[VectorDocument]]:
-        """Every chunk with its embedding, ``page`` at a time (for a backup)."""
+    def _pages(self, include: Any, action: str, page: int = _PAGE) -> Iterator[GetResult]:
+        """The whole collection, ``page`` records at a time."""
         offset = 0
         while True:
-            with self._errors("reading chunks for a backup"):
-                batch = self._collection.get(
-                    include=["documents", "metadatas", "embeddings"], limit=page, offset=offset
-                )
+            with self._errors(action):
+                batch = self._collection.get(include=include, limit=page, offset=offset)
+            yield batch
+            if len(batch["ids"]) < page:
+                return
+            offset += page
+
+    def export_vectors(self, page: int = _PAGE) -> Iterator[list[VectorDocument]]:
+        """Every chunk with its embedding, ``page`` at a time (for a backup)."""
+        include = ["documents", "metadatas", "embeddings"]
+        for batch in self._pages(include, "reading chunks for a backup", page):
             ids, texts = batch["ids"], batch["documents"] or []
-            metadatas, embeddings = batch["metadatas"] or [], batch["embeddings"]
-            if embeddings is None:
-                embeddings = []
+            metadatas, embeddings = batch["metadatas"] or [], _embeddings(batch)
             yield [
                 VectorDocument(
                     chunk=DocumentChunk(
@@ -251,32 +352,32 @@ class ChromaStore:
                     ids, texts, metadatas, embeddings, strict=True
                 )
             ]
-            if len(ids) < page:
-                return
-            offset += page
 
     def clear(self) -> None:
         """Delete every chunk (a restore starts from nothing)."""
         with self._errors("emptying the library"):
             while ids := self._collection.get(include=[], limit=_PAGE)["ids"]:
                 self._collection.delete(ids=ids)
+        self._mirror(ExactIndex.clear)
+        self._too_big = False
 
     def files(self) -> dict[Path, int]:
         """Every file in the collection with its number of chunks."""
         counts: dict[Path, int] = {}
-        offset = 0
-        with self._errors("listing files"):
-            while True:
-                page = self._collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
-                for metadata in page["metadatas"] or []:
-                    path = Path(str(metadata["path"]))
-                    counts[path] = counts.get(path, 0) + 1
-                if len(page["ids"]) < _PAGE:
-                    return counts
-                offset += _PAGE
+        for page in self._pages(["metadatas"], "listing files"):
+            for metadata in page["metadatas"] or []:
+                path = Path(str(metadata["path"]))
+                counts[path] = counts.get(path, 0) + 1
+        return counts
 
 
 _QUERY_FIELDS: Any = ["documents", "metadatas", "distances"]
+_GET_FIELDS: Any = ["documents", "metadatas"]
+
+
+def _embeddings(page: GetResult) -> Any:
+    embeddings = page["embeddings"]
+    return [] if embeddings is None else embeddings
 
 
 def _close(client: Client) -> None:

@@ -116,6 +116,42 @@ def test_search_finds_the_chunk_that_answers_the_question(
     assert {hit.provenance.path for hit in only_notes} == {Path("/notes/2.md")}
 
 
+def test_every_chunk_is_found_by_its_own_vector_when_writes_and_searches_interleave(
+    store: ChromaStore, embedder: OnnxEmbedder
+) -> None:
+    """Chroma 1.5.9's embedded HNSW loses a record now and then in exactly this pattern
+    (chroma-core/chroma#7758); a small library is searched exactly, so none is lost."""
+    notes = library(embedder)
+    everything = [vector for file in notes.values() for vector in file]
+    for start in range(0, len(everything), 8):
+        store.upsert(everything[start : start + 8])
+        store.query(everything[start].embedding, k=1)  # a search between writes
+    assert store.searches_exactly
+    for vector in everything:
+        best = store.query(vector.embedding, k=1)[0]
+        assert (best.chunk_id, best.text) == (vector.chunk.id, vector.chunk.text)
+        assert best.score == pytest.approx(1.0, abs=1e-5)
+    gone = Path("/notes/0.md")
+    store.delete_file(gone)
+    hits = store.query(notes[gone][0].embedding, k=len(everything))
+    assert len(hits) == len(everything) - len(notes[gone])
+    assert gone not in {hit.provenance.path for hit in hits}
+
+
+def test_a_library_past_the_exact_search_limit_is_searched_with_chromas_index(
+    tmp_path: Path, embedder: OnnxEmbedder
+) -> None:
+    settings = DocumentsSettings(exact_search_limit=10)
+    store = ChromaStore.open(settings, tmp_path / "data", embedder)
+    try:
+        store.upsert([vector for file in library(embedder).values() for vector in file])
+        best = store.query(FACT_QUESTION, k=1)[0]
+        assert FACT in best.text
+        assert not store.searches_exactly
+    finally:
+        store.close()
+
+
 def test_another_process_reopens_the_collection_and_searches_offline(
     tmp_path: Path, embedder: OnnxEmbedder
 ) -> None:
