@@ -1,0 +1,216 @@
+"""The ``documents`` MCP server: HybridMCP's document library for any MCP client.
+
+    python -m hybridmcp_app.mcp_servers.documents [--http [--host 127.0.0.1] [--port N]]
+
+A thin layer over ``LibraryCatalog``: search by meaning with citations, list documents, read
+one, add a file or folder (indexed offline, as in the app), remove one, and the library's
+numbers; each document's text is also a resource (``library://documents/{id}``), and the prompt
+``answer_with_citations`` asks a model to answer from the library and cite it. The library is
+the app's (its data folder, ``$HYBRIDMCP_HOME`` included, and its settings). It is opened at
+the first request, so the server starts at once; while another process holds it (the app, or
+``hybridmcp library watch``), requests get a tool error naming that process, and the next
+request tries again.
+
+No ``from __future__ import annotations`` here: the SDK reads the tools' signatures with
+``eval_str`` (as in ``workspace``).
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated, Literal, Protocol, TypeVar
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from hybridmcp_app.documents.library_catalog import (
+    DOCUMENT_URI_PREFIX,
+    AddResult,
+    CatalogError,
+    DocumentList,
+    DocumentText,
+    LibraryCatalog,
+    LibraryStatsResult,
+    RemoveResult,
+    SearchResults,
+)
+from hybridmcp_app.mcp_host.mcp_server_base import MCPServerBase
+
+T = TypeVar("T")
+
+READS = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+ADDS = ToolAnnotations(  # indexes more files; adding the same path again changes nothing
+    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+REMOVES = ToolAnnotations(  # takes a document and its chunks out of the library (not the file)
+    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+)
+
+DocumentRef = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=4096,
+        description="A document id (doc-…) or absolute path, from list_documents or search.",
+    ),
+]
+State = Literal["queued", "parsing", "embedding", "indexed", "failed", "skipped"]
+CITATION_PROMPT = """Answer the question below from the document library, with citations.
+
+1. Call the `search` tool of the documents server with the question (or a few shorter queries
+   for its parts); read the passages it returns.
+2. Answer only from those passages. After each claim put the citation of the passage it comes
+   from, like [1], and end with a "Sources" list: [n] file name, page (or lines).
+3. If the passages do not answer the question, say so plainly; do not guess.
+
+Question: {question}"""
+
+
+class CatalogSource(Protocol):
+    """Gives the catalog, opening the library the first time (``CatalogError`` if it cannot)."""
+
+    async def __call__(self) -> LibraryCatalog: ...
+
+
+async def _answer(source: CatalogSource, call: Callable[[LibraryCatalog], Awaitable[T]]) -> T:
+    """The catalog's answer, or its refusal as a tool error with the message alone."""
+    try:
+        return await call(await source())
+    except CatalogError as error:
+        raise ToolError(str(error)) from None
+
+
+class DocumentsServer(MCPServerBase):
+    """``LibraryCatalog``'s operations as MCP tools, a resource per document and a prompt."""
+
+    name = "documents"
+
+    def __init__(self, source: CatalogSource) -> None:
+        self.source = source
+
+    def build(self) -> MCPServer:
+        server = MCPServer(
+            self.name,
+            instructions="HybridMCP's document library (indexed offline). `search` finds "
+            "passages by meaning, with their file and page for citations; `get_document` reads "
+            "a whole document. Adding and removing documents change the user's library.",
+        )
+        source = self.source
+
+        @server.tool(annotations=READS)
+        async def search(
+            query: Annotated[str, Field(min_length=1, max_length=2000)],
+            k: Annotated[int, Field(ge=1, le=50, description="Passages to return.")] = 8,
+            paths: Annotated[
+                list[DocumentRef],
+                Field(max_length=50, description="Only these documents (ids or paths)."),
+            ] = [],  # noqa: B006 (the SDK copies defaults; a tuple would change the schema)
+        ) -> SearchResults:
+            """Find the passages of the library closest in meaning to the query, best first,
+            each with its citation number, file, page or lines, and similarity."""
+            return await _answer(source, lambda catalog: catalog.search(query, k, paths))
+
+        @server.tool(annotations=READS)
+        async def list_documents(
+            state: State | None = None,
+            contains: Annotated[
+                str, Field(max_length=500, description="Only paths containing this text.")
+            ] = "",
+            limit: Annotated[int, Field(ge=1, le=1000)] = 100,
+        ) -> DocumentList:
+            """The library's documents with their id, state, chunks and (failed or skipped)
+            reason, in path order."""
+            return await _answer(source, lambda c: c.list_documents(state, contains, limit))
+
+        @server.tool(annotations=READS)
+        async def get_document(document: DocumentRef) -> DocumentText:
+            """A document's text, page by page, as its file reads now."""
+            return await _answer(source, lambda catalog: catalog.get_document(document))
+
+        @server.tool(annotations=ADDS)
+        async def add_path(
+            path: Annotated[
+                str, Field(min_length=1, max_length=4096, description="An absolute path.")
+            ],
+        ) -> AddResult:
+            """Add a file or a folder (walked, .gitignore-aware) to the library and index it
+            offline; returns what was indexed and why anything was not."""
+            return await _answer(source, lambda catalog: catalog.add_path(path))
+
+        @server.tool(annotations=REMOVES)
+        async def remove_document(document: DocumentRef) -> RemoveResult:
+            """Take a document out of the library (the file itself stays on disk)."""
+            return await _answer(source, lambda catalog: catalog.remove_document(document))
+
+        @server.tool(annotations=READS)
+        async def library_stats() -> LibraryStatsResult:
+            """Files by state, chunks, and where the library is stored."""
+            return await _answer(source, lambda catalog: catalog.stats())
+
+        @server.resource(
+            DOCUMENT_URI_PREFIX + "{document_id}",
+            name="document",
+            description="A library document's text (ids from list_documents).",
+            mime_type="text/plain",
+        )
+        async def document_text(document_id: str) -> str:
+            text = await _answer(source, lambda catalog: catalog.get_document(document_id))
+            return "\n\n".join(
+                (f"[page {page.number}]\n" if page.number is not None else "") + page.text
+                for page in text.pages
+            )
+
+        @server.prompt(name="answer_with_citations")
+        def answer_with_citations(
+            question: Annotated[str, Field(description="What to answer from the library.")],
+        ) -> str:
+            """Answer a question from the library, citing file and page."""
+            return CITATION_PROMPT.format(question=question)
+
+        return server
+
+
+class LibraryOpener:
+    """Opens the app's library at the first request (and again after a failure)."""
+
+    def __init__(self) -> None:
+        self._catalog: LibraryCatalog | None = None
+        self._lock = asyncio.Lock()
+
+    async def __call__(self) -> LibraryCatalog:
+        async with self._lock:
+            if self._catalog is None:
+                self._catalog = await _open_catalog()
+            return self._catalog
+
+    async def close(self) -> None:
+        if self._catalog is not None:
+            await self._catalog.library.close()
+            self._catalog = None
+
+
+async def _open_catalog() -> LibraryCatalog:
+    from hybridmcp_app.config.paths import AppPaths
+    from hybridmcp_app.config.settings_store import SettingsStore
+    from hybridmcp_app.core.errors import HybridMCPError
+    from hybridmcp_app.documents.library_service import LibraryService
+    from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
+
+    paths = AppPaths.from_environment().ensure()
+    settings, _report = SettingsStore(paths).load()
+    try:
+        library = await LibraryService.open(settings.documents, paths.data_dir, OnnxEmbedder())
+    except HybridMCPError as error:
+        raise CatalogError(f"the library cannot be opened: {error}") from None
+    return LibraryCatalog(library)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    DocumentsServer(LibraryOpener()).main(argv)
+
+
+if __name__ == "__main__":
+    main()
