@@ -39,6 +39,7 @@ from hybridmcp_app.ui.qt_garbage_collector import QtGarbageCollector
 from hybridmcp_app.ui.theme import app_icon, apply_theme
 
 if TYPE_CHECKING:
+    from hybridmcp_app.documents.app_library_source import AppLibrarySource
     from hybridmcp_app.documents.library_indexer import IndexProgress
     from hybridmcp_app.documents.library_service import LibraryService
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
@@ -108,7 +109,11 @@ def build_context(
     return context
 
 
-async def start_mcp_host(context: AppContext, on_ready: Callable[[McpHost], None]) -> McpHost:
+async def start_mcp_host(
+    context: AppContext,
+    on_ready: Callable[[McpHost], None],
+    library_source: AppLibrarySource | None = None,
+) -> McpHost:
     """Import the MCP SDK off the event loop (half a second), build the host over mcp.json,
     hand it to the UI, then start the enabled servers (in parallel; this returns at once)."""
     module = await asyncio.to_thread(
@@ -116,17 +121,23 @@ async def start_mcp_host(context: AppContext, on_ready: Callable[[McpHost], None
     )
     from hybridmcp_app.config.mcp_json_file import McpJsonFile
     from hybridmcp_app.config.mcp_references import resolved_server
+    from hybridmcp_app.mcp_host.builtin_servers import DOCUMENTS_MODULE, builtin_entries
     from hybridmcp_app.mcp_host.server_status import RestartPolicy
+    from hybridmcp_app.mcp_servers.documents import DocumentsServer
 
     settings = context.settings.mcp
     secrets, environ = context.secrets, dict(os.environ)
+    in_process = {}
+    if library_source is not None:  # the app owns the library: it serves documents itself
+        in_process[DOCUMENTS_MODULE] = DocumentsServer(library_source).build
     host: McpHost = module.McpHost(
-        McpJsonFile(settings.config_path or context.paths.mcp_config_file),
+        McpJsonFile(settings.config_path or context.paths.mcp_config_file, builtin_entries()),
         context.paths.log_dir / "mcp",
         resolve=lambda name, config: resolved_server(name, config, secrets, environ),
         policy=RestartPolicy(
             connect_timeout_s=settings.init_timeout_s, request_timeout_s=settings.call_timeout_s
         ),
+        in_process=in_process,
     )
     context.mcp_host = host
     on_ready(host)
@@ -250,12 +261,21 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
 
     window.show()
 
+    from hybridmcp_app.documents.app_library_source import AppLibrarySource
+
+    library_source = AppLibrarySource()
+
+    def library_ready(library: LibraryService | None, error: str | None) -> None:
+        library_source.opened(library, error)
+        window.library_ready(library, error)
+
     async def start_services() -> None:
         await detect_keychain(context, window.keychain.update_status)
-        await start_mcp_host(context, window.mcp_host_ready)  # secrets are known by now
+        # secrets are known by now
+        await start_mcp_host(context, window.mcp_host_ready, library_source)
 
     context.tasks.spawn(start_services(), name="start-services")
-    context.tasks.spawn(start_library(context, window.library_ready), name="open-library")
+    context.tasks.spawn(start_library(context, library_ready), name="open-library")
     if context.settings.llm.local.load_on_start:
         context.tasks.spawn(
             context.local_model.try_load(context.settings.llm.local), name="load-local-model"

@@ -7,8 +7,10 @@ valid JSON is never overwritten — the change is refused with the reason.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,14 +71,15 @@ def _server_problems(entry: object, error: ValidationError) -> list[str]:
 class McpJsonFile:
     """Reads and edits one ``mcp.json``; blocking (call it off the event loop)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, defaults: Mapping[str, Any] | None = None) -> None:
         self.path = path
+        self._defaults = dict(defaults or {})  # the servers of a file not yet written
         self._last = McpFileContents()
 
     # ------------------------------------------------------------------ reading
     def _raw(self) -> dict[str, Any]:
         if not self.path.exists():
-            return {"mcpServers": {}}
+            return {"mcpServers": copy.deepcopy(self._defaults)}
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except OSError as error:

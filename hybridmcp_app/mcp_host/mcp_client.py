@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import anyio
 import mcp.types as types
@@ -35,6 +35,9 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 
 from hybridmcp_app.config.mcp_config import RemoteServerConfig, StdioServerConfig
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
 from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.mcp_host.mcp_items import McpPrompt, McpResource, McpTool, ToolCallOutcome
 
@@ -158,9 +161,11 @@ class MCPClient:
         on_closed: Callable[[], None] = lambda: None,
         on_list_changed: Callable[[str], None] = lambda _kind: None,
         request_timeout_s: float = 60.0,
+        in_process: MCPServer | None = None,
     ) -> None:
         self.name = name
         self.config = config
+        self._in_process = in_process  # served in this process, in memory, instead
         self._stderr_log = stderr_log
         self._on_closed = on_closed
         self._on_list_changed = on_list_changed
@@ -207,7 +212,9 @@ class MCPClient:
     async def connect(self) -> None:
         """Start (stdio) or reach (remote) the server and initialise the session."""
         client = Client(
-            watched(self._transport(), self._on_closed),
+            self._in_process  # the SDK connects to a server object in memory
+            if self._in_process is not None
+            else watched(self._transport(), self._on_closed),
             message_handler=self._notified,
             read_timeout_seconds=self._request_timeout_s,
             client_info=types.Implementation(name="HybridMCP", version="0.1"),

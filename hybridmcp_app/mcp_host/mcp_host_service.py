@@ -12,14 +12,19 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hybridmcp_app.config.mcp_config import StdioServerConfig
 from hybridmcp_app.config.mcp_json_file import McpFileContents, McpJsonFile
+from hybridmcp_app.mcp_host.builtin_servers import InProcessServers, builtin_module
 from hybridmcp_app.mcp_host.login_path import login_shell_path, resolve_command
 from hybridmcp_app.mcp_host.mcp_client import ServerConfig
 from hybridmcp_app.mcp_host.mcp_registry import McpRegistry
 from hybridmcp_app.mcp_host.server_status import RestartPolicy, ServerState
 from hybridmcp_app.mcp_host.server_supervisor import ServerSupervisor
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
 
 log = logging.getLogger("hybridmcp.mcp.host")
 
@@ -38,8 +43,10 @@ class McpHost:
         resolve: Resolver = lambda _name, config: config,
         policy: RestartPolicy | None = None,
         environ: Mapping[str, str] | None = None,
+        in_process: InProcessServers | None = None,
     ) -> None:
         self.source = source
+        self._in_process = dict(in_process or {})  # the project's servers the app runs itself
         self._log_dir = log_dir
         self._resolve = resolve
         self._policy = policy or RestartPolicy()
@@ -91,12 +98,19 @@ class McpHost:
                 await self.supervisors[name].stop()
         self._changed()
 
+    def _server_object(self, config: ServerConfig) -> MCPServer | None:
+        """The server to run in this process for ``config``, if it starts one of ours that
+        the app serves itself (``builtin_servers``)."""
+        build = self._in_process.get(builtin_module(config) or "")
+        return build() if build is not None else None
+
     def _add(self, name: str) -> ServerSupervisor:
         supervisor = ServerSupervisor(
             name,
             lambda: self._prepare(name),
             self._log_dir / f"{name}.log",
             self._policy,
+            in_process=self._server_object,
         )
         self.supervisors[name] = supervisor
         self.registry.attach(supervisor)

@@ -3,8 +3,9 @@
 A server is a thin layer over a project service: ``build`` returns the SDK's ``MCPServer`` with
 its tools, resources and prompts. ``main`` runs it over stdio (what hosts like Claude Desktop
 start), or with ``--http [--host H] [--port N]`` over Streamable HTTP. HTTP binds 127.0.0.1 by
-default; bound anywhere else it refuses to start without a bearer token
-(``HYBRIDMCP_MCP_TOKEN``), and every request must carry ``Authorization: Bearer <token>``.
+default; bound anywhere else it needs a bearer token (``$HYBRIDMCP_MCP_TOKEN``, else the one
+HybridMCP keeps in the keychain, made at first need: ``server_token``) and refuses to start
+without one; every request must then carry ``Authorization: Bearer <token>``.
 """
 
 from __future__ import annotations
@@ -78,9 +79,15 @@ class MCPServerBase(ABC):
             return
         token = os.environ.get(TOKEN_ENV) or None
         if not is_loopback(args.host) and token is None:
-            print(f"{self.name}: serving on {args.host} needs a bearer token in ${TOKEN_ENV}",
-                  file=sys.stderr)  # fmt: skip
-            raise SystemExit(2)
+            from hybridmcp_app.mcp_host.server_token import keychain_server_token
+
+            token = keychain_server_token()
+            if token is None:
+                print(f"{self.name}: serving on {args.host} needs a bearer token in "
+                      f"${TOKEN_ENV} (no keychain holds one)", file=sys.stderr)  # fmt: skip
+                raise SystemExit(2)
+            print(f"{self.name}: requests need the bearer token kept in the keychain "
+                  "(HybridMCP: MCP tab, Use elsewhere)", file=sys.stderr)  # fmt: skip
         import uvicorn
 
         uvicorn.run(self.http_app(args.host, token), host=args.host, port=args.port,

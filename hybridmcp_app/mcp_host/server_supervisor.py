@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hybridmcp_app.mcp_host.log_tail import read_tail
 from hybridmcp_app.mcp_host.mcp_client import (
@@ -28,6 +28,9 @@ from hybridmcp_app.mcp_host.mcp_client import (
 )
 from hybridmcp_app.mcp_host.mcp_items import ToolCallOutcome
 from hybridmcp_app.mcp_host.server_status import RestartPolicy, ServerState, ServerStatus
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
 
 log = logging.getLogger("hybridmcp.mcp.supervisor")
 StatusListener = Callable[[ServerStatus], None]
@@ -64,9 +67,11 @@ class ServerSupervisor:
         prepare: Callable[[], ServerConfig],
         log_path: Path,
         policy: RestartPolicy | None = None,
+        in_process: Callable[[ServerConfig], MCPServer | None] = lambda _config: None,
     ) -> None:
         self.name = name
         self._prepare = prepare
+        self._in_process = in_process  # a server object to talk to in memory, for this config
         self.log_path = log_path
         self.policy = policy or RestartPolicy()
         self._status = ServerStatus(name)
@@ -212,6 +217,7 @@ class ServerSupervisor:
             on_closed=lambda: self._end("the server closed the connection (exited?)"),
             on_list_changed=self._list_changed,
             request_timeout_s=self.policy.request_timeout_s,
+            in_process=self._in_process(config),
         )  # fmt: skip
         try:
             async with asyncio.timeout(self.policy.connect_timeout_s):

@@ -28,6 +28,7 @@ from hybridmcp_app.mcp_host.mcp_server_base import TOKEN_ENV
 from hybridmcp_app.mcp_servers.workspace import WorkspaceServer
 from hybridmcp_app.workspace.sandbox import INTERNAL_DIR, SizeLimits
 from hybridmcp_app.workspace.workspace_service import WorkspaceService
+from tests.helpers.file_keyring import keyring_env
 from tests.helpers.llama_server import free_port
 from tests.helpers.mcp_inspector import InspectorCli
 from tests.helpers.processes import stop
@@ -295,13 +296,14 @@ async def test_over_http_beyond_localhost_a_token_is_required(root: Path) -> Non
 
 def test_binding_beyond_localhost_without_a_token_is_refused(root: Path) -> None:
     env = {key: value for key, value in os.environ.items() if key != TOKEN_ENV}
+    env |= keyring_env(None)  # no keychain to take a token from
     result = subprocess.run(
         [sys.executable, *server_args(root), "--http", "--host", "0.0.0.0"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
 
     assert result.returncode == 2
-    assert "workspace: serving on 0.0.0.0 needs a bearer token in $HYBRIDMCP_MCP_TOKEN" in (
+    assert "workspace: serving on 0.0.0.0 needs a bearer token in $HYBRIDMCP_MCP_TOKEN (no" in (
         result.stderr
     )
 

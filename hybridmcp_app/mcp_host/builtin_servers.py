@@ -1,0 +1,74 @@
+"""The project's own MCP servers as the MCP tab lists them out of the box, and as snippets for
+other clients.
+
+A new ``mcp.json`` starts with ``documents`` (on) and ``workspace`` (off), each an ordinary
+stdio entry (``python -m hybridmcp_app.mcp_servers.<name>``) that the user can switch, edit or
+remove like any other. The app runs ``documents`` in its own process rather than as a
+subprocess (``in_process``): the embedded library has one owner (``library_lock``), and while
+the app is open that owner is the app. Other clients (Claude Desktop) start the same command
+themselves; ``claude_desktop_snippet`` gives the entry to paste into their config.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from hybridmcp_app.config.mcp_config import ServerConfig, StdioServerConfig
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
+PACKAGE = "hybridmcp_app.mcp_servers"
+DOCUMENTS_MODULE = f"{PACKAGE}.documents"
+WORKSPACE_MODULE = f"{PACKAGE}.workspace"
+# name: (module, on by default)
+BUILTIN_SERVERS: dict[str, tuple[str, bool]] = {
+    "documents": (DOCUMENTS_MODULE, True),
+    "workspace": (WORKSPACE_MODULE, False),
+}
+InProcessServers = Mapping[str, Callable[[], "MCPServer"]]  # module → builds the server
+
+
+def builtin_entries(python: str | None = None) -> dict[str, dict[str, Any]]:
+    """The ``mcpServers`` entries a new ``mcp.json`` starts with."""
+    command = python or sys.executable
+    entries: dict[str, dict[str, Any]] = {}
+    for name, (module, enabled) in BUILTIN_SERVERS.items():
+        entry: dict[str, Any] = {"command": command, "args": ["-m", module]}
+        if not enabled:
+            entry["disabled"] = True
+        entries[name] = entry
+    return entries
+
+
+def builtin_module(config: ServerConfig) -> str | None:
+    """The module of one of the project's servers that ``config`` starts, if it is one."""
+    if not isinstance(config, StdioServerConfig):
+        return None
+    args = list(config.args)
+    if "-m" not in args or args.index("-m") + 1 >= len(args):
+        return None
+    module = args[args.index("-m") + 1]
+    return module if module.startswith(PACKAGE + ".") else None
+
+
+def claude_desktop_snippet(name: str, config: ServerConfig) -> str:
+    """The entry to paste into ``claude_desktop_config.json`` (or any ``mcp.json``).
+
+    ``${secret:…}`` references stay as they are: other clients do not read HybridMCP's keychain
+    entries, so the user puts the value in themselves."""
+    entry: dict[str, Any]
+    if isinstance(config, StdioServerConfig):
+        entry = {"command": config.command, "args": list(config.args)}
+        if config.env:
+            entry["env"] = dict(config.env)
+        if config.cwd is not None:
+            entry["cwd"] = str(config.cwd)
+    else:
+        entry = {"url": str(config.url)}
+        if config.headers:
+            entry["headers"] = dict(config.headers)
+    return json.dumps({"mcpServers": {name: entry}}, indent=2)
