@@ -136,11 +136,16 @@ def main() -> None:
         "github": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"],
                    "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${secret:GITHUB_TOKEN}"}},
     }  # fmt: skip
+    from hybridmcp_app.documents.app_library_source import AppLibrarySource
+    from hybridmcp_app.mcp_host.builtin_servers import builtin_entries
+
+    mcp_servers |= builtin_entries()
     paths.mcp_config_file.write_text(json.dumps({"mcpServers": mcp_servers}))
     window.tabs.setCurrentWidget(window.mcp_view)
+    library_source = AppLibrarySource()
 
     async def mcp_tab() -> None:
-        host = await start_mcp_host(context, window.mcp_host_ready)
+        host = await start_mcp_host(context, window.mcp_host_ready, library_source)
         await wait_until(lambda: host.supervisors["crashy"].status.state.value == "failed")
         window.mcp_view.list.setCurrentRow(1)
         await asyncio.sleep(0.5)
@@ -162,6 +167,7 @@ def main() -> None:
     async def library_tab() -> None:
         library = await start_library(context, window.library_ready)
         assert library is not None and context.watcher is not None
+        library_source.opened(library, None)
         await context.watcher.watch(corpus)
         await window.library_view.refresh()
         window.library_view.files.table.selectRow(1)
@@ -171,6 +177,13 @@ def main() -> None:
     loop.run_until_complete(library_tab())
     settle()
     window.grab().save(str(args.out / f"library-{args.theme}.png"))
+
+    window.tabs.setCurrentWidget(window.mcp_view)
+    names = sorted(window.mcp_view._rows)
+    window.mcp_view.list.setCurrentRow(names.index("documents"))
+    window.mcp_view.details_tabs.setCurrentWidget(window.mcp_view.elsewhere)
+    settle()
+    window.grab().save(str(args.out / f"mcp-documents-{args.theme}.png"))
     shut_down(context, loop)
     loop.close()
     print(f"screenshots in {args.out}")

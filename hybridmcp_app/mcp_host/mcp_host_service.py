@@ -98,6 +98,11 @@ class McpHost:
                 await self.supervisors[name].stop()
         self._changed()
 
+    def runs_in_process(self, name: str) -> bool:
+        """Whether the app serves this configured server itself (no subprocess)."""
+        config = self.configured.servers.get(name)
+        return config is not None and builtin_module(config) in self._in_process
+
     def _server_object(self, config: ServerConfig) -> MCPServer | None:
         """The server to run in this process for ``config``, if it starts one of ours that
         the app serves itself (``builtin_servers``)."""

@@ -7,7 +7,8 @@
 A thin layer over ``WorkspaceService``: one tool per operation, inputs checked by their schema
 (lengths, ranges, the snapshot id's pattern), answers as structured output, and every refusal an
 MCP tool error (``isError``) with the service's message, never a traceback. With no ``--root``
-the current folder is the workspace.
+the roots in HybridMCP's settings (``mcp.workspace_roots``) are the workspace, or else the
+current folder.
 
 No ``from __future__ import annotations`` here: the SDK reads the tools' signatures with
 ``eval_str``, which cannot see the limits that ``build`` puts into the content's schema.
@@ -189,6 +190,15 @@ def _positive(text: str) -> int:
     return value
 
 
+def _settings_roots() -> list[Path]:
+    """The workspace roots in HybridMCP's settings (MCP servers → Workspace roots)."""
+    from hybridmcp_app.config.paths import AppPaths
+    from hybridmcp_app.config.settings_store import SettingsStore
+
+    settings, _report = SettingsStore(AppPaths.from_environment()).load()
+    return list(settings.mcp.workspace_roots)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the workspace options, then let ``MCPServerBase.main`` pick the transport."""
     defaults = SizeLimits()
@@ -202,7 +212,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         type=Path,
         default=[],
         metavar="DIR",
-        help="a workspace root (repeatable; default: the current folder)",
+        help="a workspace root (repeatable; default: the roots in HybridMCP's settings, "
+        "else the current folder)",
     )
     parser.add_argument(
         "--backup-dir",
@@ -219,7 +230,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     limits = SizeLimits(args.max_read_bytes, args.max_write_bytes, args.max_backup_bytes)
     try:
         service = WorkspaceService(
-            args.root or [Path.cwd()], limits=limits, backup_dir=args.backup_dir
+            args.root or _settings_roots() or [Path.cwd()],
+            limits=limits,
+            backup_dir=args.backup_dir,
         )
     except WorkspaceError as error:
         print(f"workspace: {error}", file=sys.stderr)

@@ -40,6 +40,7 @@ from hybridmcp_app.mcp_host.log_tail import read_tail
 from hybridmcp_app.mcp_host.server_status import ServerState, ServerStatus
 from hybridmcp_app.ui.qt_banner import QtBanner
 from hybridmcp_app.ui.qt_mcp_server_dialog import QtMcpServerDialog
+from hybridmcp_app.ui.qt_server_snippet_panel import QtServerSnippetPanel
 
 if TYPE_CHECKING:  # the MCP SDK is imported after start-up, off the event loop
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
@@ -137,6 +138,8 @@ class QtMcpServersView(QWidget):
         self.details_tabs = QTabWidget(self)
         self.details_tabs.addTab(self.tools, "Tools")
         self.details_tabs.addTab(self.log, "Log")
+        self.elsewhere = QtServerSnippetPanel(tasks, banner, secrets, self)
+        self.details_tabs.addTab(self.elsewhere, "Use elsewhere")
 
         top = QHBoxLayout()
         for button in (self.add_button, self.import_button, self.secrets_button,
@@ -248,12 +251,16 @@ class QtMcpServersView(QWidget):
             self.title.setText("No MCP servers yet: Add server…, or paste a Claude Desktop "
                                "config into mcp.json (Open mcp.json).")  # fmt: skip
             self.tools.setRowCount(0)
+            self.elsewhere.show_server(None, None)
             return
         status = supervisor.status
         config = host.configured.servers.get(supervisor.name)
+        self.elsewhere.show_server(supervisor.name, config)
         where = ""
         if config is not None:
             where = getattr(config, "command", None) or str(getattr(config, "url", ""))
+            if host.runs_in_process(supervisor.name):
+                where = "runs inside HybridMCP (other clients start: " + where + ")"
         lines = [f"<b>{html.escape(supervisor.name)}</b> — {html.escape(status.message)}",
                  f"<small>{html.escape(where)}</small>"]  # fmt: skip
         if status.state is ServerState.FAILED and status.stderr_tail:

@@ -30,8 +30,9 @@ from hybridmcp_app.ui.qt_settings_form import QtSettingsForm
 
 # Set by the window itself, or edited in views of their own (providers: the provider editor).
 HIDDEN_FIELDS = frozenset(
-    {"ui.window_geometry", "ui.window_state", "ui.last_tab", "ui.first_run_completed"}
-)
+    {"ui.window_geometry", "ui.window_state", "ui.last_tab", "ui.first_run_completed",
+     "documents.watch_folders"}  # the Library tab's watched folders panel keeps that list
+)  # fmt: skip
 PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("General", ("ui", "logging")),
     ("Local model", ("llm.local",)),

@@ -1,8 +1,8 @@
 """A form generated from a pydantic model's schema: one editor per field, groups for sub-models.
 
 Field types map to editors (bool → check box, bounded int/float → spin box, Literal → combo,
-str/Path/URL → line edit, tuple of str → comma-separated line edit). Fields of other shapes are
-left out of the form and keep their current values.
+str/Path/URL → line edit, tuple of str or Path → comma-separated line edit). Fields of other
+shapes are left out of the form and keep their current values.
 """
 
 from __future__ import annotations
@@ -93,14 +93,17 @@ def _editor_for(path: str, info: FieldInfo, parent: QWidget) -> _FieldEditor | N
         isinstance(annotation, type) and issubclass(annotation, AnyUrl)
     ):
         return _text_editor(path, parent, optional)
-    if typing.get_origin(annotation) is tuple and typing.get_args(annotation)[:1] == (str,):
+    if typing.get_origin(annotation) is tuple and typing.get_args(annotation)[:1] in (
+        (str,),
+        (Path,),
+    ):
         line = QLineEdit(parent)
         line.setPlaceholderText("comma-separated")
         return _FieldEditor(
             path,
             line,
             lambda: [part.strip() for part in line.text().split(",") if part.strip()],
-            lambda v: line.setText(", ".join(v)),
+            lambda v: line.setText(", ".join(str(part) for part in v)),
         )
     return None
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import qasync
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QLabel
 
 from hybridmcp_app.app import shut_down, start_mcp_host
@@ -18,11 +19,15 @@ from hybridmcp_app.config.mcp_import_sources import ImportSource
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
+from hybridmcp_app.documents.app_library_source import AppLibrarySource
+from hybridmcp_app.mcp_host.builtin_servers import DOCUMENTS_MODULE
 from hybridmcp_app.mcp_host.server_status import ServerState
+from hybridmcp_app.mcp_host.server_token import TOKEN_SECRET_NAME
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_mcp_import_dialog import QtMcpImportDialog
 from hybridmcp_app.ui.qt_mcp_server_dialog import QtMcpServerDialog
 from hybridmcp_app.ui.qt_secret_dialog import QtSecretDialog
+from hybridmcp_app.ui.qt_server_snippet_panel import HIDDEN
 from hybridmcp_app.ui.qt_tool_approval_dialog import QtToolApprovalDialog
 from tests.helpers.waiting import wait_until
 from tests.integration.mcp_host.conftest import REPO, server_processes
@@ -298,3 +303,43 @@ def test_the_secrets_dialog_stores_a_token_and_retries_the_servers_that_lacked_i
     stored = window.context.secrets.get("HELPER_TOKEN")
     assert stored is not None and stored.get_secret_value() == "t0ken"
     assert "t0ken" not in app_paths.mcp_config_file.read_text()
+
+
+def test_out_of_the_box_the_projects_servers_are_listed_with_an_entry_and_token_to_copy(
+    app_paths: AppPaths, make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop
+) -> None:
+    assert not app_paths.mcp_config_file.exists()
+    window = make_window()
+    source = AppLibrarySource()
+    source.opened(None, "not opened in this test")
+    qt_loop.run_until_complete(start_mcp_host(window.context, window.mcp_host_ready, source))
+    host = window.context.mcp_host
+    assert host is not None
+    documents = host.supervisors["documents"]
+    qt_loop.run_until_complete(wait_until(lambda: documents.status.state is ServerState.READY))
+    assert host.supervisors["workspace"].status.state is ServerState.STOPPED
+    view = window.mcp_view
+    view.redraw()
+    assert sorted(view._rows) == ["documents", "workspace"]
+    assert view._rows["documents"].switch.isChecked()
+    assert not view._rows["workspace"].switch.isChecked()
+
+    view.list.setCurrentRow(0)  # documents
+    assert "runs inside HybridMCP" in view.title.text()
+    panel = view.elsewhere
+    entry = json.loads(panel.snippet.toPlainText())["mcpServers"]["documents"]
+    assert entry == {
+        "command": sys.executable,
+        "args": ["-m", DOCUMENTS_MODULE],
+    }
+    panel.copy_button.click()
+    assert json.loads(QGuiApplication.clipboard().text()) == {"mcpServers": {"documents": entry}}
+    assert panel.token.text() == HIDDEN and "runs this server itself" in panel.note.text()
+    qt_loop.run_until_complete(panel.reveal_token(copy=True))
+    kept = window.context.secrets.get(TOKEN_SECRET_NAME)
+    assert kept is not None and panel.token.text() == kept.get_secret_value()
+    assert QGuiApplication.clipboard().text() == kept.get_secret_value()
+    qt_loop.run_until_complete(panel.reveal_token())  # the same token, not a new one
+    assert panel.token.text() == kept.get_secret_value()
+    window.close()
+    assert shut_down(window.context, qt_loop) == []

@@ -24,6 +24,9 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
+from hybridmcp_app.config.paths import HOME_ENV_VAR, AppPaths
+from hybridmcp_app.config.settings import Settings
+from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.mcp_host.mcp_server_base import TOKEN_ENV
 from hybridmcp_app.mcp_servers.workspace import WorkspaceServer
 from hybridmcp_app.workspace.sandbox import INTERNAL_DIR, SizeLimits
@@ -210,6 +213,23 @@ async def test_as_a_subprocess_over_stdio(root: Path, tmp_path: Path) -> None:
 
 async def test_with_no_root_the_current_folder_is_the_workspace(root: Path) -> None:
     parameters = StdioServerParameters(command=sys.executable, args=["-m", MODULE], cwd=root)
+
+    async with asyncio.timeout(60), Client(parameters) as client:
+        result = await client.call_tool("read_file", {"path": "notes.md"})
+
+    assert "The quick brown fox" in text_of(result)
+
+
+async def test_with_no_root_the_roots_in_the_apps_settings_are_the_workspace(
+    root: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    settings = Settings.model_validate({"mcp": {"workspace_roots": [str(root)]}})
+    SettingsStore(AppPaths.under(home).ensure()).save(settings)
+    env = {**os.environ, HOME_ENV_VAR: str(home)}
+    parameters = StdioServerParameters(
+        command=sys.executable, args=["-m", MODULE], cwd=tmp_path, env=env
+    )
 
     async with asyncio.timeout(60), Client(parameters) as client:
         result = await client.call_tool("read_file", {"path": "notes.md"})
