@@ -264,7 +264,8 @@ def main() -> None:
         "indexed by LibraryService.add vs OnnxEmbedder.embed_sync alone on the same chunk texts "
         "in batches of 64, alternating A1 B1 B2 A2 (app embedder: 1 ONNX thread); rescan = add "
         "of the unchanged corpus, median of 5; search = LibraryService.search incl. query "
-        "embedding (exact at 10k, Chroma's HNSW at 100k), 50 questions, over synthetic unit vectors upserted 5,000 at a time; "
+        "embedding (exact at 10k, Chroma's HNSW at 100k), 50 questions, over synthetic unit "
+        "vectors upserted 5,000 at a time; "
         "others_load_* = other processes' CPU cores during the phase",
     )
 

@@ -21,7 +21,7 @@ from hybridmcp_app.core.frozen_model import FrozenModel
 from hybridmcp_app.documents.document_models import FileState, FileStatus, SearchHit
 from hybridmcp_app.documents.document_parsers import parse_document
 from hybridmcp_app.documents.library_lock import LibraryBusy
-from hybridmcp_app.documents.library_service import LibraryService
+from hybridmcp_app.documents.library_service import LibraryService, LibraryStats
 from hybridmcp_app.documents.library_state import LibraryStorageError
 from hybridmcp_app.documents.parse_errors import DocumentParseError
 
@@ -98,15 +98,6 @@ class AddResult(FrozenModel):
 
 class RemoveResult(FrozenModel):
     removed: int = Field(description="Files taken out of the library.")
-
-
-class LibraryStatsResult(FrozenModel):
-    files: int
-    indexed: int
-    failed: int
-    pending: int
-    chunks: int
-    location: str
 
 
 def document_id(path: Path | str) -> str:
@@ -190,9 +181,8 @@ class LibraryCatalog:
         path = await self._path(document)
         return RemoveResult(removed=await self._guard(self.library.remove([path])))
 
-    async def stats(self) -> LibraryStatsResult:
-        stats = await self._guard(self.library.stats())
-        return LibraryStatsResult(**stats.model_dump())
+    async def stats(self) -> LibraryStats:
+        return await self._guard(self.library.stats())
 
     async def _path(self, document: str) -> Path:
         """The library file that ``document`` (an id or a path) names."""

@@ -52,6 +52,8 @@ __all__ = ["IndexProgress", "IndexReport", "LibraryService", "LibraryStats"]
 
 
 class LibraryStats(FrozenModel):
+    """Files by state, chunks stored, and where the store is (a folder or a server's URL)."""
+
     files: int
     indexed: int
     failed: int

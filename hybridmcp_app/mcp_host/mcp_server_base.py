@@ -20,9 +20,24 @@ from collections.abc import Sequence
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.types import ToolAnnotations
 
 TOKEN_ENV = "HYBRIDMCP_MCP_TOKEN"
 DEFAULT_PORT = 8765
+
+
+def tool_hints(*, read_only: bool, destructive: bool, idempotent: bool) -> ToolAnnotations:
+    """What a tool does to the world, for hosts deciding whether to ask (no open world: our
+    servers reach only their own data)."""
+    return ToolAnnotations(
+        read_only_hint=read_only,
+        destructive_hint=destructive,
+        idempotent_hint=idempotent,
+        open_world_hint=False,
+    )
+
+
+READS = tool_hints(read_only=True, destructive=False, idempotent=True)
 
 
 def is_loopback(host: str) -> bool:

@@ -21,7 +21,6 @@ from typing import Annotated, Literal, Protocol, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from hybridmcp_app.documents.library_catalog import (
@@ -31,23 +30,18 @@ from hybridmcp_app.documents.library_catalog import (
     DocumentList,
     DocumentText,
     LibraryCatalog,
-    LibraryStatsResult,
     RemoveResult,
     SearchResults,
 )
-from hybridmcp_app.mcp_host.mcp_server_base import MCPServerBase
+from hybridmcp_app.documents.library_service import LibraryStats
+from hybridmcp_app.mcp_host.mcp_server_base import READS, MCPServerBase, tool_hints
 
 T = TypeVar("T")
 
-READS = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
-ADDS = ToolAnnotations(  # indexes more files; adding the same path again changes nothing
-    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
-REMOVES = ToolAnnotations(  # takes a document and its chunks out of the library (not the file)
-    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
-)
+# indexes more files; adding the same path again changes nothing
+ADDS = tool_hints(read_only=False, destructive=False, idempotent=True)
+# takes a document and its chunks out of the library (not the file)
+REMOVES = tool_hints(read_only=False, destructive=True, idempotent=True)
 
 DocumentRef = Annotated[
     str,
@@ -146,7 +140,7 @@ class DocumentsServer(MCPServerBase):
             return await _answer(source, lambda catalog: catalog.remove_document(document))
 
         @server.tool(annotations=READS)
-        async def library_stats() -> LibraryStatsResult:
+        async def library_stats() -> LibraryStats:
             """Files by state, chunks, and where the library is stored."""
             return await _answer(source, lambda catalog: catalog.stats())
 

@@ -22,11 +22,10 @@ from typing import Annotated, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from hybridmcp_app.documents.document_scanner import human_size
-from hybridmcp_app.mcp_host.mcp_server_base import MCPServerBase
+from hybridmcp_app.mcp_host.mcp_server_base import READS, MCPServerBase, tool_hints
 from hybridmcp_app.workspace.sandbox import MAX_PATH_CHARS, SizeLimits, WorkspaceError
 from hybridmcp_app.workspace.snapshots import STAMP_PATTERN
 from hybridmcp_app.workspace.workspace_models import (
@@ -43,21 +42,13 @@ from hybridmcp_app.workspace.workspace_service import WorkspaceService
 
 T = TypeVar("T")
 
-READS = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
-OVERWRITES = ToolAnnotations(  # replaces content, but the same call twice changes nothing more
-    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
-)
-EDITS = ToolAnnotations(
-    read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
-)
-ADDS = ToolAnnotations(  # only adds new files (a timestamped backup folder)
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
-)
-REFRESHES = ToolAnnotations(  # rewrites only its own registry and report
-    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
+# replaces content, but the same call twice changes nothing more
+OVERWRITES = tool_hints(read_only=False, destructive=True, idempotent=True)
+EDITS = tool_hints(read_only=False, destructive=True, idempotent=False)
+# only adds new files (a timestamped backup folder)
+ADDS = tool_hints(read_only=False, destructive=False, idempotent=False)
+# rewrites only its own registry and report
+REFRESHES = tool_hints(read_only=False, destructive=False, idempotent=True)
 
 FilePath = Annotated[
     str,

@@ -27,6 +27,10 @@ class FileKeyring(KeyringBackend):
 
     @classproperty
     def priority(cls) -> float:
+        # Viable only in a child given the file: keyring offers every loaded backend class, and
+        # in the test process itself the real keychain must stay the one found.
+        if FILE_ENV not in os.environ:
+            raise RuntimeError("only for a process given $HYBRIDMCP_TEST_KEYRING_FILE")
         return 1.0
 
     def _path(self) -> Path:

@@ -23,47 +23,18 @@ from hybridmcp_app.mcp_host.server_status import ServerState
 from hybridmcp_app.mcp_host.server_token import TOKEN_SECRET_NAME
 from tests.helpers.file_keyring import keyring_env
 from tests.helpers.llama_server import free_port
+from tests.helpers.mcp_http import http_server, status_of
 from tests.helpers.processes import stop
 from tests.helpers.shout_server import ShoutServer
 from tests.helpers.waiting import wait_until
 from tests.integration.mcp_host.conftest import REPO, SupervisorFactory
 
 
-def status_of(url: str) -> int | None:
-    """The HTTP status of a bare POST to ``url``; None while nothing listens."""
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=b"{}"), timeout=2) as reply:
-            return int(reply.status)
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return None
-
-
-def serve_http(port: int, token: str | None) -> Iterator[str]:
-    env = {**os.environ, TOKEN_ENV: token} if token else dict(os.environ)
-    env.pop(TOKEN_ENV, None) if token is None else None
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.helpers.shout_server", "--http", "--port", str(port)],
-        cwd=REPO, env=env, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/mcp"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if status_of(url) is not None:
-                break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the HTTP server did not start")
-            time.sleep(0.1)
-        yield url
-    finally:
-        stop(process)
-
-
 @pytest.fixture
 def token_server() -> Iterator[str]:
-    yield from serve_http(free_port(), "s3cret-token")
+    env = {**os.environ, TOKEN_ENV: "s3cret-token"}
+    with http_server(["tests.helpers.shout_server"], free_port(), env, REPO) as url:
+        yield url
 
 
 async def test_in_memory_with_the_sdk() -> None:

@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +26,9 @@ from hybridmcp_app.mcp_servers.documents import DocumentsServer
 from tests.helpers.chroma_corpus import FACT, FACT_QUESTION, write_corpus
 from tests.helpers.documents_corpus import write_garbage
 from tests.helpers.llama_server import free_port
+from tests.helpers.mcp_http import http_server
 from tests.helpers.mcp_inspector import InspectorCli
-from tests.helpers.processes import stop
+from tests.helpers.mcp_results import assert_refused, text_of
 
 pytestmark = pytest.mark.integration
 
@@ -65,21 +62,11 @@ def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
 
 
-def text_of(result: types.CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content if isinstance(block, types.TextContent))
-
-
-def assert_refused(result: types.CallToolResult, fragment: str) -> None:
-    message = text_of(result)
-    assert result.is_error, message
-    assert fragment in message
-    assert "Traceback" not in message and 'File "' not in message
-
-
 def structured(result: types.CallToolResult) -> dict[str, Any]:
     assert not result.is_error, text_of(result)
-    assert result.structured_content is not None
-    return result.structured_content
+    content: dict[str, Any] | None = result.structured_content
+    assert content is not None
+    return content
 
 
 async def add_and_find_the_fact(client: Client, corpus: Path) -> dict[str, Any]:
@@ -88,7 +75,7 @@ async def add_and_find_the_fact(client: Client, corpus: Path) -> dict[str, Any]:
     assert (added["indexed"], added["failed"]) == (5, 1)
     assert any("broken.pdf" in failure for failure in added["failures"])
     found = structured(await client.call_tool("search", {"query": FACT_QUESTION, "k": 3}))
-    best = found["passages"][0]
+    best: dict[str, Any] = found["passages"][0]
     assert FACT in best["text"]
     assert (best["citation"], Path(best["path"]).name) == ("[1]", "keeper.txt")
     assert best["first_line"] == 1 and best["score"] > 0.4
@@ -234,46 +221,21 @@ async def test_while_another_process_holds_the_library_requests_say_who_and_then
         finally:
             await holder.close()
         freed = await client.call_tool("library_stats", {})
-    assert_refused(busy, f"the library is open in pytest (process {os.getpid()}")
+    assert_refused(busy, "the library is open in ")
+    assert f"(process {os.getpid()}, since" in text_of(busy)  # named: this process holds it
     assert structured(freed)["files"] == 0
 
 
 # ---------------------------------------------------------------- Streamable HTTP
 
 
-def status_of(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=b"{}"), timeout=2) as reply:
-            return int(reply.status)
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return None
-
-
-@contextmanager
-def http_server(home: Path) -> Iterator[str]:
+def documents_http(home: Path) -> AbstractContextManager[str]:
     env = {key: value for key, value in os.environ.items() if key != TOKEN_ENV}
-    env[HOME_ENV_VAR] = str(home)
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", MODULE, "--http", "--port", str(port)],
-        cwd=REPO, env=env, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/mcp"
-    try:
-        deadline = time.monotonic() + 60
-        while status_of(url) is None:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the documents server did not start over HTTP")
-            time.sleep(0.1)
-        yield url
-    finally:
-        stop(process)
+    return http_server([MODULE], free_port(), env | {HOME_ENV_VAR: str(home)}, REPO)
 
 
 async def test_over_http_on_localhost(home: Path, corpus: Path) -> None:
-    with http_server(home) as url:
+    with documents_http(home) as url:
         async with asyncio.timeout(120), Client(url) as client:
             await add_and_find_the_fact(client, corpus)
             assert_refused(

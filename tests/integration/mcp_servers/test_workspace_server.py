@@ -10,15 +10,11 @@ import os
 import secrets
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import mcp.types as types
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
@@ -33,8 +29,9 @@ from hybridmcp_app.workspace.sandbox import INTERNAL_DIR, SizeLimits
 from hybridmcp_app.workspace.workspace_service import WorkspaceService
 from tests.helpers.file_keyring import keyring_env
 from tests.helpers.llama_server import free_port
+from tests.helpers.mcp_http import http_server, status_of
 from tests.helpers.mcp_inspector import InspectorCli
-from tests.helpers.processes import stop
+from tests.helpers.mcp_results import assert_refused, text_of
 
 pytestmark = pytest.mark.integration
 
@@ -89,17 +86,6 @@ def root(tmp_path: Path) -> Path:
 def server_args(*roots: Path) -> list[str]:
     options = [f"--root={root}" for root in roots]
     return ["-m", MODULE, *options, f"--max-read-bytes={LIMIT}", f"--max-write-bytes={LIMIT}"]
-
-
-def text_of(result: types.CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content if isinstance(block, types.TextContent))
-
-
-def assert_refused(result: types.CallToolResult, fragment: str) -> None:
-    message = text_of(result)
-    assert result.is_error, message
-    assert fragment in message
-    assert "Traceback" not in message and 'File "' not in message
 
 
 def filled_in(arguments: dict[str, Any], root: Path) -> dict[str, Any]:
@@ -251,40 +237,15 @@ def test_a_root_that_does_not_exist_stops_the_server_with_a_message(tmp_path: Pa
 # ---------------------------------------------------------------- Streamable HTTP
 
 
-def status_of(url: str, token: str | None = None) -> int | None:
-    """The HTTP status of a bare POST; None while nothing listens."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    request = urllib.request.Request(url, data=b"{}", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=2) as reply:
-            return int(reply.status)
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return None
-
-
-@contextmanager
-def http_server(root: Path, *, host: str = "127.0.0.1", token: str | None = None) -> Iterator[str]:
-    """The server over Streamable HTTP; yields its URL on 127.0.0.1."""
+def workspace_http(
+    root: Path, *, host: str = "127.0.0.1", token: str | None = None
+) -> AbstractContextManager[str]:
+    """The server over Streamable HTTP; its URL on 127.0.0.1."""
     env = {key: value for key, value in os.environ.items() if key != TOKEN_ENV}
     if token is not None:
         env[TOKEN_ENV] = token
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, *server_args(root), "--http", "--host", host, "--port", str(port)],
-        cwd=REPO, env=env, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/mcp"
-    try:
-        deadline = time.monotonic() + 30
-        while status_of(url) is None:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the workspace server did not start over HTTP")
-            time.sleep(0.1)
-        yield url
-    finally:
-        stop(process)
+    arguments = [*server_args(root)[1:], "--host", host]  # without the leading "-m"
+    return http_server(arguments, free_port(), env, REPO)
 
 
 @asynccontextmanager
@@ -297,7 +258,7 @@ async def bearer(url: str, token: str) -> AsyncIterator[Any]:
 
 
 async def test_over_http_on_localhost(root: Path) -> None:
-    with http_server(root) as url:
+    with workspace_http(root) as url:
         async with asyncio.timeout(60), Client(url) as client:
             assert {tool.name for tool in (await client.list_tools()).tools} == set(TOOLS)
             await check_round_trip(client, root)
@@ -306,7 +267,7 @@ async def test_over_http_on_localhost(root: Path) -> None:
 
 async def test_over_http_beyond_localhost_a_token_is_required(root: Path) -> None:
     token = secrets.token_urlsafe(24)
-    with http_server(root, host="0.0.0.0", token=token) as url:
+    with workspace_http(root, host="0.0.0.0", token=token) as url:
         assert await asyncio.to_thread(status_of, url) == 401
         assert await asyncio.to_thread(status_of, url, "wrong-token") == 401
         async with asyncio.timeout(60), Client(bearer(url, token)) as client:
@@ -365,7 +326,7 @@ def test_the_inspector_calls_a_tool_and_gets_a_refusal_as_a_tool_error(
 
 
 def test_the_inspector_reaches_the_server_over_http(inspector_script: Path, root: Path) -> None:
-    with http_server(root) as url:
+    with workspace_http(root) as url:
         inspector = InspectorCli(inspector_script, [url, "--transport", "http"], cwd=REPO)
         result = inspector.call_tool("read_file", path="notes.md")
 
