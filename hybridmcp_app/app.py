@@ -191,6 +191,27 @@ async def start_library(
     return library
 
 
+async def share_library(context: AppContext, library_source: AppLibrarySource) -> None:
+    """Let other MCP clients' documents servers use the library while the app owns it
+    (``mcp_servers.documents_sharing``): served on 127.0.0.1 until the app quits."""
+    if not context.settings.mcp.share_library:
+        return
+    module = await asyncio.to_thread(
+        importlib.import_module, "hybridmcp_app.mcp_servers.documents_sharing"
+    )
+    from hybridmcp_app.core.errors import SecretStoreError
+    from hybridmcp_app.mcp_host.server_token import ensure_server_token
+    from hybridmcp_app.mcp_servers.documents import DocumentsServer
+
+    token = None
+    if context.secrets.available:
+        try:
+            token = await asyncio.to_thread(ensure_server_token, context.secrets)
+        except SecretStoreError as error:
+            log.warning("the shared library goes without a token: %s", error)
+    await module.share_library(DocumentsServer(library_source), context.paths.data_dir, token)
+
+
 def shut_down(context: AppContext, loop: asyncio.AbstractEventLoop) -> list[str]:
     """Cancel every task (an answer being generated stops at its next token), stop the MCP
     servers (each process tree ended), then free the model. Returns what would not stop."""
@@ -268,6 +289,8 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
     def library_ready(library: LibraryService | None, error: str | None) -> None:
         library_source.opened(library, error)
         window.library_ready(library, error)
+        if library is not None:
+            context.tasks.spawn(share_library(context, library_source), name="share-library")
 
     async def start_services() -> None:
         await detect_keychain(context, window.keychain.update_status)

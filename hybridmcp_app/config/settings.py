@@ -42,6 +42,11 @@ class McpSettings(FrozenModel):
     )
     init_timeout_s: float = Field(30.0, gt=0, le=600, description="Time a server has to start.")
     call_timeout_s: float = Field(120.0, gt=0, le=3600, description="Time one tool call may take.")
+    share_library: bool = Field(
+        True,
+        description="While HybridMCP is open, other MCP clients' documents servers (Claude "
+        "Desktop) use its library through it (127.0.0.1, token from the keychain).",
+    )
     workspace_roots: tuple[Path, ...] = Field(
         (),
         description="Folders the workspace server may read and change (when started without "

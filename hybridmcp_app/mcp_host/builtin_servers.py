@@ -6,7 +6,8 @@ stdio entry (``python -m hybridmcp_app.mcp_servers.<name>``) that the user can s
 remove like any other. The app runs ``documents`` in its own process rather than as a
 subprocess (``in_process``): the embedded library has one owner (``library_lock``), and while
 the app is open that owner is the app. Other clients (Claude Desktop) start the same command
-themselves; ``claude_desktop_snippet`` gives the entry to paste into their config.
+themselves (it relays to the app while the app is open: ``documents_sharing``);
+``claude_desktop_snippet`` gives the entry to paste into their config.
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ async def watched(transport: Any, on_closed: Callable[[], None]) -> AsyncIterato
 
 
 @asynccontextmanager
-async def _streamable_http(url: str, headers: dict[str, str]) -> AsyncIterator[Any]:
+async def streamable_http(url: str, headers: dict[str, str]) -> AsyncIterator[Any]:
     """Streamable HTTP with our headers; the HTTP client we make is ours to close."""
     async with (
         create_mcp_http_client(headers=headers or None) as http_client,
@@ -197,7 +197,7 @@ class MCPClient:
         url = str(config.url)
         if config.transport == "sse":
             return sse_client(url, headers=dict(config.headers) or None)
-        return _streamable_http(url, dict(config.headers))
+        return streamable_http(url, dict(config.headers))
 
     async def _notified(self, message: Any) -> None:
         if isinstance(message, types.ToolListChangedNotification):

@@ -7,16 +7,19 @@ one, add a file or folder (indexed offline, as in the app), remove one, and the 
 numbers; each document's text is also a resource (``library://documents/{id}``), and the prompt
 ``answer_with_citations`` asks a model to answer from the library and cite it. The library is
 the app's (its data folder, ``$HYBRIDMCP_HOME`` included, and its settings). It is opened at
-the first request, so the server starts at once; while another process holds it (the app, or
-``hybridmcp library watch``), requests get a tool error naming that process, and the next
-request tries again.
+the first request, so the server starts at once. While HybridMCP is open it owns the library, and
+requests are relayed to the app (``documents_sharing``); while another process holds it without
+sharing (``hybridmcp library watch``), requests get a tool error naming that process, and the
+next request tries again.
 
 No ``from __future__ import annotations`` here: the SDK reads the tools' signatures with
 ``eval_str`` (as in ``workspace``).
 """
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Annotated, Literal, Protocol, TypeVar
 
 from mcp.server.mcpserver import MCPServer
@@ -34,7 +37,7 @@ from hybridmcp_app.documents.library_catalog import (
     SearchResults,
 )
 from hybridmcp_app.documents.library_service import LibraryStats
-from hybridmcp_app.mcp_host.mcp_server_base import READS, MCPServerBase, tool_hints
+from hybridmcp_app.mcp_host.mcp_server_base import READS, TOKEN_ENV, MCPServerBase, tool_hints
 
 T = TypeVar("T")
 
@@ -63,13 +66,26 @@ CITATION_PROMPT = """Answer the question below from the document library, with c
 Question: {question}"""
 
 
+class Catalog(Protocol):
+    """What the tools use: ``LibraryCatalog`` here, or ``RemoteCatalog`` relaying to the app."""
+
+    async def search(self, query: str, k: int = 8, paths: Sequence[str] = ()) -> SearchResults: ...
+    async def list_documents(
+        self, state: str | None = None, contains: str = "", limit: int = 100
+    ) -> DocumentList: ...
+    async def get_document(self, document: str) -> DocumentText: ...
+    async def add_path(self, path: str) -> AddResult: ...
+    async def remove_document(self, document: str) -> RemoveResult: ...
+    async def stats(self) -> LibraryStats: ...
+
+
 class CatalogSource(Protocol):
     """Gives the catalog, opening the library the first time (``CatalogError`` if it cannot)."""
 
-    async def __call__(self) -> LibraryCatalog: ...
+    async def __call__(self) -> Catalog: ...
 
 
-async def _answer(source: CatalogSource, call: Callable[[LibraryCatalog], Awaitable[T]]) -> T:
+async def _answer(source: CatalogSource, call: Callable[[Catalog], Awaitable[T]]) -> T:
     """The catalog's answer, or its refusal as a tool error with the message alone."""
     try:
         return await call(await source())
@@ -168,16 +184,23 @@ class DocumentsServer(MCPServerBase):
 
 
 class LibraryOpener:
-    """Opens the app's library at the first request (and again after a failure)."""
+    """Opens the app's library at the first request (and again after a failure); while
+    HybridMCP owns it, relays to the app's shared endpoint (``documents_sharing``)."""
 
     def __init__(self) -> None:
         self._catalog: LibraryCatalog | None = None
         self._lock = asyncio.Lock()
 
-    async def __call__(self) -> LibraryCatalog:
+    async def __call__(self) -> Catalog:
         async with self._lock:
-            if self._catalog is None:
+            if self._catalog is not None:
+                return self._catalog
+            from hybridmcp_app.documents.library_lock import LibraryBusy
+
+            try:
                 self._catalog = await _open_catalog()
+            except LibraryBusy as busy:
+                return await _relay(busy)
             return self._catalog
 
     async def close(self) -> None:
@@ -186,10 +209,18 @@ class LibraryOpener:
             self._catalog = None
 
 
+def _data_dir() -> Path:
+    from hybridmcp_app.config.paths import AppPaths
+
+    return AppPaths.from_environment().ensure().data_dir
+
+
 async def _open_catalog() -> LibraryCatalog:
+    """The library of ``$HYBRIDMCP_HOME`` (or the user's), with the app's settings."""
     from hybridmcp_app.config.paths import AppPaths
     from hybridmcp_app.config.settings_store import SettingsStore
     from hybridmcp_app.core.errors import HybridMCPError
+    from hybridmcp_app.documents.library_lock import LibraryBusy
     from hybridmcp_app.documents.library_service import LibraryService
     from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 
@@ -197,12 +228,29 @@ async def _open_catalog() -> LibraryCatalog:
     settings, _report = SettingsStore(paths).load()
     try:
         library = await LibraryService.open(settings.documents, paths.data_dir, OnnxEmbedder())
+    except LibraryBusy:
+        raise
     except HybridMCPError as error:
         raise CatalogError(f"the library cannot be opened: {error}") from None
     return LibraryCatalog(library)
 
 
+async def _relay(busy: Exception) -> Catalog:
+    """The app's shared library, or why it cannot be reached."""
+    from hybridmcp_app.mcp_host.server_token import keychain_server_token
+    from hybridmcp_app.mcp_servers.documents_sharing import RemoteCatalog, read_endpoint
+
+    endpoint = await asyncio.to_thread(read_endpoint, _data_dir())
+    if endpoint is None:
+        raise CatalogError(f"the library cannot be opened: {busy}")
+    token = os.environ.get(TOKEN_ENV) or await asyncio.to_thread(keychain_server_token)
+    return RemoteCatalog(endpoint, token)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a relayed request is not news
     DocumentsServer(LibraryOpener()).main(argv)
 
 

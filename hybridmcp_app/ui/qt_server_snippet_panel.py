@@ -101,8 +101,8 @@ class QtServerSnippetPanel(QWidget):
         if module == DOCUMENTS_MODULE:
             notes.append(
                 "HybridMCP runs this server itself while it is open. Another client starts its "
-                "own copy, which uses the library when HybridMCP is closed (one program at a "
-                "time owns it), or shares it through a Chroma server (Settings → Documents)."
+                "own copy, which goes through HybridMCP while it is open (Settings → MCP "
+                "servers → Share library) and opens the library itself when it is closed."
             )
         if module is not None:
             notes.append(

@@ -1,0 +1,144 @@
+"""Sharing the app's library with other MCP clients while the app owns it.
+
+An embedded library has one owner (``library_lock``). While HybridMCP is open that is the app,
+so a ``documents`` server that Claude Desktop starts could not open it. Instead the app serves its
+in-process documents server over Streamable HTTP on 127.0.0.1 (a free port; behind the keychain's
+bearer token when there is a keychain) and writes where in ``documents-endpoint.json`` in the
+data dir; a ``documents`` server that finds the library busy reads that file and relays each
+request there (``RemoteCatalog``). The file is removed when the app stops sharing; one left by a
+killed app names a dead process and is ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import psutil
+import uvicorn
+from mcp import Client
+from pydantic import BaseModel, ValidationError
+
+from hybridmcp_app.config.atomic_files import write_text_atomically
+from hybridmcp_app.core.frozen_model import FrozenModel
+from hybridmcp_app.documents.library_catalog import (
+    AddResult,
+    CatalogError,
+    DocumentList,
+    DocumentText,
+    RemoveResult,
+    SearchResults,
+)
+from hybridmcp_app.documents.library_service import LibraryStats
+from hybridmcp_app.mcp_host.mcp_client import streamable_http
+from hybridmcp_app.mcp_host.mcp_server_base import MCPServerBase
+
+log = logging.getLogger("hybridmcp.mcp.documents")
+ENDPOINT_FILE_NAME = "documents-endpoint.json"
+M = TypeVar("M", bound=BaseModel)
+
+
+class DocumentsEndpoint(FrozenModel):
+    """Where the app serves its library, and which process does."""
+
+    url: str
+    pid: int
+
+
+def read_endpoint(data_dir: Path) -> DocumentsEndpoint | None:
+    """The app's endpoint, if one is written and its process is alive."""
+    try:
+        endpoint = DocumentsEndpoint.model_validate_json(
+            (data_dir / ENDPOINT_FILE_NAME).read_text(encoding="utf-8")
+        )
+    except (OSError, ValidationError):
+        return None
+    return endpoint if psutil.pid_exists(endpoint.pid) else None
+
+
+class _NoSignals(uvicorn.Server):
+    """uvicorn inside the app's event loop: the app keeps its own signal handlers."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def share_library(server: MCPServerBase, data_dir: Path, token: str | None) -> None:
+    """Serve ``server`` over HTTP on 127.0.0.1 and advertise it until cancelled."""
+    config = uvicorn.Config(
+        server.http_app("127.0.0.1", token), host="127.0.0.1", port=0, log_level="warning"
+    )
+    http = _NoSignals(config)
+    serving = asyncio.create_task(http.serve(), name="documents-over-http")
+    path = data_dir / ENDPOINT_FILE_NAME
+    try:
+        while not http.started:
+            if serving.done():
+                serving.result()  # its error
+                raise RuntimeError("the documents endpoint stopped before it started")
+            await asyncio.sleep(0.02)
+        port = http.servers[0].sockets[0].getsockname()[1]
+        endpoint = DocumentsEndpoint(url=f"http://127.0.0.1:{port}/mcp", pid=os.getpid())
+        await asyncio.to_thread(write_text_atomically, path, endpoint.model_dump_json())
+        log.info("library shared with other MCP clients at %s", endpoint.url)
+        await asyncio.shield(serving)  # cancelled: uvicorn shuts down below, closing its socket
+    finally:
+        with contextlib.suppress(OSError):
+            if (shared := read_endpoint(data_dir)) is not None and shared.pid == os.getpid():
+                path.unlink()
+        http.should_exit = True
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(serving), 5)
+
+
+class RemoteCatalog:
+    """The catalog's operations, answered by the app's documents server (one connection a
+    request: the app may close between two)."""
+
+    def __init__(self, endpoint: DocumentsEndpoint, token: str | None) -> None:
+        self.endpoint = endpoint
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    async def _call(self, tool: str, arguments: dict[str, Any], model: type[M]) -> M:
+        try:
+            async with Client(streamable_http(self.endpoint.url, self._headers)) as client:
+                result = await client.call_tool(tool, arguments)
+        except Exception as error:  # the transport's many errors: the app went away, a bad token
+            raise CatalogError(
+                f"HybridMCP holds the library but its sharing endpoint did not answer "
+                f"({type(error).__name__}); try again, or close HybridMCP"
+            ) from None
+        if result.is_error:
+            text = " ".join(getattr(block, "text", "") for block in result.content)
+            raise CatalogError(text.removeprefix(f"Error executing tool {tool}: "))
+        return model.model_validate(result.structured_content)
+
+    async def search(self, query: str, k: int = 8, paths: Any = ()) -> SearchResults:
+        arguments = {"query": query, "k": k, "paths": list(paths)}
+        return await self._call("search", arguments, SearchResults)
+
+    async def list_documents(
+        self, state: str | None = None, contains: str = "", limit: int = 100
+    ) -> DocumentList:
+        arguments: dict[str, Any] = {"contains": contains, "limit": limit}
+        if state is not None:
+            arguments["state"] = state
+        return await self._call("list_documents", arguments, DocumentList)
+
+    async def get_document(self, document: str) -> DocumentText:
+        return await self._call("get_document", {"document": document}, DocumentText)
+
+    async def add_path(self, path: str) -> AddResult:
+        return await self._call("add_path", {"path": path}, AddResult)
+
+    async def remove_document(self, document: str) -> RemoveResult:
+        return await self._call("remove_document", {"document": document}, RemoveResult)
+
+    async def stats(self) -> LibraryStats:
+        return await self._call("library_stats", {}, LibraryStats)
