@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import json
 import logging
@@ -284,7 +285,11 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
 
     from hybridmcp_app.documents.app_library_source import AppLibrarySource
 
-    library_source = AppLibrarySource()
+    def library_changed_by_a_client() -> None:
+        with contextlib.suppress(RuntimeError):  # the app is shutting down
+            context.tasks.spawn(window.library_view.refresh(), name="library-refresh")
+
+    library_source = AppLibrarySource(on_change=library_changed_by_a_client)
 
     def library_ready(library: LibraryService | None, error: str | None) -> None:
         library_source.opened(library, error)

@@ -7,6 +7,7 @@ request comes, by which time the MCP host has loaded them anyway.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,7 +18,8 @@ if TYPE_CHECKING:
 class AppLibrarySource:
     """Requests wait (a while) until the app's library has opened, then use it."""
 
-    def __init__(self, wait_s: float = 120.0) -> None:
+    def __init__(self, wait_s: float = 120.0, on_change: Callable[[], None] | None = None) -> None:
+        self._on_change = on_change  # an MCP client added or removed documents
         self._opened = asyncio.Event()
         self._library: LibraryService | None = None
         self._catalog: LibraryCatalog | None = None
@@ -41,5 +43,5 @@ class AppLibrarySource:
         if self._library is None:
             raise CatalogError(f"the library could not open: {self._error}")
         if self._catalog is None:
-            self._catalog = LibraryCatalog(self._library)
+            self._catalog = LibraryCatalog(self._library, self._on_change)
         return self._catalog

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -107,8 +107,11 @@ def document_id(path: Path | str) -> str:
 class LibraryCatalog:
     """The library's operations as the ``documents`` server offers them."""
 
-    def __init__(self, library: LibraryService) -> None:
+    def __init__(
+        self, library: LibraryService, on_change: Callable[[], None] | None = None
+    ) -> None:
         self.library = library
+        self._on_change = on_change  # told after an add or a remove (the Library tab redraws)
 
     async def search(self, query: str, k: int = 8, paths: Sequence[str] = ()) -> SearchResults:
         where: Any = None
@@ -161,6 +164,7 @@ class LibraryCatalog:
     async def add_path(self, path: str) -> AddResult:
         target = await asyncio.to_thread(_existing, path)
         report = await self._guard(self.library.add([target]))
+        self._changed()
         statuses = await self._guard(self.library.status())
         failures = [
             f"{status.path}: {status.reason}"
@@ -179,7 +183,13 @@ class LibraryCatalog:
 
     async def remove_document(self, document: str) -> RemoveResult:
         path = await self._path(document)
-        return RemoveResult(removed=await self._guard(self.library.remove([path])))
+        removed = await self._guard(self.library.remove([path]))
+        self._changed()
+        return RemoveResult(removed=removed)
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change()
 
     async def stats(self) -> LibraryStats:
         return await self._guard(self.library.stats())

@@ -77,7 +77,8 @@ async def test_the_app_serves_documents_in_process_reads_run_and_writes_wait_for
     tmp_path: Path, library: LibraryService
 ) -> None:
     corpus = write_corpus(tmp_path / "corpus", files=3)[0].parent
-    source = AppLibrarySource()
+    changes: list[str] = []
+    source = AppLibrarySource(on_change=lambda: changes.append("changed"))
     config = McpJsonFile(tmp_path / "mcp.json", builtin_entries(sys.executable))
     host = McpHost(
         config,
@@ -107,6 +108,7 @@ async def test_the_app_serves_documents_in_process_reads_run_and_writes_wait_for
         found = await host.registry.call("documents__search", {"query": FACT_QUESTION, "k": 1})
         assert FACT in found.text
         assert (await library.stats()).indexed == 4  # the app's own library, not a copy
+        assert changes == ["changed"]  # the Library tab is told (it redraws)
     finally:
         assert await host.shutdown() == []
 
