@@ -13,6 +13,8 @@ QT_RUNTIME=(libegl1 libgl1 libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 
 # A real Secret Service for the keychain tests: a private D-Bus session with GNOME Keyring.
 KEYCHAIN=(dbus-daemon gnome-keyring)
 TEST_TOOLS=(xvfb xauth)
+# The docstore tests start a throwaway PostgreSQL cluster (initdb, pg_ctl).
+TEST_TOOLS+=(postgresql)
 # npm's reference MCP server (@modelcontextprotocol/server-everything) runs on Node.js.
 command -v npm >/dev/null 2>&1 || TEST_TOOLS+=(nodejs npm)
 

@@ -7,8 +7,9 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import keyring.backend
@@ -144,3 +145,32 @@ def x_display() -> Iterator[str]:
         yield f":{number}"
     finally:
         stop(server)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the session; its connection string."""
+    from tests.helpers.postgres_cluster import PostgresUnavailable, postgres_cluster
+
+    try:
+        with postgres_cluster() as conninfo:
+            yield conninfo
+    except PostgresUnavailable as missing:
+        pytest.skip(f"{missing}: scripts/system-deps.sh test installs it")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def docstore(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    """A document store on SQLite, then on a fresh database of the PostgreSQL cluster."""
+    from hybridmcp_app.datastores.postgres_document_store import PostgresDocumentStore
+    from hybridmcp_app.datastores.sqlite_document_store import SqliteDocumentStore
+    from tests.helpers.docstore_data import fresh_database
+
+    if request.param == "sqlite":
+        opened: Any = SqliteDocumentStore(tmp_path / "docstore.sqlite3")
+    else:
+        opened = PostgresDocumentStore(fresh_database(request.getfixturevalue("postgres")))
+    try:
+        yield opened
+    finally:
+        await opened.close()

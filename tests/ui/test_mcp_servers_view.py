@@ -320,11 +320,11 @@ def test_out_of_the_box_the_projects_servers_are_listed_with_an_entry_and_token_
     assert host.supervisors["workspace"].status.state is ServerState.STOPPED
     view = window.mcp_view
     view.redraw()
-    assert sorted(view._rows) == ["documents", "workspace"]
+    assert sorted(view._rows) == ["docstore", "documents", "workspace"]
     assert view._rows["documents"].switch.isChecked()
     assert not view._rows["workspace"].switch.isChecked()
 
-    view.list.setCurrentRow(0)  # documents
+    view.list.setCurrentRow(1)  # documents
     assert "runs inside HybridMCP" in view.title.text()
     panel = view.elsewhere
     entry = json.loads(panel.snippet.toPlainText())["mcpServers"]["documents"]

@@ -49,7 +49,8 @@ def test_a_new_mcp_json_starts_with_documents_on_and_workspace_off(tmp_path: Pat
 
     servers = source.read().servers
 
-    assert set(servers) == {"documents", "workspace"}
+    assert set(servers) == {"documents", "workspace", "docstore"}
+    assert servers["docstore"].disabled
     documents, workspace = servers["documents"], servers["workspace"]
     assert isinstance(documents, StdioServerConfig) and not documents.disabled
     assert documents.command == "/opt/python"
@@ -91,6 +92,7 @@ async def test_the_app_serves_documents_in_process_reads_run_and_writes_wait_for
         source.opened(library, None)  # the library opens while the host starts
         await wait_until(lambda: host.ready_count() == 1, timeout_s=60)
         assert host.supervisors["workspace"].status.state is ServerState.STOPPED
+        assert host.supervisors["docstore"].status.state is ServerState.STOPPED
         tools = {tool.name: tool for tool in host.registry.tools() if tool.server == "documents"}
         policy = ApprovalPolicy(config.tool_auto_approved)  # no way to ask: writes are denied
         assert (await policy.decide(tools["search"], {})).approval == "auto"

@@ -1,0 +1,1 @@
+"""Data stores behind the cloud-neutral MCP servers (docstore; storage comes next)."""
