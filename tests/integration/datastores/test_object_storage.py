@@ -1,0 +1,145 @@
+"""One suite over local disk, memory and S3 (moto in server mode on 127.0.0.1): the storage
+server's service round-trips bytes exactly, lists by prefix, streams a 50 MB object across
+mounts, and turns missing buckets, traversal and oversized reads into clear errors."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import fsspec
+import pytest
+
+from hybridmcp_app.datastores.object_storage import Mount, ObjectStorage, StorageError
+from tests.helpers.moto_s3 import CREDENTIALS, moto_s3
+
+pytestmark = pytest.mark.integration
+LIMIT = 1024 * 1024  # reads and writes through the tools; copies stream past it
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    saved = {key: os.environ.get(key) for key in CREDENTIALS}
+    os.environ.update(CREDENTIALS)
+    try:
+        with moto_s3() as url:
+            yield url
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def s3_mount(name: str, endpoint: str, bucket: str | None = None) -> Mount:
+    bucket = bucket or f"bucket-{uuid.uuid4().hex[:8]}"
+    options = {"endpoint_url": endpoint}
+    fsspec.filesystem("s3", **options).mkdir(bucket)
+    return Mount(name=name, url=f"s3://{bucket}/data", options=options)
+
+
+@pytest.fixture(params=["file", "memory", "s3"])
+def mount(request: pytest.FixtureRequest, tmp_path: Path) -> Mount:
+    if request.param == "file":
+        (tmp_path / "disk").mkdir()
+        return Mount(name="here", url=(tmp_path / "disk").as_uri())
+    if request.param == "memory":
+        return Mount(name="here", url=f"memory://{uuid.uuid4().hex}")
+    return s3_mount("here", request.getfixturevalue("s3_endpoint"))
+
+
+@pytest.fixture
+def storage(mount: Mount) -> ObjectStorage:
+    return ObjectStorage([mount], max_read_bytes=LIMIT, max_write_bytes=LIMIT)
+
+
+async def test_bytes_round_trip_exactly_and_listing_follows_prefixes(
+    storage: ObjectStorage,
+) -> None:
+    data = os.urandom(4096) + "é\x00\r\n".encode()
+    assert await storage.write_bytes("here:reports/2026/q1.bin", data) == len(data)
+    await storage.write_bytes("here:reports/2026/q2.txt", b"second")
+    await storage.write_bytes("here:notes.txt", b"top")
+
+    assert await storage.read_bytes("here:reports/2026/q1.bin") == data
+    top = sorted((entry.path, entry.kind) for entry in await storage.list("here:"))
+    assert top == [("here:notes.txt", "file"), ("here:reports", "directory")]
+    inner = await storage.list("here:reports/2026")
+    assert sorted(entry.path for entry in inner) == ["here:reports/2026/q1.bin",
+                                                     "here:reports/2026/q2.txt"]  # fmt: skip
+    assert (await storage.stat("here:reports/2026/q2.txt")).size == 6
+    await storage.delete("here:notes.txt")
+    with pytest.raises(StorageError, match=r"here:notes\.txt: not found"):
+        await storage.read_bytes("here:notes.txt")
+
+
+async def test_a_50_mb_object_streams_across_mounts_past_the_read_limit(
+    storage: ObjectStorage, tmp_path: Path, mount: Mount
+) -> None:
+    source = tmp_path / "big.bin"
+    block = os.urandom(1024 * 1024)
+    with source.open("wb") as out:
+        for _ in range(50):
+            out.write(block)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    both = ObjectStorage([Mount(name="local", url=tmp_path.as_uri()), mount],
+                         max_read_bytes=LIMIT)  # fmt: skip
+
+    assert await both.copy("local:big.bin", "here:copies/big.bin") == 50 * 1024 * 1024
+    assert await both.copy("here:copies/big.bin", "local:back.bin", move=True) == 50 * 2**20
+
+    assert hashlib.sha256((tmp_path / "back.bin").read_bytes()).hexdigest() == digest
+    with pytest.raises(StorageError, match="reads are limited to 1,048,576"):
+        await both.read_bytes("local:back.bin")
+    with pytest.raises(StorageError, match="not found"):
+        await both.stat("here:copies/big.bin")  # moved away
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("here:../outside.txt", "'..' and absolute paths are not allowed"),
+        ("here:/etc/passwd", "'..' and absolute paths are not allowed"),
+        ("there:file.txt", "no mount 'there' (mounts: here)"),
+        ("no-colon", "write paths as mount:relative/path"),
+    ],
+)
+async def test_paths_stay_inside_their_mount(
+    storage: ObjectStorage, path: str, message: str
+) -> None:
+    with pytest.raises(StorageError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        await storage.read_bytes(path)
+
+
+async def test_oversized_writes_and_deleting_the_root_are_refused(storage: ObjectStorage) -> None:
+    with pytest.raises(StorageError, match="writes are limited to 1,048,576"):
+        await storage.write_bytes("here:big", b"x" * (LIMIT + 1))
+    with pytest.raises(StorageError, match="is the mount's root"):
+        await storage.delete("here:", recursive=True)
+
+
+async def test_a_missing_bucket_is_a_clear_error(s3_endpoint: str) -> None:
+    missing = Mount(name="gone", url="s3://no-such-bucket-here/x",
+                    options={"endpoint_url": s3_endpoint})  # fmt: skip
+    storage = ObjectStorage([missing])
+    with pytest.raises(StorageError, match=r"gone:a\.txt: not found"):
+        await storage.read_bytes("gone:a.txt")
+    with pytest.raises(StorageError, match=r"gone:a\.txt: not found"):
+        await storage.write_bytes("gone:a.txt", b"x")  # no bucket is made on the way
+
+
+async def test_s3_signs_urls_and_local_disk_says_it_cannot(
+    s3_endpoint: str, tmp_path: Path
+) -> None:
+    storage = ObjectStorage([s3_mount("cloud", s3_endpoint),
+                             Mount(name="disk", url=tmp_path.as_uri())])  # fmt: skip
+    await storage.write_bytes("cloud:shared.txt", b"hello")
+    url = await storage.presign("cloud:shared.txt", 600)
+    assert url.startswith(s3_endpoint) and "Signature" in url
+    (tmp_path / "f.txt").write_text("x")
+    with pytest.raises(StorageError, match="file mounts cannot make signed URLs"):
+        await storage.presign("disk:f.txt")
