@@ -19,37 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.helpers.npm_packages import NpmUnavailable, npm_binary
+
 INSPECTOR_VERSION = "0.15.0"
-INSPECTOR_PACKAGE = f"@modelcontextprotocol/inspector@{INSPECTOR_VERSION}"
 
 
-class InspectorUnavailable(RuntimeError):
-    """npm or node is missing, so the Inspector cannot be installed or run."""
-
-
-def inspector_prefix() -> Path:
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return cache / "hybridmcp-tests" / f"inspector-{INSPECTOR_VERSION}"
+InspectorUnavailable = NpmUnavailable  # npm or node is missing
 
 
 def install_inspector() -> Path:
     """The Inspector's ``mcp-inspector`` script, installed on first use (npm registry needed)."""
-    npm, node = shutil.which("npm"), shutil.which("node")
-    if npm is None or node is None:
-        raise InspectorUnavailable("npm and node are needed for the MCP Inspector")
-    prefix = inspector_prefix()
-    script = prefix / "node_modules" / ".bin" / "mcp-inspector"
-    if not script.exists():
-        installed = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(prefix), INSPECTOR_PACKAGE],
-            capture_output=True, text=True, timeout=600, check=False,
-        )  # fmt: skip
-        if installed.returncode != 0 or not script.exists():
-            raise RuntimeError(
-                f"npm could not install {INSPECTOR_PACKAGE} into {prefix} (offline and not cached?)"
-                f":\n{installed.stderr[-2000:]}"
-            )
-    return script
+    return npm_binary("@modelcontextprotocol/inspector", INSPECTOR_VERSION, "mcp-inspector")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""One suite over local disk, memory and S3 (moto in server mode on 127.0.0.1): the storage
-server's service round-trips bytes exactly, lists by prefix, streams a 50 MB object across
-mounts, and turns missing buckets, traversal and oversized reads into clear errors."""
+"""One suite over local disk, memory, AWS S3 (moto in server mode) and Azure Blob (Azurite), all
+on 127.0.0.1: the storage server's service round-trips bytes exactly, lists by prefix, streams a
+50 MB object across mounts (S3 → Azure too), and turns missing buckets, wrong credentials,
+traversal and oversized reads into clear errors."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import fsspec
 import pytest
 
 from hybridmcp_app.datastores.object_storage import Mount, ObjectStorage, StorageError
+from tests.helpers.azurite import azurite, connection_string
 from tests.helpers.moto_s3 import CREDENTIALS, moto_s3
+from tests.helpers.npm_packages import NpmUnavailable
 
 pytestmark = pytest.mark.integration
 LIMIT = 1024 * 1024  # reads and writes through the tools; copies stream past it
@@ -42,8 +45,26 @@ def s3_mount(name: str, endpoint: str, bucket: str | None = None) -> Mount:
     return Mount(name=name, url=f"s3://{bucket}/data", options=options)
 
 
-@pytest.fixture(params=["file", "memory", "s3"])
+@pytest.fixture(scope="module")
+def azure_port() -> Iterator[int]:
+    try:
+        with azurite() as port:
+            yield port
+    except NpmUnavailable as missing:
+        pytest.skip(str(missing))
+
+
+def azure_mount(name: str, port: int) -> Mount:
+    container = f"container-{uuid.uuid4().hex[:8]}"
+    options = {"connection_string": connection_string(port)}
+    fsspec.filesystem("az", **options).mkdir(container)
+    return Mount(name=name, url=f"az://{container}/data", options=options)
+
+
+@pytest.fixture(params=["file", "memory", "s3", "azure"])
 def mount(request: pytest.FixtureRequest, tmp_path: Path) -> Mount:
+    if request.param == "azure":
+        return azure_mount("here", request.getfixturevalue("azure_port"))
     if request.param == "file":
         (tmp_path / "disk").mkdir()
         return Mount(name="here", url=(tmp_path / "disk").as_uri())
@@ -143,3 +164,23 @@ async def test_s3_signs_urls_and_local_disk_says_it_cannot(
     (tmp_path / "f.txt").write_text("x")
     with pytest.raises(StorageError, match="file mounts cannot make signed URLs"):
         await storage.presign("disk:f.txt")
+
+
+async def test_wrong_azure_credentials_are_refused_clearly(azure_port: int) -> None:
+    good = azure_mount("good", azure_port)
+    container = good.url.removeprefix("az://").split("/")[0]
+    wrong_key = "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktd3Jvbmcta2V5LXdyb25nLWtleQ=="
+    options = {"connection_string": connection_string(azure_port, wrong_key)}
+    wrong = Mount(name="wrong", url=f"az://{container}/data", options=options)
+    storage = ObjectStorage([wrong])
+    with pytest.raises(StorageError, match=r"wrong:a\.txt: .*failed to authenticate") as refused:
+        await storage.write_bytes("wrong:a.txt", b"x")
+    assert wrong_key not in str(refused.value)
+
+
+async def test_a_cross_cloud_copy_from_s3_to_azure(s3_endpoint: str, azure_port: int) -> None:
+    storage = ObjectStorage([s3_mount("aws", s3_endpoint), azure_mount("azure", azure_port)])
+    data = os.urandom(300_000)
+    await storage.write_bytes("aws:in/object.bin", data)
+    assert await storage.copy("aws:in/object.bin", "azure:out/object.bin") == len(data)
+    assert await storage.read_bytes("azure:out/object.bin") == data

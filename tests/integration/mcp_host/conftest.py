@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,6 +17,7 @@ from hybridmcp_app.mcp_host.mcp_client import ServerConfig
 from hybridmcp_app.mcp_host.server_status import RestartPolicy
 from hybridmcp_app.mcp_host.server_supervisor import ServerSupervisor
 from tests.helpers.llama_server import free_port
+from tests.helpers.npm_packages import npm_binary
 from tests.helpers.processes import stop
 
 REPO = Path(__file__).resolve().parents[3]
@@ -74,21 +73,9 @@ EVERYTHING_VERSION = "2026.8.31"  # 13 tools, 7 resources, 4 prompts; runs on No
 @pytest.fixture(scope="session")
 def everything_server() -> Path:
     """npm's reference server, installed once into the user's cache (npm registry needed)."""
-    npm = shutil.which("npm")
-    if npm is None:
-        raise RuntimeError("npm is needed for the MCP reference server: scripts/system-deps.sh")
-    prefix = (
-        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-        / "hybridmcp-tests" / f"server-everything-{EVERYTHING_VERSION}"
-    )  # fmt: skip
-    binary = prefix / "node_modules" / ".bin" / "mcp-server-everything"
-    if not binary.exists():
-        subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(prefix),
-             f"@modelcontextprotocol/server-everything@{EVERYTHING_VERSION}"],
-            check=True, capture_output=True, timeout=600,
-        )  # fmt: skip
-    return binary
+    return npm_binary(
+        "@modelcontextprotocol/server-everything", EVERYTHING_VERSION, "mcp-server-everything"
+    )
 
 
 @pytest.fixture
