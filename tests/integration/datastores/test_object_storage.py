@@ -1,7 +1,8 @@
-"""One suite over local disk, memory, AWS S3 (moto in server mode) and Azure Blob (Azurite), all
-on 127.0.0.1: the storage server's service round-trips bytes exactly, lists by prefix, streams a
-50 MB object across mounts (S3 → Azure too), and turns missing buckets, wrong credentials,
-traversal and oversized reads into clear errors."""
+"""One suite over local disk, memory, AWS S3 (moto in server mode), Azure Blob (Azurite) and
+Google Cloud Storage (gcp-storage-emulator), all on 127.0.0.1: the storage server's service
+round-trips bytes exactly, lists by prefix, streams a 50 MB object across mounts (S3 → Azure →
+GCS too), and turns missing buckets, wrong credentials, traversal and oversized reads into clear
+errors."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 from hybridmcp_app.datastores.object_storage import Mount, ObjectStorage, StorageError
 from tests.helpers.azurite import azurite, connection_string
+from tests.helpers.gcs_emulator import gcs_emulator, gcs_options
 from tests.helpers.moto_s3 import CREDENTIALS, moto_s3
 from tests.helpers.npm_packages import NpmUnavailable
 
@@ -61,8 +63,23 @@ def azure_mount(name: str, port: int) -> Mount:
     return Mount(name=name, url=f"az://{container}/data", options=options)
 
 
-@pytest.fixture(params=["file", "memory", "s3", "azure"])
+@pytest.fixture(scope="module")
+def gcs_endpoint() -> Iterator[str]:
+    with gcs_emulator() as url:
+        yield url
+
+
+def gcs_mount(name: str, endpoint: str) -> Mount:
+    bucket = f"bucket-{uuid.uuid4().hex[:8]}"
+    options = gcs_options(endpoint)
+    fsspec.filesystem("gs", **options).mkdir(bucket)
+    return Mount(name=name, url=f"gs://{bucket}/data", options=options)
+
+
+@pytest.fixture(params=["file", "memory", "s3", "azure", "gcs"])
 def mount(request: pytest.FixtureRequest, tmp_path: Path) -> Mount:
+    if request.param == "gcs":
+        return gcs_mount("here", request.getfixturevalue("gcs_endpoint"))
     if request.param == "azure":
         return azure_mount("here", request.getfixturevalue("azure_port"))
     if request.param == "file":
@@ -178,9 +195,13 @@ async def test_wrong_azure_credentials_are_refused_clearly(azure_port: int) -> N
     assert wrong_key not in str(refused.value)
 
 
-async def test_a_cross_cloud_copy_from_s3_to_azure(s3_endpoint: str, azure_port: int) -> None:
-    storage = ObjectStorage([s3_mount("aws", s3_endpoint), azure_mount("azure", azure_port)])
+async def test_a_cross_cloud_copy_s3_to_azure_to_gcs(
+    s3_endpoint: str, azure_port: int, gcs_endpoint: str
+) -> None:
+    storage = ObjectStorage([s3_mount("aws", s3_endpoint), azure_mount("azure", azure_port),
+                             gcs_mount("gcp", gcs_endpoint)])  # fmt: skip
     data = os.urandom(300_000)
     await storage.write_bytes("aws:in/object.bin", data)
     assert await storage.copy("aws:in/object.bin", "azure:out/object.bin") == len(data)
-    assert await storage.read_bytes("azure:out/object.bin") == data
+    assert await storage.copy("azure:out/object.bin", "gcp:out/object.bin") == len(data)
+    assert await storage.read_bytes("gcp:out/object.bin") == data
