@@ -16,12 +16,14 @@ import ipaddress
 import os
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
+T = TypeVar("T")
 TOKEN_ENV = "HYBRIDMCP_MCP_TOKEN"
 DEFAULT_PORT = 8765
 
@@ -38,6 +40,17 @@ def tool_hints(*, read_only: bool, destructive: bool, idempotent: bool) -> ToolA
 
 
 READS = tool_hints(read_only=True, destructive=False, idempotent=True)
+
+
+async def answer_or_refuse(
+    call: Awaitable[T], refusals: type[Exception] | tuple[type[Exception], ...]
+) -> T:
+    """A service's answer, or its refusal (one of ``refusals``) as an MCP tool error carrying
+    the message alone, never a traceback."""
+    try:
+        return await call
+    except refusals as error:
+        raise ToolError(str(error)) from None
 
 
 def is_loopback(host: str) -> bool:

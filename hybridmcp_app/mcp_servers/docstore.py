@@ -34,7 +34,12 @@ from hybridmcp_app.datastores.sql_document_store import (
     DocstoreError,
     SqlDocumentStore,
 )
-from hybridmcp_app.mcp_host.mcp_server_base import READS, MCPServerBase, tool_hints
+from hybridmcp_app.mcp_host.mcp_server_base import (
+    READS,
+    MCPServerBase,
+    answer_or_refuse,
+    tool_hints,
+)
 
 T = TypeVar("T")
 POSTGRES_ENV = "HYBRIDMCP_DOCSTORE_POSTGRES"
@@ -81,10 +86,7 @@ class Changed(FrozenModel):
 
 
 async def _answer(call: Awaitable[T]) -> T:
-    try:
-        return await call
-    except DocstoreError as error:
-        raise ToolError(str(error)) from None
+    return await answer_or_refuse(call, DocstoreError)
 
 
 class DocstoreServer(MCPServerBase):

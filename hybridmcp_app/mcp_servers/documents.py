@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Annotated, Literal, Protocol, TypeVar
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from hybridmcp_app.documents.library_catalog import (
@@ -37,7 +36,13 @@ from hybridmcp_app.documents.library_catalog import (
     SearchResults,
 )
 from hybridmcp_app.documents.library_service import LibraryStats
-from hybridmcp_app.mcp_host.mcp_server_base import READS, TOKEN_ENV, MCPServerBase, tool_hints
+from hybridmcp_app.mcp_host.mcp_server_base import (
+    READS,
+    TOKEN_ENV,
+    MCPServerBase,
+    answer_or_refuse,
+    tool_hints,
+)
 
 T = TypeVar("T")
 
@@ -86,11 +91,12 @@ class CatalogSource(Protocol):
 
 
 async def _answer(source: CatalogSource, call: Callable[[Catalog], Awaitable[T]]) -> T:
-    """The catalog's answer, or its refusal as a tool error with the message alone."""
-    try:
+    """The catalog's answer (the library opened first), or its refusal as a tool error."""
+
+    async def asked() -> T:
         return await call(await source())
-    except CatalogError as error:
-        raise ToolError(str(error)) from None
+
+    return await answer_or_refuse(asked(), CatalogError)
 
 
 class DocumentsServer(MCPServerBase):

@@ -36,7 +36,12 @@ from hybridmcp_app.datastores.object_storage import (
     StorageError,
     parse_mount,
 )
-from hybridmcp_app.mcp_host.mcp_server_base import READS, MCPServerBase, tool_hints
+from hybridmcp_app.mcp_host.mcp_server_base import (
+    READS,
+    MCPServerBase,
+    answer_or_refuse,
+    tool_hints,
+)
 
 T = TypeVar("T")
 WRITES = tool_hints(read_only=False, destructive=True, idempotent=True)
@@ -88,10 +93,7 @@ class MountList(FrozenModel):
 
 
 async def _answer(call: Awaitable[T]) -> T:
-    try:
-        return await call
-    except StorageError as error:
-        raise ToolError(str(error)) from None
+    return await answer_or_refuse(call, StorageError)
 
 
 class StorageServer(MCPServerBase):

@@ -21,11 +21,15 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from hybridmcp_app.documents.document_scanner import human_size
-from hybridmcp_app.mcp_host.mcp_server_base import READS, MCPServerBase, tool_hints
+from hybridmcp_app.mcp_host.mcp_server_base import (
+    READS,
+    MCPServerBase,
+    answer_or_refuse,
+    tool_hints,
+)
 from hybridmcp_app.workspace.sandbox import MAX_PATH_CHARS, SizeLimits, WorkspaceError
 from hybridmcp_app.workspace.snapshots import STAMP_PATTERN
 from hybridmcp_app.workspace.workspace_models import (
@@ -64,11 +68,7 @@ SnapshotId = Annotated[str, Field(pattern=STAMP_PATTERN, description="From list_
 
 
 async def _answer(call: Awaitable[T]) -> T:
-    """The service's answer, or its refusal as a tool error with the message alone."""
-    try:
-        return await call
-    except WorkspaceError as error:
-        raise ToolError(str(error)) from None
+    return await answer_or_refuse(call, WorkspaceError)
 
 
 class WorkspaceServer(MCPServerBase):
