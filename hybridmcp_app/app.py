@@ -115,8 +115,9 @@ async def start_mcp_host(
     on_ready: Callable[[McpHost], None],
     library_source: AppLibrarySource | None = None,
 ) -> McpHost:
-    """Import the MCP SDK off the event loop (half a second), build the host over mcp.json,
-    hand it to the UI, then start the enabled servers (in parallel; this returns at once)."""
+    """Import the MCP SDK (and the documents server: PyMuPDF, ONNX Runtime) off the event loop
+    (about a second), build the host over mcp.json, hand it to the UI, then start the enabled
+    servers (in parallel; this returns at once)."""
     module = await asyncio.to_thread(
         importlib.import_module, "hybridmcp_app.mcp_host.mcp_host_service"
     )
@@ -124,13 +125,13 @@ async def start_mcp_host(
     from hybridmcp_app.config.mcp_references import resolved_server
     from hybridmcp_app.mcp_host.builtin_servers import DOCUMENTS_MODULE, builtin_entries
     from hybridmcp_app.mcp_host.server_status import RestartPolicy
-    from hybridmcp_app.mcp_servers.documents import DocumentsServer
 
     settings = context.settings.mcp
     secrets, environ = context.secrets, dict(os.environ)
     in_process = {}
     if library_source is not None:  # the app owns the library: it serves documents itself
-        in_process[DOCUMENTS_MODULE] = DocumentsServer(library_source).build
+        documents = await asyncio.to_thread(importlib.import_module, DOCUMENTS_MODULE)
+        in_process[DOCUMENTS_MODULE] = documents.DocumentsServer(library_source).build
     host: McpHost = module.McpHost(
         McpJsonFile(settings.config_path or context.paths.mcp_config_file, builtin_entries()),
         context.paths.log_dir / "mcp",
@@ -200,9 +201,11 @@ async def share_library(context: AppContext, library_source: AppLibrarySource) -
     module = await asyncio.to_thread(
         importlib.import_module, "hybridmcp_app.mcp_servers.documents_sharing"
     )
+    documents = await asyncio.to_thread(
+        importlib.import_module, "hybridmcp_app.mcp_servers.documents"
+    )
     from hybridmcp_app.core.errors import SecretStoreError
     from hybridmcp_app.mcp_host.server_token import ensure_server_token
-    from hybridmcp_app.mcp_servers.documents import DocumentsServer
 
     token = None
     if context.secrets.available:
@@ -210,7 +213,8 @@ async def share_library(context: AppContext, library_source: AppLibrarySource) -
             token = await asyncio.to_thread(ensure_server_token, context.secrets)
         except SecretStoreError as error:
             log.warning("the shared library goes without a token: %s", error)
-    await module.share_library(DocumentsServer(library_source), context.paths.data_dir, token)
+    server = documents.DocumentsServer(library_source)
+    await module.share_library(server, context.paths.data_dir, token)
 
 
 def shut_down(context: AppContext, loop: asyncio.AbstractEventLoop) -> list[str]:

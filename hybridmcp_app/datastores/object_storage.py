@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import fsspec
+from fsspec.implementations.local import LocalFileSystem
 from pydantic import Field
 
 from hybridmcp_app.core.errors import HybridMCPError
@@ -214,10 +215,7 @@ class ObjectStorage:
 def _make_parent(filesystem: Any, full: str) -> None:
     """Folders exist on disks only: on an object store makedirs would create a bucket, and a
     write to a missing bucket must fail instead."""
-    protocols = (
-        filesystem.protocol if isinstance(filesystem.protocol, tuple) else (filesystem.protocol,)
-    )
-    if "file" in protocols or "local" in protocols:
+    if isinstance(filesystem, LocalFileSystem):
         filesystem.makedirs(posixpath.dirname(full), exist_ok=True)
 
 

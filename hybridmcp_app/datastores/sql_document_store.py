@@ -19,8 +19,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from pydantic import Field
-
 from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.core.frozen_model import FrozenModel
 from hybridmcp_app.datastores.docstore_filter import (
@@ -281,8 +279,3 @@ def _check_size(document: Mapping[str, Any]) -> None:
     size = len(json.dumps(document, ensure_ascii=False).encode())
     if size > MAX_DOCUMENT_BYTES:
         raise DocstoreError(f"a document is {size:,} bytes; at most {MAX_DOCUMENT_BYTES:,}")
-
-
-class FindResult(FrozenModel):
-    documents: list[dict[str, Any]]
-    returned: int = Field(description="Documents in this answer (at most the limit).")

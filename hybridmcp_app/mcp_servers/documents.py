@@ -25,6 +25,7 @@ from typing import Annotated, Literal, Protocol, TypeVar
 from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
+from hybridmcp_app.config.settings import DocumentsSettings
 from hybridmcp_app.documents.library_catalog import (
     DOCUMENT_URI_PREFIX,
     AddResult,
@@ -191,7 +192,8 @@ class DocumentsServer(MCPServerBase):
 
 class LibraryOpener:
     """Opens the app's library at the first request (and again after a failure); while
-    HybridMCP owns it, relays to the app's shared endpoint (``documents_sharing``)."""
+    HybridMCP owns it, relays to the app's shared endpoint (``documents_sharing``). The library
+    stays open for the process's life (the OS releases its lock when the process ends)."""
 
     def __init__(self) -> None:
         self._catalog: LibraryCatalog | None = None
@@ -199,41 +201,36 @@ class LibraryOpener:
 
     async def __call__(self) -> Catalog:
         async with self._lock:
-            if self._catalog is not None:
-                return self._catalog
-            from hybridmcp_app.documents.library_lock import LibraryBusy
+            if self._catalog is None:
+                from hybridmcp_app.documents.library_lock import LibraryBusy
 
-            try:
-                self._catalog = await _open_catalog()
-            except LibraryBusy as busy:
-                return await _relay(busy)
+                data_dir, settings = await asyncio.to_thread(_app_data_and_settings)
+                try:
+                    self._catalog = await _open_catalog(data_dir, settings)
+                except LibraryBusy as busy:
+                    return await _relay(busy, data_dir)
             return self._catalog
 
-    async def close(self) -> None:
-        if self._catalog is not None:
-            await self._catalog.library.close()
-            self._catalog = None
 
-
-def _data_dir() -> Path:
-    from hybridmcp_app.config.paths import AppPaths
-
-    return AppPaths.from_environment().ensure().data_dir
-
-
-async def _open_catalog() -> LibraryCatalog:
-    """The library of ``$HYBRIDMCP_HOME`` (or the user's), with the app's settings."""
+def _app_data_and_settings() -> tuple[Path, DocumentsSettings]:
+    """The data folder of ``$HYBRIDMCP_HOME`` (or the user's) and the app's library settings
+    (blocking: files are read)."""
     from hybridmcp_app.config.paths import AppPaths
     from hybridmcp_app.config.settings_store import SettingsStore
+
+    paths = AppPaths.from_environment().ensure()
+    settings, _report = SettingsStore(paths).load()
+    return paths.data_dir, settings.documents
+
+
+async def _open_catalog(data_dir: Path, settings: DocumentsSettings) -> LibraryCatalog:
     from hybridmcp_app.core.errors import HybridMCPError
     from hybridmcp_app.documents.library_lock import LibraryBusy
     from hybridmcp_app.documents.library_service import LibraryService
     from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 
-    paths = AppPaths.from_environment().ensure()
-    settings, _report = SettingsStore(paths).load()
     try:
-        library = await LibraryService.open(settings.documents, paths.data_dir, OnnxEmbedder())
+        library = await LibraryService.open(settings, data_dir, OnnxEmbedder())
     except LibraryBusy:
         raise
     except HybridMCPError as error:
@@ -241,12 +238,12 @@ async def _open_catalog() -> LibraryCatalog:
     return LibraryCatalog(library)
 
 
-async def _relay(busy: Exception) -> Catalog:
+async def _relay(busy: Exception, data_dir: Path) -> Catalog:
     """The app's shared library, or why it cannot be reached."""
     from hybridmcp_app.mcp_host.server_token import keychain_server_token
     from hybridmcp_app.mcp_servers.documents_sharing import RemoteCatalog, read_endpoint
 
-    endpoint = await asyncio.to_thread(read_endpoint, _data_dir())
+    endpoint = await asyncio.to_thread(read_endpoint, data_dir)
     if endpoint is None:
         raise CatalogError(f"the library cannot be opened: {busy}")
     token = os.environ.get(TOKEN_ENV) or await asyncio.to_thread(keychain_server_token)

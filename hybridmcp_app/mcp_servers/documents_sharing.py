@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -119,7 +119,7 @@ class RemoteCatalog:
             raise CatalogError(text.removeprefix(f"Error executing tool {tool}: "))
         return model.model_validate(result.structured_content)
 
-    async def search(self, query: str, k: int = 8, paths: Any = ()) -> SearchResults:
+    async def search(self, query: str, k: int = 8, paths: Sequence[str] = ()) -> SearchResults:
         arguments = {"query": query, "k": k, "paths": list(paths)}
         return await self._call("search", arguments, SearchResults)
 

@@ -4,16 +4,14 @@ binary is run directly so that there is one process to stop."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from tests.helpers.llama_server import free_port
 from tests.helpers.npm_packages import npm_binary
-from tests.helpers.processes import stop
+from tests.helpers.processes import stop, wait_for_port
 
 AZURITE_VERSION = "3.35.0"
 ACCOUNT = "devstoreaccount1"
@@ -40,15 +38,7 @@ def azurite() -> Iterator[int]:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError("Azurite did not start") from None
-                    time.sleep(0.2)
+            wait_for_port(process, port, "Azurite")
             yield port
         finally:
             stop(process)

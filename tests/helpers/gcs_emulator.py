@@ -5,16 +5,14 @@ in memory. gcsfs 2026.x tries gRPC bucket lookups that take 40-86 s a call again
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from tests.helpers.llama_server import free_port
-from tests.helpers.processes import stop
+from tests.helpers.processes import stop, wait_for_port
 
 GCS_ENV = {"GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false"}
 
@@ -35,15 +33,7 @@ def gcs_emulator() -> Iterator[str]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("gcp-storage-emulator did not start") from None
-                time.sleep(0.2)
+        wait_for_port(process, port, "gcp-storage-emulator")
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(process)

@@ -1,8 +1,10 @@
-"""Stopping the processes tests start: terminate, wait, then kill."""
+"""The processes tests start: waiting until one listens, stopping it (terminate, wait, kill)."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
+import time
 from typing import Any
 
 
@@ -14,3 +16,19 @@ def stop(process: subprocess.Popen[Any], timeout_s: float = 10) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=timeout_s)
+
+
+def wait_for_port(
+    process: subprocess.Popen[Any], port: int, what: str, timeout_s: float = 60
+) -> None:
+    """Return once ``process`` accepts connections on 127.0.0.1:``port``; raise if it exits or
+    takes longer than ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start") from None
+            time.sleep(0.2)
