@@ -12,6 +12,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from hybridmcp_app.config.storage_settings import StorageSettings
 from hybridmcp_app.core.frozen_model import FrozenModel
 from hybridmcp_app.core.llm_configs import LocalLLMConfig, ProvidersConfig, WrapperConfig
 
@@ -126,6 +127,7 @@ class Settings(FrozenModel):
     providers: ProvidersConfig = Field(default_factory=ProvidersConfig)
     mcp: McpSettings = Field(default_factory=McpSettings)
     documents: DocumentsSettings = Field(default_factory=DocumentsSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
     game: GameSettings = Field(default_factory=GameSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)

@@ -27,6 +27,7 @@ from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.core.errors import SecretStoreError, describe_validation_error
 from hybridmcp_app.ui.qt_providers_page import QtProvidersPage
 from hybridmcp_app.ui.qt_settings_form import QtSettingsForm
+from hybridmcp_app.ui.qt_storage_mounts_editor import QtStorageMountsEditor
 
 # Set by the window itself, or edited in views of their own (providers: the provider editor).
 HIDDEN_FIELDS = frozenset(
@@ -39,6 +40,7 @@ PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Providers", ()),  # a page of its own: QtProvidersPage
     ("Hybrid", ("llm.hybrid",)),
     ("MCP servers", ("mcp",)),
+    ("Storage", ("storage",)),  # the mounts: QtStorageMountsEditor, above the generated form
     ("Documents", ("documents",)),
     ("Turtle soup", ("game",)),
     ("Keychain", ("secrets",)),
@@ -95,6 +97,7 @@ class QtSettingsDialog(QDialog):
         self._settings = settings
         self._secrets = secrets
         self.forms: dict[str, QtSettingsForm] = {}
+        self.mounts = QtStorageMountsEditor()
         self.sections = QListWidget(self)
         self.sections.setFixedWidth(170)
         self.sections.setObjectName("settings-sections")
@@ -140,6 +143,8 @@ class QtSettingsDialog(QDialog):
         layout.addWidget(heading)
         if "secrets" in paths:
             layout.addWidget(self._keychain_status(content))
+        if "storage" in paths:
+            layout.addWidget(self.mounts, 1)
         for path in paths:
             form = QtSettingsForm(_section_type(path), path=path, hidden=HIDDEN_FIELDS)
             self.forms[path] = form
@@ -149,7 +154,8 @@ class QtSettingsDialog(QDialog):
                 self.model_picker = self._model_picker(path_editor.widget)
                 layout.addWidget(self.model_picker)
             layout.addWidget(form)
-        layout.addStretch(1)
+        if "storage" not in paths:  # the mounts table takes the room instead
+            layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(content)
@@ -203,16 +209,20 @@ class QtSettingsDialog(QDialog):
     def _load(self, data: dict[str, Any]) -> None:
         for path, form in self.forms.items():
             form.load(_subtree(data, path))
+        self.mounts.load(data["storage"]["mounts"])
 
     def restore_page_defaults(self) -> None:
         defaults = Settings.model_validate({}).model_dump(mode="json")
         for path in PAGES[self.pages.currentIndex()][1]:
             self.forms[path].load(_subtree(defaults, path))
+            if path == "storage":
+                self.mounts.load(defaults["storage"]["mounts"])
 
     def collect(self) -> dict[str, Any]:
         data = copy.deepcopy(self._settings.model_dump(mode="json"))
         for path, form in self.forms.items():
             _merge(_subtree(data, path), form.values())
+        data["storage"]["mounts"] = self.mounts.value()
         if self.providers_page is not None:
             data["providers"] = self.providers_page.value().model_dump(mode="json")
         return data
@@ -221,6 +231,15 @@ class QtSettingsDialog(QDialog):
         for form in self.forms.values():
             for path in form.editors:
                 form.mark_invalid(path, False)
+        self.mounts.clear_marks()
+        if problems := self.mounts.problems():
+            for row, _, _ in problems:
+                self.mounts.mark_invalid(row)
+            self._show_lines(
+                [f"storage.mounts.{row}.{field}: {text}" for row, field, text in problems]
+            )
+            self.sections.setCurrentRow(PAGE_INDEX["Storage"])
+            return
         try:
             settings = Settings.model_validate(self.collect())
         except ValidationError as error:
@@ -234,21 +253,32 @@ class QtSettingsDialog(QDialog):
                 self.errors.setText(f"Not saved — the API key could not be stored: {error}")
                 self.errors.show()
                 return
+        try:
+            for name, value in self.mounts.pending_secrets().items():
+                self._secrets.set(name, value)
+        except SecretStoreError as error:
+            self.errors.setText(f"Not saved — the credential could not be stored: {error}")
+            self.errors.show()
+            return
         self.errors.hide()
         self.saved.emit(settings)
         self.accept()
 
-    def _show_errors(self, error: ValidationError, prefix: str = "") -> None:
-        lines = [
-            f"{prefix}.{line}" if prefix else line for line in describe_validation_error(error)
-        ]
+    def _show_lines(self, lines: list[str]) -> None:
         self.errors.setText("Not saved — please fix:\n" + "\n".join(f"• {line}" for line in lines))
         self.errors.show()
+
+    def _show_errors(self, error: ValidationError, prefix: str = "") -> None:
+        self._show_lines(
+            [f"{prefix}.{line}" if prefix else line for line in describe_validation_error(error)]
+        )
         first_page: int | None = None
         for item in error.errors():
             location = ".".join(str(part) for part in (prefix, *item["loc"]) if part != "")
             if location.startswith("providers"):
                 first_page = PAGE_INDEX["Providers"] if first_page is None else first_page
+            if location.startswith("storage.mounts."):  # storage.mounts.N[.field]: row N
+                self.mounts.mark_invalid(int(location.split(".")[2]))
             for index, (_, paths) in enumerate(PAGES):
                 for path in paths:
                     form = self.forms[path]
