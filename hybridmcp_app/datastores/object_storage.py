@@ -22,11 +22,11 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from pydantic import Field
 
+from hybridmcp_app.config.storage_settings import MOUNT_NAME_PATTERN as MOUNT_PATTERN
 from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.core.frozen_model import FrozenModel
 
 T = TypeVar("T")
-MOUNT_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,31}$"
 BLOCK_BYTES = 4 * 1024 * 1024
 DEFAULT_MAX_READ = 10 * 1024 * 1024
 DEFAULT_MAX_WRITE = 10 * 1024 * 1024
@@ -41,7 +41,10 @@ class Mount(FrozenModel):
 
     name: str = Field(pattern=MOUNT_PATTERN)
     url: str = Field(min_length=1, description="file:///dir, memory://x, s3://b/p, az://c/p, …")
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict, repr=False)  # may hold credentials
+    unavailable: str | None = Field(
+        None, description="Why the mount cannot be used (e.g. a credential missing)."
+    )
 
 
 class Entry(FrozenModel):
@@ -49,6 +52,14 @@ class Entry(FrozenModel):
     kind: str = Field(description="file or directory")
     size: int | None = None
     modified: str | None = None
+
+
+class Ranged(FrozenModel):
+    """Part of an object: its bytes, where they start, and the whole object's size."""
+
+    data: bytes
+    offset: int
+    size: int
 
 
 class ObjectStorage:
@@ -74,6 +85,8 @@ class ObjectStorage:
         """The filesystem of a mount and the root path inside it."""
         if name not in self._filesystems:
             mount = self.mounts[name]
+            if mount.unavailable:
+                raise StorageError(mount.unavailable)
             try:
                 filesystem, root = fsspec.url_to_fs(mount.url, **mount.options)
             except (ImportError, ValueError) as error:
@@ -98,6 +111,10 @@ class ObjectStorage:
         full = posixpath.join(root, *parts) if parts else root
         return filesystem, full, name
 
+    def mount_root(self, name: str) -> str:
+        """The path inside the mount's filesystem that ``name:`` stands for."""
+        return self._mount(name)[1]
+
     def _named(self, name: str, full: str) -> str:
         root = self._mount(name)[1]
         relative = full[len(root) :].lstrip("/") if full.startswith(root) else full
@@ -111,11 +128,11 @@ class ObjectStorage:
             entries = filesystem.ls(full, detail=True)
             return [self._entry(name, info) for info in entries[:limit]]
 
-        return await self._call(listing, path)
+        return await self.run(listing, path)
 
     async def stat(self, path: str) -> Entry:
         filesystem, full, name = self.resolve(path)
-        return await self._call(lambda: self._entry(name, filesystem.info(full)), path)
+        return await self.run(lambda: self._entry(name, filesystem.info(full)), path)
 
     async def read_bytes(self, path: str) -> bytes:
         filesystem, full, _ = self.resolve(path)
@@ -130,7 +147,29 @@ class ObjectStorage:
             data: bytes = filesystem.cat_file(full)
             return data
 
-        return await self._call(read, path)
+        return await self.run(read, path)
+
+    async def read_range(self, path: str, offset: int = 0, length: int | None = None) -> Ranged:
+        """Up to ``length`` bytes from ``offset`` (default: the rest), at most ``max_read_bytes``
+        a call, so an object of any size can be read in parts; a backend range request."""
+        filesystem, full, _ = self.resolve(path)
+        limit = self.max_read_bytes
+
+        def read() -> Ranged:
+            size = int(filesystem.size(full))
+            if offset > size:
+                raise StorageError(f"{path} is {size:,} bytes; offset {offset:,} is past its end")
+            wanted = size - offset if length is None else min(length, size - offset)
+            if wanted > limit:
+                raise StorageError(
+                    f"{path} has {wanted:,} bytes from offset {offset:,}; a read returns at most "
+                    f"{limit:,}: read it in parts (offset, length) or copy it to another mount"
+                )
+            end = offset + wanted  # by keyword: s3fs's third positional is a version id
+            data: bytes = filesystem.cat_file(full, start=offset, end=end) if wanted else b""
+            return Ranged(data=data, offset=offset, size=size)
+
+        return await self.run(read, path)
 
     async def write_bytes(self, path: str, data: bytes) -> int:
         if len(data) > self.max_write_bytes:
@@ -140,17 +179,17 @@ class ObjectStorage:
         filesystem, full, _ = self.resolve(path)
 
         def write() -> int:
-            _make_parent(filesystem, full)
+            make_parent(filesystem, full)
             filesystem.pipe_file(full, data)
             return len(data)
 
-        return await self._call(write, path)
+        return await self.run(write, path)
 
     async def delete(self, path: str, recursive: bool = False) -> None:
         filesystem, full, name = self.resolve(path)
         if full == self._mount(name)[1]:
             raise StorageError(f"{path!r} is the mount's root: delete what is inside instead")
-        await self._call(lambda: filesystem.rm(full, recursive=recursive), path)
+        await self.run(lambda: filesystem.rm(full, recursive=recursive), path)
 
     async def copy(self, source: str, target: str, *, move: bool = False) -> int:
         """Copy (or move) one object between any two mounts, streamed in blocks."""
@@ -159,7 +198,7 @@ class ObjectStorage:
 
         def copy() -> int:
             copied = 0
-            _make_parent(target_fs, target_full)
+            make_parent(target_fs, target_full)
             with (
                 source_fs.open(source_full, "rb") as reader,
                 target_fs.open(target_full, "wb") as writer,
@@ -171,7 +210,7 @@ class ObjectStorage:
                 source_fs.rm(source_full)
             return copied
 
-        return await self._call(copy, f"{source} → {target}")
+        return await self.run(copy, f"{source} → {target}")
 
     async def presign(self, path: str, expires_s: int = 3600) -> str:
         filesystem, full, name = self.resolve(path)
@@ -184,7 +223,7 @@ class ObjectStorage:
                 raise StorageError(f"{kind} mounts cannot make signed URLs") from None
             return url
 
-        return await self._call(sign, path)
+        return await self.run(sign, path)
 
     # ---------------------------------------------------------------- helpers
     def _entry(self, name: str, info: Mapping[str, Any]) -> Entry:
@@ -197,7 +236,8 @@ class ObjectStorage:
             modified=str(modified) if modified is not None else None,
         )
 
-    async def _call(self, work: Callable[[], T], what: str) -> T:
+    async def run(self, work: Callable[[], T], what: str) -> T:
+        """``work`` in a thread; any backend failure becomes a ``StorageError`` about ``what``."""
         try:
             return await asyncio.to_thread(work)
         except StorageError:
@@ -212,7 +252,7 @@ class ObjectStorage:
             raise StorageError(f"{what}: {type(error).__name__}: {_short(error)}") from None
 
 
-def _make_parent(filesystem: Any, full: str) -> None:
+def make_parent(filesystem: Any, full: str) -> None:
     """Folders exist on disks only: on an object store makedirs would create a bucket, and a
     write to a missing bucket must fail instead."""
     if isinstance(filesystem, LocalFileSystem):

@@ -33,7 +33,8 @@ class AppLibrarySource:
         self._opened.set()
 
     async def __call__(self) -> LibraryCatalog:
-        from hybridmcp_app.documents.library_catalog import CatalogError, LibraryCatalog
+        from hybridmcp_app.documents.catalog_results import CatalogError
+        from hybridmcp_app.documents.library_catalog import LibraryCatalog
 
         try:
             async with asyncio.timeout(self._wait_s):

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from pydantic import Field
 
 from hybridmcp_app.core.frozen_model import FrozenModel
+from hybridmcp_app.documents.catalog_results import AddResult, CatalogError
 from hybridmcp_app.documents.document_models import FileState, FileStatus, SearchHit
 from hybridmcp_app.documents.document_parsers import parse_document
 from hybridmcp_app.documents.library_lock import LibraryBusy
@@ -28,10 +29,6 @@ from hybridmcp_app.documents.parse_errors import DocumentParseError
 DOCUMENT_URI_PREFIX = "library://documents/"
 T = TypeVar("T")
 MAX_TEXT_CHARS = 200_000  # one get_document answer; longer documents are cut, and say so
-
-
-class CatalogError(Exception):
-    """A request the library cannot serve; the message says why and what to do."""
 
 
 class DocumentInfo(FrozenModel):
@@ -84,16 +81,6 @@ class DocumentText(FrozenModel):
     title: str = ""
     pages: list[DocumentPage]
     truncated: bool = Field(False, description=f"Cut at {MAX_TEXT_CHARS:,} characters.")
-
-
-class AddResult(FrozenModel):
-    indexed: int
-    failed: int
-    skipped: int
-    unchanged: int
-    chunks: int
-    left_out: list[str] = Field(description="Files the scan left out, with why.")
-    failures: list[str] = Field(description="Files that could not be indexed, with why.")
 
 
 class RemoveResult(FrozenModel):

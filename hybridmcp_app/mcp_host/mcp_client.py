@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.mcp_host.mcp_items import McpPrompt, McpResource, McpTool, ToolCallOutcome
+from hybridmcp_app.mcp_host.stdio_line_reader import use_line_reader
 
 log = logging.getLogger("hybridmcp.mcp.client")
 ServerConfig = StdioServerConfig | RemoteServerConfig
@@ -185,6 +186,7 @@ class MCPClient:
                 if self._stderr_log is not None
                 else None
             )
+            use_line_reader()  # long results (a storage part: megabytes) read in linear time
             parameters = StdioServerParameters(
                 command=config.command,
                 args=list(config.args),

@@ -26,10 +26,9 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from hybridmcp_app.config.settings import DocumentsSettings
+from hybridmcp_app.documents.catalog_results import AddResult, CatalogError
 from hybridmcp_app.documents.library_catalog import (
     DOCUMENT_URI_PREFIX,
-    AddResult,
-    CatalogError,
     DocumentList,
     DocumentText,
     LibraryCatalog,
@@ -204,7 +203,7 @@ class LibraryOpener:
             if self._catalog is None:
                 from hybridmcp_app.documents.library_lock import LibraryBusy
 
-                data_dir, settings = await asyncio.to_thread(_app_data_and_settings)
+                data_dir, settings = await asyncio.to_thread(app_data_and_settings)
                 try:
                     self._catalog = await _open_catalog(data_dir, settings)
                 except LibraryBusy as busy:
@@ -212,7 +211,7 @@ class LibraryOpener:
             return self._catalog
 
 
-def _app_data_and_settings() -> tuple[Path, DocumentsSettings]:
+def app_data_and_settings() -> tuple[Path, DocumentsSettings]:
     """The data folder of ``$HYBRIDMCP_HOME`` (or the user's) and the app's library settings
     (blocking: files are read)."""
     from hybridmcp_app.config.paths import AppPaths

@@ -26,9 +26,8 @@ from pydantic import BaseModel, ValidationError
 
 from hybridmcp_app.config.atomic_files import write_text_atomically
 from hybridmcp_app.core.frozen_model import FrozenModel
+from hybridmcp_app.documents.catalog_results import AddResult, CatalogError
 from hybridmcp_app.documents.library_catalog import (
-    AddResult,
-    CatalogError,
     DocumentList,
     DocumentText,
     RemoveResult,

@@ -16,6 +16,7 @@ import fsspec
 import pytest
 
 from hybridmcp_app.datastores.object_storage import Mount, ObjectStorage, StorageError
+from hybridmcp_app.datastores.storage_uploads import UploadSessions
 from tests.helpers.azurite import azurite, connection_string
 from tests.helpers.gcs_emulator import gcs_emulator, gcs_options
 from tests.helpers.moto_s3 import CREDENTIALS, moto_s3
@@ -135,6 +136,52 @@ async def test_a_50_mb_object_streams_across_mounts_past_the_read_limit(
         await both.read_bytes("local:back.bin")
     with pytest.raises(StorageError, match="not found"):
         await both.stat("here:copies/big.bin")  # moved away
+
+
+async def test_a_large_object_goes_up_in_parts_and_comes_back_in_ranges(
+    storage: ObjectStorage, tmp_path: Path, mount: Mount
+) -> None:
+    data = os.urandom(6 * LIMIT + 12_345)
+    uploads = UploadSessions(storage)
+    upload_id = await uploads.begin("here:big/object.bin")
+    for offset in range(0, len(data), LIMIT):
+        assert await uploads.append(upload_id, data[offset : offset + LIMIT], offset) == min(
+            offset + LIMIT, len(data)
+        )
+        with pytest.raises(StorageError, match="not found"):
+            await storage.stat("here:big/object.bin")  # nothing shows before the finish
+    with pytest.raises(StorageError, match=r"starts at byte 0 but 6,303,801 bytes .*sent twice"):
+        await uploads.append(upload_id, data[:10], 0)  # a repeated part
+    with pytest.raises(StorageError, match="parts are limited to 1,048,576"):
+        await uploads.append(upload_id, b"x" * (LIMIT + 1), len(data))
+    assert await uploads.finish(upload_id) == ("here:big/object.bin", len(data))
+
+    assert (await storage.stat("here:big/object.bin")).size == len(data)
+    middle = await storage.read_range("here:big/object.bin", 3 * LIMIT + 7, 1000)
+    assert (middle.data, middle.size) == (data[3 * LIMIT + 7 : 3 * LIMIT + 1007], len(data))
+    tail = await storage.read_range("here:big/object.bin", len(data) - 500)
+    assert tail.data == data[-500:]
+    with pytest.raises(StorageError, match=r"a read returns at most 1,048,576: read it in parts"):
+        await storage.read_range("here:big/object.bin")
+    with pytest.raises(StorageError, match="past its end"):
+        await storage.read_range("here:big/object.bin", len(data) + 1)
+    with pytest.raises(StorageError, match="no open upload"):
+        await uploads.append(upload_id, b"late", len(data))
+
+
+async def test_an_aborted_upload_leaves_nothing_behind(
+    storage: ObjectStorage, mount: Mount, tmp_path: Path
+) -> None:
+    await storage.write_bytes("here:kept.txt", b"before")
+    uploads = UploadSessions(storage)
+    upload_id = await uploads.begin("here:kept.txt")
+    await uploads.append(upload_id, b"half of a new version", 0)
+    await uploads.abort(upload_id)
+
+    assert await storage.read_bytes("here:kept.txt") == b"before"
+    assert [entry.path for entry in await storage.list("here:")] == ["here:kept.txt"]
+    if mount.url.startswith("file:"):
+        assert sorted(path.name for path in (tmp_path / "disk").iterdir()) == ["kept.txt"]
 
 
 @pytest.mark.parametrize(

@@ -49,8 +49,8 @@ def test_a_new_mcp_json_starts_with_documents_on_and_workspace_off(tmp_path: Pat
 
     servers = source.read().servers
 
-    assert set(servers) == {"documents", "workspace", "docstore"}
-    assert servers["docstore"].disabled
+    assert set(servers) == {"documents", "workspace", "docstore", "storage"}
+    assert servers["docstore"].disabled and servers["storage"].disabled
     documents, workspace = servers["documents"], servers["workspace"]
     assert isinstance(documents, StdioServerConfig) and not documents.disabled
     assert documents.command == "/opt/python"
@@ -120,7 +120,7 @@ async def test_requests_before_the_library_opens_wait_and_a_failure_is_explained
     waiting = asyncio.create_task(source())
     await asyncio.sleep(0.05)
     source.opened(None, "the disk is full")
-    from hybridmcp_app.documents.library_catalog import CatalogError
+    from hybridmcp_app.documents.catalog_results import CatalogError
 
     with pytest.raises(CatalogError, match="could not open: the disk is full"):
         await waiting

@@ -38,6 +38,11 @@ TOOLS = {  # name: (readOnlyHint, destructiveHint, idempotentHint)
     "copy": (False, True, True),
     "move": (False, True, False),
     "presign": (True, False, True),
+    "upload_begin": (False, True, True),
+    "upload_part": (False, False, False),
+    "upload_finish": (False, True, True),
+    "upload_abort": (False, False, True),
+    "index_into_library": (False, False, True),
 }
 
 
