@@ -35,6 +35,7 @@ def main() -> None:
     from hybridmcp_app.ui.main_window import MainWindow
     from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
     from hybridmcp_app.ui.qt_event_loop import create_event_loop
+    from hybridmcp_app.ui.qt_settings_dialog import PAGE_INDEX
     from hybridmcp_app.ui.theme import apply_theme
 
     app = QApplication([])
@@ -90,6 +91,15 @@ def main() -> None:
     dialog.providers_page.add_from_preset()
     settle()
     dialog.grab().save(str(args.out / f"providers-{args.theme}.png"))
+    dialog.mounts.load([
+        {"name": "aws", "url": "s3://reports/2026", "options": {"endpoint_url":
+         "http://127.0.0.1:9000"}, "credentials": {"key": "aws-key-id", "secret": "aws-secret"}},
+        {"name": "files", "url": (Path.home() / "Documents").as_uri(), "options": {},
+         "credentials": {}},
+    ])  # fmt: skip
+    dialog.sections.setCurrentRow(PAGE_INDEX["Storage"])
+    settle()
+    dialog.grab().save(str(args.out / f"settings-storage-{args.theme}.png"))
     about = QtAboutDialog(window)
     about.show()
     settle()

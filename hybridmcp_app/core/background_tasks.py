@@ -30,6 +30,11 @@ class BackgroundTasks:
         return task
 
     @property
+    def closed(self) -> bool:
+        """True once shutdown began: nothing new may start."""
+        return self._closed
+
+    @property
     def running(self) -> list[str]:
         return sorted(task.get_name() for task in self._tasks if not task.done())
 

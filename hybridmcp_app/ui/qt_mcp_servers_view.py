@@ -268,7 +268,8 @@ class QtMcpServersView(QWidget):
             lines.append(f"<small style='color:#cf222e'>{tail}</small>")
         self.title.setText("<br>".join(lines))
         self._fill_tools(host, status)
-        self._tasks.spawn(self._load_log(supervisor.log_path), name="mcp-log")
+        if not self._tasks.closed:  # servers still report while the app quits
+            self._tasks.spawn(self._load_log(supervisor.log_path), name="mcp-log")
 
     def _fill_tools(self, host: McpHost, status: ServerStatus) -> None:
         source = host.source

@@ -343,3 +343,24 @@ def test_out_of_the_box_the_projects_servers_are_listed_with_an_entry_and_token_
     assert panel.token.text() == kept.get_secret_value()
     window.close()
     assert shut_down(window.context, qt_loop) == []
+
+
+def test_servers_reporting_while_the_app_quits_redraw_without_starting_work(
+    app_paths: AppPaths, make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop
+) -> None:
+    app_paths.mcp_config_file.parent.mkdir(parents=True, exist_ok=True)
+    app_paths.mcp_config_file.write_text(json.dumps({"mcpServers": {"helper": helper_entry()}}))
+    window = make_window()
+    start_host(window, qt_loop)
+    host = window.context.mcp_host
+    assert host is not None
+    qt_loop.run_until_complete(
+        wait_until(lambda: host.supervisors["helper"].status.state is ServerState.READY)
+    )
+    window.mcp_view.list.setCurrentRow(0)
+    qt_loop.run_until_complete(window.context.tasks.shutdown())
+
+    window.mcp_view.redraw()  # a server's last status change arrives after shutdown began
+
+    assert window.context.tasks.running == []
+    assert "helper" in window.mcp_view.title.text()

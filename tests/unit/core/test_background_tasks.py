@@ -56,7 +56,9 @@ async def test_a_failing_task_is_logged_with_its_name(caplog: pytest.LogCaptureF
 
 async def test_no_task_can_start_once_shutdown_began() -> None:
     tasks = BackgroundTasks(asyncio.get_running_loop())
+    assert not tasks.closed
     await tasks.shutdown()
+    assert tasks.closed
 
     async def late() -> None:
         return None
