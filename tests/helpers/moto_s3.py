@@ -4,6 +4,7 @@ bucket creation then fails), so none is set."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,12 +17,14 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing
 
 
 @contextmanager
-def moto_s3() -> Iterator[str]:
-    """A running S3 endpoint; yields its URL."""
+def moto_s3(*, check_credentials: bool = False) -> Iterator[str]:
+    """A running S3 endpoint; yields its URL. With ``check_credentials`` moto checks every
+    request's signature against its own IAM, where no access key exists: any key is wrong."""
     port = free_port()
+    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0"} if check_credentials else None
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:

@@ -207,14 +207,35 @@ async def test_oversized_writes_and_deleting_the_root_are_refused(storage: Objec
         await storage.delete("here:", recursive=True)
 
 
-async def test_a_missing_bucket_is_a_clear_error(s3_endpoint: str) -> None:
-    missing = Mount(name="gone", url="s3://no-such-bucket-here/x",
-                    options={"endpoint_url": s3_endpoint})  # fmt: skip
-    storage = ObjectStorage([missing])
+@pytest.mark.parametrize("cloud", ["s3", "azure", "gcs"])
+async def test_a_missing_bucket_is_a_clear_error(
+    cloud: str, request: pytest.FixtureRequest
+) -> None:
+    if cloud == "s3":
+        options: dict[str, object] = {"endpoint_url": request.getfixturevalue("s3_endpoint")}
+    elif cloud == "azure":
+        options = {"connection_string": connection_string(request.getfixturevalue("azure_port"))}
+    else:
+        options = gcs_options(request.getfixturevalue("gcs_endpoint"))
+    scheme = {"s3": "s3", "azure": "az", "gcs": "gs"}[cloud]
+    storage = ObjectStorage([Mount(name="gone", url=f"{scheme}://no-such-bucket-here/x",
+                                   options=options)])  # fmt: skip
     with pytest.raises(StorageError, match=r"gone:a\.txt: not found"):
         await storage.read_bytes("gone:a.txt")
-    with pytest.raises(StorageError, match=r"gone:a\.txt: not found"):
+    with pytest.raises(StorageError, match=r"gone:a\.txt: "):
         await storage.write_bytes("gone:a.txt", b"x")  # no bucket is made on the way
+    with pytest.raises(StorageError, match=r"gone:a\.txt: not found"):
+        await storage.stat("gone:a.txt")
+
+
+async def test_wrong_s3_credentials_are_refused_clearly() -> None:
+    with moto_s3(check_credentials=True) as endpoint:
+        options = {"endpoint_url": endpoint, "key": "AKIAWRONG", "secret": "wrong-secret-value"}
+        storage = ObjectStorage([Mount(name="aws", url="s3://reports", options=options)])
+        with pytest.raises(StorageError, match=r"aws:a\.txt: access denied \(The AWS Access "
+                           "Key Id you provided does not exist") as refused:  # fmt: skip
+            await storage.write_bytes("aws:a.txt", b"x")
+    assert "wrong-secret-value" not in str(refused.value)
 
 
 async def test_s3_signs_urls_and_local_disk_says_it_cannot(
