@@ -22,7 +22,8 @@ import binascii
 import importlib
 import json
 import sys
-from collections.abc import Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
@@ -174,8 +175,17 @@ class StorageServer(MCPServerBase):
     def build(self) -> MCPServer:
         storage, uploads, library = self.storage, self.uploads, self.library
         names = ", ".join(f"{m.name} ({m.url})" for m in storage.mounts.values())
+
+        @asynccontextmanager
+        async def lifespan(_server: MCPServer) -> AsyncIterator[None]:
+            try:
+                yield
+            finally:  # an unfinished upload must not complete when its writer is collected
+                await uploads.close()
+
         server = MCPServer(
             self.name,
+            lifespan=lifespan,
             instructions=f"Files and objects on the mounts {names}. Paths are "
             "mount:relative/path. Reads up to "
             f"{storage.max_read_bytes:,} bytes; copy and move stream any size across mounts.",

@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import fsspec
 import pytest
@@ -212,7 +213,7 @@ async def test_a_missing_bucket_is_a_clear_error(
     cloud: str, request: pytest.FixtureRequest
 ) -> None:
     if cloud == "s3":
-        options: dict[str, object] = {"endpoint_url": request.getfixturevalue("s3_endpoint")}
+        options: dict[str, Any] = {"endpoint_url": request.getfixturevalue("s3_endpoint")}
     elif cloud == "azure":
         options = {"connection_string": connection_string(request.getfixturevalue("azure_port"))}
     else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import json
 import os
 import sys
@@ -183,6 +184,28 @@ def s3_bucket(endpoint: str, files: dict[str, bytes]) -> str:
     for name, data in files.items():
         filesystem.pipe_file(f"{bucket}/{name}", data)
     return bucket
+
+
+async def test_uploads_left_open_when_the_client_goes_leave_nothing_behind(
+    tmp_path: Path, s3: str
+) -> None:
+    bucket = s3_bucket(s3, {})
+    (tmp_path / "disk").mkdir()
+    storage = ObjectStorage([Mount(name="disk", url=(tmp_path / "disk").as_uri()),
+                             Mount(name="aws", url=f"s3://{bucket}",
+                                   options={"endpoint_url": s3, "key": "id", "secret": "shh"})],
+                            max_write_bytes=PART)  # fmt: skip
+    async with Client(StorageServer(storage).build()) as client:
+        for path in ("disk:half.bin", "aws:half.bin"):
+            upload_id = content(await client.call_tool("upload_begin", {"path": path}))
+            part = {"upload_id": upload_id["upload_id"], "offset": 0,
+                    "content": base64.b64encode(b"first part only").decode()}  # fmt: skip
+            content(await client.call_tool("upload_part", part))
+    gc.collect()  # a writer collected unclosed would complete its object
+
+    filesystem = fsspec.filesystem("s3", endpoint_url=s3, key="id", secret="shh")
+    assert filesystem.ls(bucket, refresh=True) == []
+    assert list((tmp_path / "disk").iterdir()) == []
 
 
 async def test_mounts_come_from_settings_and_credentials_from_the_keychain(
