@@ -1,0 +1,1 @@
+"""Turtle soup: the puzzle bank, the game's rules, the hosts that judge questions. No Qt here."""
