@@ -76,6 +76,13 @@ class InferenceRequest(FrozenModel):
         None, description="'auto', 'none', 'required', or one named function (OpenAI format)."
     )
     logprobs: bool = Field(False, description="Report each answer token's log-probability.")
+    choices: tuple[str, ...] = Field(
+        (),
+        max_length=16,
+        description="Report the log-probability of each choice's first token at the answer's "
+        "first position (classification: which allowed answer the model leaned to, and how "
+        "much). Local models only.",
+    )
     raw_prompt: bool = Field(
         False,
         description="Send the messages' text as it is, without a chat template (base models).",
@@ -129,6 +136,9 @@ class InferenceResponse(FrozenModel):
     cost_usd: float | None = Field(None, ge=0, description="None when no price is known.")
     token_logprobs: tuple[float, ...] = Field(
         (), description="Natural-log probability of each answer token, when requested."
+    )
+    choice_logprobs: tuple[float, ...] = Field(
+        (), description="For each requested choice, its first token's log-probability."
     )
     error: str | None = None
 

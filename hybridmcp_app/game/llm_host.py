@@ -3,9 +3,10 @@ and the hybrid host that keeps the local answer when the local model is sure of 
 
 The model sees the surface, the bottom and the key facts, and may say only one of the allowed
 words, so an answer can never carry the bottom to the player. The confidence of a local answer
-is the probability the model gave its first token. Which key facts a yes/partly touched comes
-from ``FactMatcher``. A close guess gets a pointer to a missing fact, phrased as a question by
-the model; ``GameRules`` drops it if it repeats the bottom.
+is how likely its first token was among the allowed words' first tokens (``choices``). Which key
+facts a yes/partly touched comes from ``FactMatcher``. A close guess gets a pointer to a
+missing fact, phrased as a question by the model; ``GameRules`` drops it if it repeats the
+bottom.
 """
 
 from __future__ import annotations
@@ -66,6 +67,19 @@ def parse_word(text: str, words: tuple[str, ...], field: str) -> str:
     return word
 
 
+def _share(
+    choice_logprobs: tuple[float, ...], token_logprobs: tuple[float, ...], chosen: int
+) -> float | None:
+    """How likely the answer's first token was against the other words' first tokens (the
+    grammar may have spelt the chosen word with another first token than its usual one)."""
+    if not choice_logprobs or not token_logprobs:
+        return None
+    probabilities = [math.exp(logprob) for logprob in choice_logprobs]
+    probabilities[chosen] = math.exp(token_logprobs[0])
+    total = sum(probabilities)
+    return probabilities[chosen] / total if total > 0 else None
+
+
 class LlmHost:
     """A host on one chat backend (``name``: local or provider)."""
 
@@ -94,6 +108,8 @@ class LlmHost:
             model=self.model, response_format=response_format,
             parameters=ModelParameters(temperature=0.0, max_tokens=16, seed=0),
             logprobs=self.constraint == "grammar",
+            choices=tuple(word.capitalize() for word in words)
+            if self.constraint == "grammar" else (),
         )  # fmt: skip
         try:
             response = await self.backend.complete(request)
@@ -102,8 +118,7 @@ class LlmHost:
         if response.finish_reason == "error":
             raise HostError(f"{self.name} model: {response.error}")
         word = parse_word(response.text, words, field)
-        logprobs = response.token_logprobs
-        return word, math.exp(logprobs[0]) if logprobs else None
+        return word, _share(response.choice_logprobs, response.token_logprobs, words.index(word))
 
     async def answer(self, puzzle: Puzzle, question: str) -> Judgement:
         word, confidence = await self._ask(
@@ -156,7 +171,7 @@ class HybridHost:
 
     name = "hybrid"
 
-    def __init__(self, local: LlmHost, provider: LlmHost, threshold: float = 0.8) -> None:
+    def __init__(self, local: LlmHost, provider: LlmHost, threshold: float = 0.6) -> None:
         self.local, self.provider, self.threshold = local, provider, threshold
 
     async def answer(self, puzzle: Puzzle, question: str) -> Judgement:

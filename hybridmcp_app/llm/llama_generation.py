@@ -111,10 +111,20 @@ def _holdback(pending: str, stops: tuple[str, ...]) -> int:
 
 
 def _token_logprob(llama: Llama, token: int) -> float:
-    # The logits that produced ``token`` are still the context's last row until the next eval.
+    return _logprobs(llama, [token])[0]
+
+
+def _logprobs(llama: Llama, tokens: list[int]) -> list[float]:
+    # The logits that produced the last token are still the context's last row until the next
+    # eval.
     logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),))  # type: ignore[no-untyped-call]
     peak = float(logits.max())
-    return float(logits[token]) - peak - math.log(float(np.exp(logits - peak).sum()))
+    log_total = peak + math.log(float(np.exp(logits - peak).sum()))
+    return [float(logits[token]) - log_total for token in tokens]
+
+
+def _first_tokens(llama: Llama, choices: tuple[str, ...]) -> list[int]:
+    return [llama.tokenize(choice.encode(), add_bos=False, special=False)[0] for choice in choices]
 
 
 def run_generation(
@@ -157,6 +167,7 @@ def run_generation(
     vocab = llama._model.vocab
     generated: list[int] = []
     logprobs: list[float] = []
+    choice_logprobs: list[float] = []
     pending = ""
     first_token_at: float | None = None
     finish: FinishReason = "length"
@@ -182,6 +193,8 @@ def run_generation(
                 break
             if request.logprobs:
                 logprobs.append(_token_logprob(llama, token))
+            if request.choices and not generated:
+                choice_logprobs = _logprobs(llama, _first_tokens(llama, request.choices))
             piece = llama.detokenize([token], prev_tokens=tokens + generated)
             generated.append(token)
             pending += decoder.decode(piece)
@@ -219,6 +232,7 @@ def run_generation(
         ),
         cost_usd=0.0,
         token_logprobs=tuple(logprobs),
+        choice_logprobs=tuple(choice_logprobs),
     )
 
 
