@@ -227,6 +227,8 @@ def shut_down(context: AppContext, loop: asyncio.AbstractEventLoop) -> list[str]
         ]
     if context.library is not None:
         loop.run_until_complete(context.library.close())
+    if context.game is not None:
+        loop.run_until_complete(context.game.close())
     if not context.local_model.close_now(SHUTDOWN_TIMEOUT_S):
         stuck.append("local model worker")
     return stuck

@@ -38,7 +38,30 @@ def build_parser() -> argparse.ArgumentParser:
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_ask_parser(subcommands)
     _add_library_parser(subcommands)
+    _add_game_parser(subcommands)
     return parser
+
+
+def _add_game_parser(subcommands: Any) -> None:
+    game = subcommands.add_parser(
+        "game", help="turtle soup from the command line",
+        description="The turtle-soup game's hosts, without the window.",
+    )  # fmt: skip
+    actions = game.add_subparsers(dest="game_command", metavar="ACTION", required=True)
+    judge = actions.add_parser(
+        "judge",
+        help="judge a question (or a guess) against any puzzle",
+        description="Print the host's answer to a question (Yes, No, Irrelevant, Partly), or "
+        "with --guess its verdict on a solution (Correct, Close, Incorrect). Exit codes: 0 "
+        "judged, 2 bad input, 3 the host is not available.",
+    )
+    judge.add_argument("text", help="the question, or with --guess the solution (quote it)")
+    judge.add_argument("--surface", required=True, help="what the player is told")
+    judge.add_argument("--bottom", required=True, help="the hidden truth")
+    judge.add_argument("--host", choices=("local", "provider", "hybrid", "embedding"),
+                       help="who judges (default: from settings)")  # fmt: skip
+    judge.add_argument("--guess", action="store_true", help="judge TEXT as a final guess")
+    judge.add_argument("--json", action="store_true", help="also the confidence and the host")
 
 
 # The names of orchestration.strategies.available_strategies(), kept here so that --help and
@@ -180,6 +203,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hybridmcp_app.library_command import main_library
 
         return main_library(args)
+    if args.command == "game":
+        from hybridmcp_app.game_command import main_game
+
+        return main_game(args)
     from hybridmcp_app.app import run_gui  # Qt loads only now, after --help/--version are done.
 
     return run_gui(verbose=args.verbose, argv=[sys.argv[0]])

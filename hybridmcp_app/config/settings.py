@@ -101,6 +101,13 @@ class GameSettings(FrozenModel):
     host: Literal["local", "provider", "hybrid", "embedding"] = Field(
         "hybrid", description="Who judges your questions."
     )
+    hybrid_confidence: float = Field(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description="The hybrid host keeps the local model's answer when it is at least this "
+        "sure of it (among the four answers); otherwise it asks the provider.",
+    )
 
 
 class LoggingSettings(FrozenModel):
