@@ -1,13 +1,14 @@
 """The project's own MCP servers as the MCP tab lists them out of the box, and as snippets for
 other clients.
 
-A new ``mcp.json`` starts with ``documents`` (on), ``workspace``, ``docstore`` and ``storage``
-(off), each an ordinary stdio entry (``python -m hybridmcp_app.mcp_servers.<name>``) that the
-user can switch, edit or remove like any other. The app runs ``documents`` in its own process rather
-than as a subprocess (``in_process``): the embedded library has one owner (``library_lock``),
-and while the app is open that owner is the app. Other clients (Claude Desktop) start the same
-command themselves (it relays to the app while the app is open: ``documents_sharing``);
-``claude_desktop_snippet`` gives the entry to paste into their config.
+A new ``mcp.json`` starts with ``documents`` (on), ``workspace``, ``docstore``, ``storage`` and
+``turtle_soup`` (off), each an ordinary stdio entry
+(``python -m hybridmcp_app.mcp_servers.<name>``) that the user can switch, edit or remove like
+any other. The app runs ``documents`` in its own process rather than as a subprocess
+(``in_process``): the embedded library has one owner (``library_lock``), and while the app is
+open that owner is the app. Other clients (Claude Desktop) start the same command themselves
+(it relays to the app while the app is open: ``documents_sharing``); ``claude_desktop_snippet``
+gives the entry to paste into their config.
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ DOCUMENTS_MODULE = f"{PACKAGE}.documents"
 WORKSPACE_MODULE = f"{PACKAGE}.workspace"
 DOCSTORE_MODULE = f"{PACKAGE}.docstore"
 STORAGE_MODULE = f"{PACKAGE}.storage"
+TURTLE_SOUP_MODULE = f"{PACKAGE}.turtle_soup"
 # name: (module, on by default)
 BUILTIN_SERVERS: dict[str, tuple[str, bool]] = {
     "documents": (DOCUMENTS_MODULE, True),
     "workspace": (WORKSPACE_MODULE, False),
     "docstore": (DOCSTORE_MODULE, False),
     "storage": (STORAGE_MODULE, False),  # its mounts: Settings → Storage
+    "turtle_soup": (TURTLE_SOUP_MODULE, False),  # its host: Settings → Turtle soup
 }
 InProcessServers = Mapping[str, Callable[[], "MCPServer"]]  # module → builds the server
 

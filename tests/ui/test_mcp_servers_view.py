@@ -320,7 +320,7 @@ def test_out_of_the_box_the_projects_servers_are_listed_with_an_entry_and_token_
     assert host.supervisors["workspace"].status.state is ServerState.STOPPED
     view = window.mcp_view
     view.redraw()
-    assert sorted(view._rows) == ["docstore", "documents", "storage", "workspace"]
+    assert sorted(view._rows) == ["docstore", "documents", "storage", "turtle_soup", "workspace"]
     assert view._rows["documents"].switch.isChecked()
     assert not view._rows["workspace"].switch.isChecked()
 

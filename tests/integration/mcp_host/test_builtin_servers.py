@@ -49,8 +49,8 @@ def test_a_new_mcp_json_starts_with_documents_on_and_workspace_off(tmp_path: Pat
 
     servers = source.read().servers
 
-    assert set(servers) == {"documents", "workspace", "docstore", "storage"}
-    assert servers["docstore"].disabled and servers["storage"].disabled
+    assert set(servers) == {"documents", "workspace", "docstore", "storage", "turtle_soup"}
+    assert all(servers[name].disabled for name in ("docstore", "storage", "turtle_soup"))
     documents, workspace = servers["documents"], servers["workspace"]
     assert isinstance(documents, StdioServerConfig) and not documents.disabled
     assert documents.command == "/opt/python"
