@@ -99,7 +99,7 @@ async def evaluate(model: Path, base_url: str, key: str) -> tuple[dict[str, Tall
 def main() -> None:
     model = embedded_model_path(Path(tempfile.gettempdir()) / "hybridmcp-bench-cache")
     started = time.perf_counter()
-    with llama_server(model, api_key="bench", threads=1, batch_threads=2, n_ctx=2048) as server:
+    with llama_server(model, api_key="bench", threads=2, batch_threads=2, n_ctx=2048) as server:
         tallies, puzzles = asyncio.run(evaluate(model, server.base_url, server.api_key))
     took = time.perf_counter() - started
     metrics: dict[str, float] = {}
