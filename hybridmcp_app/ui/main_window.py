@@ -45,6 +45,7 @@ from hybridmcp_app.ui.qt_mcp_servers_view import QtMcpServersView
 from hybridmcp_app.ui.qt_open_source import open_source
 from hybridmcp_app.ui.qt_savings_view import EMPTY_TEXT, EMPTY_TITLE, QtSavingsView
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
+from hybridmcp_app.ui.qt_turtle_soup_view import QtTurtleSoupView
 from hybridmcp_app.ui.theme import app_icon, apply_theme
 
 if TYPE_CHECKING:  # loaded when first used: the MCP SDK, the tool loop, the settings dialog
@@ -137,6 +138,10 @@ class MainWindow(QMainWindow):
                 self.savings_view = QtSavingsView(context.chat, context.tasks)
                 self.chat_view.turn_finished.connect(self.savings_view.refresh)
                 page = self.savings_view
+            elif key == "game":
+                self.turtle_soup_view = QtTurtleSoupView(context)
+                self.settings_changed.connect(self.turtle_soup_view.apply_settings)
+                page = self.turtle_soup_view
             page.setObjectName(f"tab-{key}")
             self.tabs.addTab(page, icon, title)
         layout.addWidget(self.tabs, 1)

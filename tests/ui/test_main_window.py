@@ -12,7 +12,6 @@ from hybridmcp_app.config.secrets import DETECTING, NO_KEYCHAIN_HELP, KeychainSt
 from hybridmcp_app.ui.app_context import AppContext
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
-from hybridmcp_app.ui.qt_empty_state import QtEmptyState
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
 from tests.helpers.memory_keyring import MemoryKeyring
 
@@ -26,9 +25,7 @@ def test_the_window_opens_with_five_tabs_that_say_what_they_will_hold(window: Ma
     assert window.tabs.widget(1) is window.savings_view
     assert window.tabs.widget(2) is window.library_view
     assert window.tabs.widget(3) is window.mcp_view
-    page = window.tabs.widget(4)  # the game comes with a later issue
-    assert isinstance(page, QtEmptyState)
-    assert page.title
+    assert window.tabs.widget(4) is window.turtle_soup_view
     assert window.windowTitle() == "HybridMCP"
     assert not window.windowIcon().isNull()
 
