@@ -79,3 +79,15 @@ def test_imports_are_all_or_nothing_and_say_which_puzzle_is_wrong(tmp_path: Path
     (tmp_path / "junk.json").write_text("[1, 2]")
     with pytest.raises(PuzzleError, match="expected a puzzle object or a list of them"):
         bank.import_file(tmp_path / "junk.json")
+
+
+def test_the_published_json_schema_is_the_models_and_every_shipped_puzzle_meets_it() -> None:
+    import jsonschema
+
+    from hybridmcp_app.game.puzzle_models import Puzzle
+
+    published = json.loads((resources_dir() / "puzzle.schema.json").read_text())
+    expected = {k: v for k, v in published.items() if k not in ("$schema", "$id")}
+    assert expected == Puzzle.model_json_schema(), "regenerate resources/puzzle.schema.json"
+    for path in SHIPPED.glob("*.json"):
+        jsonschema.validate(json.loads(path.read_text()), published)
