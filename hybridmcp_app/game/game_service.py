@@ -93,6 +93,12 @@ class GameService:
         return LlmHost("local", backend, self.matcher(), "grammar")
 
     async def _provider_host(self) -> LlmHost:
+        backend, model = await self.provider_backend()
+        return LlmHost("provider", backend, self.matcher(), "json_schema", model)
+
+    async def provider_backend(self) -> tuple[ChatBackend, str]:
+        """The active provider of the settings as a chat backend (kept until the provider
+        changes) and its default model, or a ``GameError`` saying what to set up."""
         from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
 
         config = self._settings().providers.choose()
@@ -108,8 +114,7 @@ class GameService:
             if self._provider is not None:
                 await self._provider[1].close()
             self._provider = (config, backend)
-        return LlmHost("provider", self._provider[1], self.matcher(), "json_schema",
-                       config.default_model)  # fmt: skip
+        return self._provider[1], config.default_model
 
     async def close(self) -> None:
         if self._provider is not None:

@@ -54,8 +54,10 @@ class Transcript(FrozenModel):
 
 
 def _line(text: str) -> str:
+    """The model's first line, without a label it copied from the history ("Q:", "-> Yes")."""
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return re.sub(r"^(question|q)\s*[:\-]\s*", "", first, flags=re.IGNORECASE)[:300]
+    first = re.split(r"\s*(?:->|\bA:)", first, maxsplit=1)[0]
+    return re.sub(r"^(question|q)\s*[:\-]\s*", "", first, flags=re.IGNORECASE).strip()[:300]
 
 
 class ModelPlayer:
@@ -70,8 +72,9 @@ class ModelPlayer:
 
     async def _move(self, game: GameView, moves: list[Move], must_guess: bool) -> str:
         history = "\n".join(
-            f"{m.kind.capitalize()}: {m.text} -> {m.reply}" for m in moves if m.kind != "error"
-        )
+            f"{'Q' if m.kind == 'question' else m.kind.capitalize()}: {m.text}\nA: {m.reply}"
+            for m in moves if m.kind != "error"
+        )  # fmt: skip
         instruction = ("You have no questions left: reply with 'GUESS: ' and your explanation."
                        if must_guess else "Your next line:")  # fmt: skip
         request = InferenceRequest(

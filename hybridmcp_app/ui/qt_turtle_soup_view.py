@@ -34,6 +34,7 @@ from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.ui.app_context import AppContext
 from hybridmcp_app.ui.qt_library_progress import plural
+from hybridmcp_app.ui.qt_model_race import QtModelRacePanel
 from hybridmcp_app.ui.qt_puzzle_editor_dialog import DIFFICULTIES, QtPuzzleEditorDialog
 from hybridmcp_app.ui.qt_turtle_soup_page import QtSoupGamePage, error_line, say
 from hybridmcp_app.ui.qt_turtle_soup_parts import QtGameStatsPage, QtSoupWelcome, dim
@@ -55,8 +56,9 @@ HOST_LABELS = {kind: label for kind, label, _ in HOSTS}
 
 
 class QtTurtleSoupView(QWidget):
-    """Top bar (difficulty, host, New game, My puzzle…, Stats) over a welcome page, the game
-    page (card, progress, questions, hints, guesses) or the stats page."""
+    """Top bar (difficulty, host, New game, Let the models play, My puzzle…, Stats) over a
+    welcome page, the game page (card, progress, questions, hints, guesses), the race page
+    (the local model and the provider playing) or the stats page."""
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,8 +75,9 @@ class QtTurtleSoupView(QWidget):
         icon = QIcon(str(resources_dir() / "icons" / "turtle.svg"))
         self.welcome = QtSoupWelcome(icon, self)
         self.stats_page = QtGameStatsPage(self)
+        self.race_page = QtModelRacePanel(context, HOST_LABELS, self)
         self.stack = QStackedWidget(self)
-        for page in (self.welcome, self.page, self.stats_page):
+        for page in (self.welcome, self.page, self.stats_page, self.race_page):
             self.stack.addWidget(page)
         layout = QVBoxLayout(self)
         layout.addLayout(self.bar)
@@ -94,8 +97,9 @@ class QtTurtleSoupView(QWidget):
         QShortcut(QKeySequence("Ctrl+Return"), self.page.guess_edit, self.guess,
                   context=Qt.ShortcutContext.WidgetShortcut)  # fmt: skip
         self.stats_page.back.clicked.connect(lambda: self.show_stats(False))
+        self.race_page.back.clicked.connect(lambda: self.show_stats(False))
         for keys, slot in (("Ctrl+N", self.new_game), ("Ctrl+H", self.hint),
-                           ("Ctrl+G", self.open_guess)):  # fmt: skip
+                           ("Ctrl+G", self.open_guess), ("Ctrl+P", self.show_race)):  # fmt: skip
             QShortcut(QKeySequence(keys), self, slot)
         self._update_controls()
 
@@ -116,6 +120,9 @@ class QtTurtleSoupView(QWidget):
         self.host.setToolTip("Who judges your questions and guesses")
         self.new_button = QPushButton("New game", self)
         self.new_button.setToolTip("Start a puzzle of the chosen difficulty (Ctrl+N)")
+        self.race_button = QPushButton("Let the models play", self)
+        self.race_button.setToolTip("Watch the local model and your provider's model race on "
+                                    "a puzzle (Ctrl+P)")  # fmt: skip
         self.my_puzzle_button = QPushButton("My puzzle…", self)
         self.my_puzzle_button.setToolTip("Write a puzzle of your own, or import one, and play it")
         self.stats_button = QPushButton("Stats", self)
@@ -127,7 +134,8 @@ class QtTurtleSoupView(QWidget):
             self.bar.addWidget(combo)
             self.bar.addSpacing(8)
         self.bar.addStretch(1)
-        for button in (self.new_button, self.my_puzzle_button, self.stats_button):
+        for button in (self.new_button, self.race_button, self.my_puzzle_button,
+                       self.stats_button):  # fmt: skip
             self.bar.addWidget(button)
         self.bar_error = error_line(self, "Why the last action was not taken")
         self.notice = dim(QLabel(self))
@@ -137,6 +145,7 @@ class QtTurtleSoupView(QWidget):
             difficulty=self.difficulty.currentData()))  # fmt: skip
         self.host.currentIndexChanged.connect(lambda _: self.set_host(self.host.currentData()))
         self.new_button.clicked.connect(self.new_game)
+        self.race_button.clicked.connect(self.show_race)
         self.my_puzzle_button.clicked.connect(self.open_puzzle_editor)
         self.stats_button.clicked.connect(self.show_stats)
 
@@ -353,6 +362,13 @@ class QtTurtleSoupView(QWidget):
                 self.stats_page.show_totals(totals)
 
         return self._spawn(load(), "soup-stats", self.bar_error)
+
+    def show_race(self) -> QtModelRacePanel:
+        """The race page (Ctrl+P), offering this game's puzzle or a random one."""
+        self.race_page.offer(self.game, self.difficulty.currentData())
+        self.stats_button.setChecked(False)
+        self.stack.setCurrentWidget(self.race_page)
+        return self.race_page
 
     def set_host(self, kind: str) -> asyncio.Task[None]:
         """Judge from now on with ``kind``; if it is not available, say why and keep the one
