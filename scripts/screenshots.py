@@ -194,6 +194,26 @@ def main() -> None:
     window.mcp_view.details_tabs.setCurrentWidget(window.mcp_view.elsewhere)
     settle()
     window.grab().save(str(args.out / f"mcp-documents-{args.theme}.png"))
+
+    soup = window.turtle_soup_view
+    window.tabs.setCurrentWidget(soup)
+
+    async def turtle_soup() -> None:
+        await soup.set_host("embedding")  # offline, instant; the model hosts are benchmarked
+        await soup.start(puzzle_id="the-dry-umbrella")
+        for question in ("Was she wearing a hat?", "Does she have no hair at all?",
+                         "Is the stock market open on Sundays?"):  # fmt: skip
+            soup.page.question.setText(question)
+            task = soup.ask()
+            assert task is not None
+            await task
+        hint = soup.hint()
+        assert hint is not None
+        await hint
+
+    loop.run_until_complete(turtle_soup())
+    settle()
+    window.grab().save(str(args.out / f"turtle-soup-{args.theme}.png"))
     shut_down(context, loop)
     loop.close()
     print(f"screenshots in {args.out}")

@@ -386,6 +386,7 @@ class QtTurtleSoupView(QWidget):
                 raise HybridMCPError(f"{wanted} host: {reason}. Still using {still}.") from None
             if shiboken6.isValid(self):
                 self._host_kind = kind
+                self._select_host(kind)  # also when switched from code, not the combo
                 say(self.bar_error, "")
                 self._save_game_setting(host=kind)
 

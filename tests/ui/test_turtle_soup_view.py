@@ -259,6 +259,18 @@ def test_switching_to_the_local_host_without_a_loaded_model_says_why_inline(
     assert context.settings.game.host == "embedding"
 
 
+def test_a_host_switched_from_code_shows_in_the_combo_and_is_saved(
+    view: QtTurtleSoupView, settle: Settle, context: AppContext
+) -> None:
+    view.host.blockSignals(True)
+    view.host.setCurrentIndex(view.host.findData("local"))  # out of step, as after a restore
+    view.host.blockSignals(False)
+    view.set_host("embedding")
+    settle()
+    assert view.host.currentData() == "embedding"
+    assert context.settings.game.host == "embedding"
+
+
 def test_importing_a_json_file_plays_its_first_puzzle_and_a_broken_file_is_explained(
     view: QtTurtleSoupView, settle: Settle, tmp_path: Path
 ) -> None:
