@@ -45,17 +45,13 @@ def greedy_settings(app_paths: AppPaths) -> None:
     SettingsStore(app_paths).save(Settings.model_validate(data))
 
 
-def ready_with(window: MainWindow, qt_loop: qasync.QEventLoop, tool: str) -> None:
+async def tool_ready(window: MainWindow, tool: str) -> None:
     """Wait until ``tool`` can be called and is the one picked in the chat."""
     host = window.context.mcp_host
     assert host is not None
     try:
-        qt_loop.run_until_complete(
-            wait_until(
-                lambda: (
-                    host.registry.tool(tool) is not None and window.chat_view.tools.choice == tool
-                )
-            )
+        await wait_until(
+            lambda: host.registry.tool(tool) is not None and window.chat_view.tools.choice == tool
         )
     except AssertionError:
         status = host.supervisors["helper"].status
@@ -170,37 +166,41 @@ def test_the_server_dialog_validates_and_warns_about_plain_text_secrets(
     })  # fmt: skip
 
 
-def ask_local_with_tool(
-    app_paths: AppPaths,
-    make_window: Callable[..., MainWindow],
-    qt_loop: qasync.QEventLoop,
-    tool: str,
-    prompt: str,
-) -> MainWindow:
-    """The test server running, the model loaded, ``tool`` picked, and ``prompt`` sent."""
+def window_with_helper(app_paths: AppPaths, make_window: Callable[..., MainWindow]) -> MainWindow:
     app_paths.mcp_config_file.parent.mkdir(parents=True, exist_ok=True)
     app_paths.mcp_config_file.write_text(json.dumps({"mcpServers": {"helper": helper_entry()}}))
     greedy_settings(app_paths)
-    window = make_window()
-    start_host(window, qt_loop)
+    return make_window()
+
+
+async def ask_local_with_tool(window: MainWindow, tool: str, prompt: str) -> None:
+    """The test server running, the model loaded, ``tool`` picked, and ``prompt`` sent.
+
+    Await it in the same run of the loop as what follows: between two runs qasync still
+    delivers Qt events, and the MCP client's streams, woken with no running loop, fail."""
+    await start_mcp_host(window.context, window.mcp_host_ready)
     view = window.chat_view
-    qt_loop.run_until_complete(wait_until(lambda: view.tools.findData(tool) >= 0))
-    qt_loop.run_until_complete(window.context.local_model.load(window.context.settings.llm.local))
+    await wait_until(lambda: view.tools.findData(tool) >= 0)
+    await window.context.local_model.load(window.context.settings.llm.local)
     view.tools.choose(tool)
-    ready_with(window, qt_loop, tool)
+    await tool_ready(window, tool)
     view.select_strategy("local")
     view.continue_text.setChecked(False)
     view.prompt.setPlainText(prompt)
     view.send()
-    return window
 
 
 def test_the_local_model_calls_a_picked_tool_and_the_call_shows_in_its_pane(
     app_paths: AppPaths, make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop
 ) -> None:
-    window = ask_local_with_tool(app_paths, make_window, qt_loop, "helper__add", "Add 2 and 3.")
+    window = window_with_helper(app_paths, make_window)
     view = window.chat_view
-    qt_loop.run_until_complete(wait_until(lambda: not view.answering, timeout_s=120))
+
+    async def scenario() -> None:
+        await ask_local_with_tool(window, "helper__add", "Add 2 and 3.")
+        await wait_until(lambda: not view.answering, timeout_s=120)
+
+    qt_loop.run_until_complete(scenario())
     shown = view._panes["local"].text.toPlainText()
     assert "🔧 helper · add" in shown
     assert "✓ add (auto" in shown  # read-only: ran without asking
@@ -209,28 +209,32 @@ def test_the_local_model_calls_a_picked_tool_and_the_call_shows_in_its_pane(
 def test_a_tool_that_needs_approval_asks_and_a_denial_is_shown(
     app_paths: AppPaths, make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop
 ) -> None:
-    window = ask_local_with_tool(
-        app_paths, make_window, qt_loop, "helper__crash", "Stop the server."
-    )
+    window = window_with_helper(app_paths, make_window)
     view = window.chat_view
+    asked: list[str] = []
 
     def dialog() -> QtToolApprovalDialog | None:
         found = window.findChildren(QtToolApprovalDialog)
         return found[0] if found and found[0].isVisible() else None
 
-    try:
-        qt_loop.run_until_complete(wait_until(lambda: dialog() is not None, timeout_s=60))
-    except AssertionError:
-        panes = {leg: pane.text.toPlainText() for leg, pane in view._panes.items()}
-        raise AssertionError(
-            f"no dialog; answering={view.answering} panes={panes} "
-            f"trace={view.trace.text()!r} tools={view.tools.choice}"
-        ) from None
-    shown = dialog()
-    assert shown is not None
-    assert "crash" in shown.findChildren(QLabel)[0].text()
-    shown.deny.click()
-    qt_loop.run_until_complete(wait_until(lambda: not view.answering, timeout_s=120))
+    async def scenario() -> None:
+        await ask_local_with_tool(window, "helper__crash", "Stop the server.")
+        try:
+            await wait_until(lambda: dialog() is not None, timeout_s=60)
+        except AssertionError:
+            panes = {leg: pane.text.toPlainText() for leg, pane in view._panes.items()}
+            raise AssertionError(
+                f"no dialog; answering={view.answering} panes={panes} "
+                f"trace={view.trace.text()!r} tools={view.tools.choice}"
+            ) from None
+        shown = dialog()
+        assert shown is not None
+        asked.append(shown.findChildren(QLabel)[0].text())
+        shown.deny.click()
+        await wait_until(lambda: not view.answering, timeout_s=120)
+
+    qt_loop.run_until_complete(scenario())
+    assert "crash" in asked[0]
     assert "✗ crash (denied" in view._panes["local"].text.toPlainText()
     host = window.context.mcp_host
     assert host is not None and host.supervisors["helper"].status.state is ServerState.READY
