@@ -60,7 +60,7 @@ def read_endpoint(data_dir: Path) -> DocumentsEndpoint | None:
     return endpoint if psutil.pid_exists(endpoint.pid) else None
 
 
-class _NoSignals(uvicorn.Server):
+class InLoopServer(uvicorn.Server):
     """uvicorn inside the app's event loop: the app keeps its own signal handlers."""
 
     @contextlib.contextmanager
@@ -73,7 +73,7 @@ async def share_library(server: MCPServerBase, data_dir: Path, token: str | None
     config = uvicorn.Config(
         server.http_app("127.0.0.1", token), host="127.0.0.1", port=0, log_level="warning"
     )
-    http = _NoSignals(config)
+    http = InLoopServer(config)
     serving = asyncio.create_task(http.serve(), name="documents-over-http")
     path = data_dir / ENDPOINT_FILE_NAME
     try:

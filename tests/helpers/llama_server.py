@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from hybridmcp_app.core.llm_configs import ProviderConfig
 from tests.helpers.processes import stop
 
 
@@ -80,3 +81,10 @@ def llama_server(
             yield LlamaServer(base_url, api_key, process)
         finally:
             stop(process)
+
+
+def provider_config(base_url: str, **extra: object) -> ProviderConfig:
+    """The llama.cpp server as a configured provider (its model answers to "gemma")."""
+    return ProviderConfig.model_validate(
+        {"name": "provider", "base_url": base_url, "default_model": "gemma", **extra}
+    )

@@ -15,7 +15,10 @@ import keyring
 import keyring.backend
 import keyring.core
 import pytest
+from pydantic import SecretStr
 
+from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
+from tests.helpers.llama_server import LlamaServer, provider_config
 from tests.helpers.processes import stop
 
 # A session bus with no service activation: otherwise the first Secret Service call could make
@@ -174,3 +177,12 @@ async def docstore(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture
+async def provider(provider_server: LlamaServer) -> AsyncIterator[OpenAICompatBackend]:
+    """The llama.cpp server as a provider backend (model "gemma")."""
+    async with OpenAICompatBackend(
+        provider_config(provider_server.base_url), SecretStr(provider_server.api_key)
+    ) as backend:
+        yield backend

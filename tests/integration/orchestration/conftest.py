@@ -7,25 +7,11 @@ from collections.abc import AsyncIterator
 import pytest
 from pydantic import SecretStr
 
-from hybridmcp_app.core.llm_configs import ProviderConfig, WrapperConfig
+from hybridmcp_app.core.llm_configs import WrapperConfig
 from hybridmcp_app.llm.llama_backend import LlamaCppBackend
 from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
 from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
-from tests.helpers.llama_server import LlamaServer, free_port
-
-
-def provider_config(base_url: str, **extra: object) -> ProviderConfig:
-    return ProviderConfig.model_validate(
-        {"name": "provider", "base_url": base_url, "default_model": "gemma", **extra}
-    )
-
-
-@pytest.fixture
-async def provider(provider_server: LlamaServer) -> AsyncIterator[OpenAICompatBackend]:
-    async with OpenAICompatBackend(
-        provider_config(provider_server.base_url), SecretStr(provider_server.api_key)
-    ) as backend:
-        yield backend
+from tests.helpers.llama_server import free_port, provider_config
 
 
 @pytest.fixture

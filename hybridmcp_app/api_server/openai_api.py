@@ -1,0 +1,229 @@
+"""A local OpenAI-compatible API: any OpenAI client, editor or agent gets HybridMCP's models and
+its hybrid strategies.
+
+``GET /v1/models`` lists ``local`` (the local model), ``provider/<name>`` for each configured
+provider, and ``hybrid/<strategy>`` for every strategy that combines them (``hybrid/boost``…).
+``POST /v1/chat/completions`` runs the request through the orchestrator with that strategy,
+whole or streamed (server-sent events, as OpenAI sends them). Every request needs
+``Authorization: Bearer <token>``. A single-leg run (``local``, ``provider/…``) streams as it
+is generated; a hybrid run streams its final answer once the orchestrator has chosen it (the
+other legs are drafts, checks or fallbacks that the client must not see as the answer).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from hybridmcp_app.core.errors import HybridMCPError, describe_validation_error
+from hybridmcp_app.core.inference import ChatMessage, InferenceRequest, TextDelta
+from hybridmcp_app.core.parameters import ModelParameters
+from hybridmcp_app.orchestration.events import HybridTrace, LegEvent, RunCompleted
+from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
+from hybridmcp_app.orchestration.strategies import available_strategies
+from hybridmcp_app.orchestration.strategy import Strategy
+
+SINGLE_LEG = ("local", "provider")
+OWNER = "hybridmcp"
+# (strategy, provider name or None) → an orchestrator with what that run needs.
+OrchestratorFactory = Callable[[Strategy, str | None], Awaitable[LLMOrchestrator]]
+
+
+class ApiMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "user", "assistant", "developer"]
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(str(part.get("text", "")) for part in self.content
+                           if part.get("type") == "text")  # fmt: skip
+        return self.content or ""
+
+
+class ChatCompletionBody(BaseModel):
+    """The part of OpenAI's request that HybridMCP honours; other fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(min_length=1)
+    messages: list[ApiMessage] = Field(min_length=1)
+    stream: bool = False
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, gt=0, le=1)
+    max_tokens: int | None = Field(None, ge=1, le=131_072)
+    max_completion_tokens: int | None = Field(None, ge=1, le=131_072)
+    seed: int | None = Field(None, ge=0)
+    stop: str | list[str] | None = None
+
+
+def _error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
+
+
+class OpenAIApi:
+    """The API as a Starlette app; ``providers()`` names the configured providers."""
+
+    def __init__(
+        self, token: str, orchestrator_for: OrchestratorFactory,
+        providers: Callable[[], Sequence[str]],
+    ) -> None:  # fmt: skip
+        if not token:
+            raise ValueError("the API needs a token")
+        self.token, self.orchestrator_for, self.providers = token, orchestrator_for, providers
+        self.app = Starlette(routes=[
+            Route("/v1/models", self.models, methods=["GET"]),
+            Route("/v1/chat/completions", self.chat_completions, methods=["POST"]),
+        ])  # fmt: skip
+
+    def _authorised(self, request: Request) -> bool:
+        given = request.headers.get("authorization", "")
+        return secrets.compare_digest(given.encode(), f"Bearer {self.token}".encode())
+
+    def model_ids(self) -> list[str]:
+        hybrid = [f"hybrid/{name}" for name in sorted(available_strategies())
+                  if name not in SINGLE_LEG]  # fmt: skip
+        return ["local", *(f"provider/{name}" for name in self.providers()), *hybrid]
+
+    async def models(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return _error(401, "a valid 'Authorization: Bearer <token>' header is needed",
+                          "authentication_error")  # fmt: skip
+        created = int(time.time())
+        return JSONResponse({"object": "list", "data": [
+            {"id": model, "object": "model", "created": created, "owned_by": OWNER}
+            for model in self.model_ids()
+        ]})  # fmt: skip
+
+    def _route(self, model: str) -> tuple[Strategy, str | None] | None:
+        strategies = available_strategies()
+        if model == "local":
+            return strategies["local"], None
+        kind, _, name = model.partition("/")
+        if kind == "provider" and name in self.providers():
+            return strategies["provider"], name
+        if kind == "hybrid" and name in strategies and name not in SINGLE_LEG:
+            return strategies[name], None
+        return None
+
+    async def chat_completions(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return _error(401, "a valid 'Authorization: Bearer <token>' header is needed",
+                          "authentication_error")  # fmt: skip
+        try:
+            body = ChatCompletionBody.model_validate(await request.json())
+        except json.JSONDecodeError:
+            return _error(400, "the request body is not JSON")
+        except ValidationError as error:
+            return _error(400, "; ".join(describe_validation_error(error)))
+        route = self._route(body.model)
+        if route is None:
+            return _error(404, f"no model {body.model!r}; GET /v1/models lists them",
+                          "model_not_found")  # fmt: skip
+        strategy, provider = route
+        try:
+            orchestrator = await self.orchestrator_for(strategy, provider)
+            inference = _inference_request(body)
+        except (HybridMCPError, ValueError) as error:
+            return _error(503 if isinstance(error, HybridMCPError) else 400, str(error))
+        run = orchestrator.run(strategy, inference)
+        completion_id = f"chatcmpl-{secrets.token_hex(12)}"
+        if body.stream:
+            return StreamingResponse(
+                _stream(run, completion_id, body.model, live=strategy.name in SINGLE_LEG),
+                media_type="text/event-stream",
+            )
+        trace = await _finish(run)
+        answer = _final(trace)
+        if answer is None:
+            return _error(502, _failure(trace), "upstream_error")
+        text, finish, usage = answer
+        return JSONResponse({
+            "id": completion_id, "object": "chat.completion", "created": int(time.time()),
+            "model": body.model, "usage": usage,
+            "choices": [{"index": 0, "finish_reason": finish,
+                         "message": {"role": "assistant", "content": text}}],
+        })  # fmt: skip
+
+
+def _inference_request(body: ChatCompletionBody) -> InferenceRequest:
+    stops = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
+    parameters = ModelParameters().model_copy(update={key: value for key, value in {
+        "temperature": body.temperature, "top_p": body.top_p, "seed": body.seed,
+        "max_tokens": body.max_completion_tokens or body.max_tokens,
+        "stop": tuple(stops) or None,
+    }.items() if value is not None})  # fmt: skip
+    messages = tuple(
+        ChatMessage(role="system" if m.role == "developer" else m.role, content=m.text())
+        for m in body.messages
+    )
+    return InferenceRequest(messages=messages, parameters=parameters)
+
+
+async def _finish(run: AsyncIterator[Any]) -> HybridTrace | None:
+    trace = None
+    async for event in run:
+        if isinstance(event, RunCompleted):
+            trace = event.trace
+    return trace
+
+
+def _final(trace: HybridTrace | None) -> tuple[str, str, dict[str, int]] | None:
+    if trace is None or trace.final_leg is None:
+        return None
+    leg = next((leg for leg in trace.legs if leg.leg == trace.final_leg), None)
+    if leg is None or leg.response is None:
+        return None
+    usage = leg.response.usage
+    finish = "length" if leg.response.finish_reason == "length" else "stop"
+    return leg.response.text, finish, {
+        "prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }  # fmt: skip
+
+
+def _failure(trace: HybridTrace | None) -> str:
+    errors = [f"{leg.leg}: {leg.error}" for leg in (trace.legs if trace else ()) if leg.error]
+    return "no answer: " + ("; ".join(errors) or "the run ended without one")
+
+
+async def _stream(
+    run: AsyncIterator[Any], completion_id: str, model: str, *, live: bool
+) -> AsyncIterator[str]:
+    created = int(time.time())
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
+        return "data: " + json.dumps({
+            "id": completion_id, "object": "chat.completion.chunk", "created": created,
+            "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }) + "\n\n"  # fmt: skip
+
+    yield chunk({"role": "assistant", "content": ""})
+    trace = None
+    sent = False
+    async for event in run:
+        if live and isinstance(event, LegEvent) and isinstance(event.event, TextDelta):
+            sent = True
+            yield chunk({"content": event.event.text})
+        elif isinstance(event, RunCompleted):
+            trace = event.trace
+    answer = _final(trace)
+    if answer is None:
+        yield "data: " + json.dumps({"error": {"message": _failure(trace),
+                                               "type": "upstream_error"}}) + "\n\n"  # fmt: skip
+    else:
+        text, finish, _usage = answer
+        if not sent and text:
+            yield chunk({"content": text})
+        yield chunk({}, finish)
+    yield "data: [DONE]\n\n"
