@@ -51,6 +51,7 @@ log = logging.getLogger("hybridmcp.app")
 # memory, writes both there as JSON and quits.
 STARTUP_PROBE_ENV = "HYBRIDMCP_STARTUP_PROBE"
 SHUTDOWN_TIMEOUT_S = 2.0
+API_TOKEN_SECRET = "api-server-token"  # the local API's bearer token, in the keychain
 
 
 def build_secret_store(settings: Settings) -> SecretStore:
@@ -217,6 +218,37 @@ async def share_library(context: AppContext, library_source: AppLibrarySource) -
     await module.share_library(server, context.paths.data_dir, token)
 
 
+async def serve_api(context: AppContext) -> None:
+    """The local OpenAI-compatible API while the app runs, when Settings → Local API has it on
+    (127.0.0.1; requests need the keychain's ``api-server-token``)."""
+    settings = context.settings.api
+    if not settings.enabled:
+        return
+    openai_api = await asyncio.to_thread(
+        importlib.import_module, "hybridmcp_app.api_server.openai_api"
+    )
+    from hybridmcp_app.api_server.api_serving import serving
+    from hybridmcp_app.api_server.app_orchestrators import AppOrchestrators
+    from hybridmcp_app.core.errors import SecretStoreError
+    from hybridmcp_app.mcp_host.server_token import ensure_server_token
+
+    try:
+        token = await asyncio.to_thread(ensure_server_token, context.secrets, API_TOKEN_SECRET)
+    except SecretStoreError as error:
+        log.error("the local API is off: it needs its token in the keychain (%s)", error)
+        return
+    factory = AppOrchestrators(
+        lambda: context.settings, context.secrets, context.loaded_local_model, context.chat
+    )
+    api = openai_api.OpenAIApi(token, factory, factory.providers)
+    try:
+        async with serving(api, port=settings.port) as port:
+            log.info("local OpenAI-compatible API on http://127.0.0.1:%d/v1", port)
+            await asyncio.Event().wait()  # until the app quits (the task is cancelled)
+    except OSError as error:
+        log.error("the local API could not listen on 127.0.0.1:%d: %s", settings.port, error)
+
+
 def shut_down(context: AppContext, loop: asyncio.AbstractEventLoop) -> list[str]:
     """Cancel every task (an answer being generated stops at its next token), stop the MCP
     servers (each process tree ended), then free the model. Returns what would not stop."""
@@ -307,6 +339,7 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
         await detect_keychain(context, window.keychain.update_status)
         # secrets are known by now
         await start_mcp_host(context, window.mcp_host_ready, library_source)
+        context.tasks.spawn(serve_api(context), name="openai-api")
 
     context.tasks.spawn(start_services(), name="start-services")
     context.tasks.spawn(start_library(context, library_ready), name="open-library")

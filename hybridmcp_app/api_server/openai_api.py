@@ -12,10 +12,11 @@ other legs are drafts, checks or fallbacks that the client must not see as the a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -34,8 +35,11 @@ from hybridmcp_app.orchestration.strategy import Strategy
 
 SINGLE_LEG = ("local", "provider")
 OWNER = "hybridmcp"
-# (strategy, provider name or None) → an orchestrator with what that run needs.
-OrchestratorFactory = Callable[[Strategy, str | None], Awaitable[LLMOrchestrator]]
+# (strategy, provider name or None) → an orchestrator with what that run needs, for one run
+# (leaving the context releases what it opened: a provider's HTTP client).
+OrchestratorFactory = Callable[
+    [Strategy, str | None], contextlib.AbstractAsyncContextManager[LLMOrchestrator]
+]
 
 
 class ApiMessage(BaseModel):
@@ -131,19 +135,22 @@ class OpenAIApi:
             return _error(404, f"no model {body.model!r}; GET /v1/models lists them",
                           "model_not_found")  # fmt: skip
         strategy, provider = route
+        resources = contextlib.AsyncExitStack()
         try:
-            orchestrator = await self.orchestrator_for(strategy, provider)
             inference = _inference_request(body)
+            orchestrator = await resources.enter_async_context(
+                self.orchestrator_for(strategy, provider)
+            )
         except (HybridMCPError, ValueError) as error:
+            await resources.aclose()
             return _error(503 if isinstance(error, HybridMCPError) else 400, str(error))
         run = orchestrator.run(strategy, inference)
         completion_id = f"chatcmpl-{secrets.token_hex(12)}"
         if body.stream:
-            return StreamingResponse(
-                _stream(run, completion_id, body.model, live=strategy.name in SINGLE_LEG),
-                media_type="text/event-stream",
-            )
-        trace = await _finish(run)
+            chunks = _stream(run, completion_id, body.model, live=strategy.name in SINGLE_LEG)
+            return StreamingResponse(_closing(chunks, resources), media_type="text/event-stream")
+        async with resources:
+            trace = await _finish(run)
         answer = _final(trace)
         if answer is None:
             return _error(502, _failure(trace), "upstream_error")
@@ -168,6 +175,15 @@ def _inference_request(body: ChatCompletionBody) -> InferenceRequest:
         for m in body.messages
     )
     return InferenceRequest(messages=messages, parameters=parameters)
+
+
+async def _closing(
+    chunks: AsyncIterator[str], resources: contextlib.AsyncExitStack
+) -> AsyncIterator[str]:
+    """``chunks``, then the run's resources released (also when the client goes away)."""
+    async with resources:
+        async for chunk in chunks:
+            yield chunk
 
 
 async def _finish(run: AsyncIterator[Any]) -> HybridTrace | None:

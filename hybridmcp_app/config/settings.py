@@ -55,6 +55,17 @@ class McpSettings(FrozenModel):
     )
 
 
+class ApiSettings(FrozenModel):
+    """The local OpenAI-compatible API (any OpenAI client gets the local boost)."""
+
+    enabled: bool = Field(
+        False,
+        description="Serve /v1/models and /v1/chat/completions on 127.0.0.1 while the app runs "
+        "(requests need the token kept in the keychain as 'api-server-token').",
+    )
+    port: int = Field(8765, ge=1024, le=65535, description="The port on 127.0.0.1.")
+
+
 class DocumentsSettings(FrozenModel):
     """The document library."""
 
@@ -133,6 +144,7 @@ class Settings(FrozenModel):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     providers: ProvidersConfig = Field(default_factory=ProvidersConfig)
     mcp: McpSettings = Field(default_factory=McpSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     documents: DocumentsSettings = Field(default_factory=DocumentsSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     ui: UiSettings = Field(default_factory=UiSettings)

@@ -18,15 +18,15 @@ log = logging.getLogger("hybridmcp.mcp.token")
 TOKEN_SECRET_NAME = "mcp-server-token"
 
 
-def ensure_server_token(store: SecretStore) -> str:
-    """The token in ``store``, generated and stored first if there is none (raises
+def ensure_server_token(store: SecretStore, name: str = TOKEN_SECRET_NAME) -> str:
+    """The token ``name`` in ``store``, generated and stored first if there is none (raises
     ``SecretStoreError`` when there is no keychain)."""
-    kept = store.get(TOKEN_SECRET_NAME)
+    kept = store.get(name)
     if kept is not None:
         return kept.get_secret_value()
     token = random_secrets.token_urlsafe(32)
-    store.set(TOKEN_SECRET_NAME, token)
-    log.info("generated the MCP servers' bearer token (kept in the keychain)")
+    store.set(name, token)
+    log.info("generated the bearer token %r (kept in the keychain)", name)
     return token
 
 

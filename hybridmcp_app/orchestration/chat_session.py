@@ -105,6 +105,16 @@ class ChatSession:
             )
         return self._embedder
 
+    @property
+    def ledger(self) -> UsageLedger:
+        """Where every run's provider tokens and savings are recorded."""
+        return self._ledger
+
+    @property
+    def semantic_cache(self) -> SemanticCache | None:
+        """The answer cache, once ``shared_embedder`` has made it."""
+        return self._cache
+
     def new_conversation(self) -> None:
         self.conversation = ConversationRecord()
 

@@ -39,6 +39,7 @@ PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Local model", ("llm.local",)),
     ("Providers", ()),  # a page of its own: QtProvidersPage
     ("Hybrid", ("llm.hybrid",)),
+    ("Local API", ("api",)),
     ("MCP servers", ("mcp",)),
     ("Storage", ("storage",)),  # the mounts: QtStorageMountsEditor, above the generated form
     ("Documents", ("documents",)),

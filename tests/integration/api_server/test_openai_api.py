@@ -4,6 +4,7 @@ and clear errors for a wrong token, an unknown model and a bad request."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 import openai
@@ -27,9 +28,12 @@ QUESTION: list[ChatCompletionMessageParam] = [
 
 @pytest.fixture
 async def base_url(gemma: LlamaCppBackend, provider: OpenAICompatBackend) -> AsyncIterator[str]:
-    async def orchestrator_for(strategy: Strategy, provider_name: str | None) -> LLMOrchestrator:
+    @contextlib.asynccontextmanager
+    async def orchestrator_for(
+        strategy: Strategy, provider_name: str | None
+    ) -> AsyncIterator[LLMOrchestrator]:
         assert provider_name in (None, "lab")
-        return LLMOrchestrator(gemma, provider, WrapperConfig())
+        yield LLMOrchestrator(gemma, provider, WrapperConfig())
 
     api = OpenAIApi(TOKEN, orchestrator_for, lambda: ["lab"])
     async with serving(api) as port:

@@ -1,0 +1,75 @@
+"""The app serves the local OpenAI-compatible API when Settings → Local API has it on: the
+``openai`` SDK gets an answer from the app's own local model with the keychain's token, the run
+lands in the usage ledger, and with the setting off nothing listens."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import openai
+import pytest
+import qasync
+
+from hybridmcp_app.app import API_TOKEN_SECRET, serve_api
+from hybridmcp_app.config.paths import AppPaths
+from hybridmcp_app.config.settings import Settings
+from hybridmcp_app.config.settings_store import SettingsStore
+from hybridmcp_app.ui.app_context import AppContext
+from tests.helpers.llama_server import free_port
+
+
+def api_settings(app_paths: AppPaths, enabled: bool, port: int) -> None:
+    data = {"api": {"enabled": enabled, "port": port},
+            "llm": {"local": {"inference": {"n_ctx": 1024,
+                                            "parameters": {"temperature": 0.0}}}}}  # fmt: skip
+    SettingsStore(app_paths).save(Settings.model_validate(data))
+
+
+def test_the_app_answers_openai_clients_with_its_local_model_when_the_api_is_on(
+    app_paths: AppPaths, make_context: Callable[[], AppContext], qt_loop: qasync.QEventLoop
+) -> None:
+    port = free_port()
+    api_settings(app_paths, True, port)
+    context = make_context()
+
+    async def scenario() -> tuple[str, int]:
+        await context.local_model.load(context.settings.llm.local)
+        serving = context.tasks.spawn(serve_api(context), name="openai-api")
+        token = context.secrets.get(API_TOKEN_SECRET)
+        while token is None:  # made by the API at its start
+            await asyncio.sleep(0.05)
+            token = context.secrets.get(API_TOKEN_SECRET)
+        base_url = f"http://127.0.0.1:{port}/v1"
+        async with openai.AsyncOpenAI(base_url=base_url, api_key=token.get_secret_value(),
+                                      max_retries=5) as client:  # fmt: skip
+            completion = await client.chat.completions.create(
+                model="local", max_tokens=12,
+                messages=[{"role": "user", "content": "Say hello."}],
+            )  # fmt: skip
+        runs = len(await context.chat.savings_history())
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)
+        return completion.choices[0].message.content or "", runs
+
+    text, runs = qt_loop.run_until_complete(scenario())
+    assert text.strip()
+    assert runs == 1  # counted like a chat turn
+
+
+def test_with_the_api_off_nothing_listens(
+    app_paths: AppPaths, make_context: Callable[[], AppContext], qt_loop: qasync.QEventLoop
+) -> None:
+    port = free_port()
+    api_settings(app_paths, False, port)
+    context = make_context()
+    qt_loop.run_until_complete(serve_api(context))  # returns at once: off
+
+    async def refused() -> None:
+        async with openai.AsyncOpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="x",
+                                      max_retries=0) as client:  # fmt: skip
+            with pytest.raises(openai.APIConnectionError):
+                await client.models.list()
+
+    qt_loop.run_until_complete(refused())
+    assert context.secrets.get(API_TOKEN_SECRET) is None
