@@ -51,7 +51,6 @@ log = logging.getLogger("hybridmcp.app")
 # memory, writes both there as JSON and quits.
 STARTUP_PROBE_ENV = "HYBRIDMCP_STARTUP_PROBE"
 SHUTDOWN_TIMEOUT_S = 2.0
-API_TOKEN_SECRET = "api-server-token"  # the local API's bearer token, in the keychain
 
 
 def build_secret_store(settings: Settings) -> SecretStore:
@@ -227,13 +226,14 @@ async def serve_api(context: AppContext) -> None:
     openai_api = await asyncio.to_thread(
         importlib.import_module, "hybridmcp_app.api_server.openai_api"
     )
+    from hybridmcp_app.api_server import TOKEN_SECRET_NAME
     from hybridmcp_app.api_server.api_serving import serving
     from hybridmcp_app.api_server.app_orchestrators import AppOrchestrators
     from hybridmcp_app.core.errors import SecretStoreError
     from hybridmcp_app.mcp_host.server_token import ensure_server_token
 
     try:
-        token = await asyncio.to_thread(ensure_server_token, context.secrets, API_TOKEN_SECRET)
+        token = await asyncio.to_thread(ensure_server_token, context.secrets, TOKEN_SECRET_NAME)
     except SecretStoreError as error:
         log.error("the local API is off: it needs its token in the keychain (%s)", error)
         return

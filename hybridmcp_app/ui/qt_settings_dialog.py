@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from hybridmcp_app.config.secrets import SecretStore
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.core.errors import SecretStoreError, describe_validation_error
+from hybridmcp_app.ui.qt_api_access import QtApiAccess
 from hybridmcp_app.ui.qt_providers_page import QtProvidersPage
 from hybridmcp_app.ui.qt_settings_form import QtSettingsForm
 from hybridmcp_app.ui.qt_storage_mounts_editor import QtStorageMountsEditor
@@ -144,6 +145,9 @@ class QtSettingsDialog(QDialog):
         layout.addWidget(heading)
         if "secrets" in paths:
             layout.addWidget(self._keychain_status(content))
+        if "api" in paths:
+            self.api_access = QtApiAccess(self._secrets, self._settings.api.port, content)
+            layout.addWidget(self.api_access)
         if "storage" in paths:
             layout.addWidget(self.mounts, 1)
         for path in paths:

@@ -10,13 +10,20 @@ from collections.abc import Callable
 import openai
 import pytest
 import qasync
+from PySide6.QtGui import QGuiApplication
+from pytestqt.qtbot import QtBot
 
-from hybridmcp_app.app import API_TOKEN_SECRET, serve_api
+from hybridmcp_app.api_server import TOKEN_SECRET_NAME as API_TOKEN_SECRET
+from hybridmcp_app.app import serve_api
 from hybridmcp_app.config.paths import AppPaths
+from hybridmcp_app.config.secrets import KeychainStatus, SecretStore
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.ui.app_context import AppContext
+from hybridmcp_app.ui.qt_api_access import HIDDEN
+from hybridmcp_app.ui.qt_settings_dialog import PAGE_INDEX, QtSettingsDialog
 from tests.helpers.llama_server import free_port
+from tests.helpers.memory_keyring import MemoryKeyring
 
 
 def api_settings(app_paths: AppPaths, enabled: bool, port: int) -> None:
@@ -73,3 +80,26 @@ def test_with_the_api_off_nothing_listens(
 
     qt_loop.run_until_complete(refused())
     assert context.secrets.get(API_TOKEN_SECRET) is None
+
+
+def test_settings_show_where_clients_connect_and_give_the_token(qtbot: QtBot) -> None:
+    secrets = SecretStore(MemoryKeyring(), KeychainStatus(True, "memory"))
+    settings = Settings.model_validate({"api": {"enabled": True, "port": 9911}})
+    dialog = QtSettingsDialog(settings, secrets)
+    qtbot.addWidget(dialog)
+    dialog.sections.setCurrentRow(PAGE_INDEX["Local API"])
+    access = dialog.api_access
+
+    assert "http://127.0.0.1:9911/v1" in access.url.text()
+    assert access.token.text() == HIDDEN  # nothing made or read until asked
+    assert secrets.get(API_TOKEN_SECRET) is None
+    access.reveal(copy=True)
+    token = secrets.get(API_TOKEN_SECRET)
+    assert token is not None and access.token.text() == token.get_secret_value()
+    assert QGuiApplication.clipboard().text() == token.get_secret_value()
+
+    no_keychain = QtSettingsDialog(settings, SecretStore(None, KeychainStatus(False, "none")))
+    qtbot.addWidget(no_keychain)
+    no_keychain.api_access.reveal()
+    assert no_keychain.api_access.problem.text().startswith("No token: ")
+    assert no_keychain.api_access.token.text() == HIDDEN
