@@ -61,6 +61,16 @@ def normalise(question: str) -> str:
     return " ".join(re.findall(r"[\w']+", question.casefold()))
 
 
+def _cleaned(text: str, what: str, limit: int, when_empty: str) -> str:
+    """``text`` with its whitespace collapsed, or a ``GameError`` when it is empty or too long."""
+    text = " ".join(text.split())
+    if not text:
+        raise GameError(when_empty)
+    if len(text) > limit:
+        raise GameError(f"That {what} is {len(text)} characters long; keep it under {limit}.")
+    return text
+
+
 def leaks(note: str, bottom: str) -> bool:
     """True when ``note`` repeats LEAK_WORDS or more words of the bottom in a row."""
     words, told = normalise(bottom).split(), normalise(note)
@@ -105,14 +115,9 @@ class GameRules:
             del self._games[finished.pop(0)]
 
     # ---------------------------------------------------------------- moves
-    async def ask(self, game_id: str, question: str, host: PuzzleHost | None = None) -> Turn:
+    async def ask(self, game_id: str, question: str) -> Turn:
         game = self._playing(game_id)
-        question = " ".join(question.split())
-        if not question:
-            raise GameError("Type a question first.")
-        if len(question) > MAX_INPUT_CHARS:
-            raise GameError(f"That question is {len(question)} characters long; keep it under "
-                            f"{MAX_INPUT_CHARS}.")  # fmt: skip
+        question = _cleaned(question, "question", MAX_INPUT_CHARS, "Type a question first.")
         async with game.lock:
             self._still_playing(game)
             earlier = game.asked.get(normalise(question))
@@ -122,7 +127,7 @@ class GameRules:
             if self._questions_left(game) <= 0:
                 raise GameError("No questions left: make a guess, or reveal the answer.")
             try:
-                judged = await (host or self.host).answer(game.puzzle, question)
+                judged = await self.host.answer(game.puzzle, question)
             except HybridMCPError as error:
                 raise GameError(f"The host could not answer: {error}") from None
             touched = judged.facts if judged.answer in ("yes", "partly") else ()
@@ -136,12 +141,8 @@ class GameRules:
 
     async def guess(self, game_id: str, solution: str) -> GuessOutcome:
         game = self._playing(game_id)
-        solution = " ".join(solution.split())
-        if not solution:
-            raise GameError("Write your explanation of what happened first.")
-        if len(solution) > MAX_GUESS_CHARS:
-            raise GameError(f"That guess is {len(solution)} characters long; keep it under "
-                            f"{MAX_GUESS_CHARS}.")  # fmt: skip
+        solution = _cleaned(solution, "guess", MAX_GUESS_CHARS,
+                            "Write your explanation of what happened first.")  # fmt: skip
         async with game.lock:
             self._still_playing(game)
             try:

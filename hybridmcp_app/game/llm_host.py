@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Literal
+from collections.abc import Awaitable, Callable
+from typing import Literal, TypeVar
 
 from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.core.inference import ChatMessage, InferenceRequest, ResponseFormat
@@ -25,6 +26,7 @@ from hybridmcp_app.llm.chat_backend import ChatBackend
 
 VERDICTS: tuple[Verdict, ...] = ("correct", "close", "incorrect")
 Constraint = Literal["grammar", "json_schema"]
+J = TypeVar("J", Judgement, GuessJudgement)
 HOST_RULES = (
     "You are the host of a lateral-thinking puzzle called turtle soup. The player knows only "
     "the story and asks questions to find the hidden truth. Judge each question against the "
@@ -175,21 +177,19 @@ class HybridHost:
         self.local, self.provider, self.threshold = local, provider, threshold
 
     async def answer(self, puzzle: Puzzle, question: str) -> Judgement:
-        try:
-            judged = await self.local.answer(puzzle, question)
-            if (judged.confidence or 0.0) >= self.threshold:
-                return judged.model_copy(update={"host": self.name})
-        except HostError:
-            pass
-        judged = await self.provider.answer(puzzle, question)
-        return judged.model_copy(update={"host": self.name, "escalated": True})
+        judged, escalated = await self._judged(lambda host: host.answer(puzzle, question))
+        return judged.model_copy(update={"host": self.name, "escalated": escalated})
 
     async def judge_guess(self, puzzle: Puzzle, guess: str) -> GuessJudgement:
+        judged, _ = await self._judged(lambda host: host.judge_guess(puzzle, guess))
+        return judged.model_copy(update={"host": self.name})
+
+    async def _judged(self, ask: Callable[[LlmHost], Awaitable[J]]) -> tuple[J, bool]:
+        """The local host's judgement when it is sure enough, else the provider's (escalated)."""
         try:
-            judged = await self.local.judge_guess(puzzle, guess)
+            judged = await ask(self.local)
             if (judged.confidence or 0.0) >= self.threshold:
-                return judged.model_copy(update={"host": self.name})
+                return judged, False
         except HostError:
             pass
-        judged = await self.provider.judge_guess(puzzle, guess)
-        return judged.model_copy(update={"host": self.name})
+        return await ask(self.provider), True
