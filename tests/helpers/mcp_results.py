@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import mcp.types as types
 
 
@@ -15,3 +17,11 @@ def assert_refused(result: types.CallToolResult, fragment: str) -> None:
     assert result.is_error, message
     assert fragment in message
     assert "Traceback" not in message and 'File "' not in message
+
+
+def structured_of(result: types.CallToolResult) -> dict[str, Any]:
+    """A successful result's structured content (a failure's message when it is not one)."""
+    assert not result.is_error, text_of(result)
+    content: dict[str, Any] | None = result.structured_content
+    assert content is not None
+    return content

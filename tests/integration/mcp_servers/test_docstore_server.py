@@ -21,7 +21,7 @@ from tests.helpers.docstore_data import PEOPLE, fresh_database
 from tests.helpers.llama_server import free_port
 from tests.helpers.mcp_http import http_server
 from tests.helpers.mcp_inspector import InspectorCli
-from tests.helpers.mcp_results import assert_refused, text_of
+from tests.helpers.mcp_results import assert_refused, structured_of
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
@@ -43,37 +43,30 @@ def store(docstore: SqlDocumentStore) -> SqlDocumentStore:
     return docstore
 
 
-def content(result: Any) -> dict[str, Any]:
-    assert not result.is_error, text_of(result)
-    structured: dict[str, Any] | None = result.structured_content
-    assert structured is not None
-    return structured
-
-
 async def round_trip(client: Client) -> None:
     """Insert, find with filter and sort, count, update, delete: what any client does."""
-    inserted = content(await client.call_tool("insert", {"collection": "people",
+    inserted = structured_of(await client.call_tool("insert", {"collection": "people",
                                                          "documents": PEOPLE}))  # fmt: skip
     assert inserted["ids"] == [person["_id"] for person in PEOPLE]
-    found = content(await client.call_tool("find", {
+    found = structured_of(await client.call_tool("find", {
         "collection": "people", "filter": {"age": {"$gte": 17}},
         "sort": [{"field": "age", "order": "desc"}], "limit": 2,
     }))  # fmt: skip
     assert [doc["_id"] for doc in found["documents"]] == ["dee", "ada"]
-    assert content(await client.call_tool("get", {"collection": "people", "id": "cyd"})) == {
+    assert structured_of(await client.call_tool("get", {"collection": "people", "id": "cyd"})) == {
         "document": PEOPLE[2]
     }
     counted = await client.call_tool("count", {"collection": "people", "filter": {"active": True}})
-    assert content(counted) == {"count": 2}
+    assert structured_of(counted) == {"count": 2}
     updated = await client.call_tool(
         "update", {"collection": "people", "filter": {"_id": "bob"}, "set": {"age": 18}}
     )
-    assert content(updated) == {"changed": 1}
+    assert structured_of(updated) == {"changed": 1}
     deleted = await client.call_tool(
         "delete", {"collection": "people", "filter": {"city.name": "Paris"}}
     )
-    assert content(deleted) == {"changed": 1}
-    listed = content(await client.call_tool("list_collections", {}))
+    assert structured_of(deleted) == {"changed": 1}
+    listed = structured_of(await client.call_tool("list_collections", {}))
     assert listed == {"collections": [{"name": "people", "count": 4}]}
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from tests.helpers.documents_corpus import write_garbage
 from tests.helpers.llama_server import free_port
 from tests.helpers.mcp_http import http_server
 from tests.helpers.mcp_inspector import InspectorCli
-from tests.helpers.mcp_results import assert_refused, text_of
+from tests.helpers.mcp_results import assert_refused, structured_of, text_of
 
 pytestmark = pytest.mark.integration
 
@@ -44,11 +43,6 @@ TOOLS = {  # name: (readOnlyHint, destructiveHint, idempotentHint)
 }
 
 
-@pytest.fixture(scope="module")
-def embedder() -> OnnxEmbedder:
-    return OnnxEmbedder(threads=2)
-
-
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     folder = tmp_path / "corpus"
@@ -62,19 +56,12 @@ def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
 
 
-def structured(result: types.CallToolResult) -> dict[str, Any]:
-    assert not result.is_error, text_of(result)
-    content: dict[str, Any] | None = result.structured_content
-    assert content is not None
-    return content
-
-
 async def add_and_find_the_fact(client: Client, corpus: Path) -> dict[str, Any]:
     """add_path then search: the passage holding the fact comes first, ready to cite."""
-    added = structured(await client.call_tool("add_path", {"path": str(corpus)}))
+    added = structured_of(await client.call_tool("add_path", {"path": str(corpus)}))
     assert (added["indexed"], added["failed"]) == (5, 1)
     assert any("broken.pdf" in failure for failure in added["failures"])
-    found = structured(await client.call_tool("search", {"query": FACT_QUESTION, "k": 3}))
+    found = structured_of(await client.call_tool("search", {"query": FACT_QUESTION, "k": 3}))
     best: dict[str, Any] = found["passages"][0]
     assert FACT in best["text"]
     assert (best["citation"], Path(best["path"]).name) == ("[1]", "keeper.txt")
@@ -83,15 +70,6 @@ async def add_and_find_the_fact(client: Client, corpus: Path) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- in memory
-
-
-@pytest.fixture
-async def library(tmp_path: Path, embedder: OnnxEmbedder) -> AsyncIterator[LibraryService]:
-    opened = await LibraryService.open(DocumentsSettings(), tmp_path / "data", embedder)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 @pytest.fixture
@@ -132,14 +110,14 @@ async def test_in_memory_add_search_read_and_remove_a_document(
     async with Client(in_memory.build()) as client:
         best = await add_and_find_the_fact(client, corpus)
         assert best["document_id"] == document_id(keeper)
-        listed = structured(await client.call_tool("list_documents", {"state": "failed"}))
-        read = structured(await client.call_tool("get_document", {"document": best["path"]}))
+        listed = structured_of(await client.call_tool("list_documents", {"state": "failed"}))
+        read = structured_of(await client.call_tool("get_document", {"document": best["path"]}))
         resource = await client.read_resource(f"library://documents/{best['document_id']}")
-        stats = structured(await client.call_tool("library_stats", {}))
-        removed = structured(
+        stats = structured_of(await client.call_tool("library_stats", {}))
+        removed = structured_of(
             await client.call_tool("remove_document", {"document": best["document_id"]})
         )
-        after = structured(await client.call_tool("search", {"query": FACT_QUESTION, "k": 50}))
+        after = structured_of(await client.call_tool("search", {"query": FACT_QUESTION, "k": 50}))
         prompt = await client.get_prompt("answer_with_citations", {"question": FACT_QUESTION})
 
     assert [Path(doc["path"]).name for doc in listed["documents"]] == ["broken.pdf"]
@@ -223,7 +201,7 @@ async def test_while_another_process_holds_the_library_requests_say_who_and_then
         freed = await client.call_tool("library_stats", {})
     assert_refused(busy, "the library is open in ")
     assert f"(process {os.getpid()}, since" in text_of(busy)  # named: this process holds it
-    assert structured(freed)["files"] == 0
+    assert structured_of(freed)["files"] == 0
 
 
 # ---------------------------------------------------------------- Streamable HTTP

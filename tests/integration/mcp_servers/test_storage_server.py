@@ -10,7 +10,6 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import fsspec
 import pytest
@@ -21,7 +20,7 @@ from hybridmcp_app.mcp_servers.storage import StorageServer
 from tests.helpers.llama_server import free_port
 from tests.helpers.mcp_http import http_server
 from tests.helpers.mcp_inspector import InspectorCli
-from tests.helpers.mcp_results import assert_refused, text_of
+from tests.helpers.mcp_results import assert_refused, structured_of
 from tests.helpers.moto_s3 import CREDENTIALS, moto_s3
 
 pytestmark = pytest.mark.integration
@@ -59,32 +58,25 @@ def new_bucket(endpoint: str) -> str:
     return bucket
 
 
-def content(result: Any) -> dict[str, Any]:
-    assert not result.is_error, text_of(result)
-    structured: dict[str, Any] | None = result.structured_content
-    assert structured is not None
-    return structured
-
-
 async def cross_cloud(client: Client, local: Path) -> None:
     """Write on disk, copy to S3, read back there, move home again, and refuse what it must."""
     data = bytes(range(256)) * 40
     written = await client.call_tool("write", {"path": "disk:in/data.bin",
                                                "content": base64.b64encode(data).decode(),
                                                "encoding": "base64"})  # fmt: skip
-    assert content(written)["bytes"] == len(data)
-    copied = content(await client.call_tool("copy", {"source": "disk:in/data.bin",
+    assert structured_of(written)["bytes"] == len(data)
+    copied = structured_of(await client.call_tool("copy", {"source": "disk:in/data.bin",
                                                      "target": "cloud:out/data.bin"}))  # fmt: skip
     assert copied["bytes"] == len(data)
-    read = content(await client.call_tool("read_bytes", {"path": "cloud:out/data.bin"}))
+    read = structured_of(await client.call_tool("read_bytes", {"path": "cloud:out/data.bin"}))
     assert base64.b64decode(read["base64"]) == data
-    listed = content(await client.call_tool("list", {"path": "cloud:out"}))
+    listed = structured_of(await client.call_tool("list", {"path": "cloud:out"}))
     assert [entry["path"] for entry in listed["entries"]] == ["cloud:out/data.bin"]
-    signed = content(await client.call_tool("presign", {"path": "cloud:out/data.bin"}))
+    signed = structured_of(await client.call_tool("presign", {"path": "cloud:out/data.bin"}))
     assert "Signature" in signed["url"]
     moved = await client.call_tool("move", {"source": "cloud:out/data.bin",
                                             "target": "disk:back/data.bin"})  # fmt: skip
-    assert content(moved)["bytes"] == len(data)
+    assert structured_of(moved)["bytes"] == len(data)
     assert (local / "back" / "data.bin").read_bytes() == data
     for tool, arguments, fragment in [
         ("read_text", {"path": "disk:../secret"}, "'..' and absolute paths are not allowed"),

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from hybridmcp_app.mcp_servers.documents_sharing import read_endpoint, share_lib
 from hybridmcp_app.mcp_servers.storage import LibraryTarget, StorageServer
 from tests.helpers.chroma_corpus import FACT, FACT_QUESTION
 from tests.helpers.file_keyring import keyring_env
-from tests.helpers.mcp_results import assert_refused, text_of
+from tests.helpers.mcp_results import assert_refused, structured_of, text_of
 from tests.helpers.moto_s3 import moto_s3
 from tests.helpers.waiting import wait_until
 
@@ -49,29 +49,22 @@ PART = 256 * 1024
 SHARING_TOKEN = "storage-test-sharing-token-0123456789"
 
 
-def content(result: Any) -> dict[str, Any]:
-    assert not result.is_error, text_of(result)
-    structured: dict[str, Any] | None = result.structured_content
-    assert structured is not None
-    return structured
-
-
 async def upload(client: Client, path: str, data: bytes) -> dict[str, Any]:
-    upload_id = content(await client.call_tool("upload_begin", {"path": path}))["upload_id"]
+    upload_id = structured_of(await client.call_tool("upload_begin", {"path": path}))["upload_id"]
     for offset in range(0, len(data), PART):
         part = base64.b64encode(data[offset : offset + PART]).decode()
         arguments = {"upload_id": upload_id, "content": part, "offset": offset}
-        assert content(await client.call_tool("upload_part", arguments))["written"] == min(
+        assert structured_of(await client.call_tool("upload_part", arguments))["written"] == min(
             offset + PART, len(data)
         )
-    return content(await client.call_tool("upload_finish", {"upload_id": upload_id}))
+    return structured_of(await client.call_tool("upload_finish", {"upload_id": upload_id}))
 
 
 async def read_in_parts(client: Client, path: str) -> bytes:
     parts, offset, size = [], 0, None
     while size is None or offset < size:
         arguments = {"path": path, "offset": offset, "length": PART}
-        got = content(await client.call_tool("read_bytes", arguments))
+        got = structured_of(await client.call_tool("read_bytes", arguments))
         parts.append(base64.b64decode(got["base64"]))
         offset, size = offset + got["bytes"], got["size"]
     return b"".join(parts)
@@ -94,7 +87,7 @@ async def test_in_memory_a_large_object_goes_up_in_parts_and_comes_back_in_range
         back = await read_in_parts(client, "disk:big/blob.bin")
         summary = await client.call_tool("read_bytes", {"path": "disk:big/blob.bin",
                                                         "offset": 10, "length": 5})  # fmt: skip
-        started = content(await client.call_tool("upload_begin", {"path": "disk:other.bin"}))
+        started = structured_of(await client.call_tool("upload_begin", {"path": "disk:other.bin"}))
         out_of_order = {"upload_id": started["upload_id"], "content": "AAAA", "offset": 3}
         skipped = await client.call_tool("upload_part", out_of_order)
         unknown = await client.call_tool("upload_finish", {"upload_id": "0" * 16})
@@ -113,20 +106,6 @@ async def test_in_memory_a_large_object_goes_up_in_parts_and_comes_back_in_range
 
 
 # ---------------------------------------------------------------- into the library
-
-
-@pytest.fixture(scope="module")
-def embedder() -> OnnxEmbedder:
-    return OnnxEmbedder(threads=2)
-
-
-@pytest.fixture
-async def library(tmp_path: Path, embedder: OnnxEmbedder) -> AsyncIterator[LibraryService]:
-    opened = await LibraryService.open(DocumentsSettings(), tmp_path / "data", embedder)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 def reports(root: Path) -> Path:
@@ -151,8 +130,12 @@ async def test_in_memory_objects_are_indexed_into_the_library_and_found(
     target = LibraryTarget(tmp_path / "imports", DocumentsSettings().extensions, opened)
     storage = ObjectStorage([Mount(name="cloud", url=source.as_uri())])
     async with Client(StorageServer(storage, target).build()) as client:
-        first = content(await client.call_tool("index_into_library", {"path": "cloud:reports"}))
-        again = content(await client.call_tool("index_into_library", {"path": "cloud:reports"}))
+        first = structured_of(
+            await client.call_tool("index_into_library", {"path": "cloud:reports"})
+        )
+        again = structured_of(
+            await client.call_tool("index_into_library", {"path": "cloud:reports"})
+        )
         missing = await client.call_tool("index_into_library", {"path": "cloud:nothing-here"})
     hits = await library.search(FACT_QUESTION, 1)
 
@@ -197,10 +180,10 @@ async def test_uploads_left_open_when_the_client_goes_leave_nothing_behind(
                             max_write_bytes=PART)  # fmt: skip
     async with Client(StorageServer(storage).build()) as client:
         for path in ("disk:half.bin", "aws:half.bin"):
-            upload_id = content(await client.call_tool("upload_begin", {"path": path}))
+            upload_id = structured_of(await client.call_tool("upload_begin", {"path": path}))
             part = {"upload_id": upload_id["upload_id"], "offset": 0,
                     "content": base64.b64encode(b"first part only").decode()}  # fmt: skip
-            content(await client.call_tool("upload_part", part))
+            structured_of(await client.call_tool("upload_part", part))
     gc.collect()  # a writer collected unclosed would complete its object
 
     filesystem = fsspec.filesystem("s3", endpoint_url=s3, key="id", secret="shh")
@@ -240,11 +223,11 @@ async def test_mounts_come_from_settings_and_credentials_from_the_keychain(
     try:
         await wait_until(lambda: read_endpoint(paths.data_dir) is not None)
         async with asyncio.timeout(120), Client(parameters) as client:
-            mounts = content(await client.call_tool("mounts", {}))["mounts"]
-            listed = content(await client.call_tool("list", {"path": "aws:reports"}))
+            mounts = structured_of(await client.call_tool("mounts", {}))["mounts"]
+            listed = structured_of(await client.call_tool("list", {"path": "aws:reports"}))
             refused = await client.call_tool("list", {"path": "broken:"})
             keeper = {"path": "aws:reports/keeper.txt"}
-            indexed = content(await client.call_tool("index_into_library", keeper))
+            indexed = structured_of(await client.call_tool("index_into_library", keeper))
         hits = await app_library.search(FACT_QUESTION, 1)
     finally:
         sharing.cancel()

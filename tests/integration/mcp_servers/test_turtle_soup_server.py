@@ -8,7 +8,6 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from mcp import Client, StdioServerParameters
@@ -21,7 +20,7 @@ from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.game.game_service import GameService
 from hybridmcp_app.mcp_servers.turtle_soup import TurtleSoupServer
 from tests.helpers.mcp_inspector import InspectorCli
-from tests.helpers.mcp_results import assert_refused, text_of
+from tests.helpers.mcp_results import assert_refused, structured_of
 from tests.helpers.memory_keyring import MemoryKeyring
 
 pytestmark = pytest.mark.integration
@@ -37,13 +36,6 @@ TOOLS = {  # name: (readOnlyHint, destructiveHint, idempotentHint)
     "reveal": (False, True, False),
     "stats": (True, False, True),
 }
-
-
-def content(result: Any) -> dict[str, Any]:
-    assert not result.is_error, text_of(result)
-    structured: dict[str, Any] | None = result.structured_content
-    assert structured is not None
-    return structured
 
 
 async def no_local_model() -> None:
@@ -63,17 +55,17 @@ async def test_in_memory_a_whole_game_is_played_and_the_bottom_shows_only_at_the
     server = TurtleSoupServer(embedding_service(app_paths.ensure()))
     async with Client(server.build()) as client:
         tools = (await client.list_tools()).tools
-        listed = content(await client.call_tool("list_puzzles", {"difficulty": "easy"}))
-        game = content(await client.call_tool("new_game", {"puzzle_id": UMBRELLA}))
+        listed = structured_of(await client.call_tool("list_puzzles", {"difficulty": "easy"}))
+        game = structured_of(await client.call_tool("new_game", {"puzzle_id": UMBRELLA}))
         game_id = game["game_id"]
         question = {"game_id": game_id, "question": "Does she have no hair?"}
-        asked = content(await client.call_tool("ask", question))
+        asked = structured_of(await client.call_tool("ask", question))
         again = await client.call_tool("ask", {**question, "question": "does she have no hair"})
-        hinted = content(await client.call_tool("hint", {"game_id": game_id}))
-        revealed = content(await client.call_tool("reveal", {"game_id": game_id}))
+        hinted = structured_of(await client.call_tool("hint", {"game_id": game_id}))
+        revealed = structured_of(await client.call_tool("reveal", {"game_id": game_id}))
         late = await client.call_tool("ask", {"game_id": game_id, "question": "Is it wet?"})
-        stats = content(await client.call_tool("stats", {}))
-        custom = content(await client.call_tool("new_game", {
+        stats = structured_of(await client.call_tool("stats", {}))
+        custom = structured_of(await client.call_tool("new_game", {
             "surface": "Every clock in the house stopped at noon.",
             "bottom": "A power cut at noon stopped the electric clocks."}))  # fmt: skip
         half = await client.call_tool("new_game", {"surface": "Only a surface, no bottom."})
@@ -103,11 +95,11 @@ async def test_as_a_subprocess_the_local_model_judges(app_paths: AppPaths) -> No
         env={**os.environ, HOME_ENV_VAR: str(paths.data_dir.parent)},
     )  # fmt: skip
     async with asyncio.timeout(180), Client(parameters) as client:
-        game = content(await client.call_tool("new_game", {"puzzle_id": UMBRELLA}))
+        game = structured_of(await client.call_tool("new_game", {"puzzle_id": UMBRELLA}))
         question = {"game_id": game["game_id"], "question": "Did her head get wet?"}
-        asked = content(await client.call_tool("ask", question))
+        asked = structured_of(await client.call_tool("ask", question))
         solution = {"game_id": game["game_id"], "solution": "She is bald: no hair to get wet."}
-        guessed = content(await client.call_tool("guess", solution))
+        guessed = structured_of(await client.call_tool("guess", solution))
 
     assert asked["turn"]["answer"] in ("yes", "no", "irrelevant", "partly")
     assert guessed["outcome"]["verdict"] in ("correct", "close", "incorrect")
