@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# config.settings.GameHost, kept here so that --help does not import the settings (a test keeps
+# the two equal).
+GAME_HOSTS = ("local", "provider", "hybrid", "embedding")
+
+
 def _add_game_parser(subcommands: Any) -> None:
     game = subcommands.add_parser(
         "game", help="turtle soup from the command line",
@@ -58,7 +63,7 @@ def _add_game_parser(subcommands: Any) -> None:
     judge.add_argument("text", help="the question, or with --guess the solution (quote it)")
     judge.add_argument("--surface", required=True, help="what the player is told")
     judge.add_argument("--bottom", required=True, help="the hidden truth")
-    judge.add_argument("--host", choices=("local", "provider", "hybrid", "embedding"),
+    judge.add_argument("--host", choices=GAME_HOSTS,
                        help="who judges (default: from settings)")  # fmt: skip
     judge.add_argument("--guess", action="store_true", help="judge TEXT as a final guess")
     judge.add_argument("--json", action="store_true", help="also the confidence and the host")

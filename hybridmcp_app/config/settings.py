@@ -105,13 +105,14 @@ class UiSettings(FrozenModel):
     first_run_completed: bool = False
 
 
+GameHost = Literal["local", "provider", "hybrid", "embedding"]
+
+
 class GameSettings(FrozenModel):
     """The turtle-soup game."""
 
     difficulty: Literal["easy", "medium", "hard"] = "medium"
-    host: Literal["local", "provider", "hybrid", "embedding"] = Field(
-        "hybrid", description="Who judges your questions."
-    )
+    host: GameHost = Field("hybrid", description="Who judges your questions.")
     hybrid_confidence: float = Field(
         0.6,
         ge=0.0,

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from hybridmcp_app.config.paths import AppPaths, resources_dir
 from hybridmcp_app.config.secrets import SecretStore
-from hybridmcp_app.config.settings import Settings
+from hybridmcp_app.config.settings import GameHost, Settings
 from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.game.embedding_host import EmbeddingHost
 from hybridmcp_app.game.fact_matcher import Embedder, FactMatcher
@@ -29,8 +29,8 @@ from hybridmcp_app.llm.chat_backend import ChatBackend
 if TYPE_CHECKING:
     from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
 
-HostKind = str  # "local", "provider", "hybrid" or "embedding"
-HOST_KINDS = ("local", "provider", "hybrid", "embedding")
+HostKind = str  # one of HOST_KINDS
+HOST_KINDS: tuple[str, ...] = get_args(GameHost)
 
 
 class GameService:

@@ -15,11 +15,12 @@ No ``from __future__ import annotations`` here: the SDK reads the tools' signatu
 
 import argparse
 from collections.abc import Awaitable, Sequence
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
+from hybridmcp_app.config.settings import GameHost
 from hybridmcp_app.core.frozen_model import FrozenModel
 from hybridmcp_app.game.game_models import MAX_GUESS_CHARS, GameView, GuessOutcome, Turn
 from hybridmcp_app.game.game_rules import GameError
@@ -162,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     game = StandaloneGame()
     if args.game_host:
-        kind: Literal["local", "provider", "hybrid", "embedding"] = args.game_host
+        kind: GameHost = args.game_host
         game.settings = game.settings.model_copy(
             update={"game": game.settings.game.model_copy(update={"host": kind})}
         )

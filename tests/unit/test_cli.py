@@ -188,3 +188,12 @@ def test_the_library_help_lists_every_exit_code_of_the_command() -> None:
     codes = {value for name, value in vars(library_command).items() if name.startswith("EXIT_")}
     listed = {int(line.split()[0]) for line in LIBRARY_EPILOG.splitlines()[1:]}
     assert listed == codes
+
+
+def test_the_game_hosts_on_the_command_line_match_the_settings() -> None:
+    from typing import get_args
+
+    from hybridmcp_app.cli import GAME_HOSTS
+    from hybridmcp_app.config.settings import GameHost
+
+    assert get_args(GameHost) == GAME_HOSTS
