@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,9 +40,11 @@ from hybridmcp_app.ui.qt_empty_state import QtEmptyState
 from hybridmcp_app.ui.qt_history_sidebar import QtHistorySidebar
 from hybridmcp_app.ui.qt_keychain import QtKeychain
 from hybridmcp_app.ui.qt_library_extras import QtLibraryExtras
+from hybridmcp_app.ui.qt_library_progress import summarize
 from hybridmcp_app.ui.qt_library_view import QtLibraryView
 from hybridmcp_app.ui.qt_log_viewer import QtLogViewer
 from hybridmcp_app.ui.qt_mcp_servers_view import QtMcpServersView
+from hybridmcp_app.ui.qt_notifier import QtNotifier
 from hybridmcp_app.ui.qt_open_source import open_source
 from hybridmcp_app.ui.qt_savings_view import EMPTY_TEXT, EMPTY_TITLE, QtSavingsView
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
@@ -49,9 +52,13 @@ from hybridmcp_app.ui.qt_turtle_soup_view import QtTurtleSoupView
 from hybridmcp_app.ui.theme import app_icon, apply_theme
 
 if TYPE_CHECKING:  # loaded when first used: the MCP SDK, the tool loop, the settings dialog
+    from hybridmcp_app.config.first_run import FirstRunChoices
+    from hybridmcp_app.config.mcp_json_file import McpJsonFile
+    from hybridmcp_app.documents.library_indexer import IndexReport
     from hybridmcp_app.documents.library_service import LibraryService
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
     from hybridmcp_app.orchestration.run_context import ToolUse
+    from hybridmcp_app.ui.qt_first_run_wizard import QtFirstRunWizard
     from hybridmcp_app.ui.qt_settings_dialog import QtSettingsDialog
 
 log = logging.getLogger("hybridmcp.ui")
@@ -158,6 +165,7 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._build_status_bar()
+        self._build_notifications()
         self._restore_layout()
         self._show_startup_notices()
 
@@ -205,6 +213,7 @@ class MainWindow(QMainWindow):
         help_menu.addAction(
             self._action("&Keyboard shortcuts", QKeySequence("Ctrl+/"), self.show_shortcuts)
         )
+        help_menu.addAction(self._action("First-run &setup…", None, self.open_first_run))
         help_menu.addAction(self._action("Open &log file", None, self._open_log_file))
         about = self._action(f"&About {APP_NAME}", None, self.show_about)
         about.setMenuRole(QAction.MenuRole.AboutRole)
@@ -214,6 +223,24 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.keychain.label)
         self.statusBar().addPermanentWidget(QLabel(f"{APP_NAME} {__version__}", self))
         self.statusBar().showMessage("Ready", 4000)
+
+    def _build_notifications(self) -> None:
+        """Long work that finishes while the window is in the background says so."""
+        self.notifier = QtNotifier(
+            self, app_icon(), enabled=lambda: self.context.settings.ui.notifications
+        )
+
+        def indexed(report: IndexReport | None) -> None:
+            if report is not None:
+                self.notifier.notify("Library indexing finished", summarize(report))
+
+        self.library_view.run_finished.connect(indexed)
+        self.chat_view.turn_finished.connect(
+            lambda: self.notifier.notify("Answer ready", "The chat's answers are in.")
+        )
+        self.turtle_soup_view.race_page.race_finished.connect(
+            lambda result: self.notifier.notify("The models' race is over", result)
+        )
 
     # ------------------------------------------------------------------ start-up
     def _restore_layout(self) -> None:
@@ -274,11 +301,87 @@ class MainWindow(QMainWindow):
                 load_presets(resources_dir()),
                 context.tasks,
             ),
+            run_setup=self.open_first_run,
         )
         dialog.saved.connect(self.apply_settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
+
+    def open_first_run(self) -> asyncio.Task[QtFirstRunWizard]:
+        """The setup wizard, over the servers ``mcp.json`` lists now (read off the loop)."""
+
+        async def open_it() -> QtFirstRunWizard:
+            from hybridmcp_app.config.first_run import settings_after_skip
+            from hybridmcp_app.llm.provider_catalog import load_presets
+            from hybridmcp_app.ui.qt_first_run_wizard import QtFirstRunWizard
+
+            contents = await asyncio.to_thread(self._mcp_file().read)
+            context = self.context
+            wizard = QtFirstRunWizard(
+                context.settings,
+                context.secrets,
+                context.tasks,
+                context.local_model,
+                load_presets(resources_dir()),
+                {name: not config.disabled for name, config in contents.servers.items()},
+                home=Path.home(),
+                app_models_dir=context.paths.data_dir / "models",
+                servers_problem="; ".join(contents.problems) or None,
+                parent=self,
+            )
+            wizard.chosen.connect(self.apply_first_run)
+            wizard.skipped.connect(
+                lambda: self._save_quietly(settings_after_skip(self.context.settings))
+            )
+            wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            wizard.open()
+            log.info("first-run setup shown")
+            return wizard
+
+        return self.context.tasks.spawn(open_it(), name="first-run-setup")
+
+    def apply_first_run(self, choices: FirstRunChoices) -> None:
+        """Save the wizard's answers: settings, then folders to index, then server switches."""
+        from hybridmcp_app.config.first_run import settings_after
+
+        self.apply_settings(settings_after(self.context.settings, choices))
+        watcher = self.context.watcher
+        if watcher is not None:  # otherwise the library picks the folders up when it opens
+            for folder in choices.folders:
+                self.context.tasks.spawn(watcher.watch(folder), name="watch-folder")
+        self.context.tasks.spawn(self._switch_servers(choices.servers), name="mcp-switches")
+
+    async def _switch_servers(self, switches: Mapping[str, bool]) -> None:
+        """Flip the switches that changed: through the host (which starts or stops the server)
+        once it exists, in the file before that (the host reads it when it starts)."""
+        source = self._mcp_file()
+        current = await asyncio.to_thread(source.read)
+        host = self.context.mcp_host
+        for name, enabled in switches.items():
+            config = current.servers.get(name)
+            if config is None or config.disabled != enabled:
+                continue
+            if host is None:
+                await asyncio.to_thread(source.set_server_enabled, name, enabled)
+            else:
+                await host.set_enabled(name, enabled)
+
+    def _mcp_file(self) -> McpJsonFile:
+        from hybridmcp_app.config.mcp_json_file import McpJsonFile
+        from hybridmcp_app.mcp_host.builtin_servers import builtin_entries
+
+        host = self.context.mcp_host
+        if host is not None:
+            return host.source
+        path = self.context.settings.mcp.config_path or self.context.paths.mcp_config_file
+        return McpJsonFile(path, builtin_entries())
+
+    def _save_quietly(self, settings: Settings) -> None:
+        try:
+            self.context.save_settings(settings)
+        except OSError as error:
+            self.banner.show_message(f"Settings could not be saved: {error}", "error")
 
     def open_conversation(self, conversation_id: str) -> asyncio.Task[None]:
         async def open_it() -> None:

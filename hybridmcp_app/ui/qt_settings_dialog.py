@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -90,9 +90,11 @@ class QtSettingsDialog(QDialog):
         *,
         model_picker: Callable[[QLineEdit], QWidget] | None = None,
         providers_page: QtProvidersPage | None = None,
+        run_setup: Callable[[], object] | None = None,
     ) -> None:
         super().__init__(parent)
         self._model_picker = model_picker
+        self._run_setup = run_setup
         self.providers_page = providers_page
         self.setWindowTitle("Settings")
         self.resize(760, 560)
@@ -145,6 +147,14 @@ class QtSettingsDialog(QDialog):
         layout.addWidget(heading)
         if "secrets" in paths:
             layout.addWidget(self._keychain_status(content))
+        if "ui" in paths and self._run_setup is not None:
+            self.setup_button = QPushButton("Run the first-run setup again…", content)
+            self.setup_button.setToolTip(
+                "Local model, provider, folders to index and MCP servers, step by step "
+                "(closes this dialog without saving it)"
+            )
+            self.setup_button.clicked.connect(self._open_setup)
+            layout.addWidget(self.setup_button, 0, Qt.AlignmentFlag.AlignLeft)
         if "api" in paths:
             self.api_access = QtApiAccess(self._secrets, self._settings.api.port, content)
             layout.addWidget(self.api_access)
@@ -165,6 +175,11 @@ class QtSettingsDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(content)
         return scroll
+
+    def _open_setup(self) -> None:
+        self.reject()
+        if self._run_setup is not None:
+            self._run_setup()
 
     def _providers(self, page: QtProvidersPage | None) -> QWidget:
         content = QWidget()

@@ -78,6 +78,34 @@ def test_a_termination_signal_closes_the_window_and_saves_its_layout(
     assert json.loads(app_paths.settings_file.read_text())["ui"]["window_geometry"]
 
 
+@pytest.mark.parametrize("completed", [False, True])
+def test_the_setup_wizard_opens_on_the_first_start_only(
+    app_paths: AppPaths, completed: bool
+) -> None:
+    app_paths.settings_file.write_text(json.dumps({"ui": {"first_run_completed": completed}}))
+    process = _launch(app_paths, {"HYBRIDMCP_LLM__LOCAL__LOAD_ON_START": "false"})
+    try:
+        _wait_for(
+            lambda: (
+                "main window shown" in app_paths.log_file.read_text()
+                if app_paths.log_file.exists()
+                else False
+            ),
+            timeout_s=30,
+        )
+        if completed:
+            time.sleep(1.0)  # what would have opened it has run by now
+        else:
+            _wait_for(lambda: "first-run setup shown" in app_paths.log_file.read_text(), 30)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, output
+    assert ("first-run setup shown" in app_paths.log_file.read_text()) is not completed
+
+
 def test_a_broken_settings_file_does_not_stop_the_app(app_paths: AppPaths, tmp_path: Path) -> None:
     app_paths.settings_file.write_text("{ this is not json")
     _run_to_window_and_back(app_paths, tmp_path / "probe.json")
