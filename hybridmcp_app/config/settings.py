@@ -100,6 +100,11 @@ class UiSettings(FrozenModel):
     theme: Literal["system", "light", "dark"] = Field("system", description="Colour scheme.")
     last_tab: Literal["chat", "savings", "library", "mcp", "game"] = "chat"
     show_log_panel: bool = Field(False, description="Show the log panel at start-up.")
+    notifications: bool = Field(
+        True,
+        description="A desktop notification when long work (indexing, an answer, the models' "
+        "race) finishes while the window is in the background.",
+    )
     window_geometry: str | None = Field(None, description="Saved by the window; base64.")
     window_state: str | None = Field(None, description="Saved by the window; base64.")
     first_run_completed: bool = False

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -259,7 +259,10 @@ class QtRaceColumn(QFrame):
 
 class QtModelRacePanel(QWidget):
     """Puzzle and question limit, Start / Stop, then the two players' columns side by side and,
-    once both have finished, who won and where the transcripts are."""
+    once both have finished, who won and where the transcripts are (``race_finished``: the
+    result line)."""
+
+    race_finished = Signal(str)
 
     def __init__(
         self,
@@ -459,7 +462,9 @@ class QtModelRacePanel(QWidget):
             self.columns[transcript.player].finish(summary(transcript))
         titles = {kind: title for kind, title in PLAYERS}
         bottom = transcripts[0].final.bottom if transcripts else None
-        say(self.result, race_result(transcripts, titles))
+        result = race_result(transcripts, titles)
+        say(self.result, result)
+        self.race_finished.emit(result)
         saved = [t.saved_to for t in transcripts if t.saved_to]
         names = ", ".join(html.escape(Path(path).name) for path in saved)
         answer = f"<b>What happened:</b> {html.escape(bottom)}<br>" if bottom else ""
