@@ -217,9 +217,12 @@ async def share_library(context: AppContext, library_source: AppLibrarySource) -
     await module.share_library(server, context.paths.data_dir, token)
 
 
-async def serve_api(context: AppContext) -> None:
+async def serve_api(
+    context: AppContext, on_problem: Callable[[str], None] = lambda _message: None
+) -> None:
     """The local OpenAI-compatible API while the app runs, when Settings → Local API has it on
-    (127.0.0.1; requests need the keychain's ``api-server-token``)."""
+    (127.0.0.1; requests need the keychain's ``api-server-token``). ``on_problem`` hears why
+    it could not start (the port is taken, no keychain)."""
     settings = context.settings.api
     if not settings.enabled:
         return
@@ -236,6 +239,7 @@ async def serve_api(context: AppContext) -> None:
         token = await asyncio.to_thread(ensure_server_token, context.secrets, TOKEN_SECRET_NAME)
     except SecretStoreError as error:
         log.error("the local API is off: it needs its token in the keychain (%s)", error)
+        on_problem(f"The local API is off: it needs its token in the keychain ({error}).")
         return
     factory = AppOrchestrators(
         lambda: context.settings, context.secrets, context.loaded_local_model, context.chat
@@ -247,6 +251,11 @@ async def serve_api(context: AppContext) -> None:
             await asyncio.Event().wait()  # until the app quits (the task is cancelled)
     except OSError as error:
         log.error("the local API could not listen on 127.0.0.1:%d: %s", settings.port, error)
+        reason = error.strerror or str(error)
+        on_problem(
+            f"The local API could not listen on 127.0.0.1:{settings.port} ({reason}). Pick "
+            "another port in Settings → Local API."
+        )
 
 
 def shut_down(context: AppContext, loop: asyncio.AbstractEventLoop) -> list[str]:
@@ -267,18 +276,43 @@ def shut_down(context: AppContext, loop: asyncio.AbstractEventLoop) -> list[str]
 
 
 def _install_startup_probe(window: MainWindow, probe_path: Path) -> None:
-    record: dict[str, float] = {}
+    """Record when the window was shown and the idle memory; with
+    ``HYBRIDMCP_STARTUP_PROBE_PROMPT`` also the local model's short answer to that prompt (and
+    when it came, or why it did not). Written once all of it is in, then the window closes."""
+    from hybridmcp_app.llm.startup_prompt import answer_when_loaded
+
+    record: dict[str, float | str] = {}
+    prompt = os.environ.get("HYBRIDMCP_STARTUP_PROBE_PROMPT", "")
+    waiting = {"idle", "answer"} if prompt else {"idle"}
 
     def on_shown() -> None:
         # Singleshot 0: measured once the event loop has painted the first frame.
         QTimer.singleShot(0, lambda: record.setdefault("shown_monotonic", time.monotonic()))
         idle_s = float(os.environ.get("HYBRIDMCP_STARTUP_PROBE_IDLE_S", "2.0"))
-        QTimer.singleShot(int(idle_s * 1000), finish)
+        QTimer.singleShot(int(idle_s * 1000), idled)
+        if prompt:
+            window.context.tasks.spawn(answer(), name="startup-probe-answer")
 
-    def finish() -> None:
+    def idled() -> None:
         record["idle_rss_mb"] = psutil.Process().memory_info().rss / 2**20
-        probe_path.write_text(json.dumps(record), encoding="utf-8")
-        window.close()
+        done("idle")
+
+    async def answer() -> None:
+        context = window.context
+        try:
+            text = await answer_when_loaded(context.local_model, context.settings.llm.local, prompt)
+        except Exception as error:  # recorded for the probe's reader, who decides
+            record["answer_error"] = f"{type(error).__name__}: {error}"
+        else:
+            record["answer"] = text
+            record["answered_monotonic"] = time.monotonic()
+        done("answer")
+
+    def done(step: str) -> None:
+        waiting.discard(step)
+        if not waiting:
+            probe_path.write_text(json.dumps(record), encoding="utf-8")
+            window.close()
 
     window.shown.connect(on_shown)
 
@@ -320,6 +354,9 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
     heartbeat.timeout.connect(lambda: None)
 
     window.show()
+    if not context.settings.ui.first_run_completed and not probe:
+        # After the first frame: the window is there while the wizard is built.
+        QTimer.singleShot(0, window.open_first_run)
 
     from hybridmcp_app.documents.app_library_source import AppLibrarySource
 
@@ -339,7 +376,10 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
         await detect_keychain(context, window.keychain.update_status)
         # secrets are known by now
         await start_mcp_host(context, window.mcp_host_ready, library_source)
-        context.tasks.spawn(serve_api(context), name="openai-api")
+        context.tasks.spawn(
+            serve_api(context, lambda text: window.banner.show_message(text, "warning")),
+            name="openai-api",
+        )
 
     context.tasks.spawn(start_services(), name="start-services")
     context.tasks.spawn(start_library(context, library_ready), name="open-library")

@@ -17,7 +17,7 @@ async def serving(api: OpenAIApi, host: str = "127.0.0.1", port: int = 0) -> Asy
     """Serve ``api`` until the block ends; yields the port it listens on (0: a free one)."""
     config = uvicorn.Config(api.app, host=host, port=port, log_level="warning")
     server = InLoopServer(config)
-    task = asyncio.create_task(server.serve(), name="openai-api")
+    task = asyncio.create_task(server.serve_bound(), name="openai-api")
     try:
         while not server.started:
             if task.done():

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -61,11 +62,20 @@ def read_endpoint(data_dir: Path) -> DocumentsEndpoint | None:
 
 
 class InLoopServer(uvicorn.Server):
-    """uvicorn inside the app's event loop: the app keeps its own signal handlers."""
+    """uvicorn inside the app's event loop: the app keeps its own signal handlers. Start it with
+    ``serve_bound``: uvicorn meets a port already in use with ``sys.exit(1)``, which would end
+    the whole app, so the socket is bound here and a taken port is an ``OSError``."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+    async def serve_bound(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        with listener:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((self.config.host, self.config.port))
+            await self.serve(sockets=[listener])
 
 
 async def share_library(server: MCPServerBase, data_dir: Path, token: str | None) -> None:
@@ -74,7 +84,7 @@ async def share_library(server: MCPServerBase, data_dir: Path, token: str | None
         server.http_app("127.0.0.1", token), host="127.0.0.1", port=0, log_level="warning"
     )
     http = InLoopServer(config)
-    serving = asyncio.create_task(http.serve(), name="documents-over-http")
+    serving = asyncio.create_task(http.serve_bound(), name="documents-over-http")
     path = data_dir / ENDPOINT_FILE_NAME
     try:
         while not http.started:

@@ -5,6 +5,7 @@ lands in the usage ledger, and with the setting off nothing listens."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable
 
 import openai
@@ -103,3 +104,19 @@ def test_settings_show_where_clients_connect_and_give_the_token(qtbot: QtBot) ->
     no_keychain.api_access.reveal()
     assert no_keychain.api_access.problem.text().startswith("No token: ")
     assert no_keychain.api_access.token.text() == HIDDEN
+
+
+def test_a_port_already_in_use_is_explained_and_the_app_goes_on(
+    app_paths: AppPaths, make_context: Callable[[], AppContext], qt_loop: qasync.QEventLoop
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        api_settings(app_paths, True, port)
+        context = make_context()
+        problems: list[str] = []
+        qt_loop.run_until_complete(serve_api(context, problems.append))  # returns: no server
+    assert len(problems) == 1
+    assert f"could not listen on 127.0.0.1:{port}" in problems[0]
+    assert "Settings → Local API" in problems[0]
