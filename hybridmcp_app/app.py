@@ -37,7 +37,7 @@ from hybridmcp_app.ui.app_context import AppContext
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_event_loop import create_event_loop
 from hybridmcp_app.ui.qt_garbage_collector import QtGarbageCollector
-from hybridmcp_app.ui.theme import app_icon, apply_theme
+from hybridmcp_app.ui.theme import app_icon, apply_theme, follow_system_scheme
 
 if TYPE_CHECKING:
     from hybridmcp_app.documents.app_library_source import AppLibrarySource
@@ -337,6 +337,7 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
     collector = QtGarbageCollector(app)
     context = build_context(AppPaths.from_environment(), loop, verbose=verbose)
     apply_theme(app, context.settings.ui.theme)
+    follow_system_scheme(app, lambda: context.settings.ui.theme)
 
     window = MainWindow(context)
     tune_garbage_collection(collector, window)

@@ -91,6 +91,17 @@ class QtServerRow(QWidget):
         self.switch.setChecked(enabled)
 
 
+# In place of an empty tools table: why there are no tools, and what to do.
+NO_TOOLS = {
+    ServerState.STOPPED: "Stopped: switch it on (the switch beside its name) to see its tools.",
+    ServerState.STARTING: "Starting… its tools appear here once it is ready.",
+    ServerState.RESTARTING: "Restarting… its tools appear here once it is ready.",
+    ServerState.FAILED: "It could not start: the Log tab says why. Fix its entry (Edit…), then "
+    "Restart.",
+    ServerState.READY: "This server offers no tools (it may offer resources or prompts only).",
+}
+
+
 class QtMcpServersView(QWidget):
     """Waits for ``set_host`` (the host is built in the background after start-up)."""
 
@@ -136,7 +147,16 @@ class QtMcpServersView(QWidget):
         self.log = QPlainTextEdit(self)
         self.log.setReadOnly(True)
         self.details_tabs = QTabWidget(self)
-        self.details_tabs.addTab(self.tools, "Tools")
+        self.tools_note = QLabel(self)
+        self.tools_note.setProperty("role", "empty-body")
+        self.tools_note.setWordWrap(True)
+        self.tools_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        tools_page = QWidget(self)
+        tools_layout = QVBoxLayout(tools_page)
+        tools_layout.setContentsMargins(0, 0, 0, 0)
+        tools_layout.addWidget(self.tools, 1)
+        tools_layout.addWidget(self.tools_note, 1)
+        self.details_tabs.addTab(tools_page, "Tools")
         self.details_tabs.addTab(self.log, "Log")
         self.elsewhere = QtServerSnippetPanel(tasks, banner, secrets, self)
         self.details_tabs.addTab(self.elsewhere, "Use elsewhere")
@@ -251,6 +271,7 @@ class QtMcpServersView(QWidget):
             self.title.setText("No MCP servers yet: Add server…, or paste a Claude Desktop "
                                "config into mcp.json (Open mcp.json).")  # fmt: skip
             self.tools.setRowCount(0)
+            self._say_no_tools("Pick a server on the left to see its tools.")
             self.elsewhere.show_server(None, None)
             return
         status = supervisor.status
@@ -271,8 +292,15 @@ class QtMcpServersView(QWidget):
         if not self._tasks.closed:  # servers still report while the app quits
             self._tasks.spawn(self._load_log(supervisor.log_path), name="mcp-log")
 
+    def _say_no_tools(self, text: str | None) -> None:
+        """The tools table, or in its place what to do to get tools (``text``)."""
+        self.tools.setVisible(text is None)
+        self.tools_note.setVisible(text is not None)
+        self.tools_note.setText(text or "")
+
     def _fill_tools(self, host: McpHost, status: ServerStatus) -> None:
         source = host.source
+        self._say_no_tools(None if status.tools else NO_TOOLS[status.state])
         self.tools.setRowCount(len(status.tools))
         for row, tool in enumerate(status.tools):
             name_item = QTableWidgetItem(tool.title or tool.name)

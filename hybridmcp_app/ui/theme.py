@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
@@ -58,10 +60,24 @@ def _dark_palette() -> QPalette:
     return palette
 
 
-def apply_theme(app: QApplication, theme: str) -> None:
-    """``theme`` is 'system', 'light' or 'dark' (``UiSettings.theme``)."""
+def apply_theme(app: QApplication, theme: str, system_dark: bool | None = None) -> None:
+    """``theme`` is 'system', 'light' or 'dark' (``UiSettings.theme``); ``system_dark``: what
+    the system just switched to (None: ask it)."""
     app.setStyle("Fusion")
-    dark = theme == "dark" or (theme == "system" and system_prefers_dark())
+    if system_dark is None:
+        system_dark = system_prefers_dark()
+    dark = theme == "dark" or (theme == "system" and system_dark)
     palette = _dark_palette() if dark else app.style().standardPalette()
     app.setPalette(palette)
     app.setStyleSheet(_STYLE_SHEET)
+
+
+def follow_system_scheme(app: QApplication, theme: Callable[[], str]) -> None:
+    """Re-apply the theme when the system turns dark or light (``theme``: the current setting;
+    a fixed 'light' or 'dark' stays as it is)."""
+
+    def changed(scheme: Qt.ColorScheme) -> None:
+        if theme() == "system":
+            apply_theme(app, "system", scheme == Qt.ColorScheme.Dark)
+
+    app.styleHints().colorSchemeChanged.connect(changed)

@@ -88,6 +88,7 @@ def test_servers_show_their_state_tools_and_problems_and_the_switches_persist(
     row = view._rows["helper"]
     assert "ready" in row.label.text() and row.switch.isChecked()
     assert view.tools.rowCount() == len(host.supervisors["helper"].status.tools)
+    assert view.tools.isVisibleTo(view) and not view.tools_note.isVisibleTo(view)
     names = [view.tools.item(r, 0).text() for r in range(view.tools.rowCount())]  # type: ignore[union-attr]
     add_row = names.index("add")
     auto = view.tools.cellWidget(add_row, 3)
@@ -115,6 +116,23 @@ def test_servers_show_their_state_tools_and_problems_and_the_switches_persist(
     window.close()
     assert shut_down(window.context, qt_loop) == []
     assert server_processes() == []
+
+
+def test_a_server_that_never_ran_says_how_to_get_its_tools(
+    app_paths: AppPaths, make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop
+) -> None:
+    app_paths.mcp_config_file.parent.mkdir(parents=True, exist_ok=True)
+    app_paths.mcp_config_file.write_text(
+        json.dumps({"mcpServers": {"helper": helper_entry(disabled=True)}})
+    )
+    window = make_window()
+    view = window.mcp_view
+    start_host(window, qt_loop)
+    view.redraw()
+    assert view.selected() == "helper"
+    assert not view.tools.isVisibleTo(view)
+    assert view.tools_note.isVisibleTo(view)
+    assert view.tools_note.text().startswith("Stopped: switch it on")
 
 
 def test_removing_a_server_can_be_undone(
