@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QDesktopServices,
     QIcon,
     QKeySequence,
+    QShortcut,
     QShowEvent,
 )
 from PySide6.QtWidgets import (
@@ -47,7 +48,7 @@ from hybridmcp_app.ui.qt_mcp_servers_view import QtMcpServersView
 from hybridmcp_app.ui.qt_notifier import QtNotifier
 from hybridmcp_app.ui.qt_open_source import open_source
 from hybridmcp_app.ui.qt_savings_view import EMPTY_TEXT, EMPTY_TITLE, QtSavingsView
-from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
+from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog, shortcut_rows
 from hybridmcp_app.ui.qt_turtle_soup_view import QtTurtleSoupView
 from hybridmcp_app.ui.theme import app_icon, apply_theme
 
@@ -416,7 +417,14 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def show_shortcuts(self) -> None:
-        dialog = QtShortcutsDialog(self.actions(), self)
+        tab_rows = [
+            row
+            for index in range(self.tabs.count())
+            for row in shortcut_rows(
+                self.tabs.tabText(index), self.tabs.widget(index).findChildren(QShortcut)
+            )
+        ]
+        dialog = QtShortcutsDialog(self.actions(), self, tab_rows)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 

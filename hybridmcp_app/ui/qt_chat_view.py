@@ -220,9 +220,12 @@ class QtChatView(QWidget):
         self.add_provider.clicked.connect(open_settings)
         self.strategy.currentIndexChanged.connect(lambda _: self._refresh())
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self.prompt, self.send)
-        QShortcut(QKeySequence("Esc"), self, self.stop)  # window-wide while this tab shows
-        QShortcut(QKeySequence("Ctrl+L"), self, self.use_library.toggle)
+            QShortcut(QKeySequence(keys), self.prompt, self.send).setWhatsThis("Send the prompt")
+        # Window-wide while this tab shows.
+        QShortcut(QKeySequence("Esc"), self, self.stop).setWhatsThis("Stop every answer")
+        QShortcut(QKeySequence("Ctrl+L"), self, self.use_library.toggle).setWhatsThis(
+            "Answer from the library on or off"
+        )
         local_model.subscribe(lambda _status: self._refresh())
         self.select_strategy(default_strategy)
         self._refresh()

@@ -60,9 +60,13 @@ class QtHistorySidebar(QWidget):
         self.rename_button.clicked.connect(self.rename_selected)
         self.delete_button.clicked.connect(self.delete_selected)
         self.export_button.clicked.connect(self.export_selected)
-        for keys, slot in (("F2", self.rename_selected), ("Del", self.delete_selected)):
+        for keys, slot, what in (
+            ("F2", self.rename_selected, "Rename the conversation"),
+            ("Del", self.delete_selected, "Delete the conversation"),
+        ):
             shortcut = QShortcut(QKeySequence(keys), self.list, slot)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.setWhatsThis(what + " (in the history list)")
         self.refresh()
 
     def refresh(self) -> None:

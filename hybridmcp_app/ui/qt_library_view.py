@@ -132,10 +132,14 @@ class QtLibraryView(QWidget):
         self.search_panel.hit_activated.connect(self.open_hit)
         self.files.table.selectionModel().selectionChanged.connect(self._update_buttons)
         # Window-wide while this tab shows (as in the chat); Del only in the files table.
-        QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, self.focus_search)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.cancel)
+        find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, self.focus_search)
+        find.setWhatsThis("Search the library")
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.cancel).setWhatsThis(
+            "Cancel indexing"
+        )
         delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.files.table,
                            context=Qt.ShortcutContext.WidgetShortcut)  # fmt: skip
+        delete.setWhatsThis("Remove the selected documents (in the files table)")
         delete.activated.connect(self.remove_selected)
         self._update_buttons()
 

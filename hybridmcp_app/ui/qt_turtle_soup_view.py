@@ -95,12 +95,15 @@ class QtTurtleSoupView(QWidget):
         self.page.reveal_button.clicked.connect(self.reveal)
         self.page.give_up_button.clicked.connect(self.give_up)
         QShortcut(QKeySequence("Ctrl+Return"), self.page.guess_edit, self.guess,
-                  context=Qt.ShortcutContext.WidgetShortcut)  # fmt: skip
+                  context=Qt.ShortcutContext.WidgetShortcut).setWhatsThis(
+            "Submit the guess (in the guess box)")  # fmt: skip
         self.stats_page.back.clicked.connect(lambda: self.show_stats(False))
         self.race_page.back.clicked.connect(lambda: self.show_stats(False))
-        for keys, slot in (("Ctrl+N", self.new_game), ("Ctrl+H", self.hint),
-                           ("Ctrl+G", self.open_guess), ("Ctrl+P", self.show_race)):  # fmt: skip
-            QShortcut(QKeySequence(keys), self, slot)
+        for keys, slot, what in (("Ctrl+N", self.new_game, "New game"),
+                                 ("Ctrl+H", self.hint, "Take a hint"),
+                                 ("Ctrl+G", self.open_guess, "Guess the story"),
+                                 ("Ctrl+P", self.show_race, "Let the models play")):  # fmt: skip
+            QShortcut(QKeySequence(keys), self, slot).setWhatsThis(what)
         self._update_controls()
 
     # ------------------------------------------------------------------ building

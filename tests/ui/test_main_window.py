@@ -118,13 +118,21 @@ def test_the_shortcuts_dialog_lists_the_window_actions(window: MainWindow) -> No
     dialog = window.findChild(QtShortcutsDialog)
     assert dialog is not None
     cells = [
-        [dialog.table.item(row, column) for column in (0, 1)]
+        [dialog.table.item(row, column) for column in (0, 1, 2)]
         for row in range(dialog.table.rowCount())
     ]
-    rows = {name.text(): keys.text() for name, keys in cells if name and keys}
-    assert rows["Quit"] == "Ctrl+Q"
-    assert rows["Library"] == "Ctrl+3"
-    assert rows["Log panel"] == "Ctrl+Shift+L"
+    rows = {
+        (where.text(), name.text()): keys.text() for where, name, keys in cells if name and keys
+    }
+    assert rows["Everywhere", "Quit"] == "Ctrl+Q"
+    assert rows["Everywhere", "Library"] == "Ctrl+3"
+    assert rows["Everywhere", "Log panel"] == "Ctrl+Shift+L"
+    # Each tab's own shortcuts, under the tab's name.
+    assert rows["Chat", "Send the prompt"] == "Ctrl+Return, Ctrl+Enter"
+    assert rows["Chat", "Stop every answer"] == "Esc"
+    assert rows["Library", "Search the library"] == "Ctrl+F"
+    assert rows["Turtle Soup", "Take a hint"] == "Ctrl+H"
+    assert rows["Chat", "Rename the conversation (in the history list)"] == "F2"
     dialog.close()
 
 
