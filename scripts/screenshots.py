@@ -100,6 +100,32 @@ def main() -> None:
     dialog.sections.setCurrentRow(PAGE_INDEX["Storage"])
     settle()
     dialog.grab().save(str(args.out / f"settings-storage-{args.theme}.png"))
+    async def first_run() -> None:
+        wizard = await window.open_first_run()
+        for page in ("welcome", "model", "provider", "folders", "servers", "summary"):
+            if page == "model":
+                picker = wizard.model_page.picker
+                await wait_until(lambda: picker.scan_button.isEnabled(), timeout_s=30)
+            if page == "provider":
+                providers = wizard.provider_page.providers
+                providers.preset.setCurrentIndex(providers.preset.findData("openai"))
+                providers.add_from_preset()
+            if page == "folders":
+                wizard.folders_page.add_folder(Path.home() / "Documents")
+            settle()
+            wizard.grab().save(str(args.out / f"first-run-{page}-{args.theme}.png"))
+            wizard.next()
+        wizard.reject()
+
+    loop.run_until_complete(first_run())
+    window.show_shortcuts()
+    settle()
+    from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
+
+    shortcuts = window.findChild(QtShortcutsDialog)
+    assert shortcuts is not None
+    shortcuts.grab().save(str(args.out / f"shortcuts-{args.theme}.png"))
+    shortcuts.close()
     about = QtAboutDialog(window)
     about.show()
     settle()

@@ -417,13 +417,11 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def show_shortcuts(self) -> None:
-        tab_rows = [
-            row
-            for index in range(self.tabs.count())
-            for row in shortcut_rows(
-                self.tabs.tabText(index), self.tabs.widget(index).findChildren(QShortcut)
-            )
-        ]
+        tab_rows = []
+        for index in range(self.tabs.count()):
+            page = self.tabs.widget(index)
+            if page is not None:
+                tab_rows += shortcut_rows(self.tabs.tabText(index), page.findChildren(QShortcut))
         dialog = QtShortcutsDialog(self.actions(), self, tab_rows)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

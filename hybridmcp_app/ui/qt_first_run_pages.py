@@ -85,7 +85,8 @@ class QtModelChoicePage(QWizardPage):
         row.addWidget(QLabel("Model:", self))
         row.addWidget(path, 1)
         layout.addLayout(row)
-        layout.addWidget(picker, 1)
+        layout.addWidget(picker)
+        layout.addStretch(1)
         self._scanned = False
 
     def initializePage(self) -> None:

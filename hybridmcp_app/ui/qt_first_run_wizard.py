@@ -31,6 +31,7 @@ from hybridmcp_app.ui.qt_first_run_pages import (
 )
 from hybridmcp_app.ui.qt_model_picker import QtModelPicker
 from hybridmcp_app.ui.qt_providers_page import QtProvidersPage
+from hybridmcp_app.ui.theme import app_icon
 
 
 class QtFirstRunWizard(QWizard):
@@ -58,6 +59,7 @@ class QtFirstRunWizard(QWizard):
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage)
         self.setButtonText(QWizard.WizardButton.CancelButton, "Skip setup")
+        self.setPixmap(QWizard.WizardPixmap.LogoPixmap, app_icon().pixmap(48, 48))
         self.resize(780, 560)
         self._secrets = secrets
         path = QLineEdit()

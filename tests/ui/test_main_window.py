@@ -122,7 +122,9 @@ def test_the_shortcuts_dialog_lists_the_window_actions(window: MainWindow) -> No
         for row in range(dialog.table.rowCount())
     ]
     rows = {
-        (where.text(), name.text()): keys.text() for where, name, keys in cells if name and keys
+        (where.text(), name.text()): keys.text()
+        for where, name, keys in cells
+        if where and name and keys
     }
     assert rows["Everywhere", "Quit"] == "Ctrl+Q"
     assert rows["Everywhere", "Library"] == "Ctrl+3"
