@@ -104,8 +104,8 @@ def main() -> None:
         wizard = await window.open_first_run()
         for page in ("welcome", "model", "provider", "folders", "servers", "summary"):
             if page == "model":
-                picker = wizard.model_page.picker
-                await wait_until(lambda: picker.scan_button.isEnabled(), timeout_s=30)
+                scan = wizard.model_page.picker.scan_button
+                await wait_until(scan.isEnabled, timeout_s=30)
             if page == "provider":
                 providers = wizard.provider_page.providers
                 providers.preset.setCurrentIndex(providers.preset.findData("openai"))
