@@ -141,6 +141,9 @@ class QtChatView(QWidget):
         )
         self.provider_label = QLabel(self)
         self.add_provider = QPushButton("Add a provider…", self)
+        self.add_provider.setToolTip(
+            "Settings → Providers: a preset, your key (kept in the keychain), a test"
+        )
         self.note = QLabel(self)
         self.note.setWordWrap(True)
         self.note.setProperty("role", "empty-body")
@@ -175,9 +178,12 @@ class QtChatView(QWidget):
         self.prompt.setPlaceholderText("Ask…  (Ctrl+Enter sends, Esc stops)")
         self.prompt.setMaximumHeight(110)
         self.send_button = QPushButton("Send", self)
+        self.send_button.setToolTip("Ask every model of the strategy at once (Ctrl+Enter)")
         self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setToolTip("Stop every answer at its next token (Esc)")
         self.stop_button.setEnabled(False)
         new_chat = QPushButton("New chat", self)
+        new_chat.setToolTip("Start an empty conversation; this one stays in the history")
         self.regenerate_button = QPushButton("Regenerate", self)
         self.regenerate_button.setToolTip("Ask the last prompt again with the chosen strategy")
 

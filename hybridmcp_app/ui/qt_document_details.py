@@ -56,6 +56,7 @@ class QtDocumentDetails(QWidget):
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.summarize_button = QPushButton("Summarise with the local model", self)
+        self.summarize_button.setToolTip("A short summary of this document, written offline")
         self.summarize_button.setEnabled(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

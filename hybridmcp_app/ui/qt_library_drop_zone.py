@@ -34,6 +34,10 @@ class QtLibraryDropZone(QFrame):
         self.label.setWordWrap(True)
         self.add_files_button = QPushButton("Add files…", self)
         self.add_folder_button = QPushButton("Add folder…", self)
+        self.add_files_button.setToolTip(
+            "Index documents (PDF, EPUB, DOCX, HTML, Markdown, text, code…)"
+        )
+        self.add_folder_button.setToolTip("Index every document in a folder, honouring .gitignore")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(14, 10, 10, 10)
         layout.addWidget(self.label, 1)

@@ -94,6 +94,9 @@ class QtLibraryView(QWidget):
         self.progress = QtLibraryProgress(self)
         self.files = QtLibraryFiles(self)
         self.remove_button = QPushButton("Remove", self)
+        self.remove_button.setToolTip(
+            "Take the selected documents out of the library (Del); the files stay"
+        )
         self.remove_button.setToolTip("Take the selected files out of the library (Del); "
                                       "the files stay on disk")  # fmt: skip
         self.search_panel = QtLibrarySearch(self)

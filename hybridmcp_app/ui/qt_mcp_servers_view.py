@@ -119,11 +119,15 @@ class QtMcpServersView(QWidget):
         self.host: McpHost | None = None
         self._rows: dict[str, QtServerRow] = {}
         self.add_button = QPushButton("Add server…", self)
+        self.add_button.setToolTip("A server started as a command (stdio) or reached by URL")
         self.import_button = QPushButton("Import…", self)
         self.import_button.setToolTip("Bring servers from Claude Desktop, Cursor or VS Code")
         self.secrets_button = QPushButton("Secrets…", self)
         self.secrets_button.setToolTip("Store a token in the keychain for ${secret:NAME}")
         self.open_button = QPushButton("Open mcp.json", self)
+        self.open_button.setToolTip(
+            "Edit the servers file by hand (Claude Desktop format), then press Reload"
+        )
         self.reload_button = QPushButton("Reload", self)
         self.reload_button.setToolTip("Read mcp.json again (after editing it by hand)")
         self.problems = QLabel(self)
@@ -138,6 +142,10 @@ class QtMcpServersView(QWidget):
         self.edit_button = QPushButton("Edit…", self)
         self.duplicate_button = QPushButton("Duplicate", self)
         self.remove_button = QPushButton("Remove", self)
+        self.restart_button.setToolTip("Stop the selected server and start it again")
+        self.edit_button.setToolTip("Change its command, arguments, environment or URL")
+        self.duplicate_button.setToolTip("A copy of this entry under a new name, switched off")
+        self.remove_button.setToolTip("Take it out of mcp.json; Undo brings it back")
         self.tools = QTableWidget(0, 4, self)
         self.tools.setHorizontalHeaderLabels(["Tool", "What it does", "On", "Auto-approve"])
         header = self.tools.horizontalHeader()

@@ -59,6 +59,10 @@ class QtServerSnippetPanel(QWidget):
         self.token.setReadOnly(True)
         self.show_token_button = QPushButton("Show token", self)
         self.copy_token_button = QPushButton("Copy token", self)
+        self.show_token_button.setToolTip(
+            "Show the token other clients need to reach the shared library"
+        )
+        self.copy_token_button.setToolTip("Copy the token to the clipboard")
         token_label = QLabel("HTTP bearer token:", self)
         token_row = QHBoxLayout()
         token_row.addWidget(token_label)

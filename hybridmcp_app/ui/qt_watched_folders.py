@@ -69,6 +69,8 @@ class QtWatchedFolders(QWidget):
         self.list.setToolTip("Folders the library follows: new, changed and deleted files")
         self.add_button = QPushButton("Watch a folder…", self)
         self.sync_button = QPushButton("Sync now", self)
+        self.add_button.setToolTip("Index a folder now and follow its changes from then on")
+        self.sync_button.setToolTip("Rescan the selected folder now; only what changed is indexed")
         self.remove_button = QPushButton("Stop watching", self)
         self.remove_button.setToolTip("The folder's documents stay in the library")
         buttons = QHBoxLayout()
