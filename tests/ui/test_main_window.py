@@ -4,7 +4,7 @@ import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QDialogButtonBox, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QComboBox, QDialogButtonBox, QLineEdit, QPushButton, QSpinBox
 from pytestqt.qtbot import QtBot
 
 from hybridmcp_app.config.paths import AppPaths
@@ -218,3 +218,13 @@ def test_the_keychain_label_follows_detection(
     window.context.secrets.use_backend(memory_keyring, KeychainStatus(True, "memory"))
     window.keychain.update_status()
     assert window.keychain.label.text() == "Keychain: memory"
+
+
+def test_every_labelled_button_of_the_tabs_has_a_tooltip(window: MainWindow) -> None:
+    silent = [
+        f"{window.tabs.tabText(index)}: {button.text()}"
+        for index in range(window.tabs.count())
+        for button in window.tabs.widget(index).findChildren(QPushButton)  # type: ignore[union-attr]
+        if button.text() and not button.toolTip()
+    ]
+    assert silent == []
