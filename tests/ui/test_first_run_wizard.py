@@ -20,17 +20,10 @@ from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.mcp_host.server_status import ServerState
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_first_run_wizard import QtFirstRunWizard
-from hybridmcp_app.ui.qt_providers_page import QtProvidersPage
 from tests.helpers.llama_server import LlamaServer
 from tests.helpers.memory_keyring import MemoryKeyring
 from tests.helpers.waiting import wait_until
-
-
-def add_llamacpp(page: QtProvidersPage, base_url: str, key: str) -> None:
-    page.preset.setCurrentIndex(page.preset.findData("llamacpp"))
-    page.add_from_preset()
-    page.base_url.setText(base_url)
-    page.key.setText(key)
+from tests.ui.test_providers_page import add_llamacpp
 
 
 def servers_in(app_paths: AppPaths) -> dict[str, dict[str, object]]:

@@ -118,16 +118,22 @@ def test_servers_show_their_state_tools_and_problems_and_the_switches_persist(
     assert server_processes() == []
 
 
-def test_a_server_that_never_ran_says_how_to_get_its_tools(
+@pytest.fixture
+def switched_off_helper(
     app_paths: AppPaths, make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop
-) -> None:
+) -> MainWindow:
+    """The window over an mcp.json whose one server is switched off (never started)."""
     app_paths.mcp_config_file.parent.mkdir(parents=True, exist_ok=True)
     app_paths.mcp_config_file.write_text(
         json.dumps({"mcpServers": {"helper": helper_entry(disabled=True)}})
     )
     window = make_window()
-    view = window.mcp_view
     start_host(window, qt_loop)
+    return window
+
+
+def test_a_server_that_never_ran_says_how_to_get_its_tools(switched_off_helper: MainWindow) -> None:
+    view = switched_off_helper.mcp_view
     view.redraw()
     assert view.selected() == "helper"
     assert not view.tools.isVisibleTo(view)
@@ -136,14 +142,9 @@ def test_a_server_that_never_ran_says_how_to_get_its_tools(
 
 
 def test_removing_a_server_can_be_undone(
-    app_paths: AppPaths, make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop
+    app_paths: AppPaths, switched_off_helper: MainWindow, qt_loop: qasync.QEventLoop
 ) -> None:
-    app_paths.mcp_config_file.parent.mkdir(parents=True, exist_ok=True)
-    app_paths.mcp_config_file.write_text(
-        json.dumps({"mcpServers": {"helper": helper_entry(disabled=True)}})
-    )
-    window = make_window()
-    start_host(window, qt_loop)
+    window = switched_off_helper
     view = window.mcp_view
     view.list.setCurrentRow(0)
     task = view.remove_selected()
