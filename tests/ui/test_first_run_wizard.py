@@ -13,6 +13,7 @@ from keyring.errors import KeyringLocked
 from PySide6.QtCore import Qt
 
 from hybridmcp_app.app import start_library, start_mcp_host
+from hybridmcp_app.config.first_run import FirstRunChoices
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.secrets import KeychainStatus, SecretStore
 from hybridmcp_app.config.settings import McpSettings, Settings
@@ -217,3 +218,17 @@ def test_settings_can_run_the_setup_again(
     assert wizard is not None and wizard.isVisible()
     wizard.reject()
     assert any(action.text() == "First-run &setup…" for action in window.actions())
+
+
+def test_switches_chosen_before_the_mcp_host_exists_are_written_for_it(
+    app_paths: AppPaths, make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop
+) -> None:
+    window = make_window()
+    assert window.context.mcp_host is None
+    window.apply_first_run(FirstRunChoices(servers={"workspace": True, "documents": True}))
+    qt_loop.run_until_complete(wait_until(app_paths.mcp_config_file.exists))
+    servers = servers_in(app_paths)
+    assert "disabled" not in servers["workspace"]  # switched on
+    assert "disabled" not in servers["documents"]  # on already, left alone
+    assert servers["storage"]["disabled"] is True  # not asked about: as it was
+    assert window.context.settings.ui.first_run_completed
