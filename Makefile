@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup system-deps lint typecheck contracts pytest bench format clean
+.PHONY: run test setup system-deps lint typecheck contracts pytest bench bundle format clean
 
 run: setup
 	@bash scripts/system-deps.sh run
@@ -47,9 +47,32 @@ bench: setup
 	  QT_QPA_PLATFORM=offscreen $(BIN)/python -m benchmarks.$$name | tee /dev/stderr | tail -n 1 >> benchmarks/results/latest.jsonl; \
 	done
 
+# The one-folder desktop bundle dist/hybridmcp/ (packaging/README.md). Built again only when the
+# app, its resources, the spec, the licence texts or the environment changed since the last build;
+# `make -B bundle` forces it.
+BUNDLE := dist/hybridmcp/hybridmcp
+# A build that fails after writing the binary must not leave it looking up to date.
+.DELETE_ON_ERROR:
+BUNDLE_STAMP := $(VENV)/.bundle-installed
+BUNDLE_INPUTS := $(shell find hybridmcp_app resources packaging/pyinstaller -type f \
+  -not -path '*/__pycache__/*' 2>/dev/null) LICENSE THIRD_PARTY_NOTICES.md \
+  packaging/GEMMA_TERMS_NOTICE.txt
+
+bundle: $(BUNDLE)
+
+$(BUNDLE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bundle]'
+	@touch $@
+
+$(BUNDLE): $(BUNDLE_STAMP) $(BUNDLE_INPUTS)
+	$(BIN)/python -m PyInstaller --noconfirm --log-level WARN --distpath dist \
+	  --workpath build/pyinstaller packaging/pyinstaller/hybridmcp.spec
+	@touch $@
+	@du -sh dist/hybridmcp
+
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache build dist

@@ -1,0 +1,52 @@
+"""The start-up probe's one local answer: it waits for the load the app started (or loads the
+model itself where the app does not), and reports a failed load instead of waiting for ever."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from hybridmcp_app.core.errors import ModelLoadError
+from hybridmcp_app.core.llm_configs import LocalLLMConfig
+from hybridmcp_app.core.model_context import InferenceSettings
+from hybridmcp_app.llm.local_model_service import LocalModelService
+from hybridmcp_app.llm.startup_prompt import answer_when_loaded
+
+SMALL = InferenceSettings(n_ctx=512)
+PROMPT = "Q: Capital of France?\nA: Paris\nQ: Capital of Italy?\nA:"
+
+
+async def test_it_answers_once_the_load_the_app_started_has_finished(model_cache: Path) -> None:
+    service = LocalModelService(model_cache)
+    config = LocalLLMConfig(inference=SMALL)
+    answering = asyncio.create_task(answer_when_loaded(service, config, PROMPT, max_tokens=2))
+    await asyncio.sleep(0.2)  # the app's load task starts after the probe's
+    try:
+        assert await service.try_load(config)
+        assert (await answering).strip() == "Rome"
+    finally:
+        await service.unload()
+
+
+async def test_it_loads_the_model_itself_where_the_app_loads_none_at_start(
+    model_cache: Path,
+) -> None:
+    service = LocalModelService(model_cache)
+    config = LocalLLMConfig(load_on_start=False, inference=SMALL)
+    try:
+        assert (await answer_when_loaded(service, config, PROMPT, max_tokens=2)).strip() == "Rome"
+    finally:
+        await service.unload()
+
+
+async def test_a_failed_load_is_raised_rather_than_waited_out(
+    model_cache: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\x00" * 64)
+    service = LocalModelService(model_cache)
+    config = LocalLLMConfig(model_path=broken, inference=SMALL)
+    answering = asyncio.create_task(answer_when_loaded(service, config, PROMPT, timeout_s=60))
+    assert not await service.try_load(config)
+    with pytest.raises(ModelLoadError, match="damaged or truncated"):
+        await asyncio.wait_for(answering, 5)
