@@ -49,6 +49,7 @@ def test_the_app_shows_its_window_and_exits_cleanly(app_paths: AppPaths, tmp_pat
     _run_to_window_and_back(app_paths, probe)
     record = json.loads(probe.read_text())
     assert record["idle_rss_mb"] > 10
+    assert record["heavy_before_show"] == ""  # llama.cpp, Chroma, ONNX… load after the window
     log = app_paths.log_file.read_text()
     assert "main window shown" in log
     assert "HybridMCP stopped" in log
