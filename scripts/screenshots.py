@@ -100,6 +100,7 @@ def main() -> None:
     dialog.sections.setCurrentRow(PAGE_INDEX["Storage"])
     settle()
     dialog.grab().save(str(args.out / f"settings-storage-{args.theme}.png"))
+
     async def first_run() -> None:
         wizard = await window.open_first_run()
         for page in ("welcome", "model", "provider", "folders", "servers", "summary"):
