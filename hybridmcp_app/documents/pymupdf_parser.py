@@ -26,8 +26,6 @@ import logging
 import threading
 from pathlib import Path
 
-import pymupdf
-
 from hybridmcp_app.documents.document_models import ParsedDocument, ParsedPage
 from hybridmcp_app.documents.parse_errors import (
     CorruptDocument,
@@ -35,6 +33,10 @@ from hybridmcp_app.documents.parse_errors import (
     EncryptedDocument,
     UnreadableDocument,
 )
+from hybridmcp_app.documents.pymupdf_without_layout import layout_analysis_left_out
+
+with layout_analysis_left_out():
+    import pymupdf
 
 log = logging.getLogger("hybridmcp.documents.pymupdf")
 
