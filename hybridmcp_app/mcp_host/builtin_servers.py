@@ -14,8 +14,10 @@ gives the entry to paste into their config.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hybridmcp_app.config.mcp_config import ServerConfig, StdioServerConfig
@@ -23,6 +25,7 @@ from hybridmcp_app.config.mcp_config import ServerConfig, StdioServerConfig
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
+log = logging.getLogger("hybridmcp.mcp.builtin")
 PACKAGE = "hybridmcp_app.mcp_servers"
 DOCUMENTS_MODULE = f"{PACKAGE}.documents"
 WORKSPACE_MODULE = f"{PACKAGE}.workspace"
@@ -61,6 +64,19 @@ def builtin_module(config: ServerConfig) -> str | None:
         return None
     module = args[args.index("-m") + 1]
     return module if module.startswith(PACKAGE + ".") else None
+
+
+def with_running_python(config: ServerConfig) -> ServerConfig:
+    """One of the project's servers whose interpreter is gone (the bundle moved, the virtual
+    environment was made again elsewhere) starts with the Python running now; any other entry,
+    and one whose command exists, is left as it is."""
+    if not isinstance(config, StdioServerConfig) or builtin_module(config) is None:
+        return config
+    command = Path(config.command)
+    if not command.is_absolute() or command.exists():
+        return config
+    log.info("%s is gone: starting %s with %s", command, builtin_module(config), sys.executable)
+    return config.model_copy(update={"command": sys.executable})
 
 
 def claude_desktop_snippet(name: str, config: ServerConfig) -> str:

@@ -16,7 +16,11 @@ from typing import TYPE_CHECKING
 
 from hybridmcp_app.config.mcp_config import StdioServerConfig
 from hybridmcp_app.config.mcp_json_file import McpFileContents, McpJsonFile
-from hybridmcp_app.mcp_host.builtin_servers import InProcessServers, builtin_module
+from hybridmcp_app.mcp_host.builtin_servers import (
+    InProcessServers,
+    builtin_module,
+    with_running_python,
+)
 from hybridmcp_app.mcp_host.login_path import login_shell_path, resolve_command
 from hybridmcp_app.mcp_host.mcp_client import ServerConfig
 from hybridmcp_app.mcp_host.mcp_registry import McpRegistry
@@ -127,8 +131,9 @@ class McpHost:
         await supervisor.stop()
 
     def _prepare(self, name: str) -> ServerConfig:
-        """The config a start uses: references resolved, the command found on the login PATH."""
-        config = self._resolve(name, self.configured.servers[name])
+        """The config a start uses: references resolved, the command found on the login PATH
+        (or, for one of the project's servers whose interpreter is gone, the running one)."""
+        config = with_running_python(self._resolve(name, self.configured.servers[name]))
         if isinstance(config, StdioServerConfig) and self._path is not None:
             env = dict(config.env)
             env.setdefault("PATH", self._path)
