@@ -290,7 +290,8 @@ class QtMcpServersView(QWidget):
             where = getattr(config, "command", None) or str(getattr(config, "url", ""))
             if host.runs_in_process(supervisor.name):
                 where = "runs inside HybridMCP (other clients start: " + where + ")"
-        lines = [f"<b>{html.escape(supervisor.name)}</b> — {html.escape(status.message)}",
+        state = status.message or status.state.value
+        lines = [f"<b>{html.escape(supervisor.name)}</b> — {html.escape(state)}",
                  f"<small>{html.escape(where)}</small>"]  # fmt: skip
         if status.state is ServerState.FAILED and status.stderr_tail:
             tail = "<br>".join(html.escape(line) for line in status.stderr_tail[-5:])

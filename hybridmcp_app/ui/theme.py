@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QProxyStyle,
+    QStyle,
+    QStyleFactory,
+    QStyleOption,
+    QWidget,
+)
 
 from hybridmcp_app.config.paths import resources_dir
 
@@ -60,10 +67,44 @@ def _dark_palette() -> QPalette:
     return palette
 
 
+class OutlinedIndicators(QProxyStyle):
+    """Fusion outlines check boxes and radio buttons with the window colour darkened, which is
+    about the colour of a dark palette's background: on dark palettes they get an outline in
+    the placeholder-text colour, so an unchecked box can be seen."""
+
+    def drawPrimitive(
+        self,
+        element: QStyle.PrimitiveElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        palette = option.palette
+        if element not in _INDICATORS or palette.color(QPalette.ColorRole.Window).lightness() > 127:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        rect = QRectF(option.rect).adjusted(0.5, 0.5, -1.5, -1.5)
+        if element is QStyle.PrimitiveElement.PE_IndicatorRadioButton:
+            painter.drawEllipse(rect)
+        else:
+            painter.drawRoundedRect(rect, 1.5, 1.5)
+        painter.restore()
+
+
+_INDICATORS = (
+    QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+    QStyle.PrimitiveElement.PE_IndicatorRadioButton,
+)
+
+
 def apply_theme(app: QApplication, theme: str, system_dark: bool | None = None) -> None:
     """``theme`` is 'system', 'light' or 'dark' (``UiSettings.theme``); ``system_dark``: what
     the system just switched to (None: ask it)."""
-    app.setStyle("Fusion")
+    app.setStyle(OutlinedIndicators(QStyleFactory.create("Fusion")))
     if system_dark is None:
         system_dark = system_prefers_dark()
     dark = theme == "dark" or (theme == "system" and system_dark)

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QCheckBox, QStyle
 
 from hybridmcp_app.ui.theme import apply_theme, follow_system_scheme
 
@@ -42,3 +42,18 @@ def test_following_the_system_switches_when_the_system_does(themed: QApplication
     hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
     assert not is_dark(themed)
     hints.colorSchemeChanged.disconnect()
+
+
+def test_an_unchecked_box_can_be_seen_on_the_dark_theme(themed: QApplication) -> None:
+    apply_theme(themed, "dark")
+    box = QCheckBox("On")
+    box.resize(box.sizeHint())
+    image = box.grab().toImage()
+    background = box.palette().color(QPalette.ColorRole.Window).lightness()
+    indicator_width = box.style().pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth)
+    outline = [
+        image.pixelColor(x, y).lightness()
+        for x in range(indicator_width)
+        for y in range(image.height())
+    ]
+    assert max(outline) - background > 40  # an outline stands out, not only the label
