@@ -99,7 +99,8 @@ def test_escape_stops_every_leg_and_the_next_answer_works(
 ) -> None:
     view = start_a_long_local_answer(window, qt_loop)
     qtbot.keyClick(view.prompt, Qt.Key.Key_Escape)
-    qt_loop.run_until_complete(wait_until(lambda: not view.answering, timeout_s=5))
+    # The usual deadline: how fast a stop lands is measured by a benchmark, not asserted here.
+    qt_loop.run_until_complete(wait_until(lambda: not view.answering))
     assert view._panes["local"].text.toPlainText().rstrip().endswith("[stopped]")
     assert window.context.chat.conversation.turns[-1].partial
     use_parameters(window, temperature=0.0, max_tokens=8, stop=["\n"])
