@@ -347,10 +347,10 @@ class MainWindow(QMainWindow):
         from hybridmcp_app.config.first_run import settings_after
 
         self.apply_settings(settings_after(self.context.settings, choices))
-        watcher = self.context.watcher
-        if watcher is not None:  # otherwise the library picks the folders up when it opens
-            for folder in choices.folders:
-                self.context.tasks.spawn(watcher.watch(folder), name="watch-folder")
+        # Without a watcher yet, the library picks the folders up from the settings when it
+        # opens; with one, they are indexed now (a folder that went away is a banner).
+        for folder in choices.folders:
+            self.library_extras.watched.watch(folder)
         self.context.tasks.spawn(self._switch_servers(choices.servers), name="mcp-switches")
 
     async def _switch_servers(self, switches: Mapping[str, bool]) -> None:

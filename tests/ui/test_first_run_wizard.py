@@ -232,3 +232,23 @@ def test_switches_chosen_before_the_mcp_host_exists_are_written_for_it(
     assert "disabled" not in servers["documents"]  # on already, left alone
     assert servers["storage"]["disabled"] is True  # not asked about: as it was
     assert window.context.settings.ui.first_run_completed
+
+
+@pytest.mark.integration
+def test_a_chosen_folder_that_went_away_is_explained_and_the_rest_is_saved(
+    make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop, tmp_path: Path
+) -> None:
+    window = make_window()
+    gone = tmp_path / "gone"
+
+    async def scenario() -> None:
+        library = await start_library(window.context, window.library_ready)
+        assert library is not None
+        window.apply_first_run(FirstRunChoices(folders=(gone,)))
+        await wait_until(lambda: "is not a folder that exists" in window.banner.label.text())
+        await window.context.tasks.shutdown(5)
+        await library.close()
+
+    qt_loop.run_until_complete(scenario())
+    assert str(gone) in window.banner.label.text()
+    assert window.context.settings.ui.first_run_completed
