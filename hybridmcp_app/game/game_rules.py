@@ -183,17 +183,16 @@ class GameRules:
             return game.puzzle.hints[game.hints_shown - 1]
 
     async def reveal(self, game_id: str) -> GameView:
-        game = self._playing(game_id)
-        async with game.lock:
-            self._still_playing(game)
-            await self._end(game, GameState.REVEALED)
-        return self._view(game)
+        return await self._end_by_player(game_id, GameState.REVEALED)
 
     async def abandon(self, game_id: str) -> GameView:
+        return await self._end_by_player(game_id, GameState.ABANDONED)
+
+    async def _end_by_player(self, game_id: str, state: GameState) -> GameView:
         game = self._playing(game_id)
         async with game.lock:
             self._still_playing(game)
-            await self._end(game, GameState.ABANDONED)
+            await self._end(game, state)
         return self._view(game)
 
     # ---------------------------------------------------------------- reading

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -265,24 +265,26 @@ class QtSettingsDialog(QDialog):
         except ValidationError as error:
             self._show_errors(error, prefix="providers" if _from_providers(error) else "")
             return
-        if self.providers_page is not None:
-            try:
-                for name, key in self.providers_page.pending_keys().items():
-                    self._secrets.set(name, key)
-            except SecretStoreError as error:
-                self.errors.setText(f"Not saved — the API key could not be stored: {error}")
-                self.errors.show()
-                return
-        try:
-            for name, value in self.mounts.pending_secrets().items():
-                self._secrets.set(name, value)
-        except SecretStoreError as error:
-            self.errors.setText(f"Not saved — the credential could not be stored: {error}")
-            self.errors.show()
+        keys = self.providers_page.pending_keys() if self.providers_page is not None else {}
+        if not (
+            self._stored(keys, "API key")
+            and self._stored(self.mounts.pending_secrets(), "credential")
+        ):
             return
         self.errors.hide()
         self.saved.emit(settings)
         self.accept()
+
+    def _stored(self, pending: Mapping[str, str], what: str) -> bool:
+        """Put typed secrets in the keychain; False (and why, shown) when it refuses."""
+        try:
+            for name, value in pending.items():
+                self._secrets.set(name, value)
+        except SecretStoreError as error:
+            self.errors.setText(f"Not saved — the {what} could not be stored: {error}")
+            self.errors.show()
+            return False
+        return True
 
     def _show_lines(self, lines: list[str]) -> None:
         self.errors.setText("Not saved — please fix:\n" + "\n".join(f"• {line}" for line in lines))
