@@ -1,4 +1,5 @@
-"""Real external processes for integration tests: a Secret Service and an X server."""
+"""Real parts for integration tests: a Secret Service, an X server, PostgreSQL, the provider,
+the ONNX embedder and a library (Chroma) in a temporary folder."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ import keyring.core
 import pytest
 from pydantic import SecretStr
 
+from hybridmcp_app.config.settings import DocumentsSettings
+from hybridmcp_app.documents.library_service import LibraryService
+from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
 from tests.helpers.llama_server import LlamaServer, provider_config
 from tests.helpers.processes import stop
@@ -186,3 +190,17 @@ async def provider(provider_server: LlamaServer) -> AsyncIterator[OpenAICompatBa
         provider_config(provider_server.base_url), SecretStr(provider_server.api_key)
     ) as backend:
         yield backend
+
+
+@pytest.fixture(scope="module")
+def embedder() -> OnnxEmbedder:
+    return OnnxEmbedder(threads=2)
+
+
+@pytest.fixture
+async def library(tmp_path: Path, embedder: OnnxEmbedder) -> AsyncIterator[LibraryService]:
+    opened = await LibraryService.open(DocumentsSettings(), tmp_path / "data", embedder)
+    try:
+        yield opened
+    finally:
+        await opened.close()

@@ -31,11 +31,6 @@ pytestmark = pytest.mark.integration
 REPOSITORY = Path(__file__).resolve().parents[3]
 
 
-@pytest.fixture(scope="module")
-def embedder() -> OnnxEmbedder:
-    return OnnxEmbedder(threads=2)
-
-
 @pytest.fixture
 def store(tmp_path: Path, embedder: OnnxEmbedder) -> Iterator[ChromaStore]:
     opened = ChromaStore.open(DocumentsSettings(), tmp_path / "data", embedder)

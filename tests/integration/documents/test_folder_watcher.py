@@ -5,33 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from hybridmcp_app.config.settings import DocumentsSettings
 from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.documents.document_models import FileState
 from hybridmcp_app.documents.folder_watcher import FolderWatcher
 from hybridmcp_app.documents.library_service import IndexProgress, LibraryService
-from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from tests.helpers.chroma_corpus import essay, write_corpus
 from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def embedder() -> OnnxEmbedder:
-    return OnnxEmbedder(threads=2)
-
-
-@pytest.fixture
-async def library(tmp_path: Path, embedder: OnnxEmbedder) -> AsyncIterator[LibraryService]:
-    service = await LibraryService.open(DocumentsSettings(), tmp_path / "data", embedder)
-    yield service
-    await service.close()
 
 
 async def indexed_paths(library: LibraryService) -> dict[Path, str]:

@@ -21,11 +21,6 @@ from tests.helpers.chroma_server import chroma_server
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def embedder() -> OnnxEmbedder:
-    return OnnxEmbedder(threads=2)
-
-
 async def snapshot(library: LibraryService) -> tuple[dict[Path, tuple[str, int]], set[str]]:
     statuses = {s.path: (s.content_hash, s.chunks) for s in await library.status()}
     ids: set[str] = set()

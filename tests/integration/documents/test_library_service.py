@@ -37,11 +37,6 @@ REPOSITORY = Path(__file__).resolve().parents[3]
 SETTINGS = DocumentsSettings()
 
 
-@pytest.fixture(scope="module")
-def embedder() -> OnnxEmbedder:
-    return OnnxEmbedder(threads=2)
-
-
 @pytest.fixture
 def corpus(tmp_path: Path) -> list[Path]:
     return write_corpus(tmp_path / "corpus", files=12)
