@@ -137,7 +137,7 @@ async def start_mcp_host(
         documents = await asyncio.to_thread(importlib.import_module, DOCUMENTS_MODULE)
         in_process[DOCUMENTS_MODULE] = documents.DocumentsServer(library_source).build
     host: McpHost = module.McpHost(
-        McpJsonFile(settings.config_path or context.paths.mcp_config_file, builtin_entries()),
+        McpJsonFile(context.mcp_config_file, builtin_entries()),
         context.paths.log_dir / "mcp",
         resolve=lambda name, config: resolved_server(name, config, secrets, environ),
         policy=RestartPolicy(

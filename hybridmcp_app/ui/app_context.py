@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hybridmcp_app.config.logging_setup import LogBuffer
@@ -39,6 +40,12 @@ class AppContext:
     library: LibraryService | None = None  # set once open (``app.start_library``)
     watcher: FolderWatcher | None = None
     game: GameService | None = None  # made when the Turtle Soup tab first needs it
+
+    @property
+    def mcp_config_file(self) -> Path:
+        """The ``mcp.json`` in use: the one chosen in Settings → MCP servers, or the config
+        dir's."""
+        return self.settings.mcp.config_path or self.paths.mcp_config_file
 
     async def loaded_local_model(self) -> ChatBackend | None:
         """The local model, once a load under way has finished (None when there is none)."""

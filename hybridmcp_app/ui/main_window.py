@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +37,7 @@ from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
 from hybridmcp_app.ui.qt_banner import QtBanner
 from hybridmcp_app.ui.qt_chat_view import QtChatView
 from hybridmcp_app.ui.qt_empty_state import QtEmptyState
+from hybridmcp_app.ui.qt_first_run_setup import QtFirstRunSetup
 from hybridmcp_app.ui.qt_history_sidebar import QtHistorySidebar
 from hybridmcp_app.ui.qt_keychain import QtKeychain
 from hybridmcp_app.ui.qt_library_extras import QtLibraryExtras
@@ -54,7 +54,6 @@ from hybridmcp_app.ui.theme import app_icon, apply_theme
 
 if TYPE_CHECKING:  # loaded when first used: the MCP SDK, the tool loop, the settings dialog
     from hybridmcp_app.config.first_run import FirstRunChoices
-    from hybridmcp_app.config.mcp_json_file import McpJsonFile
     from hybridmcp_app.documents.library_indexer import IndexReport
     from hybridmcp_app.documents.library_service import LibraryService
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
@@ -167,6 +166,9 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status_bar()
         self._build_notifications()
+        self.first_run = QtFirstRunSetup(
+            self, context, self.apply_settings, self.library_extras.watched.watch
+        )
         self._restore_layout()
         self._show_startup_notices()
 
@@ -310,79 +312,11 @@ class MainWindow(QMainWindow):
         return dialog
 
     def open_first_run(self) -> asyncio.Task[QtFirstRunWizard]:
-        """The setup wizard, over the servers ``mcp.json`` lists now (read off the loop)."""
-
-        async def open_it() -> QtFirstRunWizard:
-            from hybridmcp_app.config.first_run import settings_after_skip
-            from hybridmcp_app.llm.provider_catalog import load_presets
-            from hybridmcp_app.ui.qt_first_run_wizard import QtFirstRunWizard
-
-            contents = await asyncio.to_thread(self._mcp_file().read)
-            context = self.context
-            wizard = QtFirstRunWizard(
-                context.settings,
-                context.secrets,
-                context.tasks,
-                context.local_model,
-                load_presets(resources_dir()),
-                {name: not config.disabled for name, config in contents.servers.items()},
-                home=Path.home(),
-                app_models_dir=context.paths.data_dir / "models",
-                servers_problem="; ".join(contents.problems) or None,
-                parent=self,
-            )
-            wizard.chosen.connect(self.apply_first_run)
-            wizard.skipped.connect(
-                lambda: self._save_quietly(settings_after_skip(self.context.settings))
-            )
-            wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            wizard.open()
-            log.info("first-run setup shown")
-            return wizard
-
-        return self.context.tasks.spawn(open_it(), name="first-run-setup")
+        """The setup wizard (``QtFirstRunSetup``)."""
+        return self.first_run.open()
 
     def apply_first_run(self, choices: FirstRunChoices) -> None:
-        """Save the wizard's answers: settings, then folders to index, then server switches."""
-        from hybridmcp_app.config.first_run import settings_after
-
-        self.apply_settings(settings_after(self.context.settings, choices))
-        # Without a watcher yet, the library picks the folders up from the settings when it
-        # opens; with one, they are indexed now (a folder that went away is a banner).
-        for folder in choices.folders:
-            self.library_extras.watched.watch(folder)
-        self.context.tasks.spawn(self._switch_servers(choices.servers), name="mcp-switches")
-
-    async def _switch_servers(self, switches: Mapping[str, bool]) -> None:
-        """Flip the switches that changed: through the host (which starts or stops the server)
-        once it exists, in the file before that (the host reads it when it starts)."""
-        source = self._mcp_file()
-        current = await asyncio.to_thread(source.read)
-        host = self.context.mcp_host
-        for name, enabled in switches.items():
-            config = current.servers.get(name)
-            if config is None or config.disabled != enabled:
-                continue
-            if host is None:
-                await asyncio.to_thread(source.set_server_enabled, name, enabled)
-            else:
-                await host.set_enabled(name, enabled)
-
-    def _mcp_file(self) -> McpJsonFile:
-        from hybridmcp_app.config.mcp_json_file import McpJsonFile
-        from hybridmcp_app.mcp_host.builtin_servers import builtin_entries
-
-        host = self.context.mcp_host
-        if host is not None:
-            return host.source
-        path = self.context.settings.mcp.config_path or self.context.paths.mcp_config_file
-        return McpJsonFile(path, builtin_entries())
-
-    def _save_quietly(self, settings: Settings) -> None:
-        try:
-            self.context.save_settings(settings)
-        except OSError as error:
-            self.banner.show_message(f"Settings could not be saved: {error}", "error")
+        self.first_run.apply(choices)
 
     def open_conversation(self, conversation_id: str) -> asyncio.Task[None]:
         async def open_it() -> None:
@@ -499,7 +433,7 @@ class MainWindow(QMainWindow):
         return ToolUse(host.registry, policy, force_tool=forced_tool, tool_turns_as_text=as_text)
 
     def _open_mcp_config(self) -> None:
-        path = self.context.settings.mcp.config_path or self.context.paths.mcp_config_file
+        path = self.context.mcp_config_file
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text('{\n  "mcpServers": {}\n}\n', encoding="utf-8")
