@@ -1,9 +1,16 @@
-"""API keys and tokens in the OS keychain (``keyring``), behind one small ``SecretStore``."""
+"""API keys and tokens in the OS keychain (``keyring``), behind one small ``SecretStore``.
+
+A key saved for a web service is bound to its origin (scheme, host and port): the origin is kept
+in a second keychain entry beside the key (``<name>.origin``), and a key asked for on behalf of
+another origin is refused (``KeyOriginMismatch``). So a provider whose address was changed, by
+hand or by a hostile configuration, never receives the key typed for the old one.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+import urllib.parse
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,6 +29,37 @@ NO_KEYCHAIN_HELP = (
     "macOS Keychain and Windows Credential Manager work out of the box. "
     "Alternatively opt in to an encrypted file protected by a passphrase you type at each start."
 )
+
+
+ORIGIN_SUFFIX = ".origin"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class KeyOriginMismatch(SecretStoreError):
+    """A key was asked for on behalf of an origin other than the one it was saved for."""
+
+    def __init__(self, name: str, saved_for: str, asked_for: str) -> None:
+        super().__init__(
+            f"the key '{name}' was saved for {saved_for}; HybridMCP does not send it to "
+            f"{asked_for}. If the service moved, type its key again in Settings → Providers."
+        )
+        self.saved_for = saved_for
+        self.asked_for = asked_for
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of ``url``, in lower case, with the scheme's default port spelled
+    out: two URLs reach the same server with the same credentials exactly when these match."""
+    parts = urllib.parse.urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:  # a port out of range or not a number
+        port = None
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}" + (f":{port}" if port else "")
 
 
 class SecretBackend(Protocol):
@@ -88,37 +126,74 @@ class SecretStore:
         else:
             log.info("secrets are kept in %s", status.backend_name)
 
-    def set(self, name: str, value: str | SecretStr) -> None:
+    def set(self, name: str, value: str | SecretStr, *, origin: str | None = None) -> None:
+        """Store ``value`` as ``name``; with ``origin`` (``origin_of(url)``), bound to it.
+
+        The key is written before its origin: if the second write fails, the new key stays bound
+        to the old origin and is refused, never sent to the old address."""
         plain = value.get_secret_value() if isinstance(value, SecretStr) else value
         if not plain:
             raise SecretStoreError(f"refusing to store an empty value for secret '{name}'")
         backend = self._require(name)
-        try:
-            backend.set_password(self._service, name, plain)
-        except Exception as error:  # keyring raises many types; none may carry the value on
-            raise SecretStoreError(self._failure("store", name, error)) from None
-        log.info("secret %r stored in %s", name, self.status.backend_name)
+        self._write(backend, name, plain)
+        if origin is not None:
+            self._write(backend, name + ORIGIN_SUFFIX, origin)
+        log.info("secret %r stored in %s%s", name, self.status.backend_name,
+                 f" for {origin}" if origin else "")  # fmt: skip
 
-    def get(self, name: str) -> SecretStr | None:
+    def get(self, name: str, *, origin: str | None = None) -> SecretStr | None:
+        """The secret ``name``; with ``origin``, only if it was saved for that origin (raises
+        ``KeyOriginMismatch`` otherwise). A key saved before keys were bound is bound to the
+        first origin it is asked for."""
         backend = self._require(name)
-        try:
-            value = backend.get_password(self._service, name)
-        except Exception as error:
-            raise SecretStoreError(self._failure("read", name, error)) from None
-        return None if value is None else SecretStr(value)
+        value = self._read(backend, name)
+        if value is None or origin is None:
+            return None if value is None else SecretStr(value)
+        saved_for = self._read(backend, name + ORIGIN_SUFFIX)
+        if saved_for is None:
+            try:
+                self._write(backend, name + ORIGIN_SUFFIX, origin)
+                log.info("secret %r is now bound to %s", name, origin)
+            except SecretStoreError as error:  # still usable this once; bound next time
+                log.warning("%s", error)
+        elif saved_for != origin:
+            raise KeyOriginMismatch(name, saved_for, origin)
+        return SecretStr(value)
+
+    def origin(self, name: str) -> str | None:
+        """The origin the secret ``name`` was saved for, if it is bound to one."""
+        return self._read(self._require(name), name + ORIGIN_SUFFIX)
 
     def delete(self, name: str) -> bool:
-        """Remove a secret; returns False when there was none."""
+        """Remove a secret (and the origin it was bound to); returns False when there was none."""
+        backend = self._require(name)
+        deleted = self._delete(backend, name)
+        self._delete(backend, name + ORIGIN_SUFFIX)
+        if deleted:
+            log.info("secret %r deleted from %s", name, self.status.backend_name)
+        return deleted
+
+    def _read(self, backend: SecretBackend, name: str) -> str | None:
+        try:
+            return backend.get_password(self._service, name)
+        except Exception as error:
+            raise SecretStoreError(self._failure("read", name, error)) from None
+
+    def _write(self, backend: SecretBackend, name: str, value: str) -> None:
+        try:
+            backend.set_password(self._service, name, value)
+        except Exception as error:  # keyring raises many types; none may carry the value on
+            raise SecretStoreError(self._failure("store", name, error)) from None
+
+    def _delete(self, backend: SecretBackend, name: str) -> bool:
         import keyring.errors
 
-        backend = self._require(name)
         try:
             backend.delete_password(self._service, name)
         except keyring.errors.PasswordDeleteError:
             return False
         except Exception as error:
             raise SecretStoreError(self._failure("delete", name, error)) from None
-        log.info("secret %r deleted from %s", name, self.status.backend_name)
         return True
 
     def _require(self, name: str) -> SecretBackend:

@@ -108,8 +108,10 @@ class SettingsStore:
         log.info("settings saved to %s", self.path)
 
     def _env_files(self) -> tuple[Path, ...]:
-        # Later files win: a developer's ./.env overrides the one in the config dir.
-        return (self._paths.env_file, Path.cwd() / ".env")
+        # Only the config dir's .env: the current folder may be a cloned repository, and a
+        # .env there could point a provider (with its keychain key) elsewhere, name an mcp.json
+        # that runs any command, or switch approvals off.
+        return (self._paths.env_file,)
 
     def _read_file(self) -> tuple[dict[str, Any], SettingsLoadReport]:
         if not self.path.exists():

@@ -45,8 +45,20 @@ class ProviderConfig(FrozenModel):
         None, description="Name of the keychain entry holding the key (never the key itself)."
     )
     headers: dict[str, str] = Field(default_factory=dict, description="Extra, non-secret headers.")
-    timeout_s: float = Field(60.0, gt=0, le=3600)
+    timeout_s: float = Field(
+        60.0, gt=0, le=3600, description="One attempt: longest wait for the next bytes."
+    )
     max_retries: int = Field(3, ge=0, le=10)
+    first_token_timeout_s: float = Field(
+        45.0,
+        gt=0,
+        le=3600,
+        description="The answer's first token must come within this, retries included; "
+        "otherwise the request fails (and fails over to the local model when that is on).",
+    )
+    total_timeout_s: float = Field(
+        600.0, gt=0, le=7200, description="The whole request, retries and streaming included."
+    )
     azure_api_version: str | None = None
     supports_prediction: bool = Field(
         False, description="Takes OpenAI Predicted Outputs (prediction=) to speed up edits."

@@ -1,12 +1,16 @@
 """``OpenAICompatBackend``: one class for every OpenAI-compatible endpoint, on the ``openai`` SDK.
 
-Retries with backoff (honouring ``Retry-After`` on 429 and 5xx) and timeouts are the SDK's own
-(``max_retries``, ``timeout``): they apply until a stream starts; a stream that breaks later ends
-with ``StreamFailed`` and the text already streamed stays valid.
+Retries with backoff (honouring ``Retry-After`` on 429 and 5xx) and each attempt's timeout are the
+SDK's own (``max_retries``, ``timeout``): they apply until a stream starts; a stream that breaks
+later ends with ``StreamFailed`` and the text already streamed stays valid. Over all of it, one
+deadline for the first chunk and one for the whole answer (``stream_deadlines``); the key goes
+only to the origin it was saved for (``SecretStore.get(origin=…)``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -16,7 +20,7 @@ from typing import Any
 import openai
 from pydantic import SecretStr
 
-from hybridmcp_app.config.secrets import SecretStore
+from hybridmcp_app.config.secrets import SecretStore, origin_of
 from hybridmcp_app.core.errors import SecretStoreError
 from hybridmcp_app.core.inference import (
     ChatMessage,
@@ -38,6 +42,7 @@ from hybridmcp_app.core.model_context import ModelCapabilities
 from hybridmcp_app.llm.chat_backend import ChatBackend
 from hybridmcp_app.llm.provider_catalog import PriceTable
 from hybridmcp_app.llm.provider_errors import describe_error
+from hybridmcp_app.llm.stream_deadlines import within_deadlines
 
 log = logging.getLogger("hybridmcp.llm.provider")
 CHARS_PER_TOKEN = 4  # for estimates when a server reports no usage
@@ -119,7 +124,7 @@ class OpenAICompatBackend(ChatBackend):
         """Build it with its key from the keychain; a missing key is an actionable error."""
         key = None
         if config.api_key_secret:
-            key = secrets.get(config.api_key_secret)
+            key = secrets.get(config.api_key_secret, origin=origin_of(str(config.base_url)))
             if key is None:
                 raise SecretStoreError(
                     f"provider {config.name!r} needs the API key {config.api_key_secret!r}, which "
@@ -142,8 +147,12 @@ class OpenAICompatBackend(ChatBackend):
 
     async def test_connection(self) -> ConnectionReport:
         started = time.perf_counter()
+        deadline = self.config.first_token_timeout_s  # a silent server fails in this, retries too
         try:
-            models = await self.list_models()
+            async with asyncio.timeout(deadline):
+                models = await self.list_models()
+        except TimeoutError:
+            return ConnectionReport(False, f"{self.name} did not answer within {deadline:g} s")
         except openai.OpenAIError as error:
             return ConnectionReport(False, describe_error(error, self.name)[0])
         latency = time.perf_counter() - started
@@ -218,10 +227,15 @@ class OpenAICompatBackend(ChatBackend):
         usage: Usage | None = None
         finish: FinishReason | None = None
         yield StreamStarted(request_id=request.request_id, model=model)
+        chunks = within_deadlines(
+            lambda: self._create(request),
+            lambda stream: stream.close(),
+            first_chunk_s=self.config.first_token_timeout_s,
+            total_s=self.config.total_timeout_s,
+        )
         try:
-            stream = await self._create(request)
-            try:
-                async for chunk in stream:
+            async with contextlib.aclosing(chunks):
+                async for chunk in chunks:
                     if chunk.usage is not None:
                         usage = Usage(
                             prompt_tokens=chunk.usage.prompt_tokens,
@@ -253,8 +267,6 @@ class OpenAICompatBackend(ChatBackend):
                             logprobs += [item.logprob for item in choice.logprobs.content]
                         if choice.finish_reason:
                             finish = _FINISH.get(choice.finish_reason, "stop")
-            finally:
-                await stream.close()
         except Exception as error:  # every provider failure ends the stream with a reason
             message, retryable = describe_error(error, self.name)
             log.warning("%s: %s", self.name, message)

@@ -6,9 +6,17 @@ import json
 
 import openai
 
+from hybridmcp_app.llm.stream_deadlines import StreamDeadlineExceeded
+
 
 def describe_error(error: Exception, provider: str) -> tuple[str, bool]:
     """A message for the user and whether trying again later may help."""
+    if isinstance(error, StreamDeadlineExceeded):
+        which = "first-token" if error.first_chunk else "whole-answer"
+        return (
+            f"{provider} {error} (its {which} timeout; change it in Settings → Providers)",
+            True,
+        )
     if isinstance(error, openai.AuthenticationError):
         return f"{provider} refused the API key (401): check it in Settings → Providers", False
     if isinstance(error, openai.PermissionDeniedError):

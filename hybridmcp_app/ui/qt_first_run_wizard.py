@@ -61,7 +61,6 @@ class QtFirstRunWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.CancelButton, "Skip setup")
         self.setPixmap(QWizard.WizardPixmap.LogoPixmap, app_icon().pixmap(48, 48))
         self.resize(780, 560)
-        self._secrets = secrets
         path = QLineEdit()
         picker = QtModelPicker(path, local_model, tasks, home=home, app_models_dir=app_models_dir)
         self.model_page = QtModelChoicePage(settings.llm.local.model_path, picker, path)
@@ -122,8 +121,7 @@ class QtFirstRunWizard(QWizard):
         """Store the typed keys first: if the keychain refuses, say so and stay open."""
         choices = self.choices()
         try:
-            for name, key in self.provider_page.providers.pending_keys().items():
-                self._secrets.set(name, key)
+            self.provider_page.providers.store_pending_keys()
         except SecretStoreError as error:
             self.summary_page.problem.setText(
                 f"Not saved — the API key could not be stored in the keychain: {error}. Go back "

@@ -1,4 +1,8 @@
-"""Settings → Providers: add from a preset, key into the keychain, test the connection."""
+"""Settings → Providers: add from a preset, key into the keychain, test the connection.
+
+A key is stored bound to the origin (scheme, host, port) of its provider's base URL. A provider
+moved to another origin asks for its key again, and Test connection never sends the stored key
+to the new address."""
 
 from __future__ import annotations
 
@@ -23,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hybridmcp_app.config.secrets import SecretStore
+from hybridmcp_app.config.secrets import SecretStore, origin_of
 from hybridmcp_app.core.background_tasks import BackgroundTasks
-from hybridmcp_app.core.errors import describe_validation_error
+from hybridmcp_app.core.errors import SecretStoreError, describe_validation_error
 from hybridmcp_app.core.llm_configs import ProviderConfig, ProvidersConfig
 from hybridmcp_app.llm.openai_backend import ConnectionReport, OpenAICompatBackend
 from hybridmcp_app.llm.provider_catalog import ProviderPreset
@@ -55,6 +59,13 @@ class QtProvidersPage(QWidget):
         self._presets = {preset.id: preset for preset in presets}
         self._tasks = tasks
         self._pending_keys: dict[str, str] = {}
+        # Where each stored key may go when the keychain has no origin for it (saved before keys
+        # were bound): the address its provider had when this page opened.
+        self._loaded_origins = {
+            item.api_key_secret: origin_of(str(item.base_url))
+            for item in providers.items
+            if item.api_key_secret
+        }
         self._current = -1
 
         self.list = QListWidget(self)
@@ -74,6 +85,16 @@ class QtProvidersPage(QWidget):
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.timeout = QDoubleSpinBox(self)
         self.timeout.setRange(1, 3600)
+        self.timeout.setToolTip("One attempt: the longest wait for the server's next bytes.")
+        self.first_token_timeout = QDoubleSpinBox(self)
+        self.first_token_timeout.setRange(1, 3600)
+        self.first_token_timeout.setToolTip(
+            "The answer must start within this, retries included; otherwise the request fails "
+            "(and fails over to the local model when that is on)."
+        )
+        self.total_timeout = QDoubleSpinBox(self)
+        self.total_timeout.setRange(1, 7200)
+        self.total_timeout.setToolTip("The whole answer, retries and streaming included.")
         self.retries = QSpinBox(self)
         self.retries.setRange(0, 10)
         self.enabled = QCheckBox("Enabled", self)
@@ -86,6 +107,8 @@ class QtProvidersPage(QWidget):
         form.addRow("Model", self.model)
         form.addRow("API key", self.key)
         form.addRow("Timeout (s)", self.timeout)
+        form.addRow("First token within (s)", self.first_token_timeout)
+        form.addRow("Whole answer within (s)", self.total_timeout)
         form.addRow("Retries", self.retries)
         form.addRow("", self.enabled)
         self.editor = QWidget(self)
@@ -116,6 +139,7 @@ class QtProvidersPage(QWidget):
         self.active_button.clicked.connect(self.make_current_active)
         self.test_button.clicked.connect(self.test_connection)
         self.list.currentRowChanged.connect(self._select)
+        self.base_url.editingFinished.connect(self._explain_moved_key)
         self._show(0 if self._items else -1)
 
     # ------------------------------------------------------------------ list
@@ -143,23 +167,58 @@ class QtProvidersPage(QWidget):
         self.base_url.setText(str(item["base_url"]))
         self.model.setCurrentText(item["default_model"])
         self.key.clear()
-        secret: str | None = item.get("api_key_secret")
+        self.timeout.setValue(float(item["timeout_s"]))
+        self.first_token_timeout.setValue(float(item["first_token_timeout_s"]))
+        self.total_timeout.setValue(float(item["total_timeout_s"]))
+        self.retries.setValue(int(item["max_retries"]))
+        self.enabled.setChecked(bool(item["enabled"]))
+        self.status.clear()
+        self._explain_moved_key()
+
+    def _explain_moved_key(self) -> None:
+        """The key field's hint; when the base URL left the key's origin, why it is asked again."""
+        if not 0 <= self._current < len(self._items):
+            return
+        secret: str | None = self._items[self._current].get("api_key_secret")
+        saved_for = self._saved_origin(secret) if secret else None
+        here = _origin_or_none(self.base_url.text())
         if secret is None:
             hint = "not needed (type one if this server wants a key)"
-        elif self._has_key(secret):
+        elif secret in self._pending_keys:
+            hint = "typed — stored in the keychain on Save"
+        elif saved_for is not None and here is not None and saved_for != here:
+            hint = f"type the key for {here}"
+            self.status.setText(
+                f"The stored key was saved for {saved_for}. A key is only sent to the address it "
+                f"was saved for, so {here} needs its key typed again."
+            )
+        elif saved_for is not None:
             hint = "stored in the keychain — type to replace"
         else:
             hint = "paste the key: it is kept in the keychain, never in settings"
         self.key.setPlaceholderText(hint)
-        self.timeout.setValue(float(item["timeout_s"]))
-        self.retries.setValue(int(item["max_retries"]))
-        self.enabled.setChecked(bool(item["enabled"]))
-        self.status.clear()
 
-    def _has_key(self, secret: str) -> bool:
+    def _saved_origin(self, secret: str) -> str | None:
+        """The origin the stored key ``secret`` may go to; None when none is stored."""
+        if not self._secrets.available:
+            return None
+        try:
+            if self._secrets.get(secret) is None:
+                return None
+            return self._secrets.origin(secret) or self._loaded_origins.get(secret)
+        except SecretStoreError:
+            return None
+
+    def _stored_key_for(self, secret: str | None, url: str) -> str | SecretStr | None:
+        """The typed key, else the stored one if it may go to ``url``'s origin."""
+        if not secret:
+            return None
         if secret in self._pending_keys:
-            return True
-        return self._secrets.available and self._secrets.get(secret) is not None
+            return self._pending_keys[secret]
+        saved_for = self._saved_origin(secret)
+        if saved_for is None or saved_for != _origin_or_none(url):
+            return None
+        return self._secrets.get(secret)
 
     def _store_editor(self) -> None:
         """Copy the editor back into the working list (validated later, on Save)."""
@@ -178,6 +237,8 @@ class QtProvidersPage(QWidget):
             "default_model": self.model.currentText().strip(),
             "api_key_secret": secret,
             "timeout_s": self.timeout.value(),
+            "first_token_timeout_s": self.first_token_timeout.value(),
+            "total_timeout_s": self.total_timeout.value(),
             "max_retries": self.retries.value(),
             "enabled": self.enabled.isChecked(),
         }
@@ -232,10 +293,7 @@ class QtProvidersPage(QWidget):
             lines = describe_validation_error(error) if isinstance(error, ValidationError) else []
             self.status.setText("Fix first: " + "; ".join(lines))
             return None
-        secret = config.api_key_secret
-        key = self._pending_keys.get(secret or "") or (
-            self._secrets.get(secret) if secret and self._secrets.available else None
-        )
+        key = self._stored_key_for(config.api_key_secret, str(config.base_url))
         self.status.setText("Testing…")
         self.test_button.setEnabled(False)
         return self._tasks.spawn(self._test(config, key), name="test-provider")
@@ -263,3 +321,39 @@ class QtProvidersPage(QWidget):
     def pending_keys(self) -> dict[str, str]:
         """Keys typed on this page, by keychain entry name; store them on Save."""
         return dict(self._pending_keys)
+
+    def keys_to_type_again(self) -> list[str]:
+        """One line per provider whose base URL left the origin its stored key was saved for
+        and whose key was not typed again: Save waits for them."""
+        self._store_editor()
+        lines = []
+        for item in self._items:
+            secret = item.get("api_key_secret")
+            if not secret or secret in self._pending_keys:
+                continue
+            saved_for, here = self._saved_origin(secret), _origin_or_none(str(item["base_url"]))
+            if saved_for is not None and here is not None and saved_for != here:
+                lines.append(
+                    f"providers: {item['name']} now points to {here}, but its key was saved for "
+                    f"{saved_for}; a key only goes to the address it was saved for — type the "
+                    f"key for {here} (Settings → Providers)"
+                )
+        return lines
+
+    def store_pending_keys(self) -> None:
+        """Put the typed keys in the keychain, each bound to its provider's origin (raises
+        ``SecretStoreError`` when the keychain refuses)."""
+        self._store_editor()
+        origins = {
+            item["api_key_secret"]: _origin_or_none(str(item["base_url"]))
+            for item in self._items
+            if item.get("api_key_secret")
+        }
+        for name, key in self._pending_keys.items():
+            self._secrets.set(name, key, origin=origins.get(name))
+
+
+def _origin_or_none(url: str) -> str | None:
+    """The origin of a URL as typed, or None while it is no http(s) URL yet."""
+    origin = origin_of(url)
+    return origin if origin.startswith(("http://", "https://")) and "://:" not in origin else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -265,21 +265,28 @@ class QtSettingsDialog(QDialog):
         except ValidationError as error:
             self._show_errors(error, prefix="providers" if _from_providers(error) else "")
             return
-        keys = self.providers_page.pending_keys() if self.providers_page is not None else {}
+        page = self.providers_page
+        if page is not None and (retype := page.keys_to_type_again()):
+            self._show_lines(retype)
+            self.sections.setCurrentRow(PAGE_INDEX["Providers"])
+            return
         if not (
-            self._stored(keys, "API key")
-            and self._stored(self.mounts.pending_secrets(), "credential")
+            (page is None or self._stored(page.store_pending_keys, "API key"))
+            and self._stored(self._store_credentials, "credential")
         ):
             return
         self.errors.hide()
         self.saved.emit(settings)
         self.accept()
 
-    def _stored(self, pending: Mapping[str, str], what: str) -> bool:
+    def _store_credentials(self) -> None:
+        for name, value in self.mounts.pending_secrets().items():
+            self._secrets.set(name, value)
+
+    def _stored(self, store: Callable[[], None], what: str) -> bool:
         """Put typed secrets in the keychain; False (and why, shown) when it refuses."""
         try:
-            for name, value in pending.items():
-                self._secrets.set(name, value)
+            store()
         except SecretStoreError as error:
             self.errors.setText(f"Not saved — the {what} could not be stored: {error}")
             self.errors.show()

@@ -6,11 +6,13 @@ from collections.abc import Callable
 import qasync
 
 from hybridmcp_app.config.paths import AppPaths
+from hybridmcp_app.config.secrets import origin_of
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_providers_page import QtProvidersPage, secret_name_for
 from hybridmcp_app.ui.qt_settings_dialog import QtSettingsDialog
 from tests.helpers.llama_server import LlamaServer
 from tests.helpers.memory_keyring import MemoryKeyring
+from tests.helpers.silent_server import silent_server
 
 
 def open_page(window: MainWindow) -> tuple[QtSettingsDialog, QtProvidersPage]:
@@ -103,3 +105,50 @@ def test_removing_the_default_provider_makes_the_next_one_default(
 
 def test_key_names_are_derived_from_provider_names() -> None:
     assert secret_name_for("OpenAI (work)") == "OPENAI_WORK_API_KEY"
+
+
+def test_a_provider_moved_to_another_address_asks_for_its_key_again_and_says_why(
+    make_window: Callable[..., MainWindow],
+    qt_loop: qasync.QEventLoop,
+    provider_server: LlamaServer,
+    app_paths: AppPaths,
+    memory_keyring: MemoryKeyring,
+) -> None:
+    window = make_window()
+    dialog, page = open_page(window)
+    add_llamacpp(page, provider_server.base_url, provider_server.api_key)
+    dialog.save()
+    secret = ("HybridMCP", "LLAMA_CPP_SERVER_API_KEY")
+    assert memory_keyring.entries[secret] == provider_server.api_key
+    assert memory_keyring.entries[("HybridMCP", "LLAMA_CPP_SERVER_API_KEY.origin")] == (
+        origin_of(provider_server.base_url)
+    )
+
+    with silent_server() as elsewhere:
+        dialog, page = open_page(window)
+        page.base_url.setText(elsewhere.base_url)
+        page.base_url.editingFinished.emit()
+        here = origin_of(elsewhere.base_url)
+        assert f"The stored key was saved for {origin_of(provider_server.base_url)}" in (
+            page.status.text()
+        )
+        assert page.key.placeholderText() == f"type the key for {here}"
+        page.first_token_timeout.setValue(1)
+        task = page.test_connection()  # tested without the stored key
+        assert task is not None
+        qt_loop.run_until_complete(task)
+        assert page.status.text() == "✘ llama.cpp server did not answer within 1 s"
+        dialog.save()  # refused: the key must be typed again
+        assert dialog.isVisible()
+        assert f"now points to {here}" in dialog.errors.text()
+        assert not elsewhere.saw(provider_server.api_key)
+        assert elsewhere.requests(), "Test connection reached the new address"
+    assert json.loads(app_paths.settings_file.read_text())["providers"]["items"][0]["base_url"] == (
+        provider_server.base_url
+    )
+
+    page.key.setText("key-for-the-new-address")
+    dialog.save()
+    assert not dialog.isVisible()
+    assert memory_keyring.entries[secret] == "key-for-the-new-address"
+    assert memory_keyring.entries[("HybridMCP", "LLAMA_CPP_SERVER_API_KEY.origin")] == here

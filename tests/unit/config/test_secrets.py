@@ -7,7 +7,9 @@ from keyring.backends import fail
 from hybridmcp_app.config.secrets import (
     NO_KEYCHAIN_HELP,
     KeychainStatus,
+    KeyOriginMismatch,
     SecretStore,
+    origin_of,
     system_keychain,
 )
 from hybridmcp_app.core.errors import SecretStoreError
@@ -119,3 +121,56 @@ def test_an_installed_keyring_backend_is_used() -> None:
         keyring.set_keyring(previous)
     assert backend is memory
     assert status.available
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://api.openai.com/v1", "https://api.openai.com:443"),
+        ("HTTPS://API.OpenAI.com:443/v1/", "https://api.openai.com:443"),
+        ("http://127.0.0.1:8080/v1", "http://127.0.0.1:8080"),
+        ("http://localhost/v1", "http://localhost:80"),
+        ("http://[::1]:9000/", "http://[::1]:9000"),
+        ("https://user:pw@example.com/v1", "https://example.com:443"),
+    ],
+)
+def test_an_origin_is_scheme_host_and_port_whatever_the_spelling(url: str, origin: str) -> None:
+    assert origin_of(url) == origin
+
+
+def test_a_key_saved_for_an_origin_is_refused_for_another(store: SecretStore) -> None:
+    store.set("LAB_KEY", SECRET, origin="https://api.openai.com:443")
+    kept = store.get("LAB_KEY", origin="https://api.openai.com:443")
+    assert kept is not None and kept.get_secret_value() == SECRET
+    with pytest.raises(KeyOriginMismatch) as refused:
+        store.get("LAB_KEY", origin="http://127.0.0.1:9999")
+    message = str(refused.value)
+    assert "https://api.openai.com:443" in message and "http://127.0.0.1:9999" in message
+    assert "Settings → Providers" in message
+    assert SECRET not in message
+
+
+def test_a_key_saved_before_binding_is_bound_to_the_first_origin_that_asks(
+    store: SecretStore,
+) -> None:
+    store.set("OLD_KEY", SECRET)  # as every key was stored before origins
+    assert store.origin("OLD_KEY") is None
+    assert store.get("OLD_KEY", origin="https://api.mistral.ai:443") is not None
+    assert store.origin("OLD_KEY") == "https://api.mistral.ai:443"
+    with pytest.raises(KeyOriginMismatch):
+        store.get("OLD_KEY", origin="http://evil.example:80")
+
+
+def test_typing_the_key_again_for_a_new_origin_moves_it(store: SecretStore) -> None:
+    store.set("LAB_KEY", SECRET, origin="https://one.example:443")
+    store.set("LAB_KEY", "sk-new", origin="https://two.example:443")
+    moved = store.get("LAB_KEY", origin="https://two.example:443")
+    assert moved is not None and moved.get_secret_value() == "sk-new"
+    with pytest.raises(KeyOriginMismatch):
+        store.get("LAB_KEY", origin="https://one.example:443")
+
+
+def test_deleting_a_key_forgets_its_origin(store: SecretStore, memory: MemoryKeyring) -> None:
+    store.set("LAB_KEY", SECRET, origin="https://one.example:443")
+    assert store.delete("LAB_KEY") is True
+    assert memory.entries == {}
