@@ -1,5 +1,7 @@
 """Secrets by reference in ``mcp.json``: ``${secret:NAME}`` from the keychain, ``${env:NAME}``
-from the app's environment, resolved only when a server starts and never written anywhere."""
+from the app's environment, resolved only when a server starts and never written anywhere. A
+secret in a remote server's headers is bound to that server's origin the first time it is sent:
+an ``mcp.json`` edited to point the entry elsewhere does not get it."""
 
 from __future__ import annotations
 
@@ -7,12 +9,13 @@ import re
 from collections.abc import Mapping
 
 from hybridmcp_app.config.mcp_config import RemoteServerConfig, StdioServerConfig
-from hybridmcp_app.config.secrets import SecretStore
+from hybridmcp_app.config.secrets import SecretStore, origin_of
 from hybridmcp_app.core.errors import HybridMCPError
 
 REFERENCE = re.compile(r"\$\{(secret|env):([A-Za-z0-9_.\-]+)\}")
 SECRET_LOOKING = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)", re.I)
 ServerConfig = StdioServerConfig | RemoteServerConfig
+STORE_AGAIN = "the MCP Servers tab (Secrets…)"
 
 
 class UnresolvedReference(HybridMCPError):
@@ -20,9 +23,15 @@ class UnresolvedReference(HybridMCPError):
 
 
 def resolve_references(
-    value: str, secrets: SecretStore, environ: Mapping[str, str], *, where: str
+    value: str,
+    secrets: SecretStore,
+    environ: Mapping[str, str],
+    *,
+    where: str,
+    origin: str | None = None,
 ) -> str:
-    """Replace every reference in ``value``; ``where`` names the field in errors."""
+    """Replace every reference in ``value``; ``where`` names the field in errors. With
+    ``origin`` (a remote server's), a secret saved for another origin is refused."""
 
     def replace(match: re.Match[str]) -> str:
         kind, name = match.group(1), match.group(2)
@@ -32,7 +41,7 @@ def resolve_references(
             return environ[name]
         if not secrets.available:
             raise UnresolvedReference(f"{where}: no keychain to read secret {name} from")
-        secret = secrets.get(name)
+        secret = secrets.get(name, origin=origin, where=STORE_AGAIN)
         if secret is None:
             raise UnresolvedReference(
                 f"{where}: no secret {name} in the keychain "
@@ -46,10 +55,12 @@ def resolve_references(
 def resolved_server(
     name: str, config: ServerConfig, secrets: SecretStore, environ: Mapping[str, str]
 ) -> ServerConfig:
-    """A copy of ``config`` with its references resolved (for starting it; never persisted)."""
+    """A copy of ``config`` with its references resolved (for starting it; never persisted).
+    A remote server's secrets go only to the origin they were first sent to."""
+    origin = origin_of(str(config.url)) if isinstance(config, RemoteServerConfig) else None
 
     def resolve(value: str, where: str) -> str:
-        return resolve_references(value, secrets, environ, where=f"{name}.{where}")
+        return resolve_references(value, secrets, environ, where=f"{name}.{where}", origin=origin)
 
     if isinstance(config, StdioServerConfig):
         return config.model_copy(

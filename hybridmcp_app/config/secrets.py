@@ -38,10 +38,12 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 class KeyOriginMismatch(SecretStoreError):
     """A key was asked for on behalf of an origin other than the one it was saved for."""
 
-    def __init__(self, name: str, saved_for: str, asked_for: str) -> None:
+    def __init__(
+        self, name: str, saved_for: str, asked_for: str, where: str = "Settings → Providers"
+    ) -> None:
         super().__init__(
             f"the key '{name}' was saved for {saved_for}; HybridMCP does not send it to "
-            f"{asked_for}. If the service moved, type its key again in Settings → Providers."
+            f"{asked_for}. If the service moved, type its key again in {where}."
         )
         self.saved_for = saved_for
         self.asked_for = asked_for
@@ -141,10 +143,12 @@ class SecretStore:
         log.info("secret %r stored in %s%s", name, self.status.backend_name,
                  f" for {origin}" if origin else "")  # fmt: skip
 
-    def get(self, name: str, *, origin: str | None = None) -> SecretStr | None:
+    def get(
+        self, name: str, *, origin: str | None = None, where: str = "Settings → Providers"
+    ) -> SecretStr | None:
         """The secret ``name``; with ``origin``, only if it was saved for that origin (raises
-        ``KeyOriginMismatch`` otherwise). A key saved before keys were bound is bound to the
-        first origin it is asked for."""
+        ``KeyOriginMismatch``, naming ``where`` to store it again, otherwise). A key saved with
+        no origin is bound to the first origin it is asked for."""
         backend = self._require(name)
         value = self._read(backend, name)
         if value is None or origin is None:
@@ -157,7 +161,7 @@ class SecretStore:
             except SecretStoreError as error:  # still usable this once; bound next time
                 log.warning("%s", error)
         elif saved_for != origin:
-            raise KeyOriginMismatch(name, saved_for, origin)
+            raise KeyOriginMismatch(name, saved_for, origin, where)
         return SecretStr(value)
 
     def origin(self, name: str) -> str | None:
