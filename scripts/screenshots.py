@@ -91,6 +91,14 @@ def main() -> None:
     dialog.providers_page.add_from_preset()
     settle()
     dialog.grab().save(str(args.out / f"providers-{args.theme}.png"))
+    # A provider whose address moved: its stored key is asked for again, and why is said.
+    page = dialog.providers_page
+    secrets.set("OPENAI_API_KEY", "sk-demo", origin="https://api.openai.com:443")
+    page._select(page.list.currentRow())
+    page.base_url.setText("http://192.168.1.20:8080/v1")
+    page.base_url.editingFinished.emit()
+    settle()
+    dialog.grab().save(str(args.out / f"providers-moved-{args.theme}.png"))
     dialog.mounts.load([
         {"name": "aws", "url": "s3://reports/2026", "options": {"endpoint_url":
          "http://127.0.0.1:9000"}, "credentials": {"key": "aws-key-id", "secret": "aws-secret"}},

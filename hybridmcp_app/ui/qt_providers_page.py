@@ -187,7 +187,7 @@ class QtProvidersPage(QWidget):
         elif secret in self._pending_keys:
             hint = "typed — stored in the keychain on Save"
         elif saved_for is not None and here is not None and saved_for != here:
-            hint = f"type the key for {here}"
+            hint = "type the key for this address"
             self.status.setText(
                 f"The stored key was saved for {saved_for}. A key is only sent to the address it "
                 f"was saved for, so {here} needs its key typed again."

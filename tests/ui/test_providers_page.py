@@ -132,7 +132,7 @@ def test_a_provider_moved_to_another_address_asks_for_its_key_again_and_says_why
         assert f"The stored key was saved for {origin_of(provider_server.base_url)}" in (
             page.status.text()
         )
-        assert page.key.placeholderText() == f"type the key for {here}"
+        assert page.key.placeholderText() == "type the key for this address"
         page.first_token_timeout.setValue(1)
         task = page.test_connection()  # tested without the stored key
         assert task is not None
