@@ -121,7 +121,8 @@ async def start_mcp_host(
 ) -> McpHost:
     """Import the MCP SDK (and the documents server: PyMuPDF, ONNX Runtime) off the event loop
     (about a second), build the host over mcp.json, hand it to the UI, then start the enabled
-    servers (in parallel; this returns at once)."""
+    servers (in parallel; this returns at once). An mcp.json that cannot be used (broken, too
+    big, nested too deep) leaves a host with no servers that shows why."""
     module = await asyncio.to_thread(
         importlib.import_module, "hybridmcp_app.mcp_host.mcp_host_service"
     )
@@ -197,9 +198,16 @@ async def start_library(
     return library
 
 
-async def share_library(context: AppContext, library_source: AppLibrarySource) -> None:
+async def share_library(
+    context: AppContext,
+    library_source: AppLibrarySource,
+    on_problem: Callable[[str], None] = lambda _message: None,
+) -> None:
     """Let other MCP clients' documents servers use the library while the app owns it
-    (``mcp_servers.documents_sharing``): served on 127.0.0.1 until the app quits."""
+    (``mcp_servers.documents_sharing``): served on 127.0.0.1 until the app quits, behind a token
+    made for this run and kept only in the private endpoint file (not the keychain's long-lived
+    server token, which remote clients hold). ``on_problem`` hears why the library is not
+    shared."""
     if not context.settings.mcp.share_library:
         return
     module = await asyncio.to_thread(
@@ -208,17 +216,14 @@ async def share_library(context: AppContext, library_source: AppLibrarySource) -
     documents = await asyncio.to_thread(
         importlib.import_module, "hybridmcp_app.mcp_servers.documents"
     )
-    from hybridmcp_app.core.errors import SecretStoreError
-    from hybridmcp_app.mcp_host.server_token import ensure_server_token
+    from hybridmcp_app.core.errors import HybridMCPError
 
-    token = None
-    if context.secrets.available:
-        try:
-            token = await asyncio.to_thread(ensure_server_token, context.secrets)
-        except SecretStoreError as error:
-            log.warning("the shared library goes without a token: %s", error)
     server = documents.DocumentsServer(library_source)
-    await module.share_library(server, context.paths.data_dir, token)
+    try:
+        await module.share_library(server, context.paths.data_dir)
+    except (HybridMCPError, OSError) as error:
+        log.warning("the library is not shared with other MCP clients: %s", error)
+        on_problem(f"The library is not shared with other MCP clients: {error}")
 
 
 async def serve_api(
@@ -378,15 +383,19 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
         library_source.opened(library, error)
         window.library_ready(library, error)
         if library is not None:
-            context.tasks.spawn(share_library(context, library_source), name="share-library")
+            sharing = share_library(context, library_source, window.mcp_view.library_not_shared)
+            context.tasks.spawn(sharing, name="share-library")
 
     async def start_services() -> None:
         await detect_keychain(context, window.keychain.update_status)
-        # secrets are known by now
-        await start_mcp_host(context, window.mcp_host_ready, library_source)
+        # Secrets are known by now. Each service starts on its own: one that cannot start (a
+        # broken mcp.json) says why in its place and leaves the others running.
         context.tasks.spawn(
             serve_api(context, lambda text: window.banner.show_message(text, "warning")),
             name="openai-api",
+        )
+        context.tasks.spawn(
+            start_mcp_host(context, window.mcp_host_ready, library_source), name="mcp-host"
         )
 
     context.tasks.spawn(start_services(), name="start-services")

@@ -4,30 +4,35 @@ its hybrid strategies.
 ``GET /v1/models`` lists ``local`` (the local model), ``provider/<name>`` for each configured
 provider, and ``hybrid/<strategy>`` for every strategy that combines them (``hybrid/boost``…).
 ``POST /v1/chat/completions`` runs the request through the orchestrator with that strategy,
-whole or streamed (server-sent events, as OpenAI sends them). Every request needs
-``Authorization: Bearer <token>``. A single-leg run (``local``, ``provider/…``) streams as it
-is generated; a hybrid run streams its final answer once the orchestrator has chosen it (the
-other legs are drafts, checks or fallbacks that the client must not see as the answer).
+whole or streamed (server-sent events, as OpenAI sends them). Every request passes
+``HttpGuard`` first: ``Authorization: Bearer <token>``, a Host and Origin naming this server, a
+body of at most 10 MB (``json_body``: nesting at most 64 levels). A single-leg run
+(``local``, ``provider/…``) streams as it is generated; a hybrid run streams its final answer
+once the orchestrator has chosen it (the other legs are drafts, checks or fallbacks that the
+client must not see as the answer).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from hybridmcp_app.core.errors import HybridMCPError, describe_validation_error
+from hybridmcp_app.api_server.chat_request import ChatCompletionBody, read_chat_request
+from hybridmcp_app.api_server.json_body import MAX_BODY, BodyRefused
+from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.core.inference import ChatMessage, InferenceRequest, TextDelta
 from hybridmcp_app.core.parameters import ModelParameters
+from hybridmcp_app.mcp_host.http_guard import HttpGuard
 from hybridmcp_app.orchestration.events import HybridTrace, LegEvent, RunCompleted
 from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
 from hybridmcp_app.orchestration.strategies import available_strategies
@@ -42,41 +47,13 @@ OrchestratorFactory = Callable[
 ]
 
 
-class ApiMessage(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    role: Literal["system", "user", "assistant", "developer"]
-    content: str | list[dict[str, Any]] | None = None
-
-    def text(self) -> str:
-        if isinstance(self.content, list):
-            return "".join(str(part.get("text", "")) for part in self.content
-                           if part.get("type") == "text")  # fmt: skip
-        return self.content or ""
-
-
-class ChatCompletionBody(BaseModel):
-    """The part of OpenAI's request that HybridMCP honours; other fields are ignored."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    model: str = Field(min_length=1)
-    messages: list[ApiMessage] = Field(min_length=1)
-    stream: bool = False
-    temperature: float | None = Field(None, ge=0, le=2)
-    top_p: float | None = Field(None, gt=0, le=1)
-    max_tokens: int | None = Field(None, ge=1, le=131_072)
-    max_completion_tokens: int | None = Field(None, ge=1, le=131_072)
-    seed: int | None = Field(None, ge=0)
-    stop: str | list[str] | None = None
-
-
 def _error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
 
 
 class OpenAIApi:
-    """The API as a Starlette app; ``providers()`` names the configured providers."""
+    """The API as an ASGI app (Starlette behind ``HttpGuard``); ``providers()`` names the
+    configured providers."""
 
     def __init__(
         self, token: str, orchestrator_for: OrchestratorFactory,
@@ -85,14 +62,11 @@ class OpenAIApi:
         if not token:
             raise ValueError("the API needs a token")
         self.token, self.orchestrator_for, self.providers = token, orchestrator_for, providers
-        self.app = Starlette(routes=[
+        routes = Starlette(routes=[
             Route("/v1/models", self.models, methods=["GET"]),
             Route("/v1/chat/completions", self.chat_completions, methods=["POST"]),
         ])  # fmt: skip
-
-    def _authorised(self, request: Request) -> bool:
-        given = request.headers.get("authorization", "")
-        return secrets.compare_digest(given.encode(), f"Bearer {self.token}".encode())
+        self.app = HttpGuard(routes, token=token, max_body=MAX_BODY)
 
     def model_ids(self) -> list[str]:
         hybrid = [f"hybrid/{name}" for name in sorted(available_strategies())
@@ -100,9 +74,6 @@ class OpenAIApi:
         return ["local", *(f"provider/{name}" for name in self.providers()), *hybrid]
 
     async def models(self, request: Request) -> Response:
-        if not self._authorised(request):
-            return _error(401, "a valid 'Authorization: Bearer <token>' header is needed",
-                          "authentication_error")  # fmt: skip
         created = int(time.time())
         return JSONResponse({"object": "list", "data": [
             {"id": model, "object": "model", "created": created, "owned_by": OWNER}
@@ -121,15 +92,10 @@ class OpenAIApi:
         return None
 
     async def chat_completions(self, request: Request) -> Response:
-        if not self._authorised(request):
-            return _error(401, "a valid 'Authorization: Bearer <token>' header is needed",
-                          "authentication_error")  # fmt: skip
         try:
-            body = ChatCompletionBody.model_validate(await request.json())
-        except json.JSONDecodeError:
-            return _error(400, "the request body is not JSON")
-        except ValidationError as error:
-            return _error(400, "; ".join(describe_validation_error(error)))
+            body = await asyncio.to_thread(read_chat_request, await request.body())
+        except BodyRefused as refused:
+            return _error(400, str(refused))
         route = self._route(body.model)
         if route is None:
             return _error(404, f"no model {body.model!r}; GET /v1/models lists them",

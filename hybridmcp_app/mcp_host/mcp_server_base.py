@@ -2,26 +2,33 @@
 
 A server is a thin layer over a project service: ``build`` returns the SDK's ``MCPServer`` with
 its tools, resources and prompts. ``main`` runs it over stdio (what hosts like Claude Desktop
-start), or with ``--http [--host H] [--port N]`` over Streamable HTTP. HTTP binds 127.0.0.1 by
-default; bound anywhere else it needs a bearer token (``$HYBRIDMCP_MCP_TOKEN``, else the one
+start), or with ``--http [--host H] [--port N]`` over Streamable HTTP behind ``HttpGuard``
+(Host, Origin, token, body size). HTTP binds 127.0.0.1 by default; bound anywhere but
+127.0.0.1, localhost or ::1 it needs a bearer token (``$HYBRIDMCP_MCP_TOKEN``, else the one
 HybridMCP keeps in the keychain, made at first need: ``server_token``) and refuses to start
-without one; every request must then carry ``Authorization: Bearer <token>``.
+without one; every request must then carry ``Authorization: Bearer <token>``. Requests must name
+the address they reached (``--allow-host NAME`` adds a DNS name of this machine).
+
+The SDK answers an unknown prompt or bad prompt arguments with JSON-RPC code 0; every
+subclass's ``build`` is wrapped (``strict_prompts``) so they get ``INVALID_PARAMS`` (-32602).
 """
 
 from __future__ import annotations
 
 import argparse
-import hmac
-import ipaddress
+import functools
 import os
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
+
+from hybridmcp_app.mcp_host.http_guard import LOOPBACK_BINDS, HttpGuard, token_required
+from hybridmcp_app.mcp_host.strict_prompts import strict_prompts
 
 T = TypeVar("T")
 TOKEN_ENV = "HYBRIDMCP_MCP_TOKEN"
@@ -53,70 +60,56 @@ async def answer_or_refuse(
         raise ToolError(str(error)) from None
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-class BearerTokenGate:
-    """ASGI middleware: HTTP requests without the right bearer token get 401."""
-
-    def __init__(self, app: Any, token: str) -> None:
-        self._app = app
-        self._expected = f"Bearer {token}".encode()
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            headers = dict(scope.get("headers") or ())
-            given = headers.get(b"authorization", b"")
-            if not hmac.compare_digest(given, self._expected):
-                await send({"type": "http.response.start", "status": 401,
-                            "headers": [(b"www-authenticate", b"Bearer"),
-                                        (b"content-type", b"text/plain")]})  # fmt: skip
-                await send({"type": "http.response.body", "body": b"missing or wrong token"})
-                return
-        await self._app(scope, receive, send)
-
-
 class MCPServerBase(ABC):
     """Subclasses set ``name`` and build the SDK server over their service."""
 
     name: str = "hybridmcp"
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        build: Callable[[Any], MCPServer] | None = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "__isabstractmethod__", False):
+
+            @functools.wraps(build)
+            def strict_build(self: Any) -> MCPServer:
+                return strict_prompts(build(self))
+
+            cls.build = strict_build  # type: ignore[method-assign]
+
     @abstractmethod
     def build(self) -> MCPServer:
         """The SDK server with this server's tools, resources and prompts."""
 
-    def http_app(self, host: str, token: str | None) -> Any:
-        """The Streamable HTTP ASGI app (at ``/mcp``), behind the token gate when one is set."""
+    def http_app(self, host: str, token: str | None, extra_hosts: Sequence[str] = ()) -> Any:
+        """The Streamable HTTP ASGI app (at ``/mcp``) behind ``HttpGuard``."""
         app = self.build().streamable_http_app(host=host)
-        return BearerTokenGate(app, token) if token else app
+        return HttpGuard(app, token=token, extra_hosts=extra_hosts)
 
     def main(self, argv: Sequence[str] | None = None) -> None:
         parser = argparse.ArgumentParser(prog=f"python -m hybridmcp_app.mcp_servers.{self.name}")
         parser.add_argument("--http", action="store_true", help="serve Streamable HTTP at /mcp")
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+        parser.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                            help="also answer requests addressed to NAME (a DNS name of this "
+                            "machine); by default only the address it is reached at")  # fmt: skip
         args = parser.parse_args(argv)
         if not args.http:
             self.build().run()  # stdio
             return
         token = os.environ.get(TOKEN_ENV) or None
-        if not is_loopback(args.host) and token is None:
+        if token is None and token_required(args.host):
             from hybridmcp_app.mcp_host.server_token import keychain_server_token
 
             token = keychain_server_token()
             if token is None:
                 print(f"{self.name}: serving on {args.host} needs a bearer token in "
-                      f"${TOKEN_ENV} (no keychain holds one)", file=sys.stderr)  # fmt: skip
+                      f"${TOKEN_ENV} (no keychain holds one); only {', '.join(LOOPBACK_BINDS)} "
+                      "are served without one", file=sys.stderr)  # fmt: skip
                 raise SystemExit(2)
             print(f"{self.name}: requests need the bearer token kept in the keychain "
                   "(HybridMCP: MCP tab, Use elsewhere)", file=sys.stderr)  # fmt: skip
         import uvicorn
 
-        uvicorn.run(self.http_app(args.host, token), host=args.host, port=args.port,
-                    log_level="warning")  # fmt: skip
+        app = self.http_app(args.host, token, args.allow_host)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

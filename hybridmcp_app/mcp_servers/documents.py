@@ -240,13 +240,15 @@ async def _open_catalog(data_dir: Path, settings: DocumentsSettings) -> LibraryC
 async def _relay(busy: Exception, data_dir: Path) -> Catalog:
     """The app's shared library, or why it cannot be reached."""
     from hybridmcp_app.mcp_host.server_token import keychain_server_token
-    from hybridmcp_app.mcp_servers.documents_sharing import RemoteCatalog, read_endpoint
+    from hybridmcp_app.mcp_servers.documents_sharing import RemoteCatalog
+    from hybridmcp_app.mcp_servers.sharing_endpoint import read_endpoint
 
     endpoint = await asyncio.to_thread(read_endpoint, data_dir)
     if endpoint is None:
         raise CatalogError(f"the library cannot be opened: {busy}")
-    token = os.environ.get(TOKEN_ENV) or await asyncio.to_thread(keychain_server_token)
-    return RemoteCatalog(endpoint, token)
+    # The token the app made for its run (no keychain there), else the keychain's.
+    token = endpoint.token or os.environ.get(TOKEN_ENV)
+    return RemoteCatalog(endpoint, token or await asyncio.to_thread(keychain_server_token))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

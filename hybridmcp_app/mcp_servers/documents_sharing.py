@@ -2,11 +2,11 @@
 
 An embedded library has one owner (``library_lock``). While HybridMCP is open that is the app,
 so a ``documents`` server that Claude Desktop starts could not open it. Instead the app serves its
-in-process documents server over Streamable HTTP on 127.0.0.1 (a free port; behind the keychain's
-bearer token when there is a keychain) and writes where in ``documents-endpoint.json`` in the
-data dir; a ``documents`` server that finds the library busy reads that file and relays each
-request there (``RemoteCatalog``). The file is removed when the app stops sharing; one left by a
-killed app names a dead process and is ignored.
+in-process documents server over Streamable HTTP on 127.0.0.1 (a free port, behind ``HttpGuard``
+and always a bearer token made for this run) and writes where, with the token, in the endpoint
+file (``sharing_endpoint``: 0600 in a 0700 folder); a ``documents`` server that finds the library
+busy reads that file and relays each request there (``RemoteCatalog``). The file is removed when
+the app stops sharing; one left by a killed app names a dead process and is ignored.
 """
 
 from __future__ import annotations
@@ -15,18 +15,16 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import socket
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import psutil
 import uvicorn
 from mcp import Client
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from hybridmcp_app.config.atomic_files import write_text_atomically
-from hybridmcp_app.core.frozen_model import FrozenModel
 from hybridmcp_app.documents.catalog_results import AddResult, CatalogError
 from hybridmcp_app.documents.library_catalog import (
     DocumentList,
@@ -37,28 +35,16 @@ from hybridmcp_app.documents.library_catalog import (
 from hybridmcp_app.documents.library_service import LibraryStats
 from hybridmcp_app.mcp_host.mcp_client import streamable_http
 from hybridmcp_app.mcp_host.mcp_server_base import MCPServerBase
+from hybridmcp_app.mcp_servers.sharing_endpoint import (
+    DocumentsEndpoint,
+    private_folder,
+    remove_endpoint,
+    write_endpoint,
+)
+from hybridmcp_app.mcp_servers.sharing_endpoint import read_endpoint as read_endpoint
 
 log = logging.getLogger("hybridmcp.mcp.documents")
-ENDPOINT_FILE_NAME = "documents-endpoint.json"
 M = TypeVar("M", bound=BaseModel)
-
-
-class DocumentsEndpoint(FrozenModel):
-    """Where the app serves its library, and which process does."""
-
-    url: str
-    pid: int
-
-
-def read_endpoint(data_dir: Path) -> DocumentsEndpoint | None:
-    """The app's endpoint, if one is written and its process is alive."""
-    try:
-        endpoint = DocumentsEndpoint.model_validate_json(
-            (data_dir / ENDPOINT_FILE_NAME).read_text(encoding="utf-8")
-        )
-    except (OSError, ValidationError):
-        return None
-    return endpoint if psutil.pid_exists(endpoint.pid) else None
 
 
 class InLoopServer(uvicorn.Server):
@@ -78,14 +64,19 @@ class InLoopServer(uvicorn.Server):
             await self.serve(sockets=[listener])
 
 
-async def share_library(server: MCPServerBase, data_dir: Path, token: str | None) -> None:
-    """Serve ``server`` over HTTP on 127.0.0.1 and advertise it until cancelled."""
+async def share_library(server: MCPServerBase, data_dir: Path, token: str | None = None) -> None:
+    """Serve ``server`` over HTTP on 127.0.0.1 and advertise it until cancelled. Without a
+    ``token`` (the app's way) one is made for this run and written only into the private
+    endpoint file; a given one (tests, benchmarks) is left to the relay's own sources.
+    ``SharingRefused`` (before anything is served) when that file cannot be kept private."""
+    await asyncio.to_thread(private_folder, data_dir)
+    run_token = None if token else secrets.token_urlsafe(32)
     config = uvicorn.Config(
-        server.http_app("127.0.0.1", token), host="127.0.0.1", port=0, log_level="warning"
-    )
+        server.http_app("127.0.0.1", token or run_token),
+        host="127.0.0.1", port=0, log_level="warning",
+    )  # fmt: skip
     http = InLoopServer(config)
     serving = asyncio.create_task(http.serve_bound(), name="documents-over-http")
-    path = data_dir / ENDPOINT_FILE_NAME
     try:
         while not http.started:
             if serving.done():
@@ -93,14 +84,14 @@ async def share_library(server: MCPServerBase, data_dir: Path, token: str | None
                 raise RuntimeError("the documents endpoint stopped before it started")
             await asyncio.sleep(0.02)
         port = http.servers[0].sockets[0].getsockname()[1]
-        endpoint = DocumentsEndpoint(url=f"http://127.0.0.1:{port}/mcp", pid=os.getpid())
-        await asyncio.to_thread(write_text_atomically, path, endpoint.model_dump_json())
-        log.info("library shared with other MCP clients at %s", endpoint.url)
+        url = f"http://127.0.0.1:{port}/mcp"
+        endpoint = DocumentsEndpoint(url=url, pid=os.getpid(), token=run_token)
+        await asyncio.to_thread(write_endpoint, data_dir, endpoint)
+        log.info("library shared with other MCP clients at %s (token %s)", endpoint.url,
+                 "in the endpoint file" if run_token else "in the keychain")  # fmt: skip
         await asyncio.shield(serving)  # cancelled: uvicorn shuts down below, closing its socket
     finally:
-        with contextlib.suppress(OSError):
-            if (shared := read_endpoint(data_dir)) is not None and shared.pid == os.getpid():
-                path.unlink()
+        remove_endpoint(data_dir)
         http.should_exit = True
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await asyncio.wait_for(asyncio.shield(serving), 5)

@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # the MCP SDK is imported after start-up, off the event loop
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
 
 ROW_HEIGHT = 48
+MAX_PROBLEMS_SHOWN = 5  # the host logs every one
 LIGHTS = {
     ServerState.READY: "#2da44e", ServerState.STARTING: "#d4a72c",
     ServerState.RESTARTING: "#d4a72c", ServerState.FAILED: "#cf222e",
@@ -72,6 +73,7 @@ class QtServerRow(QWidget):
         self.switch = QCheckBox("On", self)
         self.switch.setToolTip("Run this server (remembered in mcp.json)")
         self.switch.clicked.connect(lambda checked: on_toggle(name, checked))
+        self._shown: tuple[object, ...] = ()
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 4, 6, 4)
         row.addWidget(self.light)
@@ -79,11 +81,16 @@ class QtServerRow(QWidget):
         row.addWidget(self.switch)
 
     def show_status(self, status: ServerStatus, enabled: bool, now: float) -> None:
-        self.light.setStyleSheet(f"color: {LIGHTS[status.state]}; font-size: 16pt;")
-        self.light.setToolTip(status.state.value)
+        """Redraw what changed since the last call (the clock calls it every second)."""
         details = [status.state.value, uptime(status, now)]
         if status.restarts:
             details.append(f"{status.restarts} restart(s)")
+        shown = (status.state, enabled, *details)
+        if shown == self._shown:
+            return
+        self._shown = shown
+        self.light.setStyleSheet(f"color: {LIGHTS[status.state]}; font-size: 16pt;")
+        self.light.setToolTip(status.state.value)
         self.label.setText(
             f"<b>{html.escape(self.name)}</b><br><small>"
             f"{html.escape(' · '.join(d for d in details if d))}</small>"
@@ -224,6 +231,12 @@ class QtMcpServersView(QWidget):
         self._set_enabled(True)
         self.redraw()
 
+    def library_not_shared(self, reason: str) -> None:
+        """Why the app does not share its library with other clients (``app.share_library``):
+        shown with the documents server's entry under Use elsewhere."""
+        if shiboken6.isValid(self.elsewhere):  # the app may be closing
+            self.elsewhere.library_not_shared(reason)
+
     def schedule_redraw(self) -> None:
         """Coalesce bursts of status changes into one redraw."""
         if not shiboken6.isValid(self._redraw_timer):  # the host outlives a closed window
@@ -240,27 +253,41 @@ class QtMcpServersView(QWidget):
         host = self.host
         if host is None:
             return
-        problems = host.configured.problems
-        self.problems.setText("mcp.json: " + " · ".join(problems) if problems else "")
-        self.problems.setVisible(bool(problems))
+        self._show_problems(host.configured.problems)
         names = sorted(host.supervisors)
         if names != sorted(self._rows):
-            selected = self.selected()
-            self.list.clear()
-            self._rows.clear()
-            for name in names:
-                item = QListWidgetItem(self.list)
-                item.setData(Qt.ItemDataRole.UserRole, name)
-                row = QtServerRow(name, self._toggle)
-                item.setSizeHint(QSize(0, ROW_HEIGHT))
-                self.list.setItemWidget(item, row)
-                self._rows[name] = row
-                if name == selected:
-                    self.list.setCurrentItem(item)
-            if self.list.currentItem() is None and self.list.count():
-                self.list.setCurrentRow(0)
+            self._rebuild_rows(names)
         self._tick()
         self._show_details()
+
+    def _show_problems(self, problems: tuple[str, ...]) -> None:
+        shown = " · ".join(problems[:MAX_PROBLEMS_SHOWN])
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            more = len(problems) - MAX_PROBLEMS_SHOWN
+            shown += f" · and {more} more in the log (View → Log panel)"
+        self.problems.setText("mcp.json: " + shown if problems else "")
+        self.problems.setVisible(bool(problems))
+
+    def _rebuild_rows(self, names: list[str]) -> None:
+        """One row per server. The items go in first, their widgets after: a widget set while
+        items are still being added makes each addition lay out every row (quadratic)."""
+        selected = self.selected()
+        self.list.clear()
+        self._rows.clear()
+        items = []
+        for name in names:
+            item = QListWidgetItem(self.list)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setSizeHint(QSize(0, ROW_HEIGHT))
+            items.append(item)
+        for name, item in zip(names, items, strict=True):
+            row = QtServerRow(name, self._toggle)
+            self.list.setItemWidget(item, row)
+            self._rows[name] = row
+            if name == selected:
+                self.list.setCurrentItem(item)
+        if self.list.currentItem() is None and self.list.count():
+            self.list.setCurrentRow(0)
 
     def _tick(self) -> None:
         host = self.host

@@ -1,6 +1,7 @@
 """The MCP tab's "Use elsewhere" page: the selected server as an entry for Claude Desktop's
 config (or any mcp.json), and for the project's own servers the bearer token they require when
-they serve HTTP beyond this machine (kept in the keychain, shown on request)."""
+they serve HTTP beyond this machine (kept in the keychain, shown on request); with the documents
+server's entry, why the app does not share its library when it could not do so safely."""
 
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ class QtServerSnippetPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self._tasks, self._banner, self._secrets = tasks, banner, secrets
+        self._shown: tuple[str | None, ServerConfig | None] = (None, None)
+        self._sharing_problem = ""
         self.intro = QLabel(self)
         self.intro.setWordWrap(True)
         self.snippet = QPlainTextEdit(self)
@@ -85,7 +88,14 @@ class QtServerSnippetPanel(QWidget):
         self.copy_token_button.clicked.connect(lambda: self.reveal_token(copy=True))
         self.show_server(None, None)
 
+    def library_not_shared(self, reason: str) -> None:
+        """Say with the documents server's entry why other clients cannot use the library
+        through the app."""
+        self._sharing_problem = reason
+        self.show_server(*self._shown)
+
     def show_server(self, name: str | None, config: ServerConfig | None) -> None:
+        self._shown = (name, config)
         if name is None or config is None:
             self.intro.setText("Select a server to see its entry for other MCP clients.")
             self.snippet.clear()
@@ -108,6 +118,8 @@ class QtServerSnippetPanel(QWidget):
                 "own copy, which goes through HybridMCP while it is open (Settings → MCP "
                 "servers → Share library) and opens the library itself when it is closed."
             )
+            if self._sharing_problem:
+                notes.append(self._sharing_problem)
         if module is not None:
             notes.append(
                 "Served over HTTP beyond this machine (add --http --host 0.0.0.0), it requires "

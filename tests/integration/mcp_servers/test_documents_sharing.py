@@ -25,11 +25,12 @@ from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.mcp_host.mcp_server_base import TOKEN_ENV
 from hybridmcp_app.mcp_host.server_token import TOKEN_SECRET_NAME
 from hybridmcp_app.mcp_servers.documents import DocumentsServer
-from hybridmcp_app.mcp_servers.documents_sharing import (
-    ENDPOINT_FILE_NAME,
+from hybridmcp_app.mcp_servers.documents_sharing import share_library
+from hybridmcp_app.mcp_servers.sharing_endpoint import (
     DocumentsEndpoint,
+    endpoint_file,
     read_endpoint,
-    share_library,
+    write_endpoint,
 )
 from tests.helpers.chroma_corpus import FACT, FACT_QUESTION, write_corpus
 from tests.helpers.file_keyring import keyring_env
@@ -96,7 +97,7 @@ async def test_another_clients_server_uses_the_apps_library_through_it(
             unknown = await client.call_tool("get_document", {"document": "doc-000000000000"})
             assert (await app_library.stats()).indexed == 4  # into the app's own library
             await stop(sharing)
-            assert not (paths.data_dir / ENDPOINT_FILE_NAME).exists()
+            assert not endpoint_file(paths.data_dir).exists()
             after = await client.call_tool("library_stats", {})
     finally:
         await stop(sharing)
@@ -127,7 +128,7 @@ def test_an_endpoint_left_by_a_dead_app_is_ignored(paths: AppPaths) -> None:
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     endpoint = DocumentsEndpoint(url="http://127.0.0.1:9/mcp", pid=dead.pid)
-    (paths.data_dir / ENDPOINT_FILE_NAME).write_text(endpoint.model_dump_json())
+    write_endpoint(paths.data_dir, endpoint)
     assert read_endpoint(paths.data_dir) is None
-    (paths.data_dir / ENDPOINT_FILE_NAME).write_text("{not json")
+    endpoint_file(paths.data_dir).write_text("{not json")
     assert read_endpoint(paths.data_dir) is None
