@@ -6,7 +6,8 @@ Workers are *spawned* (forking a Qt app is unsafe), which takes them most of a s
 PyMuPDF); while no worker has a result ready, the caller parses a text file itself (text needs no
 MuPDF), so indexing starts at once. Results come back as each file finishes; a file's failure is
 returned with it, never raised, so one bad file cannot stop the batch. A plain blocking
-generator: the library service iterates it off the event loop.
+generator: the library service iterates it off the event loop. Each worker ends with its parent
+(``parent_watch``): a killed app or command leaves no parser running.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from hybridmcp_app.documents.document_models import ParsedDocument, ScannedFile
 from hybridmcp_app.documents.document_parsers import parse_document
+from hybridmcp_app.documents.parent_watch import exit_with_parent
 from hybridmcp_app.documents.parse_errors import DocumentParseError
 from hybridmcp_app.documents.pymupdf_parser import PAGED_KINDS
 
@@ -54,7 +56,9 @@ def parse_many(
             yield file, parse_one(file)
         return
     count = min(len(batch), workers or os.cpu_count() or 1)
-    pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        count, mp_context=multiprocessing.get_context("spawn"), initializer=exit_with_parent
+    )
     pending: dict[Future[ParseOutcome], ScannedFile] = {}
     try:
         pending.update((pool.submit(parse_one, file), file) for file in batch)

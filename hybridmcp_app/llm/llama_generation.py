@@ -127,6 +127,20 @@ def _first_tokens(llama: Llama, choices: tuple[str, ...]) -> list[int]:
     return [llama.tokenize(choice.encode(), add_bos=False, special=False)[0] for choice in choices]
 
 
+def _forget_earlier_requests(llama: Llama) -> None:
+    """Evaluate the next prompt from its first token, reusing nothing cached.
+
+    ``Llama.generate`` keeps the cache of the prompt prefix it shares with earlier requests and
+    evaluates only the rest. Which part that is, and in which batches the cached part was
+    computed, depends on what ran before (even on where a stopped answer stopped); batches of
+    other sizes round differently, so the logits differ in their last bits, and a sampled token
+    near a boundary flips. A seeded, sampled request pays one full prompt evaluation to be
+    repeatable; a greedy one (temperature 0, as the game's judge asks) keeps the cache: the seed
+    plays no part there.
+    """
+    llama.reset()  # type: ignore[no-untyped-call]
+
+
 def run_generation(
     llama: Llama,
     request: InferenceRequest,
@@ -155,6 +169,8 @@ def run_generation(
     params = request.parameters
     if params.seed is not None:
         llama.set_seed(params.seed)
+        if params.temperature > 0:  # a seed that drives sampling promises the same answer
+            _forget_earlier_requests(llama)
     emit(StreamStarted(request_id=request.request_id, model=model_name))
 
     answer: list[str] = []

@@ -1,7 +1,9 @@
 """One thread that owns one llama.cpp model: every call on it runs there, one at a time.
 
 llama-cpp-python's ``Llama`` is not thread-safe (two threads on one instance abort the process),
-so callers never touch it: they submit jobs, which queue, and await the returned futures.
+so callers never touch it: they submit jobs, which queue, and await the returned futures. Every
+future is answered: a job submitted once the worker is stopping fails at once instead of
+queueing behind the end of the thread, where nothing would ever run it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class ModelWorker(Generic[M]):
     def __init__(self, name: str) -> None:
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._model: M | None = None
+        self._queueing = threading.Lock()  # a job is queued either before the stop or not at all
+        self._stopped: concurrent.futures.Future[None] | None = None
         self._thread = threading.Thread(target=self._run, name=f"llm-{name}", daemon=True)
         self._thread.start()
 
@@ -49,18 +53,26 @@ class ModelWorker(Generic[M]):
         return self._submit(job)
 
     def unload(self, closer: Callable[[M], None] | None = None) -> concurrent.futures.Future[None]:
+        return self._submit(self._unload_job(closer))
+
+    def _unload_job(self, closer: Callable[[M], None] | None) -> Callable[[M | None], None]:
         def job(model: M | None) -> None:
             if model is not None and closer is not None:
                 closer(model)
             self._model = None
 
-        return self._submit(job)
+        return job
 
     def stop(self, closer: Callable[[M], None] | None = None) -> concurrent.futures.Future[None]:
-        """Queue the unload and the end of the thread; the future is done once unloaded."""
-        unloaded = self.unload(closer)
-        self._jobs.put(_STOP)
-        return unloaded
+        """Queue the unload and the end of the thread; the future is done once unloaded.
+
+        Jobs submitted from now on fail at once. Stopping again returns the first stop's future.
+        """
+        with self._queueing:
+            if self._stopped is None:
+                self._stopped = self._queue(self._unload_job(closer))
+                self._jobs.put(_STOP)
+            return self._stopped
 
     def shutdown(self, closer: Callable[[M], None] | None = None, timeout_s: float = 2.0) -> bool:
         """Stop and wait; returns False if the thread did not end within ``timeout_s``."""
@@ -70,10 +82,15 @@ class ModelWorker(Generic[M]):
         return not self._thread.is_alive()
 
     def _submit(self, job: Callable[[M | None], T]) -> concurrent.futures.Future[T]:
+        with self._queueing:
+            if self._stopped is None:
+                return self._queue(job)
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        if not self._thread.is_alive():
-            future.set_exception(RuntimeError("the model worker has stopped"))
-            return future
+        future.set_exception(RuntimeError("the model worker has stopped"))
+        return future
+
+    def _queue(self, job: Callable[[M | None], T]) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
         self._jobs.put((job, future))
         return future
 

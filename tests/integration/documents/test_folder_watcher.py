@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,9 @@ async def test_changes_in_a_watched_folder_reach_the_library_and_only_they_are_i
     assert shown.path == folder and shown.documents == 5 and shown.last_indexed_at is not None
     running = asyncio.ensure_future(watcher.run())
     try:
-        await wait_until(lambda: watcher.folders()[0].last_indexed_at != shown.last_indexed_at)
+        await wait_until(
+            lambda: watcher.folders()[0].last_indexed_at != shown.last_indexed_at, timeout_s=120
+        )  # the catch-up is done, and the folder is watched from the same step on
         indexed_now.clear()  # the catch-up at start found nothing new
         before = await indexed_paths(library)
 
@@ -56,11 +59,10 @@ async def test_changes_in_a_watched_folder_reach_the_library_and_only_they_are_i
             now = await indexed_paths(library)
             return set(now) == {files[0], folder / "new.md", folder / "renamed.md", *files[3:]}
 
-        for _ in range(200):
-            if await settled() and not watcher.folders()[0].syncing:
-                break
+        deadline = time.monotonic() + 120  # a safety net: embedding is slow on a busy machine
+        while not (await settled() and not watcher.folders()[0].syncing):
+            assert time.monotonic() < deadline, "the changes did not reach the library"
             await asyncio.sleep(0.1)
-        assert await settled()
         after = await indexed_paths(library)
         assert after[files[0]] != before[files[0]]
         assert after[files[3]] == before[files[3]]
@@ -130,9 +132,12 @@ async def test_writes_under_an_ignored_path_start_no_rescan(
     inside.mkdir()
     watcher = FolderWatcher(library, ignore=[inside], debounce_ms=100)
     await watcher.watch(folder)
+    (shown,) = watcher.folders()
     running = asyncio.ensure_future(watcher.run())
     try:
-        await asyncio.sleep(1.0)  # the catch-up
+        await wait_until(
+            lambda: watcher.folders()[0].last_indexed_at != shown.last_indexed_at, timeout_s=120
+        )  # the catch-up is done, and the folder is watched from the same step on
         syncs = watcher.syncs
         for index in range(5):
             (inside / f"log{index}.txt").write_text("noise\n")
@@ -140,7 +145,7 @@ async def test_writes_under_an_ignored_path_start_no_rescan(
         await asyncio.sleep(1.0)
         assert watcher.syncs == syncs
         (folder / "real.txt").write_text("A real note about otters holding hands.\n")
-        await wait_until(lambda: watcher.syncs > syncs, timeout_s=20)
+        await wait_until(lambda: watcher.syncs > syncs, timeout_s=120)
     finally:
         running.cancel()
         with pytest.raises(asyncio.CancelledError):

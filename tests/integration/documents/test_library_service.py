@@ -229,7 +229,7 @@ def test_a_killed_indexer_resumes_without_duplicate_or_orphan_chunks(
                 if line.startswith("settled") and int(line.split()[1]) >= 4:
                     os.killpg(process.pid, signal.SIGKILL)
                     break
-            process.wait(timeout=30)
+            process.wait(timeout=60)
         finally:
             stop(process)
             process.stdout.close()
@@ -364,7 +364,7 @@ def test_a_second_process_cannot_open_the_embedded_library_until_the_first_is_go
         with pytest.raises(LibraryBusy, match=r"open in .*process \d+.*Chroma server"):
             asyncio.run(open_and_close())
         holder.send_signal(signal.SIGKILL)  # the OS drops the lock with its owner
-        holder.wait(timeout=10)
+        holder.wait(timeout=60)
         asyncio.run(open_and_close())
     finally:
         stop(holder)

@@ -8,6 +8,7 @@ import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ from hybridmcp_app.mcp_host.builtin_servers import (
     claude_desktop_snippet,
 )
 from hybridmcp_app.mcp_host.mcp_host_service import McpHost
-from hybridmcp_app.mcp_host.server_status import ServerState
+from hybridmcp_app.mcp_host.server_status import RestartPolicy, ServerState
 from hybridmcp_app.mcp_servers.documents import DocumentsServer
 from hybridmcp_app.orchestration.approval_policy import ApprovalDecision, ApprovalPolicy
 from tests.helpers.chroma_corpus import FACT, FACT_QUESTION, write_corpus
@@ -33,6 +34,10 @@ from tests.helpers.waiting import wait_until
 from tests.integration.mcp_host.conftest import FAST
 
 pytestmark = pytest.mark.integration
+
+# Calls get the app's own deadline, not FAST's 5 s: adding a folder embeds it, which takes
+# seconds even on a quiet machine and longer on a busy one (the test waits for the answer).
+PATIENT = replace(FAST, request_timeout_s=RestartPolicy().request_timeout_s)
 
 
 @pytest.fixture
@@ -84,7 +89,7 @@ async def test_the_app_serves_documents_in_process_reads_run_and_writes_wait_for
     host = McpHost(
         config,
         tmp_path / "logs",
-        policy=FAST,
+        policy=PATIENT,
         in_process={DOCUMENTS_MODULE: DocumentsServer(source).build},
     )
     try:
