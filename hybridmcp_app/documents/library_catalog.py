@@ -202,9 +202,18 @@ def _existing(path: str) -> Path:
     target = Path(path).expanduser()
     if not target.is_absolute():
         raise CatalogError(f"give an absolute path, not {path!r}")
-    if not target.exists():
-        raise CatalogError(f"{target} does not exist")
+    try:
+        target.stat()
+    except FileNotFoundError:
+        raise CatalogError(f"{target} does not exist") from None
+    except OSError as error:  # a name too long, a part that is a file, no permission…
+        reason = error.strerror or type(error).__name__
+        raise CatalogError(f"{_shortened(path)}: {reason.lower()}") from None
     return target.absolute()
+
+
+def _shortened(path: str, limit: int = 120) -> str:
+    return path if len(path) <= limit else f"{path[: limit - 1]}… ({len(path)} characters)"
 
 
 def _info(status: FileStatus) -> DocumentInfo:

@@ -51,8 +51,8 @@ class FileRegistry(FrozenModel):
     skipped: tuple[SkippedEntry, ...] = ()
 
 
-def write_file_registry(result: ScanResult, path: Path) -> None:
-    """Save the scan as JSON, atomically (a crash leaves the previous registry in place)."""
+def registry_json(result: ScanResult) -> str:
+    """The scan as the JSON text of ``file_registry.json``."""
     registry = FileRegistry(
         written_at=time.time(),
         files=tuple(
@@ -67,9 +67,14 @@ def write_file_registry(result: ScanResult, path: Path) -> None:
         ),
         skipped=tuple(SkippedEntry(path=item.path, reason=item.reason) for item in result.skipped),
     )
+    return registry.model_dump_json(indent=1) + "\n"
+
+
+def write_file_registry(result: ScanResult, path: Path) -> None:
+    """Save the scan as JSON, atomically (a crash leaves the previous registry in place)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(registry.model_dump_json(indent=1) + "\n", encoding="utf-8")
+    partial.write_text(registry_json(result), encoding="utf-8")
     partial.replace(path)
 
 
@@ -79,11 +84,21 @@ def read_known_files(path: Path) -> KnownFiles:
     The registry is only a cache: losing it costs one full re-hash, never a wrong answer.
     """
     try:
-        registry = FileRegistry.model_validate_json(path.read_bytes())
+        data = path.read_bytes()
     except FileNotFoundError:
         return {}
-    except (OSError, ValidationError) as error:
+    except OSError as error:
         log.warning("%s is unusable, every file will be hashed again: %s", path, error)
+        return {}
+    return known_files_from(data, str(path))
+
+
+def known_files_from(data: bytes, source: str) -> KnownFiles:
+    """The registry's bytes (read from ``source``) as the scan's ``known`` map, or empty."""
+    try:
+        registry = FileRegistry.model_validate_json(data)
+    except ValidationError as error:
+        log.warning("%s is unusable, every file will be hashed again: %s", source, error)
         return {}
     return {file.path: (file.size, file.mtime_ns, file.content_hash) for file in registry.files}
 

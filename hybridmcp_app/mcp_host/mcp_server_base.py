@@ -53,11 +53,14 @@ async def answer_or_refuse(
     call: Awaitable[T], refusals: type[Exception] | tuple[type[Exception], ...]
 ) -> T:
     """A service's answer, or its refusal (one of ``refusals``) as an MCP tool error carrying
-    the message alone, never a traceback."""
+    the message alone, never a traceback. An operating-system error the service did not turn
+    into a refusal still says what went wrong (the SDK would answer with the tool's name only)."""
     try:
         return await call
     except refusals as error:
-        raise ToolError(str(error)) from None
+        raise ToolError(str(error) or type(error).__name__) from None
+    except OSError as error:
+        raise ToolError(error.strerror or type(error).__name__) from None
 
 
 class MCPServerBase(ABC):

@@ -7,10 +7,11 @@ is resolved with its symbolic links followed, and the real path must still lie i
 link that leads out of the workspace is refused, one that stays inside is fine.
 
 The server's own folder (``.hybridmcp-workspace`` in each root: snapshots, backups, inventory)
-may be read but not written through the file tools.
+may be read but not written through the file tools; its name is matched in any letter case, as
+a case-insensitive file system (macOS, Windows) takes ``.HybridMCP-Workspace`` for the same folder.
 
-What this does not stop: a link swapped in between the check and the use (a race with another
-process on the same machine). The fence is against a client naming paths, not against local users.
+The check here is on names. A link swapped in between this check and the use is caught where the
+files are opened: ``safe_files`` walks the resolved path from the root without following links.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from hybridmcp_app.documents.document_scanner import human_size
 
 INTERNAL_DIR = ".hybridmcp-workspace"  # per root: snapshots/, backups/, the inventory
 MAX_PATH_CHARS = 4096
+NAME_MAX_BYTES = 255  # in one file or folder name: the limit of ext4, APFS, NTFS and most others
 
 
 class WorkspaceError(HybridMCPError):
@@ -98,8 +100,14 @@ class Sandbox:
 
     def resolve(self, raw: str, *, for_write: bool = False) -> WorkspacePath:
         """The real path that ``raw`` names, checked against the roots; raises ``PathRefused``."""
-        if not raw or "\0" in raw or len(raw) > MAX_PATH_CHARS:
-            raise PathRefused("the path is empty, too long, or holds a NUL character")
+        if not raw:
+            raise PathRefused("the path is empty; name a file or folder of the workspace")
+        if len(raw) > MAX_PATH_CHARS:
+            raise PathRefused(
+                f"the path is too long: {len(raw)} characters, at most {MAX_PATH_CHARS} allowed"
+            )
+        if "\0" in raw:
+            raise PathRefused("the path holds a NUL character, which no file name can")
         given = PurePath(raw)
         if ".." in given.parts:
             raise PathRefused(f"{raw}: '..' is not allowed; name paths inside the workspace roots")
@@ -116,7 +124,9 @@ class Sandbox:
         root = self.root_of(real)
         if root is None:
             raise PathRefused(f"{raw}: a symbolic link leads outside the workspace roots")
-        if for_write and INTERNAL_DIR in real.relative_to(root).parts:
+        parts = real.relative_to(root).parts
+        _check_names(raw, parts)
+        if for_write and any(is_internal_name(part) for part in parts):
             raise PathRefused(
                 f"{raw} is inside {INTERNAL_DIR}, the server's own folder; it is not written "
                 "through the file tools"
@@ -143,3 +153,23 @@ class Sandbox:
 
     def _listed(self) -> str:
         return ", ".join(str(root) for root in self.roots)
+
+
+def is_internal_name(name: str) -> bool:
+    """Whether ``name`` is the server's own folder, in any letter case."""
+    return name.casefold() == INTERNAL_DIR
+
+
+def _check_names(raw: str, parts: Sequence[str]) -> None:
+    """Refuse a file or folder name longer than file systems take (255 bytes on most)."""
+    for part in parts:
+        size = len(os.fsencode(part))
+        if size > NAME_MAX_BYTES:
+            raise PathRefused(
+                f"{_short(raw)}: the name {_short(part)} is too long ({size} bytes); a file or "
+                f"folder name may have at most {NAME_MAX_BYTES} bytes"
+            )
+
+
+def _short(text: str, keep: int = 40) -> str:
+    return text if len(text) <= keep else text[: keep - 1] + "…"

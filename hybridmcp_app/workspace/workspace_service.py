@@ -8,6 +8,10 @@ follows symbolic links, even out of the roots, so its results are filtered to th
 (what a link out leads to is walked and hashed, never shown). Blocking work runs in a worker
 thread; changes are serialised by one lock. Failures are ``WorkspaceError``s whose message is
 meant for the client. No Qt.
+
+Every file the service writes, and every file of its own it reads, is opened without following
+symbolic links (``safe_files``, ``internal_folder``): files through their folder walked from the
+root, the server's own folder refused when a link is in it or at it.
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ from hybridmcp_app.documents.document_scanner import (
 )
 from hybridmcp_app.documents.workspace_inventory import (
     inventory_report,
-    read_known_files,
-    write_file_registry,
+    known_files_from,
+    registry_json,
 )
 from hybridmcp_app.workspace import backups
+from hybridmcp_app.workspace.internal_folder import find_internal, open_internal
+from hybridmcp_app.workspace.safe_files import SafeDir
 from hybridmcp_app.workspace.sandbox import (
     INTERNAL_DIR,
     Sandbox,
@@ -40,14 +46,13 @@ from hybridmcp_app.workspace.sandbox import (
     WorkspaceError,
     WorkspacePath,
 )
-from hybridmcp_app.workspace.snapshots import SnapshotRecord, SnapshotStore, internal_folder
+from hybridmcp_app.workspace.snapshots import SnapshotRecord, SnapshotStore
 from hybridmcp_app.workspace.snapshots import new_stamp as new_id
 from hybridmcp_app.workspace.text_files import (
+    TargetFile,
     decode_strict,
     matching_lines,
     os_failure,
-    read_bytes,
-    write_atomically,
 )
 from hybridmcp_app.workspace.workspace_models import (
     BackupResult,
@@ -96,7 +101,8 @@ class WorkspaceService:
 
     def _read_file(self, path: str) -> FileContent:
         target = self.sandbox.resolve(path)
-        data = read_bytes(target, self.limits)
+        with TargetFile.open(target) as file:
+            data = file.read(self.limits)
         try:
             text, replaced = data.decode("utf-8"), False
         except UnicodeDecodeError:
@@ -129,7 +135,7 @@ class WorkspaceService:
             raise WorkspaceError("the query is empty")
         target = self._existing(path)
         text_extensions = self.extensions - BINARY_EXTENSIONS
-        known = read_known_files(target.root / INTERNAL_DIR / REGISTRY_NAME)  # skips re-hashing
+        known = self._known_files(target.root)  # skips re-hashing
         scan = self._scan(target, text_extensions, self.limits.max_read_bytes, known)
         hits: list[SearchHit] = []
         searched = 0
@@ -164,19 +170,22 @@ class WorkspaceService:
         return InventoryResult(roots=tuple(self._inventory_of(each) for each in roots))
 
     def _inventory_of(self, root: Path) -> RootInventory:
-        folder = internal_folder(root)
-        registry, report_path = folder / REGISTRY_NAME, folder / REPORT_NAME
-        scan = self._scan(
-            self._existing(str(root)), self.extensions, DEFAULT_MAX_DOCUMENT_BYTES,
-            known=read_known_files(registry),
-        )  # fmt: skip
-        write_file_registry(scan, registry)
-        report = inventory_report(scan)
-        report_path.write_text(report, encoding="utf-8")
+        internal = root / INTERNAL_DIR
+        try:
+            with open_internal(root) as folder:
+                known = _known(folder)
+                scan = self._scan(
+                    self._existing(str(root)), self.extensions, DEFAULT_MAX_DOCUMENT_BYTES, known
+                )
+                folder.write(REGISTRY_NAME, registry_json(scan).encode("utf-8"))
+                report = inventory_report(scan)
+                folder.write(REPORT_NAME, report.encode("utf-8"))
+        except OSError as error:
+            raise os_failure(f"the inventory of {root}", error) from None
         return RootInventory(
             root=str(root), files=len(scan.files), skipped=len(scan.skipped), hashed=scan.hashed,
-            size=sum(file.size for file in scan.files), registry=str(registry),
-            report_path=str(report_path), report=report,
+            size=sum(file.size for file in scan.files), registry=str(internal / REGISTRY_NAME),
+            report_path=str(internal / REPORT_NAME), report=report,
         )  # fmt: skip
 
     def _scan(
@@ -204,13 +213,8 @@ class WorkspaceService:
         target = self.sandbox.resolve(path, for_write=True)
         data = content.encode("utf-8")
         self.limits.check_write(target.shown, len(data))
-        with self._changes:
-            existed = target.real.is_file()
-            if existed and _holds(target.real, data):
-                return WriteResult(path=target.shown, size=len(data), created=False, changed=False)
-            snapshot = self._snapshot(target, "write_file") if existed else None
-            write_atomically(target, data)
-        return WriteResult(path=target.shown, size=len(data), created=not existed, changed=True,
+        existed, changed, snapshot = self._replace(target, data, "write_file")
+        return WriteResult(path=target.shown, size=len(data), created=not existed, changed=changed,
                            snapshot=snapshot)  # fmt: skip
 
     async def edit_file(self, path: str, old_text: str, new_text: str) -> EditResult:
@@ -221,8 +225,8 @@ class WorkspaceService:
         if not old_text:
             raise WorkspaceError("old_text is empty; give the exact text to replace")
         target = self.sandbox.resolve(path, for_write=True)
-        with self._changes:
-            text = decode_strict(target, read_bytes(target, self.limits))
+        with self._changes, TargetFile.open(target) as file:
+            text = decode_strict(target, file.read(self.limits))
             count = text.count(old_text)
             if count == 0:
                 raise WorkspaceError(f"old_text was not found in {target.shown}; nothing changed")
@@ -234,8 +238,8 @@ class WorkspaceService:
             start = text.index(old_text)
             data = (text[:start] + new_text + text[start + len(old_text) :]).encode("utf-8")
             self.limits.check_write(target.shown, len(data))
-            snapshot = self._snapshot(target, "edit_file")
-            write_atomically(target, data)
+            snapshot = self._snapshot(file, "edit_file")
+            file.write(data)
         return EditResult(path=target.shown, size=len(data), line=text.count("\n", 0, start) + 1,
                           snapshot=snapshot)  # fmt: skip
 
@@ -244,11 +248,14 @@ class WorkspaceService:
         return await asyncio.to_thread(self._list_snapshots, path, limit)
 
     def _list_snapshots(self, path: str | None, limit: int) -> SnapshotList:
-        if path is None:
-            records = [record for store in self._stores.values() for record in store.records()]
-        else:
-            target = self.sandbox.resolve(path)
-            records = self._stores[target.root].records(target.relative)
+        target = None if path is None else self.sandbox.resolve(path)
+        try:
+            if target is None:
+                records = [record for store in self._stores.values() for record in store.records()]
+            else:
+                records = self._stores[target.root].records(target.relative)
+        except OSError as error:
+            raise os_failure("the snapshots folder", error) from None
         records.sort(key=lambda record: record.id, reverse=True)
         return SnapshotList(snapshots=tuple(records[:limit]), truncated=len(records) > limit)
 
@@ -257,22 +264,14 @@ class WorkspaceService:
         return await asyncio.to_thread(self._restore, snapshot_id)
 
     def _restore(self, snapshot_id: str) -> RestoreResult:
-        found = [(s, r) for s in self._stores.values() if (r := s.find(snapshot_id)) is not None]
-        if not found:
-            raise WorkspaceError(f"no snapshot {snapshot_id}; list_snapshots shows the ids")
-        store, record = found[0]
-        target = self.sandbox.resolve(str(store.root / record.path), for_write=True)
         try:
-            data = store.content_path(record).read_bytes()
+            store, record = self._find(snapshot_id)
+            data = store.content(record)
         except OSError as error:
             raise os_failure(f"snapshot {snapshot_id}", error) from None
-        with self._changes:
-            existed = target.real.is_file()
-            if existed and _holds(target.real, data):
-                return RestoreResult(path=target.shown, restored_from=record.id, changed=False)
-            snapshot = self._snapshot(target, f"restore_snapshot {record.id}") if existed else None
-            write_atomically(target, data)
-        return RestoreResult(path=target.shown, restored_from=record.id, changed=True,
+        target = self.sandbox.resolve(str(store.root / record.path), for_write=True)
+        _existed, changed, snapshot = self._replace(target, data, f"restore_snapshot {record.id}")
+        return RestoreResult(path=target.shown, restored_from=record.id, changed=changed,
                              snapshot=snapshot)  # fmt: skip
 
     async def backup(self, paths: Sequence[str]) -> BackupResult:
@@ -287,13 +286,11 @@ class WorkspaceService:
         if any(target.root != root for target in targets):
             raise WorkspaceError("the paths lie in different roots; back up one root per call")
         backup_id = new_id()
-        if self.backup_dir is None:
-            destination = internal_folder(root) / "backups" / backup_id
-        else:
-            destination = self.backup_dir / root.name / backup_id
+        destination = backups.backup_location(root, self.backup_dir, backup_id)
         try:
             entries = backups.plan_backup(targets, leave_out=self.backup_dir, limits=self.limits)
-            files, size = backups.copy_backup(entries, destination)
+            with backups.open_destination(root, self.backup_dir, backup_id) as folder:
+                files, size = backups.copy_backup(root, entries, folder)
         except OSError as error:
             raise os_failure(f"backup {backup_id}", error) from None
         return BackupResult(id=backup_id, location=str(destination), files=files, size=size,
@@ -303,20 +300,59 @@ class WorkspaceService:
 
     def _existing(self, path: str) -> WorkspacePath:
         target = self.sandbox.resolve(path)
-        if not target.real.exists():
+        try:
+            there = target.real.exists()
+        except OSError as error:
+            raise os_failure(target.shown, error) from None
+        if not there:
             raise WorkspaceError(f"{target.shown} does not exist")
         return target
 
-    def _snapshot(self, target: WorkspacePath, reason: str) -> SnapshotRecord:
+    def _replace(
+        self, target: WorkspacePath, data: bytes, reason: str
+    ) -> tuple[bool, bool, SnapshotRecord | None]:
+        """Write ``data`` into ``target``, snapshotting what it held: (existed, changed, snapshot).
+
+        Writing what the file already holds changes nothing (and takes no snapshot).
+        """
+        with self._changes, TargetFile.open(target, create_folders=True) as file:
+            existed = file.facts() is not None
+            if existed and file.holds(data):
+                return True, False, None
+            snapshot = self._snapshot(file, reason) if existed else None
+            file.write(data)
+        return existed, True, snapshot
+
+    def _find(self, snapshot_id: str) -> tuple[SnapshotStore, SnapshotRecord]:
+        for store in self._stores.values():
+            record = store.find(snapshot_id)
+            if record is not None:
+                return store, record
+        raise WorkspaceError(f"no snapshot {snapshot_id}; list_snapshots shows the ids")
+
+    def _snapshot(self, file: TargetFile, reason: str) -> SnapshotRecord:
+        target = file.target
         try:
-            return self._stores[target.root].save(target.real, reason)
+            return self._stores[target.root].save(file.parent, file.name, target.relative, reason)
         except OSError as error:
             raise os_failure(f"snapshot of {target.shown}", error) from None
 
+    def _known_files(self, root: Path) -> KnownFiles:
+        """The registry of the last inventory, as the scan's ``known`` map (empty when none)."""
+        try:
+            folder = find_internal(root)
+            if folder is None:
+                return {}
+            with folder:
+                return _known(folder)
+        except OSError:
+            return {}  # only a cache
 
-def _holds(path: Path, data: bytes) -> bool:
-    """Whether the file at ``path`` holds exactly ``data`` (size compared before content)."""
+
+def _known(folder: SafeDir) -> KnownFiles:
+    """The registry in the open internal ``folder`` as a ``known`` map; empty when unusable."""
     try:
-        return path.stat().st_size == len(data) and path.read_bytes() == data
+        data = folder.read_if_there(REGISTRY_NAME)
     except OSError:
-        return False
+        return {}  # only a cache: losing it costs one full re-hash
+    return {} if data is None else known_files_from(data, folder.shown(REGISTRY_NAME))

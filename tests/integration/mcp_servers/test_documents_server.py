@@ -139,6 +139,8 @@ async def test_in_memory_add_search_read_and_remove_a_document(
     [
         ("add_path", {"path": "relative/folder"}, "give an absolute path"),
         ("add_path", {"path": "/no/such/folder"}, "/no/such/folder does not exist"),
+        ("add_path", {"path": "/tmp/" + "n" * 300}, "file name too long"),
+        ("add_path", {"path": "/etc/hostname/inside"}, "not a directory"),
         ("get_document", {"document": "doc-000000000000"}, "no document 'doc-000000000000'"),
         ("remove_document", {"document": "/etc/passwd"}, "no document '/etc/passwd'"),
         ("search", {"query": ""}, "at least 1 character"),

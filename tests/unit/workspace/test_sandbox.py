@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -102,10 +103,31 @@ def test_the_servers_own_folder_can_be_read_but_not_written(sandbox: Sandbox) ->
         sandbox.resolve(f"{INTERNAL_DIR}/snapshots/x.snapshot", for_write=True)
 
 
-@pytest.mark.parametrize("path", ["", "a\0b", "x" * 5000])
-def test_empty_overlong_and_nul_paths_are_refused(sandbox: Sandbox, path: str) -> None:
-    with pytest.raises(PathRefused, match="empty, too long, or holds a NUL"):
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("", "the path is empty"),
+        ("a\0b", "holds a NUL character"),
+        ("x" * 5000, "the path is too long: 5000 characters, at most 4096 allowed"),
+        ("x" * 300, "is too long (300 bytes); a file or folder name may have at most 255 bytes"),
+        ("a/" + "é" * 200 + "/b", "is too long (400 bytes)"),
+    ],
+)
+def test_empty_overlong_and_nul_paths_are_refused_saying_which(
+    sandbox: Sandbox, path: str, reason: str
+) -> None:
+    with pytest.raises(PathRefused, match=re.escape(reason)):
         sandbox.resolve(path)
+
+
+@pytest.mark.parametrize(
+    "path", [".HybridMCP-Workspace/x", "src/.HYBRIDMCP-WORKSPACE/x", f"{INTERNAL_DIR}/x"]
+)
+def test_the_servers_own_folder_is_refused_for_writes_in_any_letter_case(
+    sandbox: Sandbox, path: str
+) -> None:
+    with pytest.raises(PathRefused, match="the server's own folder"):
+        sandbox.resolve(path, for_write=True)
 
 
 def test_contains_follows_links(sandbox: Sandbox, workspace: Workspace) -> None:

@@ -108,6 +108,21 @@ async def test_a_write_keeps_the_files_permissions(
     assert stat.S_IMODE(script.stat().st_mode) == 0o750
 
 
+async def test_the_snapshot_of_a_private_file_stays_private(
+    service: WorkspaceService, workspace: Workspace
+) -> None:
+    secret = workspace.root / ".env"
+    secret.write_text("TOKEN=1\n")
+    secret.chmod(0o600)
+
+    result = await service.write_file(".env", "TOKEN=2\n")
+
+    assert result.snapshot is not None
+    saved = workspace.root / INTERNAL_DIR / "snapshots" / f"{result.snapshot.id}.snapshot"
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+
+
 async def test_a_write_over_the_limit_is_refused_and_leaves_the_file(
     service: WorkspaceService, workspace: Workspace
 ) -> None:
