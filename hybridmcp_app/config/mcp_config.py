@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from hybridmcp_app.config.json_limits import load_json_file
 from hybridmcp_app.core.errors import ConfigError, describe_validation_error
 from hybridmcp_app.core.frozen_model import FrozenModel
 
@@ -103,9 +104,11 @@ class McpConfig(FrozenModel):
     @classmethod
     def load(cls, path: Path) -> McpConfig:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = load_json_file(path)  # ConfigError over the size or nesting limit
         except OSError as error:
             raise ConfigError(f"cannot read {path}: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path.name} is not UTF-8 text") from None
         except json.JSONDecodeError as error:
             raise ConfigError(
                 f"{path.name} is not valid JSON (line {error.lineno}, column {error.colno})"

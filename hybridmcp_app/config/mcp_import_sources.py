@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hybridmcp_app.config.jsonc import loads_jsonc
+from hybridmcp_app.config.json_limits import load_json_file
+from hybridmcp_app.core.errors import ConfigError
 
 _CLAUDE_KEYS = (("mcpServers",),)
 _VS_CODE_KEYS = (("servers",),)
@@ -73,7 +74,9 @@ def read_servers(source: ImportSource) -> tuple[dict[str, Any], str | None]:
     """The raw server entries by name, or none and why the file cannot be used."""
     name = source.path.name
     try:
-        data = loads_jsonc(source.path.read_text(encoding="utf-8"))
+        data = load_json_file(source.path, jsonc=True)
+    except ConfigError as error:  # over the size or nesting limit
+        return {}, str(error)
     except OSError as error:
         return {}, f"cannot read {source.path}: {error.strerror}"
     except UnicodeDecodeError:

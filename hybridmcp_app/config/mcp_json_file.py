@@ -2,7 +2,9 @@
 load), and the UI's switches and edits written back without losing anything else in the file.
 
 Every change re-reads the file first, so hand edits made meanwhile are kept; a file that is not
-valid JSON is never overwritten — the change is refused with the reason.
+valid JSON is never overwritten — the change is refused with the reason. A file over the size or
+nesting limit (``json_limits``) is refused the same way, and of a list of more than
+``MAX_SERVERS`` servers only the first are used (the file keeps them all).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from hybridmcp_app.config.atomic_files import write_text_atomically
+from hybridmcp_app.config.json_limits import load_json_file
 from hybridmcp_app.config.mcp_config import RemoteServerConfig, ServerName, StdioServerConfig
 from hybridmcp_app.core.errors import ConfigError, describe_validation_error
 
@@ -26,6 +29,9 @@ ServerConfig = StdioServerConfig | RemoteServerConfig
 _SERVER = TypeAdapter(ServerConfig)
 _NAME = TypeAdapter(ServerName)
 SERVERS_KEYS = ("mcpServers", "servers")  # Claude Desktop / Cursor, VS Code
+# Each enabled server is a process, each listed one a row in the MCP tab: real lists hold a few
+# dozen. A thousand keeps the tab quick to build (about 0.3 s) and is far beyond any real use.
+MAX_SERVERS = 1000
 
 
 @dataclass(frozen=True)
@@ -36,13 +42,21 @@ class McpFileContents:
     problems: tuple[str, ...] = ()
 
 
-def parse_servers(entries: object) -> McpFileContents:
-    """Validate each server entry on its own."""
+def parse_servers(entries: object, limit: int | None = None) -> McpFileContents:
+    """Validate each server entry on its own; past ``limit`` entries the rest are left out
+    (and that is the first problem)."""
     if not isinstance(entries, dict):
         return McpFileContents(problems=("the servers entry is not an object",))
     servers: dict[str, ServerConfig] = {}
     problems: list[str] = []
-    for name, entry in entries.items():
+    items = list(entries.items())
+    if limit is not None and len(items) > limit:
+        problems.append(
+            f"it lists {len(items):,} servers and HybridMCP runs at most {limit:,}: only the "
+            f"first {limit:,} are used (remove the ones you do not need)"
+        )
+        items = items[:limit]
+    for name, entry in items:
         try:
             _NAME.validate_python(name)
         except ValidationError:
@@ -81,7 +95,7 @@ class McpJsonFile:
         if not self.path.exists():
             return {"mcpServers": copy.deepcopy(self._defaults)}
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = load_json_file(self.path)  # ConfigError over the size or nesting limit
         except OSError as error:
             raise ConfigError(f"cannot read {self.path}: {error.strerror}") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -106,7 +120,7 @@ class McpJsonFile:
         except ConfigError as error:
             self._last = McpFileContents(problems=(str(error),))
             return self._last
-        self._last = parse_servers(data.get(self._servers_key(data), {}))
+        self._last = parse_servers(data.get(self._servers_key(data), {}), MAX_SERVERS)
         return self._last
 
     @property

@@ -9,6 +9,10 @@ any other. The app runs ``documents`` in its own process rather than as a subpro
 open that owner is the app. Other clients (Claude Desktop) start the same command themselves
 (it relays to the app while the app is open: ``documents_sharing``); ``claude_desktop_snippet``
 gives the entry to paste into their config.
+
+Started by the app, they get what they need to read the app's settings (its
+``HYBRIDMCP_HOME``, or the variables that place the platform's config folders) and nothing
+else of the app's environment: no keys, no tokens (``builtin_server_environment``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hybridmcp_app.config.mcp_config import ServerConfig, StdioServerConfig
+from hybridmcp_app.config.paths import HOME_ENV_VAR
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -41,6 +46,12 @@ BUILTIN_SERVERS: dict[str, tuple[str, bool]] = {
     "turtle_soup": (TURTLE_SOUP_MODULE, False),  # its host: Settings → Turtle soup
 }
 InProcessServers = Mapping[str, Callable[[], "MCPServer"]]  # module → builds the server
+# Where platformdirs puts the config, data, cache and log folders (Linux/BSD: XDG; Windows:
+# the AppData folders; macOS: under HOME, which the SDK passes anyway).
+PLATFORM_DIR_VARIABLES = (
+    "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME",
+    "APPDATA", "LOCALAPPDATA",
+)  # fmt: skip
 
 
 def builtin_entries(python: str | None = None) -> dict[str, dict[str, Any]]:
@@ -64,6 +75,19 @@ def builtin_module(config: ServerConfig) -> str | None:
         return None
     module = args[args.index("-m") + 1]
     return module if module.startswith(PACKAGE + ".") else None
+
+
+def builtin_server_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """What one of the project's servers needs from the app's ``environ`` to use the app's
+    settings and files: ``HYBRIDMCP_HOME`` (absolute: the server may start in another folder)
+    when the app has one, else the variables that place the platform's folders.
+
+    Nothing else: a variable such as ``HYBRIDMCP_MCP_TOKEN`` or ``OPENAI_API_KEY`` stays with
+    the app."""
+    home = environ.get(HOME_ENV_VAR, "").strip()
+    if home:
+        return {HOME_ENV_VAR: str(Path(home).expanduser().resolve())}
+    return {name: environ[name] for name in PLATFORM_DIR_VARIABLES if environ.get(name)}
 
 
 def with_running_python(config: ServerConfig) -> ServerConfig:

@@ -19,8 +19,10 @@ from hybridmcp_app.config.mcp_json_file import McpFileContents, McpJsonFile
 from hybridmcp_app.mcp_host.builtin_servers import (
     InProcessServers,
     builtin_module,
+    builtin_server_environment,
     with_running_python,
 )
+from hybridmcp_app.mcp_host.change_notice import ChangeNotice
 from hybridmcp_app.mcp_host.login_path import login_shell_path, resolve_command
 from hybridmcp_app.mcp_host.mcp_client import ServerConfig
 from hybridmcp_app.mcp_host.mcp_registry import McpRegistry
@@ -59,15 +61,15 @@ class McpHost:
         self.supervisors: dict[str, ServerSupervisor] = {}
         self.configured = McpFileContents()
         self.registry = McpRegistry(tool_enabled=source.tool_enabled)
-        self._listeners: list[Callable[[], None]] = []
+        self._notice = ChangeNotice(log)
 
     def subscribe(self, listener: Callable[[], None]) -> None:
-        """``listener`` runs when the set of servers or the config problems change."""
-        self._listeners.append(listener)
+        """``listener`` runs when the set of servers or the config problems change (once per
+        event-loop turn)."""
+        self._notice.subscribe(listener)
 
     def _changed(self) -> None:
-        for listener in list(self._listeners):
-            listener()
+        self._notice.changed()
 
     def enabled(self, name: str) -> bool:
         config = self.configured.servers.get(name)
@@ -75,10 +77,18 @@ class McpHost:
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
-        """Read the config and start every enabled server (in parallel; returns at once)."""
-        if self._path is None:
-            self._path = await asyncio.to_thread(login_shell_path, self._environ)
-        await self.reload()
+        """Read the config and start every enabled server (in parallel; returns at once).
+
+        Never raises: a host that cannot start lists why as its problem (the MCP tab shows it)
+        and the app's other services go on."""
+        try:
+            if self._path is None:
+                self._path = await asyncio.to_thread(login_shell_path, self._environ)
+            await self.reload()
+        except Exception as error:  # a bug here must not take the app's other services down
+            log.exception("the MCP host could not start")
+            self.configured = McpFileContents(problems=(f"the MCP host could not start: {error}",))
+            self._changed()
 
     async def reload(self) -> None:
         """Re-read the config: stop removed or changed servers, start new and enabled ones."""
@@ -132,8 +142,13 @@ class McpHost:
 
     def _prepare(self, name: str) -> ServerConfig:
         """The config a start uses: references resolved, the command found on the login PATH
-        (or, for one of the project's servers whose interpreter is gone, the running one)."""
+        (or, for one of the project's servers whose interpreter is gone, the running one), and
+        for one of the project's servers what it needs to find the app's settings."""
         config = with_running_python(self._resolve(name, self.configured.servers[name]))
+        if isinstance(config, StdioServerConfig) and builtin_module(config) is not None:
+            # The entry's own values win; the SDK adds only HOME, PATH, SHELL, TERM, USER…
+            env = {**builtin_server_environment(self._environ), **config.env}
+            config = config.model_copy(update={"env": env})
         if isinstance(config, StdioServerConfig) and self._path is not None:
             env = dict(config.env)
             env.setdefault("PATH", self._path)

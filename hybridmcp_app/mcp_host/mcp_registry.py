@@ -1,5 +1,8 @@
 """``McpRegistry``: the tools, resources and prompts of every ready server, namespaced
-``server__name``, kept current as servers start, stop and announce ``list_changed``."""
+``server__name``, kept current as servers start, stop and announce ``list_changed``.
+
+Listeners hear of changes once per event-loop turn (``ChangeNotice``): attaching a thousand
+servers, or a thousand status changes at once, costs them one walk over the servers."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from hybridmcp_app.mcp_host.change_notice import ChangeNotice
 from hybridmcp_app.mcp_host.mcp_client import MCPClient
 from hybridmcp_app.mcp_host.mcp_items import (
     McpPrompt,
@@ -28,7 +32,7 @@ class McpRegistry:
     def __init__(self, tool_enabled: ToolSwitch = lambda _server, _tool: True) -> None:
         self._supervisors: dict[str, ServerSupervisor] = {}
         self._tool_enabled = tool_enabled
-        self._listeners: list[Callable[[], None]] = []
+        self._notice = ChangeNotice(log)
 
     def set_tool_switch(self, tool_enabled: ToolSwitch) -> None:
         self._tool_enabled = tool_enabled
@@ -44,18 +48,15 @@ class McpRegistry:
             self._changed()
 
     def subscribe(self, listener: Callable[[], None]) -> None:
-        """``listener`` runs whenever what the registry offers may have changed."""
-        self._listeners.append(listener)
+        """``listener`` runs whenever what the registry offers may have changed (once per
+        event-loop turn, however many changes came in it)."""
+        self._notice.subscribe(listener)
 
     def _status_changed(self, _status: ServerStatus) -> None:
         self._changed()
 
     def _changed(self) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener()
-            except Exception:
-                log.exception("registry listener failed")
+        self._notice.changed()
 
     def _ready(self) -> list[ServerStatus]:
         return [

@@ -5,6 +5,9 @@ One task per supervisor owns the connection (the SDK's client must be entered an
 task). It waits for one of: stop asked, the server's side closed (exit, kill -9), a request timed
 out or a ping went unanswered (a hung server: killed through the SDK's shutdown, which ends the
 process tree), then restarts after a growing delay unless it is a crash loop.
+
+The delay is waited for real (0.5, 1, 2, 4 s… as the status says) and only a stop cuts it
+short, so ``crash_loop_count`` failures take at least the sum of those delays on the clock.
 """
 
 from __future__ import annotations
@@ -78,7 +81,8 @@ class ServerSupervisor:
         self._listeners: list[StatusListener] = []
         self._task: asyncio.Task[None] | None = None
         self._client: MCPClient | None = None
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # this connection should end (set again by each end)
+        self._stop_asked = asyncio.Event()  # supervision should end: cuts a backoff short
         self._end_reason = ""
         self._stopping = False
 
@@ -108,6 +112,7 @@ class ServerSupervisor:
         if self.running:
             return
         self._stopping = False
+        self._stop_asked.clear()
         self._set(state=ServerState.STARTING, message="starting", restarts=0)
         self._task = asyncio.get_running_loop().create_task(
             self._run(), name=f"mcp-server-{self.name}"
@@ -120,6 +125,7 @@ class ServerSupervisor:
             self._set(state=ServerState.STOPPED, message="stopped", ready_since=None)
             return
         self._stopping = True
+        self._stop_asked.set()
         self._end("stop")
         if self._client is None:  # still connecting or waiting to restart: interrupt it
             task.cancel()
@@ -187,9 +193,7 @@ class ServerSupervisor:
                     message=f"{failure}; restarting in {delay:.1f} s",
                     restarts=self._status.restarts + 1,
                 )  # fmt: skip
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(delay):
-                        await self._wake.wait()
+                await self._backoff(delay)
             self._set(state=ServerState.STOPPED, message="stopped", ready_since=None)
         except asyncio.CancelledError:
             if not self._stopping:
@@ -200,6 +204,16 @@ class ServerSupervisor:
             log.exception("%s: supervision failed", self.name)
             self._set(state=ServerState.FAILED, message=f"supervision failed: {error}",
                       ready_since=None)  # fmt: skip
+
+    async def _backoff(self, delay: float) -> None:
+        """Wait ``delay`` seconds before the next start, unless a stop comes first.
+
+        Not ``_wake``: the failed connection's own end (``on_closed``) may have set it already,
+        which made every restart follow at once and a crash loop end in a fraction of a second.
+        """
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await self._stop_asked.wait()
 
     async def _one_connection(self) -> tuple[str | None, bool]:
         """Connect, serve until the end; (None, _) for a clean stop, else (why, fatal)."""
