@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from hybridmcp_app.config.atomic_files import write_text_atomically
+from hybridmcp_app.config.json_limits import load_json_file
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.settings import (
     CURRENT_SCHEMA_VERSION,
@@ -117,7 +118,9 @@ class SettingsStore:
         if not self.path.exists():
             return {}, SettingsLoadReport()
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = load_json_file(self.path)
+        except ConfigError as error:  # over the size or nesting limit
+            return self._quarantine(str(error))
         except UnicodeDecodeError:
             return self._quarantine("the file is not UTF-8 text")
         except json.JSONDecodeError as error:

@@ -242,3 +242,21 @@ def test_a_value_the_user_changes_away_from_the_override_is_saved(
         settings.model_copy(update={"ui": settings.ui.model_copy(update={"theme": "light"})})
     )
     assert json.loads(app_paths.settings_file.read_text())["ui"]["theme"] == "light"
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "settings.json is nested deeper than 64 levels"),
+        ('{"ui": {"theme": "' + "x" * (6 * 1024 * 1024) + '"}}', "settings.json is larger than"),
+    ],
+)
+def test_a_hostile_settings_file_starts_on_defaults_and_keeps_the_file_aside(
+    app_paths: AppPaths, content: str, problem: str
+) -> None:
+    _write(app_paths, content)
+    settings, report = SettingsStore(app_paths).load()
+    assert settings == Settings()
+    (kept,) = _broken_files(app_paths)
+    assert kept.read_text() == content
+    assert report.problems[0].startswith(problem)
