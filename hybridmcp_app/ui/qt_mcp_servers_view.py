@@ -12,6 +12,7 @@ import asyncio
 import html
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
@@ -253,19 +254,23 @@ class QtMcpServersView(QWidget):
         host = self.host
         if host is None:
             return
-        self._show_problems(host.configured.problems)
+        self._show_problems(host.source.path, host.configured.problems)
         names = sorted(host.supervisors)
         if names != sorted(self._rows):
             self._rebuild_rows(names)
         self._tick()
         self._show_details()
 
-    def _show_problems(self, problems: tuple[str, ...]) -> None:
+    def _show_problems(self, path: Path, problems: tuple[str, ...]) -> None:
+        """The file's problems, each server's prefixed with the file (a problem of the whole
+        file names it already), and its full path in the tooltip."""
         shown = " · ".join(problems[:MAX_PROBLEMS_SHOWN])
         if len(problems) > MAX_PROBLEMS_SHOWN:
             more = len(problems) - MAX_PROBLEMS_SHOWN
             shown += f" · and {more} more in the log (View → Log panel)"
-        self.problems.setText("mcp.json: " + shown if problems else "")
+        named = bool(problems) and problems[0].startswith(path.name)
+        self.problems.setText(shown if named else f"{path.name}: {shown}" if problems else "")
+        self.problems.setToolTip(str(path))
         self.problems.setVisible(bool(problems))
 
     def _rebuild_rows(self, names: list[str]) -> None:
