@@ -19,6 +19,7 @@ from hybridmcp_app.core.model_context import InferenceSettings
 from hybridmcp_app.llm.embedded_model import EMBEDDED_LABEL, embedded_model_path
 from hybridmcp_app.llm.llama_backend import LlamaCppBackend
 from tests.helpers.llama_server import LlamaServer, llama_server
+from tests.helpers.waiting import PATIENCE_S
 
 
 @pytest.fixture(autouse=True)
@@ -73,4 +74,4 @@ def gemma(embedded_model: Path) -> Iterator[LlamaCppBackend]:
         )
     )
     yield backend
-    assert backend.close_now(timeout_s=5)
+    assert backend.close_now(timeout_s=PATIENCE_S)

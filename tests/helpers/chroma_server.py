@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tests.helpers.llama_server import free_port
 from tests.helpers.processes import stop
+from tests.helpers.waiting import PATIENCE_S
 
 
 def chroma_cli() -> str:
@@ -43,12 +44,12 @@ def chroma_server(path: Path, port: int | None = None) -> Iterator[str]:
     with tempfile.TemporaryFile() as log:  # a pipe nobody reads would fill up and block it
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + PATIENCE_S
             while not _ready(url):
                 if process.poll() is not None or time.monotonic() > deadline:
                     log.seek(0)
                     output = log.read().decode(errors="replace")[-2000:]
-                    raise RuntimeError(f"chroma run did not answer within 60 s: {output}")
+                    raise RuntimeError(f"chroma run did not answer in {PATIENCE_S:g} s: {output}")
                 time.sleep(0.05)
             yield url
         finally:

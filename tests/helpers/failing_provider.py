@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.helpers.waiting import PATIENCE_S
+
 
 @dataclass
 class Reply:
@@ -106,4 +108,4 @@ def failing_provider(replies: list[Reply]) -> Iterator[FailingProvider]:
     finally:
         server.shutdown()
         server.server_close()
-        thread.join(timeout=5)
+        thread.join(timeout=PATIENCE_S)

@@ -20,6 +20,7 @@ import httpx
 
 from tests.helpers.llama_server import free_port
 from tests.helpers.processes import stop
+from tests.helpers.waiting import PATIENCE_S
 
 FOREIGN_HOST = "evil.example"
 MCP_ACCEPT = "application/json, text/event-stream"
@@ -43,7 +44,7 @@ def post(
                         ("Mcp-Session-Id", session)):  # fmt: skip
         if value is not None:
             headers[name] = value
-    with httpx.Client(timeout=60) as client:
+    with httpx.Client(timeout=PATIENCE_S) as client:
         return client.post(url, content=body, headers=headers)
 
 
@@ -98,7 +99,11 @@ def _accepts(host: str, port: int) -> bool:
 
 @contextmanager
 def mcp_server_over_http(
-    module_args: Sequence[str], host: str, env: Mapping[str, str], cwd: Path, timeout_s: float = 120
+    module_args: Sequence[str],
+    host: str,
+    env: Mapping[str, str],
+    cwd: Path,
+    timeout_s: float = PATIENCE_S,
 ) -> Iterator[str]:
     """``python -m <module_args> --http --host <host> --port N`` running; yields its URL."""
     port = free_port()

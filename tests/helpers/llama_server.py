@@ -17,6 +17,7 @@ from pathlib import Path
 
 from hybridmcp_app.core.llm_configs import ProviderConfig
 from tests.helpers.processes import stop
+from tests.helpers.waiting import PATIENCE_S
 
 
 def free_port() -> int:
@@ -69,14 +70,16 @@ def llama_server(
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         base_url = f"http://127.0.0.1:{port}/v1"
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + PATIENCE_S
             while not _ready(base_url, api_key):
                 if process.poll() is not None:
                     log.seek(0)
                     output = log.read().decode(errors="replace")
                     raise RuntimeError(f"llama_cpp.server exited: {output[-2000:]}")
                 if time.monotonic() > deadline:
-                    raise RuntimeError("llama_cpp.server did not answer /v1/models within 60 s")
+                    raise RuntimeError(
+                        f"llama_cpp.server did not answer /v1/models within {PATIENCE_S:g} s"
+                    )
                 time.sleep(0.1)
             yield LlamaServer(base_url, api_key, process)
         finally:
@@ -84,7 +87,9 @@ def llama_server(
 
 
 def provider_config(base_url: str, **extra: object) -> ProviderConfig:
-    """The llama.cpp server as a configured provider (its model answers to "gemma")."""
-    return ProviderConfig.model_validate(
-        {"name": "provider", "base_url": base_url, "default_model": "gemma", **extra}
-    )
+    """The llama.cpp server as a configured provider (its model answers to "gemma"), with
+    patient deadlines: on a busy machine its first token may take a while."""
+    return ProviderConfig.model_validate({
+        "name": "provider", "base_url": base_url, "default_model": "gemma",
+        "timeout_s": PATIENCE_S, "first_token_timeout_s": PATIENCE_S, **extra,
+    })  # fmt: skip

@@ -12,14 +12,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.helpers.processes import stop
+from tests.helpers.waiting import PATIENCE_S
 
 
 def status_of(url: str, token: str | None = None) -> int | None:
-    """The HTTP status of a bare POST; None while nothing listens."""
+    """The HTTP status of a bare POST; None while nothing listens (a refused connection)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     request = urllib.request.Request(url, data=b"{}", headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=2) as reply:
+        with urllib.request.urlopen(request, timeout=PATIENCE_S) as reply:
             return int(reply.status)
     except urllib.error.HTTPError as error:
         error.close()
@@ -30,7 +31,11 @@ def status_of(url: str, token: str | None = None) -> int | None:
 
 @contextmanager
 def http_server(
-    module_args: Sequence[str], port: int, env: Mapping[str, str], cwd: Path, timeout_s: float = 60
+    module_args: Sequence[str],
+    port: int,
+    env: Mapping[str, str],
+    cwd: Path,
+    timeout_s: float = PATIENCE_S,
 ) -> Iterator[str]:
     """``python -m <module_args> --http --port N`` running; yields its URL on 127.0.0.1."""
     process = subprocess.Popen(

@@ -7,19 +7,23 @@ import subprocess
 import time
 from typing import Any
 
+from tests.helpers.waiting import PATIENCE_S
 
-def stop(process: subprocess.Popen[Any], timeout_s: float = 10) -> None:
+
+def stop(process: subprocess.Popen[Any], grace_s: float = 10) -> None:
+    """Terminate ``process``; kill it if it has not ended after ``grace_s`` (not a deadline: a
+    slow end is cut short, never reported)."""
     if process.poll() is None:
         process.terminate()
         try:
-            process.wait(timeout=timeout_s)
+            process.wait(timeout=grace_s)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait(timeout=timeout_s)
+            process.wait(timeout=PATIENCE_S)
 
 
 def wait_for_port(
-    process: subprocess.Popen[Any], port: int, what: str, timeout_s: float = 60
+    process: subprocess.Popen[Any], port: int, what: str, timeout_s: float = PATIENCE_S
 ) -> None:
     """Return once ``process`` accepts connections on 127.0.0.1:``port``; raise if it exits or
     takes longer than ``timeout_s``."""

@@ -21,7 +21,7 @@ from hybridmcp_app.mcp_servers.documents_sharing import read_endpoint
 from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
 from hybridmcp_app.orchestration.strategy import Strategy
 from hybridmcp_app.ui.app_context import AppContext
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import PATIENCE_S, wait_until
 
 if TYPE_CHECKING:
     from hybridmcp_app.mcp_servers.sharing_endpoint import DocumentsEndpoint
@@ -38,8 +38,8 @@ async def app_context(paths: AppPaths, model_cache: Path) -> AsyncIterator[AppCo
     try:
         yield context
     finally:
-        await context.tasks.shutdown(timeout_s=5)
-        context.local_model.close_now(timeout_s=5)
+        await context.tasks.shutdown(timeout_s=PATIENCE_S)
+        context.local_model.close_now(timeout_s=PATIENCE_S)
 
 
 @contextlib.asynccontextmanager
@@ -55,7 +55,7 @@ async def app_sharing(
     sharing = asyncio.create_task(share_library(context, source, on_problem))
     data_dir = context.paths.data_dir
     try:
-        await wait_until(lambda: read_endpoint(data_dir) is not None or sharing.done(), 120)
+        await wait_until(lambda: read_endpoint(data_dir) is not None or sharing.done())
         if sharing.done():
             sharing.result()
             raise AssertionError("the library was not shared")

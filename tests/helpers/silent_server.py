@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from tests.helpers.waiting import PATIENCE_S
+
 
 @dataclass
 class SilentServer:
@@ -75,4 +77,4 @@ def silent_server(first_bytes: bytes = b"") -> Iterator[SilentServer]:
             with contextlib.suppress(OSError):
                 each.shutdown(socket.SHUT_RDWR)
             each.close()
-        acceptor.join(timeout=10)
+        acceptor.join(timeout=PATIENCE_S)

@@ -24,6 +24,7 @@ from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
 from tests.helpers.llama_server import LlamaServer, provider_config
 from tests.helpers.processes import stop
+from tests.helpers.waiting import PATIENCE_S
 
 # A session bus with no service activation: otherwise the first Secret Service call could make
 # dbus-daemon start a second, locked gnome-keyring-daemon before ours has claimed the name.
@@ -102,10 +103,10 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     daemon: subprocess.Popen[bytes] | None = None
     previous_backend = keyring.get_keyring()
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + PATIENCE_S
         while not (runtime / "bus").exists():
             if time.monotonic() > deadline:
-                pytest.fail("dbus-daemon did not open its socket within 10 s")
+                pytest.fail(f"dbus-daemon did not open its socket within {PATIENCE_S:g} s")
             time.sleep(0.02)
         daemon = subprocess.Popen(
             [keyring_daemon, "--foreground", "--unlock", "--components=secrets"],
@@ -119,7 +120,9 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         daemon.stdin.close()
         while not _login_collection_unlocked():
             if time.monotonic() > deadline:
-                pytest.fail("gnome-keyring-daemon did not unlock its login keyring within 10 s")
+                pytest.fail(
+                    f"gnome-keyring-daemon did not unlock its login keyring within {PATIENCE_S:g} s"
+                )
             time.sleep(0.05)
         _forget_keyring_probe()  # so keyring looks again, now that a Secret Service is on the bus
         keyring.core.init_backend()

@@ -15,6 +15,7 @@ from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.orchestration.strategies import available_strategies
 from tests.helpers.llama_server import LlamaServer, free_port
+from tests.helpers.waiting import PATIENCE_S
 
 FEW_SHOT = (
     "Q: What is the capital of France?\nA: Paris\n"
@@ -37,7 +38,8 @@ def ask(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def configure_provider(paths: AppPaths, base_url: str, secret: str | None) -> None:
-    provider = {"name": "lab", "base_url": base_url, "default_model": "gemma", "max_retries": 0}
+    provider = {"name": "lab", "base_url": base_url, "default_model": "gemma", "max_retries": 0,
+                "timeout_s": PATIENCE_S, "first_token_timeout_s": PATIENCE_S}  # fmt: skip
     if secret:
         provider["api_key_secret"] = secret
     settings = Settings.model_validate({"providers": {"items": [provider], "active": "lab"}})

@@ -20,6 +20,7 @@ from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.documents.library_lock import LibraryLock
 from tests.helpers.documents_corpus import write_pdf, write_png_named
 from tests.helpers.processes import stop
+from tests.helpers.waiting import PATIENCE_S
 
 pytestmark = pytest.mark.integration
 ATLAS_PAGES = (
@@ -33,7 +34,7 @@ ATLAS_PAGES = (
 
 
 def library(
-    home: Path, *args: str, cwd: Path, timeout: float = 120
+    home: Path, *args: str, cwd: Path, timeout: float = PATIENCE_S
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [sys.executable, "-m", "hybridmcp_app", "--home", str(home), "library", *args],
@@ -236,7 +237,7 @@ def test_an_unreachable_chroma_server_is_one_line_on_stderr(tmp_path: Path) -> N
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def _wait_for_line(stream: Any, prefix: str, timeout_s: float) -> str:
+def _wait_for_line(stream: Any, prefix: str, timeout_s: float = PATIENCE_S) -> str:
     deadline = time.monotonic() + timeout_s
     while (left := deadline - time.monotonic()) > 0:
         ready, _, _ = select.select([stream], [], [], left)
@@ -257,9 +258,9 @@ def test_ctrl_c_cancels_cleanly_and_the_next_add_finishes_the_run(tmp_path: Path
     with subprocess.Popen(
         command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as process:
-        assert _wait_for_line(process.stderr, "indexing: ", 60).startswith("indexing: 0/12")
+        assert _wait_for_line(process.stderr, "indexing: ").startswith("indexing: 0/12")
         process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=60)
+        stdout, stderr = process.communicate(timeout=PATIENCE_S)
     assert process.returncode == 130, stderr
     assert "hybridmcp library add: cancelled" in stderr
     assert "Traceback" not in stderr
@@ -290,16 +291,16 @@ def test_watch_follows_a_folder_until_ctrl_c_and_the_window_keeps_following_it(
         command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        first = _wait_for_line(process.stdout, "notes: ", 90)
+        first = _wait_for_line(process.stdout, "notes: ")
         assert first.startswith("notes: 3 indexed, 0 removed, 1 failed"), first
-        assert _wait_for_line(process.stderr, "watching ", 30).startswith("watching notes")
+        assert _wait_for_line(process.stderr, "watching ").startswith("watching notes")
         (folder / "otters.md").write_text("# Otters\n\nOtters hold hands when they sleep.\n")
         (folder / "recipes.txt").unlink()
-        changed = _wait_for_line(process.stdout, "notes: ", 60)
+        changed = _wait_for_line(process.stdout, "notes: ")
         # The broken PDF, unchanged, is not tried again.
         assert changed.startswith("notes: 1 indexed, 1 removed, 0 failed"), changed
         process.send_signal(signal.SIGINT)
-        _stdout, stderr = process.communicate(timeout=60)
+        _stdout, stderr = process.communicate(timeout=PATIENCE_S)
     finally:
         stop(process)
     assert process.returncode == 0, stderr

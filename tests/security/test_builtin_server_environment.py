@@ -19,7 +19,7 @@ from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.mcp_host.builtin_servers import WORKSPACE_MODULE, builtin_entries
 from hybridmcp_app.mcp_host.server_status import ServerState
 from tests.helpers.memory_keyring import MemoryKeyring
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import PATIENCE_S, wait_until
 
 SENTINELS = {
     "OPENAI_API_KEY": "sentinel-openai-key",
@@ -65,7 +65,9 @@ async def test_the_apps_workspace_server_serves_the_configured_roots_with_no_sec
     project.mkdir()
     (project / "notes.txt").write_text("in the configured root\n")
     (Path.cwd() / "private.txt").write_text("in the app's current folder\n")
-    SettingsStore(paths).save(Settings.model_validate({"mcp": {"workspace_roots": [str(project)]}}))
+    # A safety net for the server's start, not the app's 30 s: a busy machine may take long.
+    mcp = {"workspace_roots": [str(project)], "init_timeout_s": PATIENCE_S}
+    SettingsStore(paths).save(Settings.model_validate({"mcp": mcp}))
     entries = builtin_entries()
     for name, entry in entries.items():
         entry.pop("disabled", None)
@@ -82,10 +84,7 @@ async def test_the_apps_workspace_server_serves_the_configured_roots_with_no_sec
     try:
         host = await start_mcp_host(context, lambda _host: None)
         workspace = host.supervisors["workspace"]
-        await wait_until(
-            lambda: workspace.status.state in (ServerState.READY, ServerState.FAILED),
-            timeout_s=120,
-        )
+        await wait_until(lambda: workspace.status.state in (ServerState.READY, ServerState.FAILED))
         assert workspace.status.state is ServerState.READY, workspace.status.message
         outcome = await host.registry.call("workspace__inventory", {})
         assert not outcome.is_error, outcome.text
@@ -105,7 +104,7 @@ async def test_the_apps_workspace_server_serves_the_configured_roots_with_no_sec
                 name: str(tmp_path / name.lower()) for name in XDG
             }
     finally:
-        await context.tasks.shutdown(timeout_s=5)
+        await context.tasks.shutdown(timeout_s=PATIENCE_S)
         if context.mcp_host is not None:
             assert await context.mcp_host.shutdown() == []
-        context.local_model.close_now(timeout_s=5)
+        context.local_model.close_now(timeout_s=PATIENCE_S)

@@ -13,7 +13,7 @@ from pathlib import Path
 from hybridmcp_app.config.mcp_config import StdioServerConfig
 from hybridmcp_app.mcp_host.server_status import RestartPolicy, ServerState, ServerStatus
 from hybridmcp_app.mcp_host.server_supervisor import ServerSupervisor
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import PATIENCE_S, wait_until
 
 # Appends its start time (the wall clock: the same for every process) to argv[1], then fails.
 EXITS_AT_ONCE = (
@@ -42,7 +42,7 @@ async def test_a_crash_looping_server_waits_the_announced_delays_before_it_is_fa
     supervisor.subscribe(lambda status: seen.append((time.time(), status)))
     try:
         supervisor.start()
-        await wait_until(lambda: supervisor.status.state is ServerState.FAILED, timeout_s=120)
+        await wait_until(lambda: supervisor.status.state is ServerState.FAILED)
     finally:
         await supervisor.stop()
 
@@ -77,10 +77,10 @@ async def test_a_stop_during_the_backoff_ends_it_at_once_and_starts_nothing_more
     )
     supervisor.start()
     try:
-        async with asyncio.timeout(60):
+        async with asyncio.timeout(PATIENCE_S):
             await backing_off.wait()
         assert supervisor.status.message.endswith("restarting in 3600.0 s")
-        async with asyncio.timeout(60):  # a safety net: the hour's wait must not be served
+        async with asyncio.timeout(PATIENCE_S):  # a safety net: the hour's wait is not served
             await supervisor.stop()
     finally:
         await supervisor.stop()

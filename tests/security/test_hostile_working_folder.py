@@ -16,6 +16,7 @@ from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from tests.helpers.llama_server import LlamaServer
 from tests.helpers.silent_server import SilentServer, silent_server
+from tests.helpers.waiting import PATIENCE_S
 
 KEY_NAME = "LAB_KEY"
 FEW_SHOT = "Q: What is the capital of France?\nA: Paris\nQ: What is the capital of Italy?\nA:"
@@ -28,7 +29,7 @@ GREEDY_ONE_LINE = {
 def lab_provider(base_url: str) -> dict[str, object]:
     return {
         "name": "lab", "base_url": base_url, "default_model": "gemma", "max_retries": 0,
-        "api_key_secret": KEY_NAME, "timeout_s": 20,
+        "api_key_secret": KEY_NAME, "timeout_s": PATIENCE_S, "first_token_timeout_s": PATIENCE_S,
     }  # fmt: skip
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from tests.helpers.http_probes import REFUSED, refusals
 from tests.helpers.served_endpoints import api_url
+from tests.helpers.waiting import PATIENCE_S
 
 pytestmark = pytest.mark.integration
 TOKEN = "api-test-token-0123456789"
@@ -33,7 +34,7 @@ async def test_a_rebound_page_and_strangers_are_refused_and_a_lowercase_bearer_g
     base_url: str,
 ) -> None:
     refused = await asyncio.to_thread(refusals, f"{base_url}/chat/completions", TOKEN)
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(timeout=PATIENCE_S) as client:
         lower = await models(client, base_url, f"bearer {TOKEN}")
         upper = await models(client, base_url, f"BEARER  {TOKEN}")
         stranger = await models(client, base_url, "Basic dXNlcjpwYXNz")
@@ -54,7 +55,7 @@ async def test_deep_nesting_and_a_huge_body_get_a_clear_4xx_and_the_api_goes_on(
     just_too_deep = chat(b"[" * MAX_NESTING + b"]" * MAX_NESTING)
     huge = chat(b'[{"role": "user", "content": "' + b"x" * 50_000_000 + b'"}]')
     url = f"{base_url}/chat/completions"
-    async with httpx.AsyncClient(timeout=120) as client:
+    async with httpx.AsyncClient(timeout=PATIENCE_S) as client:
         deep_answers = [await client.post(url, content=body, headers=RIGHT)
                         for body in (deepest, just_too_deep)]  # fmt: skip
         huge_answer = await client.post(url, content=huge, headers=RIGHT)

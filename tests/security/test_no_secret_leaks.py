@@ -29,6 +29,7 @@ from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.mcp_host.builtin_servers import BUILTIN_SERVERS, builtin_entries
 from hybridmcp_app.mcp_host.server_token import TOKEN_SECRET_NAME as MCP_TOKEN
 from tests.helpers.llama_server import LlamaServer, free_port
+from tests.helpers.waiting import PATIENCE_S
 
 SENTINEL_NAME = "LAB_KEY"
 SUBPROCESS_SERVERS = ("workspace", "docstore", "storage", "turtle_soup")  # documents: in-process
@@ -36,10 +37,13 @@ SUBPROCESS_SERVERS = ("workspace", "docstore", "storage", "turtle_soup")  # docu
 
 def configure(paths: AppPaths, provider: LlamaServer, api_port: int) -> None:
     lab = {"name": "lab", "base_url": provider.base_url, "default_model": "gemma",
-           "api_key_secret": SENTINEL_NAME, "max_retries": 0}  # fmt: skip
+           "api_key_secret": SENTINEL_NAME, "max_retries": 0,
+           "timeout_s": PATIENCE_S, "first_token_timeout_s": PATIENCE_S}  # fmt: skip
     settings = {
         "providers": {"items": [lab], "active": "lab"},
         "api": {"enabled": True, "port": api_port},
+        # Safety nets, not the app's 30 s: a busy machine starts four servers at once slowly.
+        "mcp": {"init_timeout_s": PATIENCE_S},
         "ui": {"first_run_completed": True},
         "llm": {"local": {"load_on_start": False}},
     }

@@ -13,6 +13,7 @@ import psutil
 import pytest
 
 from tests.helpers.documents_corpus import pdf_bytes
+from tests.helpers.waiting import PATIENCE_S
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -80,7 +81,7 @@ def test_killing_the_parent_of_a_parse_batch_ends_its_workers_and_resource_track
         parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=60)
 
-        deadline = time.monotonic() + 60  # a safety net: they go within a second
+        deadline = time.monotonic() + PATIENCE_S  # a safety net: they go within a second
         while not all(_gone(child) for child in children) and time.monotonic() < deadline:
             time.sleep(0.1)
         left = [_described(child) for child in children if not _gone(child)]

@@ -19,6 +19,7 @@ from mcp.types import INVALID_PARAMS
 from hybridmcp_app.documents.app_library_source import AppLibrarySource
 from hybridmcp_app.mcp_host.mcp_server_base import MCPServerBase
 from hybridmcp_app.mcp_servers.documents import DocumentsServer
+from tests.helpers.waiting import PATIENCE_S
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -46,7 +47,8 @@ EXPECTED = [(INVALID_PARAMS, reason) for _name, _arguments, reason in BAD_REQUES
 
 
 async def test_in_memory_bad_prompt_requests_are_invalid_params() -> None:
-    async with asyncio.timeout(60), Client(DocumentsServer(AppLibrarySource()).build()) as client:
+    server = DocumentsServer(AppLibrarySource()).build()
+    async with asyncio.timeout(PATIENCE_S), Client(server) as client:
         assert await refusals(client) == EXPECTED
 
 
@@ -55,7 +57,7 @@ async def test_over_stdio_bad_prompt_requests_are_invalid_params() -> None:
     module = "hybridmcp_app.mcp_servers.documents"
     parameters = StdioServerParameters(command=sys.executable, args=["-m", module], cwd=REPO,
                                        env=env)  # fmt: skip
-    async with asyncio.timeout(120), Client(parameters) as client:
+    async with asyncio.timeout(PATIENCE_S), Client(parameters) as client:
         assert await refusals(client) == EXPECTED
 
 
@@ -76,7 +78,7 @@ class CountingServer(MCPServerBase):
 
 
 async def test_an_argument_the_prompt_function_refuses_is_invalid_params() -> None:
-    async with asyncio.timeout(60), Client(CountingServer().build()) as client:
+    async with asyncio.timeout(PATIENCE_S), Client(CountingServer().build()) as client:
         with pytest.raises(MCPError) as refused:
             await client.get_prompt("count_to", {"n": "many"})
         counted = await client.get_prompt("count_to", {"n": "3"})

@@ -25,6 +25,7 @@ from tests.helpers.file_keyring import keyring_env
 from tests.helpers.http_probes import mcp_message, post
 from tests.helpers.mcp_results import structured_of
 from tests.helpers.served_endpoints import app_context, app_sharing
+from tests.helpers.waiting import PATIENCE_S
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -89,7 +90,7 @@ async def test_without_a_keychain_a_stranger_cannot_add_a_file_and_the_relay_use
             for authorization in (None, "Bearer guessed-token")
         ]
         modes = file_modes(app_paths.data_dir / "sharing" / "documents-endpoint.json")
-        async with asyncio.timeout(120), Client(relay(app_paths)) as client:
+        async with asyncio.timeout(PATIENCE_S), Client(relay(app_paths)) as client:
             stats = structured_of(await client.call_tool("library_stats", {}))
 
     assert stranger == [[401], [401]]

@@ -22,6 +22,7 @@ from mcp import Client, StdioServerParameters
 from hybridmcp_app.workspace.sandbox import INTERNAL_DIR, WorkspaceError
 from hybridmcp_app.workspace.workspace_service import WorkspaceService
 from tests.helpers.mcp_results import assert_refused
+from tests.helpers.waiting import PATIENCE_S
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = b"export PATH=$HOME/bin:$PATH  # the user's own\n"
@@ -213,7 +214,7 @@ async def test_the_server_as_a_subprocess_refuses_a_linked_folder_with_a_readabl
         ("list_snapshots", {}),
     ]
 
-    async with asyncio.timeout(60), Client(parameters) as client:
+    async with asyncio.timeout(PATIENCE_S), Client(parameters) as client:
         for tool, arguments in tools:
             assert_refused(await client.call_tool(tool, arguments), f"{link} is a symbolic link")
         assert_refused(

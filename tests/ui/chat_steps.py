@@ -9,7 +9,7 @@ from hybridmcp_app.core.parameters import ModelParameters
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_chat_view import QtChatView
 from tests.helpers.llama_server import LlamaServer
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import PATIENCE_S, wait_until
 
 FEW_SHOT = (
     "Q: What is the capital of France?\nA: Paris\n"
@@ -26,7 +26,8 @@ def save_settings(app_paths: AppPaths, provider: LlamaServer | None = None) -> N
     if provider is not None:
         data["providers"] = {
             "items": [{"name": "lab", "base_url": provider.base_url, "default_model": "gemma",
-                       "api_key_secret": "LAB_KEY"}],
+                       "api_key_secret": "LAB_KEY", "timeout_s": PATIENCE_S,
+                       "first_token_timeout_s": PATIENCE_S}],
             "active": "lab",
         }  # fmt: skip
     SettingsStore(app_paths).save(Settings.model_validate(data))

@@ -21,6 +21,7 @@ from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_event_loop import create_event_loop
 from hybridmcp_app.ui.qt_garbage_collector import QtGarbageCollector
 from tests.helpers.memory_keyring import MemoryKeyring
+from tests.helpers.waiting import PATIENCE_MS, PATIENCE_S
 
 ContextFactory = Callable[..., AppContext]
 
@@ -69,10 +70,10 @@ def make_context(
 
     yield factory
     for context in made:
-        qt_loop.run_until_complete(context.tasks.shutdown(timeout_s=5))
+        qt_loop.run_until_complete(context.tasks.shutdown(timeout_s=PATIENCE_S))
         if context.mcp_host is not None:
             qt_loop.run_until_complete(context.mcp_host.shutdown())
-        context.local_model.close_now(timeout_s=5)
+        context.local_model.close_now(timeout_s=PATIENCE_S)
 
 
 @pytest.fixture
@@ -85,7 +86,7 @@ def make_window(
         window = MainWindow(context or make_context())
         windows.append(window)
         window.show()
-        qtbot.waitExposed(window)
+        qtbot.waitExposed(window, timeout=PATIENCE_MS)
         return window
 
     yield factory

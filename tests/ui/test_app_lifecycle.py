@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hybridmcp_app.config.paths import AppPaths
+from tests.helpers.waiting import PATIENCE_S
 
 
 def _launch(app_paths: AppPaths, extra_env: dict[str, str]) -> subprocess.Popen[str]:
@@ -30,12 +31,12 @@ def _run_to_window_and_back(app_paths: AppPaths, probe: Path) -> None:
         app_paths,
         {"HYBRIDMCP_STARTUP_PROBE": str(probe), "HYBRIDMCP_STARTUP_PROBE_IDLE_S": "0.3"},
     )
-    output, _ = process.communicate(timeout=60)
+    output, _ = process.communicate(timeout=PATIENCE_S)
     assert process.returncode == 0, output
     assert probe.exists()
 
 
-def _wait_for(condition: object, timeout_s: float) -> None:
+def _wait_for(condition: object, timeout_s: float = PATIENCE_S) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if callable(condition) and condition():
@@ -67,10 +68,9 @@ def test_a_termination_signal_closes_the_window_and_saves_its_layout(
                 app_paths.log_file.exists()
                 and "main window shown" in app_paths.log_file.read_text()
             ),
-            timeout_s=30,
         )
         process.send_signal(signum)
-        output, _ = process.communicate(timeout=10)
+        output, _ = process.communicate(timeout=PATIENCE_S)
     finally:
         if process.poll() is None:
             process.kill()
@@ -92,14 +92,17 @@ def test_the_setup_wizard_opens_on_the_first_start_only(
                 if app_paths.log_file.exists()
                 else False
             ),
-            timeout_s=30,
         )
         if completed:
-            time.sleep(1.0)  # what would have opened it has run by now
+            # A wizard opened by mistake would be shown after one read of mcp.json in a
+            # thread; the app's own documents server is ready only after a longer chain (the
+            # keychain, the library, the host). If the order ever varied, a bug could slip
+            # through, but a correct app could never fail.
+            _wait_for(lambda: "documents ready" in app_paths.log_file.read_text())
         else:
-            _wait_for(lambda: "first-run setup shown" in app_paths.log_file.read_text(), 30)
+            _wait_for(lambda: "first-run setup shown" in app_paths.log_file.read_text())
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=10)
+        output, _ = process.communicate(timeout=PATIENCE_S)
     finally:
         if process.poll() is None:
             process.kill()

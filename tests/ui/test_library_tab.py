@@ -17,7 +17,7 @@ from hybridmcp_app.documents.library_service import LibraryService
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.ui.main_window import MainWindow
 from tests.helpers.chroma_corpus import write_corpus
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import PATIENCE_S, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +49,7 @@ def watched_window(
     window = make_window()
     library = open_library(window, qt_loop)
     yield window, folder
-    qt_loop.run_until_complete(window.context.tasks.shutdown(timeout_s=5))
+    qt_loop.run_until_complete(window.context.tasks.shutdown(timeout_s=PATIENCE_S))
     qt_loop.run_until_complete(library.close())
 
 
@@ -65,9 +65,7 @@ def test_a_watched_folder_is_caught_up_then_followed_and_shown_in_the_tab(
     assert str(folder) in watched.list.item(0).text()
 
     (folder / "otters.md").write_text("# Otters\n\nOtters hold hands while they sleep.\n")
-    qt_loop.run_until_complete(
-        wait_until(lambda: "otters.md" in names_in_table(window), timeout_s=30)
-    )
+    qt_loop.run_until_complete(wait_until(lambda: "otters.md" in names_in_table(window)))
     qt_loop.run_until_complete(wait_until(lambda: "4 document(s)" in watched.list.item(0).text()))
 
     # The watched folder is kept in the settings, and "Stop watching" keeps the documents.
@@ -111,7 +109,7 @@ def test_a_restore_replaces_the_library_and_undo_brings_it_back(
     assert backup.exists() and "Backed up 3 file(s)" in banner.label.text()
 
     (folder / "later.md").write_text("# Later\n\nWritten after the backup.\n")
-    qt_loop.run_until_complete(wait_until(lambda: "later.md" in names_in_table(window), 30))
+    qt_loop.run_until_complete(wait_until(lambda: "later.md" in names_in_table(window)))
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     monkeypatch.setattr(
         "PySide6.QtWidgets.QFileDialog.getOpenFileName", lambda *a, **k: (str(backup), "")

@@ -29,7 +29,7 @@ from hybridmcp_app.ui.qt_library_search import HTML_ROLE, snippet_html
 from hybridmcp_app.ui.qt_library_view import QtLibraryView
 from tests.helpers.chroma_corpus import FACT_QUESTION, write_corpus
 from tests.helpers.documents_corpus import write_garbage
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import PATIENCE_MS, PATIENCE_S, wait_until
 
 pytestmark = pytest.mark.integration
 SETTINGS = DocumentsSettings()
@@ -50,7 +50,7 @@ def embedder() -> OnnxEmbedder:
 def tasks(qt_loop: qasync.QEventLoop) -> Iterator[BackgroundTasks]:
     tasks = BackgroundTasks(qt_loop)
     yield tasks
-    assert qt_loop.run_until_complete(tasks.shutdown(timeout_s=10)) == []
+    assert qt_loop.run_until_complete(tasks.shutdown(timeout_s=PATIENCE_S)) == []
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def view(
     qtbot.addWidget(view)
     view.resize(1100, 700)
     view.show()
-    qtbot.waitExposed(view)
+    qtbot.waitExposed(view, timeout=PATIENCE_MS)
     return view
 
 
@@ -104,7 +104,7 @@ def settle(tasks: BackgroundTasks, qt_loop: qasync.QEventLoop) -> Callable[[], N
     def settle() -> None:
         """Run the loop until the view's tasks (a run and the reload after it, a search) are
         over: qasync runs what is left pending when its loop stops outside the loop."""
-        qt_loop.run_until_complete(wait_until(lambda: not tasks.running, timeout_s=60))
+        qt_loop.run_until_complete(wait_until(lambda: not tasks.running))
 
     return settle
 
@@ -118,12 +118,22 @@ def write_topic_pdf(path: Path) -> Path:
     return path
 
 
-def slow_parse(files: Sequence[ScannedFile], cancel: threading.Event) -> Iterator[Any]:
-    """The real parsers, in this process, a file every 0.15 s: time to cancel."""
-    for file in files:
-        if cancel.wait(0.15):
-            return
-        yield file, parse_one(file)
+class HeldParse:
+    """The real parsers, in this process. The first run holds after ``after`` files until it is
+    cancelled, so that it is cancelled midway however busy the machine is; later runs go on."""
+
+    def __init__(self, after: int) -> None:
+        self.after, self.parsed, self.holding = after, 0, True
+
+    def __call__(self, files: Sequence[ScannedFile], cancel: threading.Event) -> Iterator[Any]:
+        for file in files:
+            if self.holding and self.parsed == self.after:
+                cancel.wait(PATIENCE_S)  # a safety net: the test cancels the run
+                self.holding = False
+            if cancel.is_set():
+                return
+            self.parsed += 1
+            yield file, parse_one(file)
 
 
 def drop(view: QtLibraryView, paths: Sequence[Path]) -> None:
@@ -220,12 +230,12 @@ def test_cancelling_keeps_the_rest_queued_and_resume_finishes_it_with_what_was_d
 ) -> None:
     corpus = write_corpus(tmp_path / "corpus", files=14, paragraphs=1)
     later = write_corpus(tmp_path / "later", files=1, paragraphs=1)
-    library = opened(parse=slow_parse)
+    library = opened(parse=HeldParse(after=4))
     library.embed_batch = 2  # files settle two by two, not all at once at the end
     view.set_library(library)
     settle()
     view.activateWindow()
-    qtbot.waitActive(view)
+    qtbot.waitActive(view, timeout=PATIENCE_MS)
 
     async def cancel_midway() -> None:
         assert view.add_paths([tmp_path / "corpus"]) is not None
@@ -274,7 +284,7 @@ def test_search_shows_ranked_snippets_with_file_and_page_and_opens_the_source_at
     settle()
 
     view.activateWindow()
-    qtbot.waitActive(view)
+    qtbot.waitActive(view, timeout=PATIENCE_MS)
     qtbot.keyClick(view.files.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert view.search_panel.box.hasFocus()
     qtbot.keyClicks(view.search_panel.box, FACT_QUESTION)
@@ -328,7 +338,7 @@ def test_removed_documents_leave_the_library_and_undo_adds_them_back(
     view.files.table.selectAll()
     assert view.remove_button.isEnabled()
     view.activateWindow()
-    qtbot.waitActive(view)
+    qtbot.waitActive(view, timeout=PATIENCE_MS)
     view.files.table.setFocus()
     qtbot.keyClick(view.files.table, Qt.Key.Key_Delete)
     qt_loop.run_until_complete(wait_until(lambda: banner.isVisible()))

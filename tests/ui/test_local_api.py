@@ -25,6 +25,7 @@ from hybridmcp_app.ui.qt_api_access import HIDDEN
 from hybridmcp_app.ui.qt_settings_dialog import PAGE_INDEX, QtSettingsDialog
 from tests.helpers.llama_server import free_port
 from tests.helpers.memory_keyring import MemoryKeyring
+from tests.helpers.waiting import wait_until
 
 
 def api_settings(app_paths: AppPaths, enabled: bool, port: int) -> None:
@@ -32,6 +33,11 @@ def api_settings(app_paths: AppPaths, enabled: bool, port: int) -> None:
             "llm": {"local": {"inference": {"n_ctx": 1024,
                                             "parameters": {"temperature": 0.0}}}}}  # fmt: skip
     SettingsStore(app_paths).save(Settings.model_validate(data))
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_the_app_answers_openai_clients_with_its_local_model_when_the_api_is_on(
@@ -44,13 +50,13 @@ def test_the_app_answers_openai_clients_with_its_local_model_when_the_api_is_on(
     async def scenario() -> tuple[str, int]:
         await context.local_model.load(context.settings.llm.local)
         serving = context.tasks.spawn(serve_api(context), name="openai-api")
-        token = context.secrets.get(API_TOKEN_SECRET)
-        while token is None:  # made by the API at its start
-            await asyncio.sleep(0.05)
-            token = context.secrets.get(API_TOKEN_SECRET)
+        await wait_until(lambda: listening(port) or serving.done())
+        assert not serving.done(), serving.result()
+        token = context.secrets.get(API_TOKEN_SECRET)  # made by the API before it listens
+        assert token is not None
         base_url = f"http://127.0.0.1:{port}/v1"
         async with openai.AsyncOpenAI(base_url=base_url, api_key=token.get_secret_value(),
-                                      max_retries=5) as client:  # fmt: skip
+                                      max_retries=0) as client:  # fmt: skip
             completion = await client.chat.completions.create(
                 model="local", max_tokens=12,
                 messages=[{"role": "user", "content": "Say hello."}],

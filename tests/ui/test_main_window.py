@@ -14,6 +14,7 @@ from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
 from tests.helpers.memory_keyring import MemoryKeyring
+from tests.helpers.waiting import PATIENCE_MS
 
 
 def test_the_window_opens_with_five_tabs_that_say_what_they_will_hold(window: MainWindow) -> None:
@@ -32,7 +33,7 @@ def test_the_window_opens_with_five_tabs_that_say_what_they_will_hold(window: Ma
 
 def test_keyboard_shortcuts_switch_tabs(window: MainWindow, qtbot: QtBot) -> None:
     window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.waitUntil(window.isActiveWindow, timeout=PATIENCE_MS)
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     assert window.tabs.currentIndex() == 2
     qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
@@ -44,7 +45,7 @@ def test_the_status_bar_names_the_keychain(window: MainWindow) -> None:
 
 
 def test_closing_the_window_asks_the_app_to_quit(window: MainWindow, qtbot: QtBot) -> None:
-    with qtbot.waitSignal(window.quit_requested, timeout=2000):
+    with qtbot.waitSignal(window.quit_requested, timeout=PATIENCE_MS):
         window.close()
 
 
@@ -55,7 +56,7 @@ def test_size_tab_and_log_panel_are_remembered_across_restarts(
     first.resize(761, 543)  # within the offscreen screen (800 x 600)
     first.tabs.setCurrentIndex(4)
     first.log_action.trigger()
-    qtbot.waitUntil(first.log_dock.isVisible)
+    qtbot.waitUntil(first.log_dock.isVisible, timeout=PATIENCE_MS)
     first.close()
     saved = json.loads(app_paths.settings_file.read_text())["ui"]
     assert saved["last_tab"] == "game"
@@ -91,7 +92,7 @@ def test_the_log_panel_shows_records_from_any_thread_and_filters_them(
     )
     worker.start()
     worker.join()
-    qtbot.waitUntil(lambda: "parser crashed" in viewer.text.toPlainText(), timeout=2000)
+    qtbot.waitUntil(lambda: "parser crashed" in viewer.text.toPlainText(), timeout=PATIENCE_MS)
     assert "disk nearly full" in viewer.text.toPlainText()
     viewer.filter.setText("parser")
     assert "disk nearly full" not in viewer.text.toPlainText()
@@ -106,7 +107,7 @@ def test_about_shows_the_licence_and_third_party_notices(window: MainWindow, qtb
     window.show_about()
     dialog = window.findChild(QtAboutDialog)
     assert dialog is not None
-    qtbot.waitExposed(dialog)
+    qtbot.waitExposed(dialog, timeout=PATIENCE_MS)
     notices = dialog.notices.toPlainText()
     for component in ("PyMuPDF", "Gemma Terms of Use", "LGPL-3.0", "Apache-2.0"):
         assert component in notices
@@ -149,7 +150,7 @@ def test_settings_saved_in_the_dialog_reach_the_file_and_the_window(
     n_ctx.setValue(8192)
     buttons = dialog.findChild(QDialogButtonBox)
     assert buttons is not None
-    with qtbot.waitSignal(window.settings_changed, timeout=2000):
+    with qtbot.waitSignal(window.settings_changed, timeout=PATIENCE_MS):
         buttons.button(QDialogButtonBox.StandardButton.Save).click()
     on_disk = json.loads(app_paths.settings_file.read_text())
     assert on_disk["ui"]["theme"] == "dark"

@@ -29,8 +29,14 @@ from hybridmcp_app.ui.qt_mcp_server_dialog import QtMcpServerDialog
 from hybridmcp_app.ui.qt_secret_dialog import QtSecretDialog
 from hybridmcp_app.ui.qt_server_snippet_panel import HIDDEN
 from hybridmcp_app.ui.qt_tool_approval_dialog import QtToolApprovalDialog
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import PATIENCE_S, wait_until
 from tests.integration.mcp_host.conftest import REPO, server_processes
+
+
+@pytest.fixture(autouse=True)
+def _patient_server_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Servers get a safety net to start, not the app's 30 s: a busy machine may take long."""
+    monkeypatch.setenv("HYBRIDMCP_MCP__INIT_TIMEOUT_S", str(PATIENCE_S))
 
 
 def helper_entry(**extra: object) -> dict[str, object]:
@@ -217,7 +223,7 @@ def test_the_local_model_calls_a_picked_tool_and_the_call_shows_in_its_pane(
 
     async def scenario() -> None:
         await ask_local_with_tool(window, "helper__add", "Add 2 and 3.")
-        await wait_until(lambda: not view.answering, timeout_s=120)
+        await wait_until(lambda: not view.answering)
 
     qt_loop.run_until_complete(scenario())
     shown = view._panes["local"].text.toPlainText()
@@ -239,7 +245,7 @@ def test_a_tool_that_needs_approval_asks_and_a_denial_is_shown(
     async def scenario() -> None:
         await ask_local_with_tool(window, "helper__crash", "Stop the server.")
         try:
-            await wait_until(lambda: dialog() is not None, timeout_s=60)
+            await wait_until(lambda: dialog() is not None)
         except AssertionError:
             panes = {leg: pane.text.toPlainText() for leg, pane in view._panes.items()}
             raise AssertionError(
@@ -250,7 +256,7 @@ def test_a_tool_that_needs_approval_asks_and_a_denial_is_shown(
         assert shown is not None
         asked.append(shown.findChildren(QLabel)[0].text())
         shown.deny.click()
-        await wait_until(lambda: not view.answering, timeout_s=120)
+        await wait_until(lambda: not view.answering)
 
     qt_loop.run_until_complete(scenario())
     assert "crash" in asked[0]
@@ -381,7 +387,7 @@ def test_servers_reporting_while_the_app_quits_redraw_without_starting_work(
         wait_until(lambda: host.supervisors["helper"].status.state is ServerState.READY)
     )
     window.mcp_view.list.setCurrentRow(0)
-    qt_loop.run_until_complete(window.context.tasks.shutdown())
+    qt_loop.run_until_complete(window.context.tasks.shutdown(PATIENCE_S))
 
     window.mcp_view.redraw()  # a server's last status change arrives after shutdown began
 

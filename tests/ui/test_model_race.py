@@ -17,10 +17,11 @@ from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_model_race import DEFAULT_MAX_QUESTIONS, QtModelRacePanel
 from hybridmcp_app.ui.qt_turtle_soup_view import QtTurtleSoupView
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import PATIENCE_MS, PATIENCE_S, wait_until
 
 pytestmark = pytest.mark.integration
 UMBRELLA = "the-dry-umbrella"
+RACE_PATIENCE_S = 2 * PATIENCE_S  # a safety net for a whole race: many turns of the model
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def view(window: MainWindow) -> QtTurtleSoupView:
     return window.turtle_soup_view
 
 
-def settle(window: MainWindow, loop: qasync.QEventLoop, timeout_s: float = 240) -> None:
+def settle(window: MainWindow, loop: qasync.QEventLoop, timeout_s: float = RACE_PATIENCE_S) -> None:
     """Run the loop until the tab's background work (the race, the host) is over."""
     tasks = window.context.tasks
     loop.run_until_complete(wait_until(lambda: not tasks.running, timeout_s=timeout_s))
@@ -56,9 +57,9 @@ def during_the_race(
     local, tasks = panel.columns["local"], window.context.tasks
 
     async def watch() -> None:
-        await wait_until(lambda: bool(local.rows), timeout_s=120)
+        await wait_until(lambda: bool(local.rows))
         then()
-        await wait_until(lambda: not tasks.running, timeout_s=240)
+        await wait_until(lambda: not tasks.running, timeout_s=RACE_PATIENCE_S)
 
     loop.run_until_complete(watch())
 
@@ -144,12 +145,12 @@ def test_with_neither_model_the_race_does_not_start_and_says_why(
     window: MainWindow, view: QtTurtleSoupView, qt_loop: qasync.QEventLoop, qtbot: QtBot
 ) -> None:
     window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.waitUntil(window.isActiveWindow, timeout=PATIENCE_MS)
     qtbot.keyClick(window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
     panel = view.race_page
     assert isinstance(panel, QtModelRacePanel) and view.stack.currentWidget() is panel
     panel.start_button.click()
-    settle(window, qt_loop, timeout_s=30)
+    settle(window, qt_loop)
 
     assert panel.errors.isVisible()
     assert panel.errors.text().startswith("Neither model can play")

@@ -20,6 +20,7 @@ from hybridmcp_app.ui.qt_storage_mounts_editor import (
     QtStorageMountsEditor,
 )
 from tests.helpers.memory_keyring import MemoryKeyring
+from tests.helpers.waiting import PATIENCE_MS
 
 MINIO_SECRET = "minio-secret-value-4f1c"
 
@@ -51,7 +52,7 @@ def cell(editor: QtStorageMountsEditor, row: int, column: int) -> str:
 
 
 def save(qtbot: QtBot, dialog: QtSettingsDialog) -> Settings:
-    with qtbot.waitSignal(dialog.saved, timeout=1000) as blocker:
+    with qtbot.waitSignal(dialog.saved, timeout=PATIENCE_MS) as blocker:
         dialog.save()
     settings = blocker.args[0] if blocker.args else None
     assert isinstance(settings, Settings)

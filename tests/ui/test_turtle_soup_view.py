@@ -19,7 +19,7 @@ from hybridmcp_app.ui.app_context import AppContext
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_turtle_soup_parts import KEY_MARK
 from hybridmcp_app.ui.qt_turtle_soup_view import QtTurtleSoupView
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import PATIENCE_MS, wait_until
 
 pytestmark = pytest.mark.integration
 UMBRELLA = "the-dry-umbrella"
@@ -49,7 +49,7 @@ def view(context: AppContext, make_window: Callable[..., MainWindow]) -> QtTurtl
 def settle(context: AppContext, qt_loop: qasync.QEventLoop) -> Settle:
     def settle() -> None:
         """Run the loop until the tab's background work (the host, the stats) is over."""
-        qt_loop.run_until_complete(wait_until(lambda: not context.tasks.running, timeout_s=60))
+        qt_loop.run_until_complete(wait_until(lambda: not context.tasks.running))
 
     return settle
 
@@ -302,7 +302,7 @@ def test_the_keyboard_asks_for_a_hint_and_opens_the_guess_box(
     start_umbrella(view, settle)
     window = view.window()
     window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.waitUntil(window.isActiveWindow, timeout=PATIENCE_MS)
     view.page.question.setFocus()
     qtbot.keyClick(view.page.question, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
     settle()
@@ -316,7 +316,7 @@ def test_the_tab_shortcuts_sleep_while_another_tab_shows(
 ) -> None:
     window = view.window()
     window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.waitUntil(window.isActiveWindow, timeout=PATIENCE_MS)
     qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     settle()

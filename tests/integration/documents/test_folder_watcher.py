@@ -15,7 +15,7 @@ from hybridmcp_app.documents.document_models import FileState
 from hybridmcp_app.documents.folder_watcher import FolderWatcher
 from hybridmcp_app.documents.library_service import IndexProgress, LibraryService
 from tests.helpers.chroma_corpus import essay, write_corpus
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import PATIENCE_S, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +45,7 @@ async def test_changes_in_a_watched_folder_reach_the_library_and_only_they_are_i
     running = asyncio.ensure_future(watcher.run())
     try:
         await wait_until(
-            lambda: watcher.folders()[0].last_indexed_at != shown.last_indexed_at, timeout_s=120
+            lambda: watcher.folders()[0].last_indexed_at != shown.last_indexed_at
         )  # the catch-up is done, and the folder is watched from the same step on
         indexed_now.clear()  # the catch-up at start found nothing new
         before = await indexed_paths(library)
@@ -59,7 +59,7 @@ async def test_changes_in_a_watched_folder_reach_the_library_and_only_they_are_i
             now = await indexed_paths(library)
             return set(now) == {files[0], folder / "new.md", folder / "renamed.md", *files[3:]}
 
-        deadline = time.monotonic() + 120  # a safety net: embedding is slow on a busy machine
+        deadline = time.monotonic() + PATIENCE_S  # embedding is slow on a busy machine
         while not (await settled() and not watcher.folders()[0].syncing):
             assert time.monotonic() < deadline, "the changes did not reach the library"
             await asyncio.sleep(0.1)
@@ -130,22 +130,35 @@ async def test_writes_under_an_ignored_path_start_no_rescan(
     write_corpus(folder, files=1, paragraphs=1)
     inside = folder / "app-data"
     inside.mkdir()
-    watcher = FolderWatcher(library, ignore=[inside], debounce_ms=100)
+    indexed: list[Path] = []
+
+    def follow(event: IndexProgress) -> None:
+        if event.changed is not None and event.changed.state is FileState.INDEXED:
+            indexed.append(event.changed.path)
+
+    watcher = FolderWatcher(library, ignore=[inside], progress=follow, debounce_ms=100)
     await watcher.watch(folder)
     (shown,) = watcher.folders()
     running = asyncio.ensure_future(watcher.run())
     try:
         await wait_until(
-            lambda: watcher.folders()[0].last_indexed_at != shown.last_indexed_at, timeout_s=120
+            lambda: watcher.folders()[0].last_indexed_at != shown.last_indexed_at
         )  # the catch-up is done, and the folder is watched from the same step on
         syncs = watcher.syncs
         for index in range(5):
             (inside / f"log{index}.txt").write_text("noise\n")
+            # Apart, so that noise wrongly followed would start rescans of its own; written
+            # together with the real note below, it would only hide such a bug.
             await asyncio.sleep(0.1)
-        await asyncio.sleep(1.0)
-        assert watcher.syncs == syncs
-        (folder / "real.txt").write_text("A real note about otters holding hands.\n")
-        await wait_until(lambda: watcher.syncs > syncs, timeout_s=120)
+        # After the noise, a real note moved in whole (one event, so one rescan). Changes come
+        # in order: once the note is in, the noise has been seen too.
+        staged = tmp_path / "real.txt"
+        staged.write_text("A real note about otters holding hands.\n")
+        staged.rename(folder / "real.txt")
+        await wait_until(
+            lambda: folder / "real.txt" in indexed and not watcher.folders()[0].syncing
+        )
+        assert watcher.syncs == syncs + 1  # the note's rescan, none for the noise
     finally:
         running.cancel()
         with pytest.raises(asyncio.CancelledError):

@@ -31,6 +31,7 @@ from tests.helpers.documents_corpus import (
     write_truncated_pdf,
 )
 from tests.helpers.processes import stop
+from tests.helpers.waiting import PATIENCE_S
 
 pytestmark = pytest.mark.integration
 REPOSITORY = Path(__file__).resolve().parents[3]
@@ -182,14 +183,14 @@ async def test_a_cancelled_run_leaves_no_half_indexed_file_and_resume_finishes(
                 first_file.set()
 
         run = asyncio.create_task(library.add([tmp_path / "corpus"], on_progress))
-        await asyncio.wait_for(first_file.wait(), 120)
+        await asyncio.wait_for(first_file.wait(), PATIENCE_S)
         if how == "cancel()":
             library.cancel()
-            assert (await asyncio.wait_for(run, 60)).cancelled
+            assert (await asyncio.wait_for(run, PATIENCE_S)).cancelled
         else:
             run.cancel()
             with pytest.raises(asyncio.CancelledError):
-                await asyncio.wait_for(run, 60)
+                await asyncio.wait_for(run, PATIENCE_S)
         statuses = await library.status()
         assert {status.state for status in statuses} == {FileState.INDEXED, FileState.QUEUED}
         expected = expected_chunk_ids(corpus, embedder, SETTINGS)
@@ -229,7 +230,7 @@ def test_a_killed_indexer_resumes_without_duplicate_or_orphan_chunks(
                 if line.startswith("settled") and int(line.split()[1]) >= 4:
                     os.killpg(process.pid, signal.SIGKILL)
                     break
-            process.wait(timeout=60)
+            process.wait(timeout=PATIENCE_S)
         finally:
             stop(process)
             process.stdout.close()
@@ -364,7 +365,7 @@ def test_a_second_process_cannot_open_the_embedded_library_until_the_first_is_go
         with pytest.raises(LibraryBusy, match=r"open in .*process \d+.*Chroma server"):
             asyncio.run(open_and_close())
         holder.send_signal(signal.SIGKILL)  # the OS drops the lock with its owner
-        holder.wait(timeout=60)
+        holder.wait(timeout=PATIENCE_S)
         asyncio.run(open_and_close())
     finally:
         stop(holder)
@@ -384,7 +385,7 @@ async def hold():
         DocumentsSettings(), Path(sys.argv[1]), OnnxEmbedder(threads=1)
     )
     print("open", flush=True)
-    time.sleep(120)
+    time.sleep(3600)  # until the test kills it
     await library.close()
 
 asyncio.run(hold())

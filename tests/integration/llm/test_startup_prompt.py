@@ -11,6 +11,7 @@ from hybridmcp_app.core.llm_configs import LocalLLMConfig
 from hybridmcp_app.core.model_context import InferenceSettings
 from hybridmcp_app.llm.local_model_service import LocalModelService
 from hybridmcp_app.llm.startup_prompt import answer_when_loaded
+from tests.helpers.waiting import PATIENCE_S
 
 SMALL = InferenceSettings(n_ctx=512)
 PROMPT = "Q: Capital of France?\nA: Paris\nQ: Capital of Italy?\nA:"
@@ -46,7 +47,9 @@ async def test_a_failed_load_is_raised_rather_than_waited_out(
     broken.write_bytes(b"GGUF" + b"\x00" * 64)
     service = LocalModelService(model_cache)
     config = LocalLLMConfig(model_path=broken, inference=SMALL)
-    answering = asyncio.create_task(answer_when_loaded(service, config, PROMPT, timeout_s=60))
+    answering = asyncio.create_task(
+        answer_when_loaded(service, config, PROMPT, timeout_s=PATIENCE_S)
+    )
     assert not await service.try_load(config)
     with pytest.raises(ModelLoadError, match="damaged or truncated"):
-        await asyncio.wait_for(answering, 60)  # a safety net: the failure is reported at once
+        await asyncio.wait_for(answering, PATIENCE_S)  # a safety net: it is reported at once

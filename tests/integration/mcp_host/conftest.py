@@ -19,11 +19,17 @@ from hybridmcp_app.mcp_host.server_supervisor import ServerSupervisor
 from tests.helpers.llama_server import free_port
 from tests.helpers.npm_packages import npm_binary
 from tests.helpers.processes import stop
+from tests.helpers.waiting import PATIENCE_S
 
 REPO = Path(__file__).resolve().parents[3]
+# Quick restarts (short backoff delays) with patient deadlines: on a busy machine a server may
+# take many seconds to start or to answer, and a deadline would make the supervisor kill it as
+# hung. Tests about a deadline build their own policy. No pings (their 10 s deadline is the
+# app's; none of these tests is about them), and every failure counts towards a crash loop.
 FAST = RestartPolicy(
-    connect_timeout_s=15, request_timeout_s=5, ping_interval_s=30, first_delay_s=0.2,
-    max_delay_s=1.0, crash_loop_count=3, crash_loop_window_s=60, stop_timeout_s=5,
+    connect_timeout_s=PATIENCE_S, request_timeout_s=PATIENCE_S, ping_interval_s=3600,
+    first_delay_s=0.2, max_delay_s=1.0, crash_loop_count=3, crash_loop_window_s=3600,
+    stop_timeout_s=PATIENCE_S,
 )  # fmt: skip
 
 
@@ -87,7 +93,7 @@ def http_test_server() -> Iterator[str]:
         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + PATIENCE_S
         while True:
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", port)) == 0:

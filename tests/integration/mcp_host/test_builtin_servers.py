@@ -8,7 +8,6 @@ import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -26,18 +25,14 @@ from hybridmcp_app.mcp_host.builtin_servers import (
     claude_desktop_snippet,
 )
 from hybridmcp_app.mcp_host.mcp_host_service import McpHost
-from hybridmcp_app.mcp_host.server_status import RestartPolicy, ServerState
+from hybridmcp_app.mcp_host.server_status import ServerState
 from hybridmcp_app.mcp_servers.documents import DocumentsServer
 from hybridmcp_app.orchestration.approval_policy import ApprovalDecision, ApprovalPolicy
 from tests.helpers.chroma_corpus import FACT, FACT_QUESTION, write_corpus
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import PATIENCE_S, wait_until
 from tests.integration.mcp_host.conftest import FAST
 
 pytestmark = pytest.mark.integration
-
-# Calls get the app's own deadline, not FAST's 5 s: adding a folder embeds it, which takes
-# seconds even on a quiet machine and longer on a busy one (the test waits for the answer).
-PATIENT = replace(FAST, request_timeout_s=RestartPolicy().request_timeout_s)
 
 
 @pytest.fixture
@@ -89,13 +84,13 @@ async def test_the_app_serves_documents_in_process_reads_run_and_writes_wait_for
     host = McpHost(
         config,
         tmp_path / "logs",
-        policy=PATIENT,
+        policy=FAST,
         in_process={DOCUMENTS_MODULE: DocumentsServer(source).build},
     )
     try:
         await host.start()
         source.opened(library, None)  # the library opens while the host starts
-        await wait_until(lambda: host.ready_count() == 1, timeout_s=60)
+        await wait_until(lambda: host.ready_count() == 1)
         assert host.supervisors["workspace"].status.state is ServerState.STOPPED
         assert host.supervisors["docstore"].status.state is ServerState.STOPPED
         tools = {tool.name: tool for tool in host.registry.tools() if tool.server == "documents"}
@@ -121,9 +116,10 @@ async def test_the_app_serves_documents_in_process_reads_run_and_writes_wait_for
 
 
 async def test_requests_before_the_library_opens_wait_and_a_failure_is_explained() -> None:
-    source = AppLibrarySource(wait_s=0.2)
+    source = AppLibrarySource(wait_s=PATIENCE_S)
     waiting = asyncio.create_task(source())
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0)  # one turn: the request runs up to its wait for the library
+    assert not waiting.done()
     source.opened(None, "the disk is full")
     from hybridmcp_app.documents.catalog_results import CatalogError
 

@@ -26,7 +26,7 @@ from tests.helpers.llama_server import free_port
 from tests.helpers.mcp_http import http_server, status_of
 from tests.helpers.processes import stop
 from tests.helpers.shout_server import ShoutServer
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import PATIENCE_S, wait_until
 from tests.integration.mcp_host.conftest import REPO, SupervisorFactory
 
 
@@ -54,7 +54,8 @@ async def test_as_a_subprocess_over_stdio(supervise: SupervisorFactory) -> None:
 
 
 async def test_over_http_a_token_is_required_when_one_is_set(
-    supervise: SupervisorFactory, token_server: str
+    token_server: str,
+    supervise: SupervisorFactory,  # the client stops before the server
 ) -> None:
     assert await asyncio.to_thread(status_of, token_server) == 401
     supervisor = supervise("shout", RemoteServerConfig.model_validate(
@@ -69,7 +70,7 @@ def test_binding_beyond_localhost_without_a_token_is_refused() -> None:
     env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV} | keyring_env(None)
     result = subprocess.run(
         [sys.executable, "-m", "tests.helpers.shout_server", "--http", "--host", "0.0.0.0"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=PATIENCE_S, check=False,
     )  # fmt: skip
     assert result.returncode == 2
     assert "needs a bearer token in $HYBRIDMCP_MCP_TOKEN (no keychain holds one)" in result.stderr
@@ -90,7 +91,7 @@ def test_beyond_localhost_the_keychain_token_is_made_once_and_then_required(
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/mcp"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + PATIENCE_S
         while status_of(url) is None:
             assert process.poll() is None and time.monotonic() < deadline, "did not start"
             time.sleep(0.1)
@@ -101,7 +102,7 @@ def test_beyond_localhost_the_keychain_token_is_made_once_and_then_required(
             url, data=b"{}", headers={"Authorization": f"Bearer {token}"}
         )
         with pytest.raises(urllib.error.HTTPError) as refused:  # in, but not valid JSON-RPC
-            urllib.request.urlopen(request, timeout=5)
+            urllib.request.urlopen(request, timeout=PATIENCE_S)
         refused.value.close()
         assert refused.value.code not in (401, 403)
     finally:

@@ -22,6 +22,7 @@ from tests.helpers.llama_server import free_port
 from tests.helpers.mcp_http import http_server
 from tests.helpers.mcp_inspector import InspectorCli
 from tests.helpers.mcp_results import assert_refused, structured_of
+from tests.helpers.waiting import PATIENCE_S
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
@@ -105,7 +106,7 @@ def parameters(home: Path, **env: str) -> StdioServerParameters:
 
 async def test_as_a_subprocess_on_sqlite_in_the_apps_data_folder(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    async with asyncio.timeout(60), Client(parameters(home)) as client:
+    async with asyncio.timeout(PATIENCE_S), Client(parameters(home)) as client:
         await round_trip(client)
     assert (home / "data" / "docstore.sqlite3").exists()
 
@@ -114,7 +115,8 @@ async def test_as_a_subprocess_on_postgres_from_the_environment(
     postgres: str, tmp_path: Path
 ) -> None:
     conninfo = fresh_database(postgres)
-    async with asyncio.timeout(60), Client(parameters(tmp_path, **{POSTGRES_ENV: conninfo})) as c:
+    server = parameters(tmp_path, **{POSTGRES_ENV: conninfo})
+    async with asyncio.timeout(PATIENCE_S), Client(server) as c:
         await round_trip(c)
         await refusals(c)
     store = PostgresDocumentStore(conninfo)  # the data is in PostgreSQL
@@ -126,7 +128,8 @@ async def test_as_a_subprocess_on_postgres_from_the_environment(
 
 async def test_a_dead_postgres_is_a_tool_error_not_a_crash(tmp_path: Path) -> None:
     dead = "host=127.0.0.1 port=9 user=x dbname=x connect_timeout=2"
-    async with asyncio.timeout(60), Client(parameters(tmp_path, **{POSTGRES_ENV: dead})) as c:
+    server = parameters(tmp_path, **{POSTGRES_ENV: dead})
+    async with asyncio.timeout(PATIENCE_S), Client(server) as c:
         result = await c.call_tool("list_collections", {})
     assert_refused(result, "PostgreSQL cannot be reached")
 
@@ -135,7 +138,7 @@ async def test_over_http_on_localhost(tmp_path: Path) -> None:
     env = {**os.environ, HOME_ENV_VAR: str(tmp_path / "home")}
     env.pop(POSTGRES_ENV, None)
     with http_server([MODULE], free_port(), env, REPO) as url:
-        async with asyncio.timeout(60), Client(url) as client:
+        async with asyncio.timeout(PATIENCE_S), Client(url) as client:
             await round_trip(client)
 
 

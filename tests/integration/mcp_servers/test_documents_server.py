@@ -28,6 +28,7 @@ from tests.helpers.llama_server import free_port
 from tests.helpers.mcp_http import http_server
 from tests.helpers.mcp_inspector import InspectorCli
 from tests.helpers.mcp_results import assert_refused, structured_of, text_of
+from tests.helpers.waiting import PATIENCE_S
 
 pytestmark = pytest.mark.integration
 
@@ -178,7 +179,7 @@ def parameters(home: Path) -> StdioServerParameters:
 async def test_as_a_subprocess_over_stdio_on_the_apps_library(
     home: Path, corpus: Path, embedder: OnnxEmbedder
 ) -> None:
-    async with asyncio.timeout(120), Client(parameters(home)) as client:
+    async with asyncio.timeout(PATIENCE_S), Client(parameters(home)) as client:
         assert {tool.name for tool in (await client.list_tools()).tools} == set(TOOLS)
         await add_and_find_the_fact(client, corpus)
     # The library it wrote is the app's: the app (here, its service) finds the fact.
@@ -195,7 +196,7 @@ async def test_while_another_process_holds_the_library_requests_say_who_and_then
 ) -> None:
     paths = AppPaths.under(home).ensure()
     holder = await LibraryService.open(DocumentsSettings(), paths.data_dir, embedder)
-    async with asyncio.timeout(120), Client(parameters(home)) as client:
+    async with asyncio.timeout(PATIENCE_S), Client(parameters(home)) as client:
         try:
             busy = await client.call_tool("library_stats", {})
         finally:
@@ -216,7 +217,7 @@ def documents_http(home: Path) -> AbstractContextManager[str]:
 
 async def test_over_http_on_localhost(home: Path, corpus: Path) -> None:
     with documents_http(home) as url:
-        async with asyncio.timeout(120), Client(url) as client:
+        async with asyncio.timeout(PATIENCE_S), Client(url) as client:
             await add_and_find_the_fact(client, corpus)
             assert_refused(
                 await client.call_tool("add_path", {"path": "notes"}), "give an absolute path"

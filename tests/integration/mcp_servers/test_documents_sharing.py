@@ -35,7 +35,7 @@ from hybridmcp_app.mcp_servers.sharing_endpoint import (
 from tests.helpers.chroma_corpus import FACT, FACT_QUESTION, write_corpus
 from tests.helpers.file_keyring import keyring_env
 from tests.helpers.mcp_results import assert_refused, text_of
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import PATIENCE_S, wait_until
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
@@ -91,7 +91,7 @@ async def test_another_clients_server_uses_the_apps_library_through_it(
     sharing = await start_sharing(app_library, paths)
     keychain = keychain_with(tmp_path / "keychain.json", TOKEN)
     try:
-        async with asyncio.timeout(120), Client(client_of(paths, keychain)) as client:
+        async with asyncio.timeout(PATIENCE_S), Client(client_of(paths, keychain)) as client:
             added = await client.call_tool("add_path", {"path": str(corpus)})
             found = await client.call_tool("search", {"query": FACT_QUESTION, "k": 1})
             unknown = await client.call_tool("get_document", {"document": "doc-000000000000"})
@@ -115,7 +115,7 @@ async def test_without_the_right_token_the_relay_is_refused(
     sharing = await start_sharing(app_library, paths)
     keychain = keychain_with(tmp_path / "keychain.json", "not-the-token")
     try:
-        async with asyncio.timeout(120), Client(client_of(paths, keychain)) as client:
+        async with asyncio.timeout(PATIENCE_S), Client(client_of(paths, keychain)) as client:
             refused = await client.call_tool("library_stats", {})
     finally:
         await stop(sharing)

@@ -22,6 +22,7 @@ from tests.helpers.mcp_http import http_server
 from tests.helpers.mcp_inspector import InspectorCli
 from tests.helpers.mcp_results import assert_refused, structured_of
 from tests.helpers.moto_s3 import CREDENTIALS, moto_s3
+from tests.helpers.waiting import PATIENCE_S
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
@@ -125,14 +126,14 @@ async def test_as_a_subprocess_over_stdio(s3: str, local: Path) -> None:
         command=sys.executable, args=["-m", MODULE, *server_args(local, s3, new_bucket(s3))],
         cwd=REPO, env={**os.environ, **CREDENTIALS},
     )  # fmt: skip
-    async with asyncio.timeout(60), Client(parameters) as client:
+    async with asyncio.timeout(PATIENCE_S), Client(parameters) as client:
         await cross_cloud(client, local)
 
 
 async def test_over_http_on_localhost(s3: str, local: Path) -> None:
     arguments = [MODULE, *server_args(local, s3, new_bucket(s3))]
     with http_server(arguments, free_port(), {**os.environ, **CREDENTIALS}, REPO) as url:
-        async with asyncio.timeout(60), Client(url) as client:
+        async with asyncio.timeout(PATIENCE_S), Client(url) as client:
             await cross_cloud(client, local)
 
 

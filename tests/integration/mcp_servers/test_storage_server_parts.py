@@ -40,7 +40,7 @@ from tests.helpers.chroma_corpus import FACT, FACT_QUESTION
 from tests.helpers.file_keyring import keyring_env
 from tests.helpers.mcp_results import assert_refused, structured_of, text_of
 from tests.helpers.moto_s3 import moto_s3
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import PATIENCE_S, wait_until
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
@@ -222,7 +222,7 @@ async def test_mounts_come_from_settings_and_credentials_from_the_keychain(
                                        cwd=REPO, env=env)  # fmt: skip
     try:
         await wait_until(lambda: read_endpoint(paths.data_dir) is not None)
-        async with asyncio.timeout(120), Client(parameters) as client:
+        async with asyncio.timeout(PATIENCE_S), Client(parameters) as client:
             mounts = structured_of(await client.call_tool("mounts", {}))["mounts"]
             listed = structured_of(await client.call_tool("list", {"path": "aws:reports"}))
             refused = await client.call_tool("list", {"path": "broken:"})

@@ -32,6 +32,7 @@ from tests.helpers.llama_server import free_port
 from tests.helpers.mcp_http import http_server, status_of
 from tests.helpers.mcp_inspector import InspectorCli
 from tests.helpers.mcp_results import assert_refused, text_of
+from tests.helpers.waiting import PATIENCE_S
 
 pytestmark = pytest.mark.integration
 
@@ -188,7 +189,7 @@ async def test_as_a_subprocess_over_stdio(root: Path, tmp_path: Path) -> None:
     parameters = StdioServerParameters(
         command=sys.executable, args=server_args(root, second), cwd=REPO
     )
-    async with asyncio.timeout(60), Client(parameters) as client:
+    async with asyncio.timeout(PATIENCE_S), Client(parameters) as client:
         assert {tool.name for tool in (await client.list_tools()).tools} == set(TOOLS)
         other = await client.call_tool("read_file", {"path": str(second / "other.txt")})
         assert other.structured_content is not None
@@ -200,7 +201,7 @@ async def test_as_a_subprocess_over_stdio(root: Path, tmp_path: Path) -> None:
 async def test_with_no_root_the_current_folder_is_the_workspace(root: Path) -> None:
     parameters = StdioServerParameters(command=sys.executable, args=["-m", MODULE], cwd=root)
 
-    async with asyncio.timeout(60), Client(parameters) as client:
+    async with asyncio.timeout(PATIENCE_S), Client(parameters) as client:
         result = await client.call_tool("read_file", {"path": "notes.md"})
 
     assert "The quick brown fox" in text_of(result)
@@ -217,7 +218,7 @@ async def test_with_no_root_the_roots_in_the_apps_settings_are_the_workspace(
         command=sys.executable, args=["-m", MODULE], cwd=tmp_path, env=env
     )
 
-    async with asyncio.timeout(60), Client(parameters) as client:
+    async with asyncio.timeout(PATIENCE_S), Client(parameters) as client:
         result = await client.call_tool("read_file", {"path": "notes.md"})
 
     assert "The quick brown fox" in text_of(result)
@@ -259,7 +260,7 @@ async def bearer(url: str, token: str) -> AsyncIterator[Any]:
 
 async def test_over_http_on_localhost(root: Path) -> None:
     with workspace_http(root) as url:
-        async with asyncio.timeout(60), Client(url) as client:
+        async with asyncio.timeout(PATIENCE_S), Client(url) as client:
             assert {tool.name for tool in (await client.list_tools()).tools} == set(TOOLS)
             await check_round_trip(client, root)
             await check_attacks(client, root)
@@ -270,7 +271,7 @@ async def test_over_http_beyond_localhost_a_token_is_required(root: Path) -> Non
     with workspace_http(root, host="0.0.0.0", token=token) as url:
         assert await asyncio.to_thread(status_of, url) == 401
         assert await asyncio.to_thread(status_of, url, "wrong-token") == 401
-        async with asyncio.timeout(60), Client(bearer(url, token)) as client:
+        async with asyncio.timeout(PATIENCE_S), Client(bearer(url, token)) as client:
             result = await client.call_tool("read_file", {"path": "notes.md"})
     assert "quick brown fox" in text_of(result)
 

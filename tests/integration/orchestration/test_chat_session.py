@@ -18,6 +18,7 @@ from hybridmcp_app.orchestration.events import LegEvent, RunCompleted
 from hybridmcp_app.orchestration.history_store import HistoryStore
 from tests.helpers.llama_server import LlamaServer
 from tests.helpers.memory_keyring import MemoryKeyring
+from tests.helpers.waiting import PATIENCE_S
 
 
 def settings_with_provider(server: LlamaServer | None) -> Settings:
@@ -27,7 +28,8 @@ def settings_with_provider(server: LlamaServer | None) -> Settings:
     if server is not None:
         data["providers"] = {
             "items": [{"name": "lab", "base_url": server.base_url, "default_model": "gemma",
-                       "api_key_secret": "LAB_KEY"}],
+                       "api_key_secret": "LAB_KEY", "timeout_s": PATIENCE_S,
+                       "first_token_timeout_s": PATIENCE_S}],
             "active": "lab",
         }  # fmt: skip
     return Settings.model_validate(data)

@@ -23,7 +23,8 @@ from hybridmcp_app.core.parameters import ModelParameters
 from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
 from hybridmcp_app.llm.provider_catalog import ModelPrice, PriceTable
 from tests.helpers.failing_provider import Reply, chunk, failing_provider
-from tests.helpers.llama_server import LlamaServer, free_port
+from tests.helpers.llama_server import LlamaServer, free_port, provider_config
+from tests.helpers.waiting import PATIENCE_S
 
 QUESTION = InferenceRequest(
     messages=(ChatMessage(role="user", content="Name a colour."),),
@@ -34,9 +35,10 @@ QUESTION = InferenceRequest(
 def backend_for(
     base_url: str, key: str | None = "test-provider-key", **config: object
 ) -> OpenAICompatBackend:
-    settings = ProviderConfig.model_validate(
-        {"name": "test-provider", "base_url": base_url, "default_model": "gemma", **config}
-    )
+    settings = ProviderConfig.model_validate({
+        "name": "test-provider", "base_url": base_url, "default_model": "gemma",
+        "timeout_s": PATIENCE_S, "first_token_timeout_s": PATIENCE_S, **config,
+    })  # fmt: skip
     return OpenAICompatBackend(settings, SecretStr(key) if key else None)
 
 
@@ -60,9 +62,7 @@ async def test_a_real_server_streams_an_answer_with_estimated_usage(
 
 async def test_cost_comes_from_the_price_table(provider_server: LlamaServer) -> None:
     prices = PriceTable({"gemma": ModelPrice(input=1000.0, output=2000.0)})
-    settings = ProviderConfig.model_validate(
-        {"name": "p", "base_url": provider_server.base_url, "default_model": "gemma"}
-    )
+    settings = provider_config(provider_server.base_url, name="p")
     async with OpenAICompatBackend(settings, SecretStr("test-provider-key"), prices=prices) as b:
         response = await b.complete(QUESTION)
     usage = response.usage
@@ -206,7 +206,7 @@ async def test_a_provider_that_stops_and_comes_back_is_used_again(embedded_model
         async with backend_for(server.base_url, key="k", max_retries=0) as backend:
             assert (await backend.complete(QUESTION)).text
             server.process.terminate()
-            server.process.wait(timeout=10)
+            server.process.wait(timeout=PATIENCE_S)
             with pytest.raises(BackendError, match="cannot reach test-provider"):
                 await backend.complete(QUESTION)
             with llama_server(embedded_model, api_key="k", port=port):

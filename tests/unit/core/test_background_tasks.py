@@ -4,6 +4,7 @@ import logging
 import pytest
 
 from hybridmcp_app.core.background_tasks import BackgroundTasks
+from tests.helpers.waiting import PATIENCE_S
 
 
 async def test_shutdown_cancels_running_tasks() -> None:
@@ -17,7 +18,7 @@ async def test_shutdown_cancels_running_tasks() -> None:
     task = tasks.spawn(forever(), name="forever")
     await started.wait()
     assert tasks.running == ["forever"]
-    assert await tasks.shutdown(timeout_s=1.0) == []
+    assert await tasks.shutdown(timeout_s=PATIENCE_S) == []
     assert task.cancelled()
 
 
@@ -34,6 +35,7 @@ async def test_a_task_that_ignores_cancellation_is_reported_not_awaited_forever(
 
     task = tasks.spawn(stubborn(), name="stubborn")
     await asyncio.sleep(0)
+    # The short deadline is the point, and it is always met: the task never stops by itself.
     assert await tasks.shutdown(timeout_s=0.1) == ["stubborn"]
     release.set()
     task.cancel()
