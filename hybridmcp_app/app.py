@@ -354,7 +354,14 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
     window = MainWindow(context)
     tune_garbage_collection(collector, window)
     quit_event = asyncio.Event()
-    window.quit_requested.connect(quit_event.set)
+
+    def quit_requested() -> None:
+        # Before the window is deleted: a task resuming now (a keychain found, a library
+        # opened, the first-run wizard due) is cancelled instead of touching a deleted window.
+        context.tasks.cancel_all()
+        quit_event.set()
+
+    window.quit_requested.connect(quit_requested)
     probe = os.environ.get(STARTUP_PROBE_ENV)
     if probe:
         _install_startup_probe(window, Path(probe))

@@ -43,12 +43,19 @@ class BackgroundTasks:
         if not task.cancelled() and task.exception() is not None:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
-    async def shutdown(self, timeout_s: float = 2.0) -> list[str]:
-        """Cancel every task and wait up to ``timeout_s``; returns the names that did not stop."""
+    def cancel_all(self) -> list[asyncio.Task[Any]]:
+        """Refuse new tasks and cancel every running one, at once (no loop needed): called as
+        soon as the app is asked to quit, so that no task resumes into a window being deleted.
+        Returns the tasks still to finish."""
         self._closed = True
         pending = [task for task in self._tasks if not task.done()]
         for task in pending:
             task.cancel()
+        return pending
+
+    async def shutdown(self, timeout_s: float = 2.0) -> list[str]:
+        """Cancel every task and wait up to ``timeout_s``; returns the names that did not stop."""
+        pending = self.cancel_all()
         if not pending:
             return []
         _, still_running = await asyncio.wait(pending, timeout=timeout_s)

@@ -67,3 +67,21 @@ async def test_no_task_can_start_once_shutdown_began() -> None:
 
     with pytest.raises(RuntimeError, match="shutting down"):
         tasks.spawn(late(), name="late")
+
+
+async def test_cancelling_all_at_once_refuses_new_tasks_and_cancels_the_running_ones() -> None:
+    tasks = BackgroundTasks(asyncio.get_running_loop())
+    started = asyncio.Event()
+
+    async def waits() -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    task = tasks.spawn(waits(), name="waits")
+    await started.wait()
+    assert tasks.cancel_all() == [task]
+    assert tasks.closed
+    with pytest.raises(RuntimeError, match="shutting down"):
+        tasks.spawn(waits(), name="late")
+    assert await tasks.shutdown() == []
+    assert task.cancelled()
