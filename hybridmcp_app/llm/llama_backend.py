@@ -110,6 +110,9 @@ class LlamaCppBackend(ChatBackend):
 
         try:
             await asyncio.wrap_future(worker.load(load))
+        except asyncio.CancelledError:  # the app quits mid-load: free it once it is loaded
+            worker.stop(_close_llama)
+            raise
         except (ValueError, RuntimeError, OSError) as error:
             worker.shutdown()
             raise ModelLoadError(

@@ -1,5 +1,7 @@
 """The app's local model service: embedded default, and a failed load that loses nothing."""
 
+import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from hybridmcp_app.llm.local_model_service import (
     LocalModelState,
     LocalModelStatus,
 )
+from tests.helpers.waiting import wait_until
 
 SMALL = InferenceSettings(n_ctx=512)
 PROMPT = InferenceRequest(
@@ -73,3 +76,22 @@ async def test_loading_another_model_replaces_and_frees_the_first(model_cache: P
         assert (await second.complete(PROMPT)).text.strip() == "Rome"
     finally:
         await service.unload()
+
+
+async def test_a_load_cancelled_midway_frees_its_worker_once_the_model_is_in(
+    model_cache: Path,
+) -> None:
+    before = set(threading.enumerate())
+    service = LocalModelService(model_cache)
+    loading = asyncio.create_task(service.load(LocalLLMConfig(inference=SMALL)))
+
+    def workers() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name == "llm-local" and t not in before}
+
+    await wait_until(lambda: bool(workers()) or loading.done())
+    (worker,) = workers()
+    loading.cancel()  # as the app's shutdown does, while llama.cpp reads the file
+    await asyncio.gather(loading, return_exceptions=True)
+    assert loading.cancelled()
+    await wait_until(lambda: not worker.is_alive())
+    assert service.status.state is not LocalModelState.READY
