@@ -8,9 +8,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.helpers.waiting import PATIENCE_S
 
 
 def can_mount() -> bool:
@@ -31,8 +34,18 @@ def small_tmpfs(path: Path, size: str = "16m") -> Iterator[Path]:
 
 
 def remount(path: Path, *, read_only: bool) -> None:
+    """Remount ``path``. Made read-only right after the library closed, the kernel may still
+    count a file of it as open for writing (a file closed by one of Chroma's threads is
+    released when that thread next runs, which a busy machine delays): wait for that."""
     option = "remount,ro" if read_only else "remount,rw"
-    subprocess.run(["mount", "-o", option, str(path)], check=True)
+    deadline = time.monotonic() + PATIENCE_S
+    while True:
+        done = subprocess.run(["mount", "-o", option, str(path)], capture_output=True, text=True)
+        if done.returncode == 0:
+            return
+        if "busy" not in done.stderr or time.monotonic() > deadline:
+            raise AssertionError(f"mount -o {option} {path}: {done.stderr.strip()}")
+        time.sleep(0.1)
 
 
 def fill(folder: Path, leave_bytes: int) -> Path:
