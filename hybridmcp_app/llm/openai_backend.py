@@ -39,13 +39,13 @@ from hybridmcp_app.core.inference import (
 )
 from hybridmcp_app.core.llm_configs import ProviderConfig
 from hybridmcp_app.core.model_context import ModelCapabilities
+from hybridmcp_app.core.token_estimate import estimate_tokens
 from hybridmcp_app.llm.chat_backend import ChatBackend
 from hybridmcp_app.llm.provider_catalog import PriceTable
 from hybridmcp_app.llm.provider_errors import describe_error
 from hybridmcp_app.llm.stream_deadlines import within_deadlines
 
 log = logging.getLogger("hybridmcp.llm.provider")
-CHARS_PER_TOKEN = 4  # for estimates when a server reports no usage
 _FINISH: dict[str, FinishReason] = {
     "stop": "stop", "length": "length", "tool_calls": "tool_calls", "function_call": "tool_calls",
     "content_filter": "stop",
@@ -60,10 +60,6 @@ class ConnectionReport:
     message: str
     models: tuple[str, ...] = ()
     latency_s: float | None = None
-
-
-def estimate_tokens(text: str) -> int:
-    return max(1, round(len(text) / CHARS_PER_TOKEN)) if text else 0
 
 
 def _to_openai(message: ChatMessage) -> dict[str, Any]:

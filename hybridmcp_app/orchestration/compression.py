@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from hybridmcp_app.core.inference import ContextDocument
+from hybridmcp_app.core.token_estimate import CHARS_PER_TOKEN, estimate_tokens
 from hybridmcp_app.llm.llama_scoring import TokenSurprisal
-from hybridmcp_app.llm.openai_backend import CHARS_PER_TOKEN, estimate_tokens
 from hybridmcp_app.orchestration.context_prompt import split_sentences
 
 Embed = Callable[[Sequence[str]], Awaitable[np.ndarray[Any, Any]]]

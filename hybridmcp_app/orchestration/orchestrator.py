@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 from hybridmcp_app.core.errors import BackendError
 from hybridmcp_app.core.inference import InferenceRequest
 from hybridmcp_app.core.llm_configs import WrapperConfig
+from hybridmcp_app.core.token_estimate import estimate_tokens
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.llm.chat_backend import ChatBackend
-from hybridmcp_app.llm.openai_backend import estimate_tokens
 from hybridmcp_app.orchestration.context_prompt import inline_context
 from hybridmcp_app.orchestration.events import HybridTrace, RunCompleted
 from hybridmcp_app.orchestration.run_context import RunContext, ToolUse

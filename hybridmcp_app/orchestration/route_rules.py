@@ -8,7 +8,7 @@ from typing import Literal
 
 from hybridmcp_app.core.inference import InferenceRequest
 from hybridmcp_app.core.llm_configs import WrapperConfig
-from hybridmcp_app.llm.openai_backend import estimate_tokens
+from hybridmcp_app.core.token_estimate import estimate_tokens
 from hybridmcp_app.orchestration.difficulty import DifficultyVerdict
 
 # What never leaves the machine even without a configured pattern: secrets and personal data.

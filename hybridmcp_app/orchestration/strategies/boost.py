@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from hybridmcp_app.core.inference import InferenceRequest
-from hybridmcp_app.llm.openai_backend import estimate_tokens
+from hybridmcp_app.core.token_estimate import estimate_tokens
 from hybridmcp_app.orchestration.compression import compress_context
 from hybridmcp_app.orchestration.context_prompt import inline_context, question_of, with_context
 from hybridmcp_app.orchestration.run_context import RunContext

@@ -5,9 +5,10 @@ import pytest
 from hybridmcp_app.core.inference import ChatMessage, ContextDocument, InferenceRequest
 from hybridmcp_app.core.llm_configs import WrapperConfig
 from hybridmcp_app.core.parameters import ModelParameters
+from hybridmcp_app.core.token_estimate import estimate_tokens
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.llm.llama_backend import LlamaCppBackend
-from hybridmcp_app.llm.openai_backend import OpenAICompatBackend, estimate_tokens
+from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
 from hybridmcp_app.orchestration.compression import compress_context, is_protected
 from hybridmcp_app.orchestration.events import DecisionNote, RunCompleted
 from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
