@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from hybridmcp_app.core.errors import HybridMCPError
-from hybridmcp_app.core.sqlite_files import check_integrity, open_or_move_aside
+from hybridmcp_app.core.sqlite_files import SqliteFile
 from hybridmcp_app.documents.document_models import FileState, FileStatus, ScannedFile
 
 log = logging.getLogger("hybridmcp.documents.state")
@@ -122,44 +122,18 @@ class LibraryState:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._connection: sqlite3.Connection | None = None
+        # One connection for every thread (under ``_lock``); WAL keeps a commit per file cheap.
+        ledger = SqliteFile(path, "library ledger", wal=True, shared=True)
         try:
-            self.recovered_from = open_or_move_aside(path, self._initialise, "library ledger")
-        except OSError as error:
+            self._connection: sqlite3.Connection | None = ledger.open(_create_tables)
+        except (OSError, sqlite3.OperationalError) as error:  # not damage: nothing moved aside
             message = describe_storage_error("opening the ledger", str(path), error, local=path)
             raise LibraryStorageError(message) from None
+        self.recovered_from = ledger.recovered_from
 
     @classmethod
     def open(cls, data_dir: Path) -> LibraryState:
         return cls(data_dir / LEDGER_FILE_NAME)
-
-    def _initialise(self) -> None:
-        """Open and check the file. A damaged one raises ``sqlite3.DatabaseError`` (the caller
-        moves it aside); a full, read-only or missing disk raises ``LibraryStorageError``."""
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-        connection: sqlite3.Connection | None = None
-        try:
-            connection = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
-            check_integrity(connection)
-            if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                connection.execute("PRAGMA journal_mode=WAL")  # a commit per file stays cheap
-            connection.execute("PRAGMA synchronous=NORMAL")
-            if not connection.execute("SELECT 1 FROM sqlite_master WHERE name='files'").fetchone():
-                connection.executescript(_SCHEMA)  # only then: an old ledger opens on a full disk
-        except sqlite3.OperationalError as error:  # not damage: must not move the file aside
-            if connection is not None:
-                connection.close()
-            message = describe_storage_error(
-                "opening the ledger", str(self.path), error, local=self.path
-            )
-            raise LibraryStorageError(message) from None
-        except sqlite3.Error:
-            if connection is not None:
-                connection.close()
-            raise
-        self._connection = connection
 
     def close(self) -> None:
         with self._lock:
@@ -320,6 +294,11 @@ class LibraryState:
             connection.executemany(
                 "DELETE FROM files WHERE path = ?", [(str(path),) for path in paths]
             )
+
+
+def _create_tables(connection: sqlite3.Connection) -> None:
+    if not connection.execute("SELECT 1 FROM sqlite_master WHERE name='files'").fetchone():
+        connection.executescript(_SCHEMA)  # only then: an old ledger opens on a full disk
 
 
 def _status(row: tuple[str, str, str, int, str, float | None]) -> FileStatus:

@@ -1,6 +1,6 @@
 """Every finished game in SQLite (data folder), and the totals the stats page shows.
 
-A database SQLite cannot read is moved aside and a new one started (``open_or_move_aside``).
+A database SQLite cannot read is moved aside and a new one started (``SqliteFile``).
 Blocking: call it off the event loop.
 """
 
@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from hybridmcp_app.core.frozen_model import FrozenModel
-from hybridmcp_app.core.sqlite_files import check_integrity, open_or_move_aside
+from hybridmcp_app.core.sqlite_files import SqliteFile
 from hybridmcp_app.game.game_models import GameView
 
 _SCHEMA = """
@@ -50,16 +50,12 @@ class GameStats:
     """Finished games, one row each."""
 
     def __init__(self, path: Path) -> None:
-        self._path = path
-        self.recovered_from = open_or_move_aside(path, self._initialise, "game stats")
-
-    def _initialise(self) -> None:
-        with self._connect() as connection:
-            check_integrity(connection)
-            connection.executescript(_SCHEMA)
+        self._file = SqliteFile(path, "game stats")
+        self._file.open(lambda connection: connection.executescript(_SCHEMA)).close()
+        self.recovered_from = self._file.recovered_from
 
     def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self._path)
+        return self._file.connect()
 
     def record(self, game: GameView) -> None:
         with self._connect() as connection:

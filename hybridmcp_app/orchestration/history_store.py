@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from hybridmcp_app.core.sqlite_files import check_integrity, open_or_move_aside
+from hybridmcp_app.core.sqlite_files import SqliteFile
 from hybridmcp_app.orchestration.conversation import ConversationRecord
 
 log = logging.getLogger("hybridmcp.history")
@@ -44,15 +44,12 @@ class HistoryStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.recovered_from = open_or_move_aside(path, self._initialise, "history database")
-
-    def _initialise(self) -> None:
-        with self._connect() as connection:
-            check_integrity(connection)
-            connection.executescript(_SCHEMA)
+        self._file = SqliteFile(path, "history database")
+        self._file.open(lambda connection: connection.executescript(_SCHEMA)).close()
+        self.recovered_from = self._file.recovered_from
 
     def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=10)
+        return self._file.connect()
 
     def save(self, conversation: ConversationRecord) -> None:
         with self._connect() as connection:

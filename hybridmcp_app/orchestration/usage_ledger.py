@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from hybridmcp_app.core.sqlite_files import check_integrity, open_or_move_aside
+from hybridmcp_app.core.sqlite_files import SqliteFile
 from hybridmcp_app.orchestration.events import HybridTrace
 
 log = logging.getLogger("hybridmcp.usage")
@@ -44,6 +44,14 @@ class SavingsPoint:
     cost_saved_usd: float | None
 
 
+def _create(connection: sqlite3.Connection) -> None:
+    connection.executescript(_SCHEMA)
+    present = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
+    for name, kind in _ADDED_COLUMNS:
+        if name not in present:
+            connection.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+
+
 def start_of_month(now: float) -> float:
     moment = datetime.fromtimestamp(now)
     return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
@@ -53,20 +61,12 @@ class UsageLedger:
     """Append-only record of runs; blocking calls (run them off the event loop)."""
 
     def __init__(self, path: Path) -> None:
-        self._path = path
-        self.recovered_from = open_or_move_aside(path, self._initialise, "usage ledger")
-
-    def _initialise(self) -> None:
-        with self._connect() as connection:
-            check_integrity(connection)
-            connection.executescript(_SCHEMA)
-            present = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
-            for name, kind in _ADDED_COLUMNS:
-                if name not in present:
-                    connection.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+        self._file = SqliteFile(path, "usage ledger")
+        self._file.open(_create).close()
+        self.recovered_from = self._file.recovered_from
 
     def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self._path, timeout=10)
+        return self._file.connect()
 
     def record(self, trace: HybridTrace, *, at: float | None = None) -> None:
         with self._connect() as connection:
