@@ -9,6 +9,9 @@ machines, between embedded and server mode, or across Chroma versions, without r
 A restore first saves the library as it is to ``data_dir/backups/before-restore-*.zip`` (so it
 can be undone), then empties the store and the ledger and loads the backup. A backup made with
 another embedder is refused: its vectors would not match the queries.
+
+Both are handed the pieces they touch (``LibraryContents``), not the ``LibraryService`` that owns
+them (it calls them while no run goes on).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import json
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +33,8 @@ from hybridmcp_app.core.frozen_model import FrozenModel
 from hybridmcp_app.documents.document_models import ChunkProvenance, DocumentChunk, VectorDocument
 
 if TYPE_CHECKING:
-    from hybridmcp_app.documents.library_service import LibraryService
+    from hybridmcp_app.documents.chroma_store import ChromaStore
+    from hybridmcp_app.documents.library_state import LibraryState
 
 FORMAT = "hybridmcp-library-backup/1"
 PART = 2000
@@ -38,6 +43,19 @@ BACKUP_SUFFIX = ".hmlib.zip"
 
 class BackupError(HybridMCPError):
     """A backup could not be written, or a file is not a backup this library can restore."""
+
+
+@dataclass(frozen=True)
+class LibraryContents:
+    """What a backup reads and a restore replaces (the store and the ledger), what they were
+    made with (the embedder, the chunking signature), and where a restore saves the library
+    as it was."""
+
+    store: ChromaStore
+    state: LibraryState
+    embedder: str  # the embedder's model id
+    signature: str
+    backups_dir: Path
 
 
 class BackupSummary(FrozenModel):
@@ -50,7 +68,7 @@ class BackupSummary(FrozenModel):
 
 
 def write_backup(
-    library: LibraryService, destination: Path, progress: Callable[[int], None] | None = None
+    library: LibraryContents, destination: Path, progress: Callable[[int], None] | None = None
 ) -> BackupSummary:
     """Write the whole library to ``destination`` (blocking). ``progress`` gets chunks written."""
     rows = library.state.export_rows()
@@ -72,7 +90,7 @@ def write_backup(
                     progress(chunks)
             summary = BackupSummary(
                 path=destination, files=len(rows), chunks=chunks, created_at=time.time(),
-                embedder=library.embedder.model_id, signature=library.signature,
+                embedder=library.embedder, signature=library.signature,
             )  # fmt: skip
             manifest = {"format": FORMAT, **summary.model_dump(mode="json", exclude={"path"})}
             archive.writestr("manifest.json", json.dumps(manifest, indent=2))
@@ -134,16 +152,16 @@ def _parts(archive: zipfile.ZipFile) -> Iterator[list[VectorDocument]]:
 
 
 def restore_backup(
-    library: LibraryService, source: Path, progress: Callable[[int], None] | None = None
+    library: LibraryContents, source: Path, progress: Callable[[int], None] | None = None
 ) -> BackupSummary:
     """Replace the library by the backup at ``source`` (blocking); the library as it was is
     saved first to ``backups/before-restore-*.zip`` next to the data, and put back if the
     restore fails half-way."""
     summary = read_manifest(source)
-    if summary.embedder != library.embedder.model_id:
+    if summary.embedder != library.embedder:
         raise BackupError(
             f"{source.name} was made with the embedder {summary.embedder}, this library uses "
-            f"{library.embedder.model_id}: add the documents again instead"
+            f"{library.embedder}: add the documents again instead"
         )
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")  # unique: a restore may undo one
     safety = library.backups_dir / f"before-restore-{stamp}{BACKUP_SUFFIX}"
@@ -159,7 +177,7 @@ def restore_backup(
     return summary
 
 
-def _load(library: LibraryService, source: Path, progress: Callable[[int], None] | None) -> None:
+def _load(library: LibraryContents, source: Path, progress: Callable[[int], None] | None) -> None:
     with zipfile.ZipFile(source) as archive:
         rows: list[dict[str, Any]] = [
             json.loads(line) for line in archive.read("ledger.jsonl").splitlines() if line.strip()

@@ -11,6 +11,9 @@ The ledger follows every file (``queued`` → ``parsing`` → ``embedding`` → 
 its current chunks (its last batch stored, and what an older version left deleted), so a run
 killed half-way leaves rows that ``LibraryService.resume`` finishes. A cancelled run stores no
 batch it has not started storing, then deletes the chunks of every file it did not finish.
+
+A run is handed the pieces it works with (``IndexParts``: the store, the ledger, the parser, the
+embedder's two calls and the chunking settings), not the ``LibraryService`` that owns them.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ from hybridmcp_app.documents.parse_errors import DocumentParseError, EmptyDocume
 from hybridmcp_app.documents.text_chunker import chunk_document
 
 if TYPE_CHECKING:
-    from hybridmcp_app.documents.library_service import LibraryService
+    from hybridmcp_app.documents.chroma_store import ChromaStore
+    from hybridmcp_app.documents.library_state import LibraryState
 
 log = logging.getLogger("hybridmcp.documents.indexer")
 PARSE_WINDOW = 256  # files handed to the parse pool at once (bounds the parsed text held)
@@ -82,6 +86,22 @@ class IndexReport(FrozenModel):
     left_out: tuple[SkippedFile, ...] = Field((), description="What the scan left out, and why.")
 
 
+@dataclass(frozen=True)
+class IndexParts:
+    """What a run works with: the library's store and ledger, how files are parsed, the
+    embedder's calls (``embed`` waits its turn with the searches), and how text is cut."""
+
+    store: ChromaStore
+    state: LibraryState
+    parse: ParseMany
+    embed: Callable[[Sequence[str]], Any]
+    count_tokens: Callable[[str], int]
+    signature: str  # what the chunks depend on besides the file
+    chunk_tokens: int
+    overlap_tokens: int
+    embed_batch: int
+
+
 @dataclass
 class _Pending:
     """A file with chunks, on its way to the embedder."""
@@ -108,17 +128,17 @@ class IndexRun:
 
     def __init__(
         self,
-        service: LibraryService,
+        parts: IndexParts,
         files: list[ScannedFile],
         *,
         force: bool,
         cancel: threading.Event,
         report: Callable[[IndexProgress], None],
     ) -> None:
-        self.service, self.files, self.force = service, files, force
-        self.store, self.state = service.store, service.state
+        self.parts, self.files, self.force = parts, files, force
+        self.store, self.state = parts.store, parts.state
         self.cancel, self.report = cancel, report
-        self.signature = service.signature
+        self.signature = parts.signature
         self.pending: deque[_Pending] = deque()
         self.queued = 0  # chunks in ``pending`` not handed to the embedder
         self.taken: list[ScannedFile] = []  # files with chunks (settled by the storing thread)
@@ -168,12 +188,12 @@ class IndexRun:
                 break
             parsing = {file.path for file in window}
             self.state.mark(sorted(parsing), FileState.PARSING)
-            outcomes = iter(self.service.parse(window, self.cancel))
+            outcomes = iter(self.parts.parse(window, self.cancel))
             try:
                 for file, outcome in outcomes:
                     parsing.discard(file.path)
                     self._take(file, outcome)
-                    while self.queued >= self.service.embed_batch and not self.cancel.is_set():
+                    while self.queued >= self.parts.embed_batch and not self.cancel.is_set():
                         self._hand_batch()
                     if self.cancel.is_set():
                         break
@@ -200,13 +220,13 @@ class IndexRun:
             state = FileState.SKIPPED if empty else FileState.FAILED
             self._submit(self._settle_empty, file, state, str(outcome))
             return
-        settings = self.service.settings
+        parts = self.parts
         try:
             chunks = chunk_document(
                 outcome,
-                self.service.embedder.count_tokens,
-                chunk_tokens=settings.chunk_tokens,
-                overlap_tokens=settings.chunk_overlap_tokens,
+                parts.count_tokens,
+                chunk_tokens=parts.chunk_tokens,
+                overlap_tokens=parts.overlap_tokens,
             )
         except Exception as error:  # a chunker bug must cost one file, not the run
             log.exception("chunking %s failed", file.path)
@@ -223,7 +243,7 @@ class IndexRun:
     def _hand_batch(self) -> None:
         """Hand the next batch to the embedder, and its storing to the storing thread."""
         batch = _Batch(number=self.handed)
-        room = self.service.embed_batch
+        room = self.parts.embed_batch
         while self.pending and room > 0:
             item = self.pending[0]
             if item.handed == 0:
@@ -252,7 +272,7 @@ class IndexRun:
             self.embedding_moved.notify_all()
         if self.cancel.is_set() or self.broken.is_set():
             return None
-        return self.service.embed(texts)
+        return self.parts.embed(texts)
 
     def _submit(self, task: Callable[..., None], *args: Any, batch: bool = False) -> None:
         self.tasks.append((self._storing.submit(task, *args), batch))

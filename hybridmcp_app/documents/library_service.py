@@ -35,7 +35,13 @@ from hybridmcp_app.documents.document_models import (
     SearchHit,
     SkippedFile,
 )
-from hybridmcp_app.documents.library_indexer import IndexProgress, IndexReport, IndexRun, ParseMany
+from hybridmcp_app.documents.library_indexer import (
+    IndexParts,
+    IndexProgress,
+    IndexReport,
+    IndexRun,
+    ParseMany,
+)
 from hybridmcp_app.documents.library_lock import LibraryLock
 from hybridmcp_app.documents.library_state import PENDING, UNFINISHED, LibraryState
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
@@ -43,7 +49,7 @@ from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 if TYPE_CHECKING:
     from hybridmcp_app.documents.chroma_store import ChromaStore
     from hybridmcp_app.documents.document_scanner import ScanResult
-    from hybridmcp_app.documents.library_backup import BackupSummary
+    from hybridmcp_app.documents.library_backup import BackupSummary, LibraryContents
 
 log = logging.getLogger("hybridmcp.documents.library")
 EMBED_BATCH = 64
@@ -232,9 +238,22 @@ class LibraryService:
                 with contextlib.suppress(RuntimeError):  # the loop closed: nobody is listening
                     loop.call_soon_threadsafe(progress, event)
 
-        run = IndexRun(self, list(files), force=force, cancel=cancel, report=report)
+        run = IndexRun(self._index_parts(), list(files), force=force, cancel=cancel, report=report)
         result = await _in_thread(cancel, run.run)
         return result.model_copy(update={"left_out": tuple(left_out)})
+
+    def _index_parts(self) -> IndexParts:
+        return IndexParts(
+            store=self.store,
+            state=self.state,
+            parse=self.parse,
+            embed=self.embed,
+            count_tokens=self.embedder.count_tokens,
+            signature=self.signature,
+            chunk_tokens=self.settings.chunk_tokens,
+            overlap_tokens=self.settings.chunk_overlap_tokens,
+            embed_batch=self.embed_batch,
+        )
 
     def _forget_chunks(self, paths: Sequence[Path]) -> None:
         for path in paths:
@@ -289,7 +308,7 @@ class LibraryService:
         from hybridmcp_app.documents.library_backup import write_backup
 
         async with self._run_lock:
-            return await asyncio.to_thread(write_backup, self, destination, progress)
+            return await asyncio.to_thread(write_backup, self._contents(), destination, progress)
 
     async def restore(
         self, source: Path, progress: Callable[[int], None] | None = None
@@ -298,7 +317,18 @@ class LibraryService:
         from hybridmcp_app.documents.library_backup import restore_backup
 
         async with self._run_lock:
-            return await asyncio.to_thread(restore_backup, self, source, progress)
+            return await asyncio.to_thread(restore_backup, self._contents(), source, progress)
+
+    def _contents(self) -> LibraryContents:
+        from hybridmcp_app.documents.library_backup import LibraryContents
+
+        return LibraryContents(
+            store=self.store,
+            state=self.state,
+            embedder=self.embedder.model_id,
+            signature=self.signature,
+            backups_dir=self.backups_dir,
+        )
 
     async def search(self, query: str, k: int = 8, where: Any = None) -> list[SearchHit]:
         """The ``k`` chunks closest in meaning to ``query``, best first."""

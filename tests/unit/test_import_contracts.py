@@ -59,3 +59,15 @@ def test_config_importing_the_ui_breaks_the_layers(tree_copy: Path) -> None:
     result = _lint(tree_copy)
     assert result.returncode != 0
     assert "hybridmcp_app.config.upward -> hybridmcp_app.ui.main_window" in result.stdout
+
+
+def test_the_indexer_importing_the_library_service_breaks_the_documents_layers(
+    tree_copy: Path,
+) -> None:
+    indexer = tree_copy / "hybridmcp_app" / "documents" / "library_indexer.py"
+    upward = "\nfrom hybridmcp_app.documents.library_service import LibraryService  # noqa\n"
+    indexer.write_text(indexer.read_text() + upward)
+    result = _lint(tree_copy)
+    assert result.returncode != 0
+    report = " ".join(result.stdout.split())  # the report wraps long lines
+    assert "library_indexer -> hybridmcp_app.documents.library_service" in report
