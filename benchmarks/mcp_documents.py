@@ -33,9 +33,9 @@ from hybridmcp_app.documents.app_library_source import AppLibrarySource
 from hybridmcp_app.documents.library_catalog import LibraryCatalog
 from hybridmcp_app.documents.library_service import LibraryService
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
-from hybridmcp_app.mcp_host.mcp_server_base import TOKEN_ENV
 from hybridmcp_app.mcp_servers.documents import DocumentsServer
 from hybridmcp_app.mcp_servers.documents_sharing import read_endpoint, share_library
+from hybridmcp_app.mcp_servers.server_base import TOKEN_ENV
 
 QUESTIONS = 40
 REPO = Path(__file__).resolve().parents[1]

@@ -241,8 +241,8 @@ async def serve_api(
     from hybridmcp_app.api_server import TOKEN_SECRET_NAME
     from hybridmcp_app.api_server.api_serving import serving
     from hybridmcp_app.api_server.app_orchestrators import AppOrchestrators
+    from hybridmcp_app.config.server_token import ensure_server_token
     from hybridmcp_app.core.errors import SecretStoreError
-    from hybridmcp_app.mcp_host.server_token import ensure_server_token
 
     try:
         token = await asyncio.to_thread(ensure_server_token, context.secrets, TOKEN_SECRET_NAME)

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import uvicorn
 
 from hybridmcp_app.api_server.openai_api import OpenAIApi
-from hybridmcp_app.mcp_servers.documents_sharing import InLoopServer
+from hybridmcp_app.http_serving.in_loop_server import InLoopServer
 
 
 @contextlib.asynccontextmanager

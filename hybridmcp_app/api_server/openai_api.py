@@ -32,7 +32,7 @@ from hybridmcp_app.api_server.json_body import MAX_BODY, BodyRefused
 from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.core.inference import ChatMessage, InferenceRequest, TextDelta
 from hybridmcp_app.core.parameters import ModelParameters
-from hybridmcp_app.mcp_host.http_guard import HttpGuard
+from hybridmcp_app.http_serving.http_guard import HttpGuard
 from hybridmcp_app.orchestration.events import HybridTrace, LegEvent, RunCompleted
 from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
 from hybridmcp_app.orchestration.strategies import available_strategies

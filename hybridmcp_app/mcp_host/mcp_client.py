@@ -23,7 +23,6 @@ import mcp.types as types
 from mcp import Client, StdioServerParameters
 from mcp.client.sse import sse_client
 from mcp.client.stdio import stdio_client
-from mcp.client.streamable_http import streamable_http_client
 from mcp.client.subscriptions import (
     ListenNotSupportedError,
     PromptsListChanged,
@@ -31,7 +30,6 @@ from mcp.client.subscriptions import (
     SubscriptionLost,
     ToolsListChanged,
 )
-from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 
 from hybridmcp_app.config.mcp_config import RemoteServerConfig, StdioServerConfig
@@ -39,6 +37,7 @@ from hybridmcp_app.config.mcp_config import RemoteServerConfig, StdioServerConfi
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 from hybridmcp_app.core.errors import HybridMCPError
+from hybridmcp_app.http_serving.streamable_http import streamable_http
 from hybridmcp_app.mcp_host.mcp_items import McpPrompt, McpResource, McpTool, ToolCallOutcome
 from hybridmcp_app.mcp_host.stdio_line_reader import use_line_reader
 
@@ -102,16 +101,6 @@ async def watched(transport: Any, on_closed: Callable[[], None]) -> AsyncIterato
     """Wrap a transport so ``on_closed`` runs when the server's side of it ends."""
     async with transport as (read_stream, write_stream):
         yield _WatchedReadStream(read_stream, on_closed), write_stream
-
-
-@asynccontextmanager
-async def streamable_http(url: str, headers: dict[str, str]) -> AsyncIterator[Any]:
-    """Streamable HTTP with our headers; the HTTP client we make is ours to close."""
-    async with (
-        create_mcp_http_client(headers=headers or None) as http_client,
-        streamable_http_client(url, http_client=http_client) as streams,
-    ):
-        yield streams
 
 
 def tool_of(server: str, tool: types.Tool) -> McpTool:

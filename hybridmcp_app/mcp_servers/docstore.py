@@ -34,7 +34,7 @@ from hybridmcp_app.datastores.sql_document_store import (
     DocstoreError,
     SqlDocumentStore,
 )
-from hybridmcp_app.mcp_host.mcp_server_base import (
+from hybridmcp_app.mcp_servers.server_base import (
     READS,
     MCPServerBase,
     answer_or_refuse,

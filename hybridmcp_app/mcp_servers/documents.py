@@ -36,7 +36,7 @@ from hybridmcp_app.documents.library_catalog import (
     SearchResults,
 )
 from hybridmcp_app.documents.library_service import LibraryStats
-from hybridmcp_app.mcp_host.mcp_server_base import (
+from hybridmcp_app.mcp_servers.server_base import (
     READS,
     TOKEN_ENV,
     MCPServerBase,
@@ -239,7 +239,7 @@ async def _open_catalog(data_dir: Path, settings: DocumentsSettings) -> LibraryC
 
 async def _relay(busy: Exception, data_dir: Path) -> Catalog:
     """The app's shared library, or why it cannot be reached."""
-    from hybridmcp_app.mcp_host.server_token import keychain_server_token
+    from hybridmcp_app.config.server_token import keychain_server_token
     from hybridmcp_app.mcp_servers.documents_sharing import RemoteCatalog
     from hybridmcp_app.mcp_servers.sharing_endpoint import read_endpoint
 

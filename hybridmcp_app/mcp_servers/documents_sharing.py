@@ -16,8 +16,7 @@ import contextlib
 import logging
 import os
 import secrets
-import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,8 +32,9 @@ from hybridmcp_app.documents.library_catalog import (
     SearchResults,
 )
 from hybridmcp_app.documents.library_service import LibraryStats
-from hybridmcp_app.mcp_host.mcp_client import streamable_http
-from hybridmcp_app.mcp_host.mcp_server_base import MCPServerBase
+from hybridmcp_app.http_serving.in_loop_server import InLoopServer
+from hybridmcp_app.http_serving.streamable_http import streamable_http
+from hybridmcp_app.mcp_servers.server_base import MCPServerBase
 from hybridmcp_app.mcp_servers.sharing_endpoint import (
     DocumentsEndpoint,
     private_folder,
@@ -45,23 +45,6 @@ from hybridmcp_app.mcp_servers.sharing_endpoint import read_endpoint as read_end
 
 log = logging.getLogger("hybridmcp.mcp.documents")
 M = TypeVar("M", bound=BaseModel)
-
-
-class InLoopServer(uvicorn.Server):
-    """uvicorn inside the app's event loop: the app keeps its own signal handlers. Start it with
-    ``serve_bound``: uvicorn meets a port already in use with ``sys.exit(1)``, which would end
-    the whole app, so the socket is bound here and a taken port is an ``OSError``."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-    async def serve_bound(self) -> None:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        with listener:
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind((self.config.host, self.config.port))
-            await self.serve(sockets=[listener])
 
 
 async def share_library(server: MCPServerBase, data_dir: Path, token: str | None = None) -> None:

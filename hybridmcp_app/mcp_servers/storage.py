@@ -44,7 +44,7 @@ from hybridmcp_app.datastores.object_storage import (
 from hybridmcp_app.datastores.storage_fetch import Fetched, fetch_to_folder
 from hybridmcp_app.datastores.storage_uploads import UploadSessions
 from hybridmcp_app.documents.catalog_results import AddResult, CatalogError
-from hybridmcp_app.mcp_host.mcp_server_base import (
+from hybridmcp_app.mcp_servers.server_base import (
     READS,
     MCPServerBase,
     answer_or_refuse,

@@ -27,7 +27,7 @@ from hybridmcp_app.game.game_rules import GameError
 from hybridmcp_app.game.game_service import HOST_KINDS, GameService
 from hybridmcp_app.game.game_stats import GameTotals
 from hybridmcp_app.game.puzzle_models import Difficulty
-from hybridmcp_app.mcp_host.mcp_server_base import (
+from hybridmcp_app.mcp_servers.server_base import (
     READS,
     MCPServerBase,
     answer_or_refuse,

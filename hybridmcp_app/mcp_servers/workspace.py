@@ -24,7 +24,7 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from hybridmcp_app.documents.document_scanner import human_size
-from hybridmcp_app.mcp_host.mcp_server_base import (
+from hybridmcp_app.mcp_servers.server_base import (
     READS,
     MCPServerBase,
     answer_or_refuse,

@@ -7,8 +7,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBox
 
 from hybridmcp_app.api_server import TOKEN_SECRET_NAME
 from hybridmcp_app.config.secrets import SecretStore
+from hybridmcp_app.config.server_token import ensure_server_token
 from hybridmcp_app.core.errors import SecretStoreError
-from hybridmcp_app.mcp_host.server_token import ensure_server_token
 
 HIDDEN = "••••••••••••"
 

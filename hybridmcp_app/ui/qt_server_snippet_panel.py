@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from hybridmcp_app.config.mcp_config import ServerConfig
 from hybridmcp_app.config.secrets import SecretStore
+from hybridmcp_app.config.server_token import ensure_server_token
 from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.core.errors import SecretStoreError
 from hybridmcp_app.mcp_host.builtin_servers import (
@@ -28,7 +29,6 @@ from hybridmcp_app.mcp_host.builtin_servers import (
     builtin_module,
     claude_desktop_snippet,
 )
-from hybridmcp_app.mcp_host.server_token import ensure_server_token
 from hybridmcp_app.ui.qt_banner import QtBanner
 from hybridmcp_app.ui.qt_guarded_task import spawn_guarded
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 
-from hybridmcp_app.mcp_host.mcp_server_base import MCPServerBase
+from hybridmcp_app.mcp_servers.server_base import MCPServerBase
 
 
 class ShoutServer(MCPServerBase):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from hybridmcp_app.mcp_host.mcp_server_base import TOKEN_ENV
+from hybridmcp_app.mcp_servers.server_base import TOKEN_ENV
 from tests.helpers.file_keyring import keyring_env
 from tests.helpers.http_probes import (
     REFUSAL_STATUSES,

@@ -24,10 +24,10 @@ import psutil
 from hybridmcp_app.api_server import TOKEN_SECRET_NAME as API_TOKEN
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.secrets import SecretStore, origin_of, system_keychain
+from hybridmcp_app.config.server_token import TOKEN_SECRET_NAME as MCP_TOKEN
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.mcp_host.builtin_servers import BUILTIN_SERVERS, builtin_entries
-from hybridmcp_app.mcp_host.server_token import TOKEN_SECRET_NAME as MCP_TOKEN
 from tests.helpers.llama_server import LlamaServer, free_port
 from tests.helpers.waiting import PATIENCE_S
 

@@ -17,8 +17,8 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 
 from hybridmcp_app.documents.app_library_source import AppLibrarySource
-from hybridmcp_app.mcp_host.mcp_server_base import MCPServerBase
 from hybridmcp_app.mcp_servers.documents import DocumentsServer
+from hybridmcp_app.mcp_servers.server_base import MCPServerBase
 from tests.helpers.waiting import PATIENCE_S
 
 pytestmark = pytest.mark.integration

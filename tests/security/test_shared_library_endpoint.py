@@ -19,7 +19,7 @@ from hybridmcp_app.config.paths import HOME_ENV_VAR, AppPaths
 from hybridmcp_app.config.settings import DocumentsSettings
 from hybridmcp_app.documents.library_service import LibraryService
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
-from hybridmcp_app.mcp_host.mcp_server_base import TOKEN_ENV
+from hybridmcp_app.mcp_servers.server_base import TOKEN_ENV
 from hybridmcp_app.ui.app_context import AppContext
 from tests.helpers.file_keyring import keyring_env
 from tests.helpers.http_probes import mcp_message, post

@@ -17,12 +17,12 @@ from hybridmcp_app.app import shut_down, start_mcp_host
 from hybridmcp_app.config.mcp_config_store import McpConfigStore
 from hybridmcp_app.config.mcp_import_sources import ImportSource
 from hybridmcp_app.config.paths import AppPaths
+from hybridmcp_app.config.server_token import TOKEN_SECRET_NAME
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.documents.app_library_source import AppLibrarySource
 from hybridmcp_app.mcp_host.builtin_servers import DOCUMENTS_MODULE
 from hybridmcp_app.mcp_host.server_status import ServerState
-from hybridmcp_app.mcp_host.server_token import TOKEN_SECRET_NAME
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_mcp_import_dialog import QtMcpImportDialog
 from hybridmcp_app.ui.qt_mcp_server_dialog import QtMcpServerDialog

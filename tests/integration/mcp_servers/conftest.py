@@ -1,5 +1,6 @@
 """Shared by the tests of the project's own MCP servers: the MCP Inspector, installed once (the
-embedder and the library come from tests/integration/conftest.py)."""
+embedder and the library come from tests/integration/conftest.py), and the host's supervisor
+(``supervise``) for the tests that run a server the way the app does."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.mcp_inspector import InspectorUnavailable, install_inspector
+from tests.integration.mcp_host.conftest import supervise  # noqa: F401 (a fixture)
 
 
 @pytest.fixture(scope="session")

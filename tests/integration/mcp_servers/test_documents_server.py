@@ -20,8 +20,8 @@ from hybridmcp_app.config.settings import DocumentsSettings
 from hybridmcp_app.documents.library_catalog import LibraryCatalog, document_id
 from hybridmcp_app.documents.library_service import LibraryService
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
-from hybridmcp_app.mcp_host.mcp_server_base import TOKEN_ENV
 from hybridmcp_app.mcp_servers.documents import DocumentsServer
+from hybridmcp_app.mcp_servers.server_base import TOKEN_ENV
 from tests.helpers.chroma_corpus import FACT, FACT_QUESTION, write_corpus
 from tests.helpers.documents_corpus import write_garbage
 from tests.helpers.llama_server import free_port

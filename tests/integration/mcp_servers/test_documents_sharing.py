@@ -18,14 +18,14 @@ from mcp import Client, StdioServerParameters
 
 from hybridmcp_app import APP_NAME
 from hybridmcp_app.config.paths import HOME_ENV_VAR, AppPaths
+from hybridmcp_app.config.server_token import TOKEN_SECRET_NAME
 from hybridmcp_app.config.settings import DocumentsSettings
 from hybridmcp_app.documents.app_library_source import AppLibrarySource
 from hybridmcp_app.documents.library_service import LibraryService
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
-from hybridmcp_app.mcp_host.mcp_server_base import TOKEN_ENV
-from hybridmcp_app.mcp_host.server_token import TOKEN_SECRET_NAME
 from hybridmcp_app.mcp_servers.documents import DocumentsServer
 from hybridmcp_app.mcp_servers.documents_sharing import share_library
+from hybridmcp_app.mcp_servers.server_base import TOKEN_ENV
 from hybridmcp_app.mcp_servers.sharing_endpoint import (
     DocumentsEndpoint,
     endpoint_file,

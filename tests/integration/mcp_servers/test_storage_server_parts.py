@@ -22,6 +22,7 @@ from mcp import Client, StdioServerParameters
 
 from hybridmcp_app import APP_NAME
 from hybridmcp_app.config.paths import HOME_ENV_VAR, AppPaths
+from hybridmcp_app.config.server_token import TOKEN_SECRET_NAME
 from hybridmcp_app.config.settings import DocumentsSettings, Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.config.storage_settings import StorageMountSettings, StorageSettings
@@ -31,10 +32,9 @@ from hybridmcp_app.documents.app_library_source import AppLibrarySource
 from hybridmcp_app.documents.library_catalog import LibraryCatalog
 from hybridmcp_app.documents.library_service import LibraryService
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
-from hybridmcp_app.mcp_host.mcp_server_base import TOKEN_ENV
-from hybridmcp_app.mcp_host.server_token import TOKEN_SECRET_NAME
 from hybridmcp_app.mcp_servers.documents import DocumentsServer
 from hybridmcp_app.mcp_servers.documents_sharing import read_endpoint, share_library
+from hybridmcp_app.mcp_servers.server_base import TOKEN_ENV
 from hybridmcp_app.mcp_servers.storage import LibraryTarget, StorageServer
 from tests.helpers.chroma_corpus import FACT, FACT_QUESTION
 from tests.helpers.file_keyring import keyring_env

@@ -23,7 +23,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from hybridmcp_app.config.paths import HOME_ENV_VAR, AppPaths
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
-from hybridmcp_app.mcp_host.mcp_server_base import TOKEN_ENV
+from hybridmcp_app.mcp_servers.server_base import TOKEN_ENV
 from hybridmcp_app.mcp_servers.workspace import WorkspaceServer
 from hybridmcp_app.workspace.sandbox import INTERNAL_DIR, SizeLimits
 from hybridmcp_app.workspace.workspace_service import WorkspaceService

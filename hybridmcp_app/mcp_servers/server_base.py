@@ -27,8 +27,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
-from hybridmcp_app.mcp_host.http_guard import LOOPBACK_BINDS, HttpGuard, token_required
-from hybridmcp_app.mcp_host.strict_prompts import strict_prompts
+from hybridmcp_app.http_serving.http_guard import LOOPBACK_BINDS, HttpGuard, token_required
+from hybridmcp_app.mcp_servers.strict_prompts import strict_prompts
 
 T = TypeVar("T")
 TOKEN_ENV = "HYBRIDMCP_MCP_TOKEN"
@@ -102,7 +102,7 @@ class MCPServerBase(ABC):
             return
         token = os.environ.get(TOKEN_ENV) or None
         if token is None and token_required(args.host):
-            from hybridmcp_app.mcp_host.server_token import keychain_server_token
+            from hybridmcp_app.config.server_token import keychain_server_token
 
             token = keychain_server_token()
             if token is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from hybridmcp_app.mcp_host.http_guard import (
+from hybridmcp_app.http_serving.http_guard import (
     LOOPBACK_NAMES,
     HttpGuard,
     bearer_matches,

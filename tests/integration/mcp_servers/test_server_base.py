@@ -18,9 +18,9 @@ from mcp import Client
 
 from hybridmcp_app import APP_NAME
 from hybridmcp_app.config.mcp_config import RemoteServerConfig, StdioServerConfig
-from hybridmcp_app.mcp_host.mcp_server_base import TOKEN_ENV
+from hybridmcp_app.config.server_token import TOKEN_SECRET_NAME
 from hybridmcp_app.mcp_host.server_status import ServerState
-from hybridmcp_app.mcp_host.server_token import TOKEN_SECRET_NAME
+from hybridmcp_app.mcp_servers.server_base import TOKEN_ENV
 from tests.helpers.file_keyring import keyring_env
 from tests.helpers.llama_server import free_port
 from tests.helpers.mcp_http import http_server, status_of
