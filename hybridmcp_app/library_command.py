@@ -1,5 +1,6 @@
 """``hybridmcp library``: the document library without the window, through the same
-``LibraryService`` as the Library tab: ``add``, ``search``, ``status`` and ``remove``.
+``LibraryService`` as the Library tab: ``add``, ``search``, ``status`` and ``remove``; ``add``
+indexes through the same ``IndexQueue`` as the tab.
 
 Results go to stdout (``--json``: one JSON document); progress, warnings and errors go to stderr,
 as a tqdm bar on a terminal and as a plain line every few seconds otherwise. An error is one line,
@@ -14,7 +15,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -26,9 +27,16 @@ from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.documents.document_models import FileState, FileStatus, SearchHit
 from hybridmcp_app.documents.library_service import IndexProgress, IndexReport, LibraryService
-from hybridmcp_app.documents.library_state import PENDING
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.library_progress import ProgressReporter
+from hybridmcp_app.services.index_queue import (
+    IndexEvent,
+    IndexQueue,
+    RunFailed,
+    RunFinished,
+    RunProgress,
+    RunStarted,
+)
 
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1  # some files failed, nothing found, nothing removed
@@ -96,37 +104,66 @@ def check_add(args: argparse.Namespace) -> None:
         raise LibraryUsageError(f"no such file or folder: {', '.join(map(str, missing))}")
 
 
-async def _indexing(
-    step: Callable[[ProgressReporter], Awaitable[IndexReport]],
-    label: str,
-    outcome: AddOutcome,
-    err: TextIO,
-) -> IndexReport:
-    reporter = ProgressReporter(err, label)
-    try:
-        report = await step(reporter)
-    finally:
-        reporter.close()
-    outcome.settled.update((status.path, status) for status in reporter.changed)
-    if report.cancelled:
-        raise IndexingCancelled("the run was cancelled")
-    return report
+class AddFollower:
+    """Follows the queue's runs for ``add``: a line before each, progress on stderr, then the
+    reports and the files that settled into ``outcome``; ``problem()``: what stopped them."""
+
+    def __init__(self, outcome: AddOutcome, paths: Sequence[Path], err: TextIO) -> None:
+        self.outcome, self.paths, self.err = outcome, paths, err
+        self.reporter: ProgressReporter | None = None
+        self.error: Exception | None = None
+        self.cancelled = False
+
+    def __call__(self, event: IndexEvent) -> None:
+        if isinstance(event, RunStarted):
+            if event.kind == "resume":
+                print(f"finishing {event.pending} file(s) an interrupted run left…", file=self.err)
+            else:
+                listed = ", ".join(map(str, self.paths))
+                print(f"scanning {listed}…", file=self.err, flush=True)
+            label = "resuming" if event.kind == "resume" else "indexing"
+            self.reporter = ProgressReporter(self.err, label)
+        elif isinstance(event, RunProgress) and self.reporter is not None:
+            self.reporter(event.progress)
+        elif isinstance(event, RunFinished | RunFailed):
+            self.close()
+            if isinstance(event, RunFailed):
+                self.error = event.error
+            elif event.kind == "resume":
+                self.outcome.resumed = event.report
+            else:
+                self.outcome.report = event.report
+            self.cancelled = self.cancelled or (
+                isinstance(event, RunFinished) and event.report.cancelled
+            )
+
+    def close(self) -> None:
+        reporter, self.reporter = self.reporter, None
+        if reporter is not None:
+            reporter.close()
+            self.outcome.settled.update((status.path, status) for status in reporter.changed)
+
+    def problem(self) -> Exception | None:
+        if self.error is not None:
+            return self.error
+        return IndexingCancelled("the run was cancelled") if self.cancelled else None
 
 
 async def run_add(args: argparse.Namespace, library: LibraryService, streams: Streams) -> int:
     started = time.monotonic()
     outcome = AddOutcome()
-    pending = sum(status.state in PENDING for status in await library.status())
-    if pending:
-        print(f"finishing {pending} file(s) an interrupted run left…", file=streams.err)
-        outcome.resumed = await _indexing(library.resume, "resuming", outcome, streams.err)
-    print(f"scanning {', '.join(map(str, args.paths))}…", file=streams.err, flush=True)
-    outcome.report = await _indexing(
-        lambda progress: library.add(args.paths, progress, force=args.force),
-        "indexing",
-        outcome,
-        streams.err,
-    )
+    follower = AddFollower(outcome, args.paths, streams.err)
+    try:
+        async with IndexQueue(library) as queue:
+            queue.subscribe(follower)
+            queue.resume()  # what an interrupted run left, if anything, first
+            queue.add(args.paths, force=args.force)
+            await queue.wait_idle()
+    finally:
+        follower.close()
+    problem = follower.problem()
+    if problem is not None:
+        raise problem
     outcome.elapsed_s = time.monotonic() - started
     if args.json:
         print(json.dumps(outcome.as_json(), indent=2), file=streams.out)

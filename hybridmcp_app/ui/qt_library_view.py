@@ -1,16 +1,16 @@
 """The Library tab: drop files and folders to index them, follow the run file by file, search
 the library by meaning and open a passage's source at its page, remove documents (with Undo).
 
-Waits for ``set_library`` (the library opens in the background after start-up). Every action
-goes through ``LibraryService`` as a guarded task; its errors are shown in the banner. Runs
-happen one at a time: what is dropped during a run is added right after it, and what a
-cancelled run did not reach is kept for Resume.
+Waits for ``set_library`` (the library opens in the background after start-up). Indexing goes
+through the library's ``IndexQueue`` (runs one at a time: what is dropped during a run is added
+right after it, and what a cancelled run did not reach is kept for Resume); this view only turns
+its events into the progress panel, the files' states and the banner. Searching and removing go
+through ``LibraryService`` as guarded tasks; their errors are shown in the banner.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,8 +35,17 @@ from PySide6.QtWidgets import (
 )
 
 from hybridmcp_app.core.background_tasks import BackgroundTasks
-from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.documents.document_models import SearchHit
+from hybridmcp_app.services.index_queue import (
+    IndexEvent,
+    IndexQueue,
+    QueueIdle,
+    RunFailed,
+    RunFinished,
+    RunProgress,
+    RunStarted,
+    WaitingChanged,
+)
 from hybridmcp_app.ui.qt_banner import QtBanner
 from hybridmcp_app.ui.qt_guarded_task import spawn_guarded
 from hybridmcp_app.ui.qt_library_drop_zone import QtLibraryDropZone
@@ -48,7 +57,6 @@ if TYPE_CHECKING:  # chromadb, numpy and onnxruntime come with the service, afte
     from hybridmcp_app.documents.library_indexer import IndexProgress, IndexReport
     from hybridmcp_app.documents.library_service import LibraryService, LibraryStats
 
-log = logging.getLogger("hybridmcp.ui.library")
 OpenSource = Callable[[Path, "int | None"], object]
 SEARCH_RESULTS = 10
 
@@ -66,7 +74,8 @@ def describe_stats(stats: LibraryStats) -> str:
 
 
 class QtLibraryView(QWidget):
-    """``run_finished`` carries each run's ``IndexReport`` (None if it failed)."""
+    """``run_finished`` carries each run's ``IndexReport`` (None if it failed). ``queue``: the
+    library's indexing queue (one is made if none is given)."""
 
     run_finished = Signal(object)
 
@@ -77,6 +86,7 @@ class QtLibraryView(QWidget):
         parent: QWidget | None = None,
         *,
         open_source: OpenSource | None = None,
+        queue: IndexQueue | None = None,
     ) -> None:
         super().__init__(parent)
         self._tasks, self._banner = tasks, banner
@@ -84,9 +94,8 @@ class QtLibraryView(QWidget):
         self.library: LibraryService | None = None
         self.problem: str | None = None
         self.stats: LibraryStats | None = None
-        self._jobs: list[list[Path] | None] = []  # paths to add; None: resume
-        self._runner: asyncio.Task[Any] | None = None
-        self._stopping = False
+        self.queue = queue or IndexQueue(spawn=lambda work, name: tasks.spawn(work, name=name))
+        self.destroyed.connect(self.queue.subscribe(self._on_event))  # unsubscribes
         self._first_event = False  # the run has not said yet which files it took on
         self._search_serial = 0
 
@@ -94,9 +103,6 @@ class QtLibraryView(QWidget):
         self.progress = QtLibraryProgress(self)
         self.files = QtLibraryFiles(self)
         self.remove_button = QPushButton("Remove", self)
-        self.remove_button.setToolTip(
-            "Take the selected documents out of the library (Del); the files stay"
-        )
         self.remove_button.setToolTip("Take the selected files out of the library (Del); "
                                       "the files stay on disk")  # fmt: skip
         self.search_panel = QtLibrarySearch(self)
@@ -153,7 +159,7 @@ class QtLibraryView(QWidget):
         if library is None:
             self.stats_label.setProperty("role", "form-errors")
             self.stats_label.setText(f"The library could not open: {problem or 'unknown reason'}")
-            self._jobs.clear()
+            self.queue.attach(None)
         else:
             self.stats_label.setProperty("role", None)
             self._run(self._load(), "library-load")
@@ -164,8 +170,8 @@ class QtLibraryView(QWidget):
     async def _load(self) -> None:
         pending = await self.refresh()
         self.progress.offer_resume(pending)
-        if self._jobs:  # dropped while the library was opening
-            self._start()
+        if self.library is not None:
+            self.queue.attach(self.library)  # indexes what was dropped while it opened
 
     def set_extra_panel(self, widget: QWidget) -> None:
         """A panel under the files and search (watched folders, backup and restore)."""
@@ -179,7 +185,7 @@ class QtLibraryView(QWidget):
 
     @property
     def running(self) -> bool:
-        return self._runner is not None and not self._runner.done()
+        return self.queue.running
 
     def _update_buttons(self) -> None:
         usable = self.problem is None
@@ -214,62 +220,56 @@ class QtLibraryView(QWidget):
         self.drop_zone.dropped(event)
 
     def add_paths(self, paths: Sequence[Path]) -> asyncio.Task[Any] | None:
-        """Index files and folders: now, or after the run going on (returns the run's task)."""
+        """Index files and folders: now, or after the run going on (returns the queue's task)."""
         if not paths:
             return None
         if self.problem is not None:
             self._banner.show_message(f"The library is unavailable: {self.problem}", "error")
             return None
-        self._jobs.append(list(paths))
-        if self.library is None:
-            waiting = f"{plural(self._waiting(), 'item')} will be added once the library is open."
-            self.drop_zone.label.setText(waiting)
-            return None
-        if self.running:
-            self.progress.set_waiting(self._waiting())
-        return self._start()
-
-    def _waiting(self) -> int:
-        """Dropped files and folders not taken on by a run yet."""
-        return sum(len(job) for job in self._jobs if job)
+        task = self.queue.add(paths)
+        self._update_buttons()  # before the label: it resets the drop zone's hint
+        if self.queue.library is None:
+            waiting = self.queue.waiting
+            self.drop_zone.label.setText(
+                f"{plural(waiting, 'item')} will be added once the library is open."
+            )
+        return task
 
     def resume(self) -> asyncio.Task[Any] | None:
         """Finish the files a stopped run left, then add what was dropped and not started."""
         if self.library is None or self.running:
             return None
-        if self.stats is None or self.stats.pending:
-            self._jobs.insert(0, None)
-        return self._start()
+        task = self.queue.resume()
+        self._update_buttons()
+        return task
 
     def cancel(self) -> None:
         """Stop the run going on, and the additions waiting behind it (kept for Resume)."""
-        if self.library is None or not self.running or self._stopping:
-            return
-        self._stopping = True
-        self.library.cancel()
-        self.progress.cancelling()
+        if self.library is not None and self.queue.cancel():
+            self.progress.cancelling()
 
-    def _start(self) -> asyncio.Task[Any] | None:
-        if self.running:
-            return self._runner
-        self._stopping = False
-        self._runner = self._run(self._work(), "library-index")
-        self._update_buttons()
-        return self._runner
-
-    async def _work(self) -> None:
-        report: IndexReport | None = None
-        try:
-            report = await self._run_jobs()
-        except Exception as error:  # the run stopped: say why, and show where it got to
-            if not isinstance(error, HybridMCPError):
-                log.exception("indexing failed")
-            self._banner.show_message(f"Indexing stopped: {error}", "error")
-            self.run_finished.emit(None)
-        self._runner = None  # from here, what is dropped starts a new run
+    def _on_event(self, event: IndexEvent) -> None:
         if not shiboken6.isValid(self):
             return
-        self.progress.set_waiting(self._waiting())
+        if isinstance(event, WaitingChanged):
+            self.progress.set_waiting(event.waiting)
+        elif isinstance(event, RunStarted):
+            self.progress.set_waiting(event.waiting)
+            self.progress.started("Resuming…" if event.kind == "resume" else "Scanning…")
+            self._first_event = True
+            self._update_buttons()
+        elif isinstance(event, RunProgress):
+            self._on_progress(event.progress)
+        elif isinstance(event, RunFinished):
+            self.run_finished.emit(event.report)
+        elif isinstance(event, RunFailed):  # the run stopped: say why, and show where it got to
+            self._banner.show_message(f"Indexing stopped: {event.error}", "error")
+            self.run_finished.emit(None)
+        elif isinstance(event, QueueIdle):  # from here, what is dropped starts a new run
+            self.progress.set_waiting(event.waiting)
+            self._run(self._finished(event.report), "library-index-done")
+
+    async def _finished(self, report: IndexReport | None) -> None:
         pending = 0
         try:
             pending = await self.refresh()
@@ -278,28 +278,7 @@ class QtLibraryView(QWidget):
                 self.progress.finished(report, pending)
                 self._update_buttons()
 
-    async def _run_jobs(self) -> IndexReport | None:
-        library, report = self.library, None
-        while library is not None and self._jobs and not self._stopping:
-            job = self._jobs.pop(0)
-            while job is not None and self._jobs and (more := self._jobs[0]) is not None:
-                job += more  # everything dropped meanwhile: one run
-                self._jobs.pop(0)
-            self.progress.set_waiting(0)
-            self.progress.started("Resuming…" if job is None else "Scanning…")
-            self._first_event = True
-            if job is None:
-                report = await library.resume(self._on_progress)
-            else:
-                report = await library.add(job, self._on_progress)
-            self.run_finished.emit(report)
-            if report.cancelled:
-                break
-        return report
-
     def _on_progress(self, event: IndexProgress) -> None:
-        if not shiboken6.isValid(self):
-            return
         if self._first_event and event.total:  # the run has queued its files: show them
             self._first_event = False
             self._run(self._show_queued(), "library-queued")
