@@ -11,9 +11,12 @@ from typing import Any
 
 from hybridmcp_app import APP_NAME, __version__
 from hybridmcp_app.config.paths import HOME_ENV_VAR
+from hybridmcp_app.orchestration.strategies import STRATEGIES  # light: names and labels only
+from hybridmcp_app.orchestration.strategy_registry import StrategyRegistry
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(strategies: StrategyRegistry = STRATEGIES) -> argparse.ArgumentParser:
+    """The whole command line; ``ask --strategy`` offers the names registered in ``strategies``."""
     parser = argparse.ArgumentParser(
         prog="hybridmcp",
         description=(
@@ -36,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"keep every file of the app under DIR (same as {HOME_ENV_VAR})",
     )
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _add_ask_parser(subcommands)
+    _add_ask_parser(subcommands, strategies)
     _add_library_parser(subcommands)
     _add_game_parser(subcommands)
     return parser
@@ -69,22 +72,14 @@ def _add_game_parser(subcommands: Any) -> None:
     judge.add_argument("--json", action="store_true", help="also the confidence and the host")
 
 
-# The names of orchestration.strategies.available_strategies(), kept here so that --help and
-# the window's start-up do not import the orchestrator (a test keeps the two lists equal).
-STRATEGY_NAMES = (
-    "boost", "cache", "cascade", "draft_refine", "failover", "local", "parallel", "provider",
-    "route", "verify",
-)  # fmt: skip
-
-
-def _add_ask_parser(subcommands: Any) -> None:
+def _add_ask_parser(subcommands: Any, strategies: StrategyRegistry) -> None:
     ask = subcommands.add_parser(
         "ask",
         help="answer one question through the hybrid, without the window",
         description="Run one turn through the orchestrator; print the answer(s) and the trace.",
     )
     ask.add_argument("question", help="the question (quote it)")
-    ask.add_argument("--strategy", choices=STRATEGY_NAMES, help="default: from settings")
+    ask.add_argument("--strategy", choices=strategies.names, help="default: from settings")
     ask.add_argument("--provider", metavar="NAME", help="a configured provider (default: active)")
     ask.add_argument("--context", type=Path, metavar="FILE", help="a text file to answer from")
     ask.add_argument("--max-tokens", type=int, metavar="N", help="longest answer, in tokens")

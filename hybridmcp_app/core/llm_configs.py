@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AnyHttpUrl, Field, field_validator, model_validator
 
@@ -13,9 +13,14 @@ from hybridmcp_app.core.model_context import InferenceSettings
 
 SECRET_NAME_PATTERN = r"^[A-Za-z0-9_.\-]{1,128}$"
 SecretName = Annotated[str, Field(pattern=SECRET_NAME_PATTERN)]
+# The names of the registered strategies (``orchestration.strategies.STRATEGIES``, which core may
+# not import), in its order: what settings accept as the default strategy. A test keeps the two
+# equal; a new strategy adds its name here and registers its class there.
 StrategyName = Literal[
-    "parallel", "route", "cascade", "boost", "draft_refine", "verify", "cache", "failover"
-]
+    "local", "provider", "parallel", "route", "cascade", "boost", "draft_refine", "verify",
+    "cache", "failover",
+]  # fmt: skip
+STRATEGY_NAMES: tuple[StrategyName, ...] = get_args(StrategyName)
 _SECRET_HEADERS = {"authorization", "api-key", "x-api-key", "proxy-authorization"}
 
 

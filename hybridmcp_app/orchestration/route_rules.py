@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from hybridmcp_app.core.inference import InferenceRequest
 from hybridmcp_app.core.llm_configs import WrapperConfig
 from hybridmcp_app.core.token_estimate import estimate_tokens
-from hybridmcp_app.orchestration.difficulty import DifficultyVerdict
+
+if TYPE_CHECKING:  # difficulty brings numpy: not when the strategies are only listed
+    from hybridmcp_app.orchestration.difficulty import DifficultyVerdict
 
 # What never leaves the machine even without a configured pattern: secrets and personal data.
 SENSITIVE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (

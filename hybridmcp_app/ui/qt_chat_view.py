@@ -52,6 +52,8 @@ from hybridmcp_app.orchestration.library_sources import (
     SourcesFound,
     sources_markdown,
 )
+from hybridmcp_app.orchestration.strategies import STRATEGIES
+from hybridmcp_app.orchestration.strategy_registry import StrategyRegistry
 from hybridmcp_app.orchestration.tool_events import ToolCallFinished, ToolCallStarted
 from hybridmcp_app.ui.markdown_html import MarkdownHtml
 from hybridmcp_app.ui.qt_answer_pane import QtAnswerPane, is_dark
@@ -63,13 +65,8 @@ if TYPE_CHECKING:  # run_context brings numpy: not at start-up
 
 log = logging.getLogger("hybridmcp.ui.chat")
 FLUSH_INTERVAL_MS = 33
-STRATEGY_LABELS = (
-    ("local", "Local only"), ("provider", "Provider only"), ("parallel", "Side by side"),
-    ("route", "Route"), ("cascade", "Cascade"), ("boost", "Boost (compress sources)"),
-    ("draft_refine", "Draft → refine"), ("verify", "Verify"), ("cache", "Cache"),
-    ("failover", "Failover"),
-)  # fmt: skip
-NOT_HYBRID = frozenset({"local", "provider", "parallel"})  # plain answers, no hybrid pane
+# Plain answers, no hybrid pane; any other strategy (or one no longer registered) gets one.
+NOT_HYBRID_KINDS = frozenset({"local", "provider", "side_by_side"})
 
 
 def transcript_markdown(conversation: ConversationRecord, upto: int) -> str:
@@ -103,12 +100,14 @@ class QtChatView(QWidget):
         tool_use: Callable[[str | None], ToolUse | None] = lambda _forced: None,
         library: Callable[[], LibrarySearch | None] = lambda: None,
         open_source: Callable[[Path, int | None], object] | None = None,
+        strategies: StrategyRegistry = STRATEGIES,
         parent: QWidget | None = None,
     ) -> None:
         """``tool_use(forced_tool)`` gives the MCP tools a turn may call (None: none yet);
         ``library()`` the document library once it is open; ``open_source(path, page)`` shows
-        a cited document."""
+        a cited document; ``strategies`` fill the strategy combo, in their order."""
         super().__init__(parent)
+        self._strategies = strategies
         self._session, self._local_model, self._tasks = session, local_model, tasks
         self._local_config = local_config
         self._tool_use = tool_use
@@ -128,8 +127,8 @@ class QtChatView(QWidget):
         self.load_button = QPushButton(self)
         self.load_button.setToolTip("Free the local model's memory, or load it again")
         self.strategy = QComboBox(self)
-        for name, label in STRATEGY_LABELS:
-            self.strategy.addItem(label, name)
+        for strategy in strategies:
+            self.strategy.addItem(strategy.label, strategy.name)
         self.strategy.setToolTip("How the local model and the provider work together")
         self.continue_text = QCheckBox("Continue text", self)
         self.continue_text.setToolTip("Local only: send the text as it is, for a base model")
@@ -245,6 +244,9 @@ class QtChatView(QWidget):
     def strategy_name(self) -> str:
         return str(self.strategy.currentData())
 
+    def _is_hybrid(self, strategy: str) -> bool:
+        return self._strategies.kind(strategy) not in NOT_HYBRID_KINDS
+
     def select_strategy(self, name: str) -> None:
         index = self.strategy.findData(name)
         if index >= 0:
@@ -331,7 +333,7 @@ class QtChatView(QWidget):
         for record in turn.panes:
             self._pane(record.leg, record.backend, record.role).restore(record)
         final = self._panes.get(turn.chosen_leg or "")
-        if final is not None and turn.strategy not in NOT_HYBRID:
+        if final is not None and self._is_hybrid(turn.strategy):
             final.set_hybrid(True)
             final.set_trace(list(turn.notes))
         self.trace.setText(
@@ -445,7 +447,7 @@ class QtChatView(QWidget):
         )
         self.trace.setText("\n".join([*notes, summary]))
         final = self._panes.get(trace.final_leg or "")
-        if final is not None and trace.strategy not in NOT_HYBRID:
+        if final is not None and self._is_hybrid(trace.strategy):
             final.set_hybrid(True)
             final.set_trace([*notes, summary])
             final.footer.setText(

@@ -30,7 +30,8 @@ from hybridmcp_app.config.paths import resources_dir
 from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.orchestration.chat_session import ChatSession
 from hybridmcp_app.orchestration.savings_report import SavingsReport, StrategySavings
-from hybridmcp_app.ui.qt_chat_view import STRATEGY_LABELS
+from hybridmcp_app.orchestration.strategies import STRATEGIES
+from hybridmcp_app.orchestration.strategy_registry import StrategyRegistry
 from hybridmcp_app.ui.qt_empty_state import QtEmptyState
 
 if TYPE_CHECKING:
@@ -51,13 +52,16 @@ COLOURS = {
     "parallel": "#bab0ac", "provider": "#edc948",
 }  # fmt: skip
 SPARE_COLOURS = ("#17becf", "#bcbd22", "#8c564b", "#e377c2")
-# "Boost (compress sources)" -> "Boost": the chat's labels, without their explanations.
-LABELS = {name: label.split(" (")[0] for name, label in STRATEGY_LABELS}
 HEADERS = ("Strategy", "Runs", "Tokens saved", "Cost saved")
 
 
 def format_usd(value: float) -> str:
     return f"${value:,.2f}" if value >= 1 else f"${value:.4f}"
+
+
+def short_label(strategies: StrategyRegistry, strategy: str) -> str:
+    """The strategy's label without its explanation: "Boost (compress sources)" -> "Boost"."""
+    return strategies.label(strategy).split(" (")[0]
 
 
 def strategy_colour(strategy: str) -> str:
@@ -86,9 +90,16 @@ class QtSavingsView(QWidget):
     ``refresh`` reloads it while the tab is visible; a hidden tab reloads when shown."""
 
     def __init__(
-        self, chat: ChatSession, tasks: BackgroundTasks, parent: QWidget | None = None
+        self,
+        chat: ChatSession,
+        tasks: BackgroundTasks,
+        parent: QWidget | None = None,
+        *,
+        strategies: StrategyRegistry = STRATEGIES,
     ) -> None:
+        """``strategies`` name the rows and curves (a strategy no longer registered: its name)."""
         super().__init__(parent)
+        self._strategies = strategies
         self._chat = chat
         self._tasks = tasks
         self._generation = 0
@@ -254,7 +265,7 @@ class QtSavingsView(QWidget):
             swatch.fill(QColor(strategy_colour(series.strategy)))
             cost = series.cost_saved_usd
             cells = (
-                LABELS.get(series.strategy, series.strategy),
+                short_label(self._strategies, series.strategy),
                 f"{series.runs:,}",
                 f"{series.tokens_saved:,}",
                 "—" if cost is None else format_usd(cost),
@@ -302,12 +313,11 @@ class QtSavingsView(QWidget):
         top_cost = top_cost or 0.0001
         self.cost_plot.setYRange(-0.02 * top_cost, 1.08 * top_cost, padding=0)
 
-    @staticmethod
-    def _curve_style(pg: Any, series: StrategySavings) -> dict[str, Any]:
+    def _curve_style(self, pg: Any, series: StrategySavings) -> dict[str, Any]:
         colour = strategy_colour(series.strategy)
         many = series.runs > 150  # markers only while they stay readable
         return {
-            "name": LABELS.get(series.strategy, series.strategy),
+            "name": short_label(self._strategies, series.strategy),
             "pen": pg.mkPen(colour, width=2),
             "symbol": None if many else "o",
             "symbolSize": 6,

@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from hybridmcp_app.cli import STRATEGY_NAMES
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.secrets import SecretStore, system_keychain
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
+from hybridmcp_app.core.llm_configs import STRATEGY_NAMES
 from hybridmcp_app.orchestration.strategies import available_strategies
 from tests.helpers.llama_server import LlamaServer, free_port
 from tests.helpers.waiting import PATIENCE_S

@@ -197,3 +197,21 @@ def test_the_game_hosts_on_the_command_line_match_the_settings() -> None:
     from hybridmcp_app.config.settings import GameHost
 
     assert get_args(GameHost) == GAME_HOSTS
+
+
+def test_ask_help_lists_the_registered_strategies_without_loading_numpy_or_an_sdk() -> None:
+    probe = (
+        "import sys\n"
+        "from hybridmcp_app.cli import main\n"
+        "for argv in (['--help'], ['ask', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = ('numpy', 'openai', 'llama_cpp', 'onnxruntime', 'mcp')\n"
+        "print('LOADED:', [name for name in heavy if name in sys.modules], file=sys.stderr)\n"
+    )
+    result = _run(code=probe)
+    assert result.returncode == 0, result.stderr
+    assert "LOADED: []" in result.stderr
+    assert "draft_refine" in result.stdout

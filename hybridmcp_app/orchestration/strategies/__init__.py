@@ -1,4 +1,9 @@
-"""One module per strategy; ``STRATEGIES`` names them for the UI and the command line."""
+"""One module per strategy, each registered once here, in ``STRATEGIES``.
+
+The command line, the chat's strategy combo and the savings view take the names, labels and kinds
+from ``STRATEGIES``; the settings' ``StrategyName`` (``core.llm_configs``, which may not import
+this) is checked against it by a test. Importing this package stays light (no numpy, no SDKs).
+"""
 
 from __future__ import annotations
 
@@ -12,20 +17,22 @@ from hybridmcp_app.orchestration.strategies.route import RouteStrategy
 from hybridmcp_app.orchestration.strategies.single import LocalOnlyStrategy, ProviderOnlyStrategy
 from hybridmcp_app.orchestration.strategies.verify import VerifyStrategy
 from hybridmcp_app.orchestration.strategy import Strategy
+from hybridmcp_app.orchestration.strategy_registry import StrategyRegistry
+
+STRATEGIES = StrategyRegistry(
+    LocalOnlyStrategy,
+    ProviderOnlyStrategy,
+    ParallelStrategy,
+    RouteStrategy,
+    CascadeStrategy,
+    BoostStrategy,
+    DraftRefineStrategy,
+    VerifyStrategy,
+    CacheStrategy,
+    FailoverStrategy,
+)
 
 
 def available_strategies() -> dict[str, Strategy]:
     """A fresh instance of each strategy, by name."""
-    strategies: list[Strategy] = [
-        LocalOnlyStrategy(),
-        ProviderOnlyStrategy(),
-        ParallelStrategy(),
-        RouteStrategy(),
-        CascadeStrategy(),
-        BoostStrategy(),
-        DraftRefineStrategy(),
-        VerifyStrategy(),
-        CacheStrategy(),
-        FailoverStrategy(),
-    ]
-    return {strategy.name: strategy for strategy in strategies}
+    return STRATEGIES.create_all()

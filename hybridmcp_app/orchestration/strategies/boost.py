@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from hybridmcp_app.core.inference import InferenceRequest
 from hybridmcp_app.core.token_estimate import estimate_tokens
-from hybridmcp_app.orchestration.compression import compress_context
 from hybridmcp_app.orchestration.context_prompt import inline_context, question_of, with_context
-from hybridmcp_app.orchestration.run_context import RunContext
 from hybridmcp_app.orchestration.strategy import Strategy
+
+if TYPE_CHECKING:
+    from hybridmcp_app.orchestration.run_context import RunContext
 
 
 class BoostStrategy(Strategy):
     """Sends the provider about ``boost_target_ratio`` of what provider-only would send."""
 
     name = "boost"
+    label = "Boost (compress sources)"
+    kind = "hybrid"
     needs_embedder = True
     shapes_context = True
 
@@ -31,6 +35,8 @@ class BoostStrategy(Strategy):
         overhead = full - sum(estimate_tokens(document.text) for document in request.context)
         budget = max(8, int(full * context.config.boost_target_ratio) - overhead - 2)
         score = getattr(context.local, "token_surprisals", None)
+        from hybridmcp_app.orchestration.compression import compress_context  # numpy
+
         started = time.perf_counter()
         result = await compress_context(
             question_of(request),

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from hybridmcp_app.core.inference import InferenceRequest, InferenceResponse
 from hybridmcp_app.orchestration.context_prompt import inline_context, question_of
-from hybridmcp_app.orchestration.run_context import RunContext
 from hybridmcp_app.orchestration.strategy import Strategy
+
+if TYPE_CHECKING:
+    from hybridmcp_app.orchestration.run_context import RunContext
 
 
 class CacheStrategy(Strategy):
     """Cache hit: no model runs. Miss (or ``bypass``): the provider answers and is remembered."""
 
     name = "cache"
+    label = "Cache"
+    kind = "hybrid"
     needs_local = False
     needs_embedder = True
     shapes_context = True  # the cache key holds the sources; the provider gets them inlined

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hybridmcp_app.core.inference import InferenceRequest, InferenceResponse
-from hybridmcp_app.orchestration.run_context import RunContext
 from hybridmcp_app.orchestration.strategy import Strategy
+
+if TYPE_CHECKING:
+    from hybridmcp_app.orchestration.run_context import RunContext
 
 
 def surprisal(response: InferenceResponse) -> tuple[float, float] | None:
@@ -19,6 +23,8 @@ class CascadeStrategy(Strategy):
     """Keeps both answers; the final one is local when its mean surprisal is low enough."""
 
     name = "cascade"
+    label = "Cascade"
+    kind = "hybrid"
 
     async def execute(self, context: RunContext, request: InferenceRequest) -> str | None:
         assert context.local is not None and context.provider is not None

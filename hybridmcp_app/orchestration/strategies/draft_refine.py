@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hybridmcp_app.core.inference import ChatMessage, InferenceRequest
-from hybridmcp_app.orchestration.run_context import RunContext
 from hybridmcp_app.orchestration.strategy import Strategy
+
+if TYPE_CHECKING:
+    from hybridmcp_app.orchestration.run_context import RunContext
 
 REFINE_INSTRUCTIONS = (
     "Below is a question and a draft answer written by a small local model. Write the final "
@@ -17,6 +21,8 @@ class DraftRefineStrategy(Strategy):
     """The provider writes the final answer, starting from the local draft."""
 
     name = "draft_refine"
+    label = "Draft → refine"
+    kind = "hybrid"
 
     async def execute(self, context: RunContext, request: InferenceRequest) -> str | None:
         assert context.local is not None and context.provider is not None

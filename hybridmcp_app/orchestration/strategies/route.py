@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hybridmcp_app.config.paths import resources_dir
 from hybridmcp_app.core.inference import InferenceRequest
 from hybridmcp_app.orchestration.context_prompt import question_of
-from hybridmcp_app.orchestration.difficulty import DifficultyClassifier
 from hybridmcp_app.orchestration.route_rules import decide_route
-from hybridmcp_app.orchestration.run_context import RunContext
 from hybridmcp_app.orchestration.strategy import Strategy
+
+if TYPE_CHECKING:
+    from hybridmcp_app.orchestration.difficulty import DifficultyClassifier
+    from hybridmcp_app.orchestration.run_context import RunContext
 
 
 class RouteStrategy(Strategy):
     """One model answers; a failed provider falls back to the local model when allowed."""
 
     name = "route"
+    label = "Route"
+    kind = "hybrid"
 
     def __init__(self) -> None:
         self._classifier: DifficultyClassifier | None = None
@@ -24,6 +30,8 @@ class RouteStrategy(Strategy):
         verdict = None
         if context.embedder is not None:
             if self._classifier is None:
+                from hybridmcp_app.orchestration.difficulty import DifficultyClassifier  # numpy
+
                 self._classifier = await DifficultyClassifier.load(
                     resources_dir() / "routing" / "difficulty.json", context.embedder
                 )

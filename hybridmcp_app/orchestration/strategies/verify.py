@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hybridmcp_app.core.inference import InferenceRequest
 from hybridmcp_app.orchestration.context_prompt import inline_context, split_sentences
-from hybridmcp_app.orchestration.run_context import RunContext
 from hybridmcp_app.orchestration.strategy import Strategy
+
+if TYPE_CHECKING:
+    from hybridmcp_app.orchestration.run_context import RunContext
 
 
 class VerifyStrategy(Strategy):
     """Flags answer sentences whose best match among the source sentences is too weak."""
 
     name = "verify"
+    label = "Verify"
+    kind = "hybrid"
     needs_local = False
     needs_embedder = True
     shapes_context = True

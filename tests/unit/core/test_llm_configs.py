@@ -5,6 +5,7 @@ from pydantic import ValidationError
 
 from hybridmcp_app.core.errors import describe_validation_error
 from hybridmcp_app.core.llm_configs import (
+    STRATEGY_NAMES,
     LocalLLMConfig,
     ProviderConfig,
     ProvidersConfig,
@@ -87,3 +88,8 @@ def test_the_provider_used_is_the_named_one_else_the_active_one_else_the_first_e
     assert providers.choose("off") is None
     assert getattr(ProvidersConfig(items=(off, _provider("a"))).choose(), "name", None) == "a"
     assert ProvidersConfig().choose() is None
+
+
+def test_every_strategy_name_is_a_valid_default_strategy() -> None:
+    for name in STRATEGY_NAMES:
+        assert WrapperConfig.model_validate({"default_strategy": name}).default_strategy == name
