@@ -44,12 +44,13 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from benchmarks.report import emit, median, print_table
-from hybridmcp_app.app import build_context, shut_down, tune_garbage_collection
+from hybridmcp_app.app import shut_down, tune_garbage_collection
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.secrets import KeychainStatus, SecretStore
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.llm.embedded_model import embedded_model_path
+from hybridmcp_app.services.app_services import build_services
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_answer_pane import QtAnswerPane
 from hybridmcp_app.ui.qt_chat_view import FLUSH_INTERVAL_MS
@@ -418,7 +419,7 @@ def run_app() -> tuple[Measured, bool]:
         keyring.set_password("HybridMCP", "LAB_KEY", server.api_key)
         write_settings(paths, server.base_url)
         secrets = SecretStore(keyring, KeychainStatus(True, "memory"))
-        context = build_context(
+        context = build_services(
             paths, loop, verbose=False, secrets=secrets, model_cache=MODEL_CACHE
         )
         window = MainWindow(context)

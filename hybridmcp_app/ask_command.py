@@ -1,4 +1,5 @@
-"""``hybridmcp ask``: one turn through the orchestrator from the command line, no window."""
+"""``hybridmcp ask``: one turn from the command line, no window — run by the app's services
+(``AppServices.turns``), as the window runs it."""
 
 from __future__ import annotations
 
@@ -8,23 +9,18 @@ import json
 import sys
 from typing import Any, TextIO
 
-from hybridmcp_app.config.logging_setup import configure_logging
-from hybridmcp_app.config.paths import AppPaths, resources_dir
-from hybridmcp_app.config.secrets import SecretStore, system_keychain
+from hybridmcp_app.config.paths import AppPaths
+from hybridmcp_app.config.secrets import DETECTING, SecretStore, system_keychain
 from hybridmcp_app.config.settings import Settings
-from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.core.errors import HybridMCPError
-from hybridmcp_app.core.inference import ChatMessage, ContextDocument, InferenceRequest
+from hybridmcp_app.core.inference import ContextDocument
 from hybridmcp_app.core.llm_configs import ProviderConfig
-from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
-from hybridmcp_app.llm.local_model_service import LocalModelService
-from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
-from hybridmcp_app.llm.provider_catalog import PriceTable
 from hybridmcp_app.orchestration.events import DecisionNote, HybridTrace, RunCompleted
-from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
-from hybridmcp_app.orchestration.semantic_cache import SemanticCache
 from hybridmcp_app.orchestration.strategies import available_strategies
-from hybridmcp_app.orchestration.usage_ledger import UsageLedger
+from hybridmcp_app.services.app_services import build_services
+from hybridmcp_app.services.turn_runner import Turn
+
+CLOSE_TIMEOUT_S = 5.0
 
 
 class AskError(HybridMCPError):
@@ -43,7 +39,7 @@ def choose_provider(settings: Settings, name: str | None) -> ProviderConfig:
     raise AskError(f"no enabled provider named {name!r} (configured: {known})")
 
 
-def build_request(args: argparse.Namespace, settings: Settings) -> InferenceRequest:
+def build_turn(args: argparse.Namespace, settings: Settings) -> Turn:
     text = args.question.strip()
     if not text:
         raise AskError("the question is empty")
@@ -59,12 +55,10 @@ def build_request(args: argparse.Namespace, settings: Settings) -> InferenceRequ
     parameters = settings.llm.local.inference.parameters
     if args.max_tokens is not None:
         parameters = parameters.model_copy(update={"max_tokens": args.max_tokens})
-    return InferenceRequest(
-        messages=(ChatMessage(role="user", content=text),),
-        parameters=parameters,
-        raw_prompt=args.raw,
-        context=documents,
-    )
+    return Turn(
+        prompt=text, strategy=args.strategy or settings.llm.hybrid.default_strategy,
+        context=documents, raw=args.raw, parameters=parameters, provider=args.provider,
+    )  # fmt: skip
 
 
 def _summary(trace: HybridTrace) -> dict[str, Any]:
@@ -77,48 +71,30 @@ def _summary(trace: HybridTrace) -> dict[str, Any]:
 async def run_ask(
     args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
-    paths = AppPaths.from_environment().ensure()
-    settings, report = SettingsStore(paths).load()
-    configure_logging(paths, settings.logging, verbose=args.verbose)
-    if not report.ok:
-        print(f"warning: {report.user_message()}", file=err)
-    request = build_request(args, settings)
-    strategy = available_strategies()[args.strategy or settings.llm.hybrid.default_strategy]
-    local_service = LocalModelService(paths.cache_dir)
-    provider: OpenAICompatBackend | None = None
+    services = build_services(
+        AppPaths.from_environment(), asyncio.get_running_loop(), verbose=args.verbose,
+        secrets=SecretStore(None, DETECTING),
+    )  # fmt: skip
+    settings = services.settings
+    if not services.load_report.ok:
+        print(f"warning: {services.load_report.user_message()}", file=err)
+    turn = build_turn(args, settings)
+    strategy = available_strategies()[turn.strategy]
+    trace: HybridTrace | None = None
     try:
-        local = await local_service.load(settings.llm.local) if strategy.needs_local else None
         if strategy.needs_provider:
-            backend, status = system_keychain()
-            provider = OpenAICompatBackend.from_settings(
-                choose_provider(settings, args.provider),
-                SecretStore(backend, status),
-                PriceTable.load(resources_dir(), paths.config_dir / "prices.json"),
-            )
-        embedder = OnnxEmbedder() if strategy.needs_embedder else None
-        cache = (
-            SemanticCache(paths.data_dir / "semantic_cache.sqlite3", embedder)
-            if embedder is not None
-            else None
-        )
-        orchestrator = LLMOrchestrator(
-            local,
-            provider,
-            settings.llm.hybrid,
-            embedder=embedder,
-            cache=cache,
-            ledger=UsageLedger(paths.data_dir / "usage.sqlite3"),
-        )
-        trace: HybridTrace | None = None
-        async for event in orchestrator.run(strategy, request):
+            choose_provider(settings, args.provider)
+            services.secrets.use_backend(*await asyncio.to_thread(system_keychain))
+        if strategy.needs_local:
+            await services.local_model.load(settings.llm.local)
+        async for event in services.turns.run(turn):
             if isinstance(event, DecisionNote) and not args.json:
                 print(f"[{strategy.name}] {event.text}", file=err)
             elif isinstance(event, RunCompleted):
                 trace = event.trace
     finally:
-        if provider is not None:
-            await provider.close()
-        await local_service.unload()
+        await services.close(CLOSE_TIMEOUT_S)
+        await services.local_model.unload()
     assert trace is not None
     answers = {leg.leg: leg.response.text for leg in trace.legs if leg.response is not None}
     if args.json:

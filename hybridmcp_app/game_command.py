@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from hybridmcp_app.core.errors import HybridMCPError, describe_validation_error
+from hybridmcp_app.game.game_models import PuzzleHost
 from hybridmcp_app.game.game_rules import GameError
 from hybridmcp_app.game.puzzle_models import Puzzle
 
@@ -33,16 +34,20 @@ async def judge(args: argparse.Namespace) -> dict[str, Any]:
                     bottom=args.bottom, custom=True)  # fmt: skip
     game = StandaloneGame()
     try:
-        host = await game.service.host(args.host or game.settings.game.host)
-        if args.guess:
-            verdict = await host.judge_guess(puzzle, args.text)
-            return {"verdict": verdict.verdict, "confidence": verdict.confidence,
-                    "host": verdict.host, "note": verdict.note}  # fmt: skip
-        answer = await host.answer(puzzle, args.text)
-        return {"answer": answer.answer, "confidence": answer.confidence, "host": answer.host,
-                "escalated": answer.escalated}  # fmt: skip
+        async with game.service.hosting(args.host or game.settings.game.host) as host:
+            return await _judged(host, puzzle, args)
     finally:
         await game.close()
+
+
+async def _judged(host: PuzzleHost, puzzle: Puzzle, args: argparse.Namespace) -> dict[str, Any]:
+    if args.guess:
+        verdict = await host.judge_guess(puzzle, args.text)
+        return {"verdict": verdict.verdict, "confidence": verdict.confidence,
+                "host": verdict.host, "note": verdict.note}  # fmt: skip
+    answer = await host.answer(puzzle, args.text)
+    return {"answer": answer.answer, "confidence": answer.confidence, "host": answer.host,
+            "escalated": answer.escalated}  # fmt: skip
 
 
 def main_game(args: argparse.Namespace) -> int:

@@ -26,12 +26,14 @@ def main() -> None:
 
     from PySide6.QtWidgets import QApplication
 
-    from hybridmcp_app.app import build_context, shut_down, start_mcp_host
+    from hybridmcp_app.app import shut_down
     from hybridmcp_app.config.paths import AppPaths
     from hybridmcp_app.config.secrets import KeychainStatus, SecretStore
     from hybridmcp_app.config.settings import Settings
     from hybridmcp_app.config.settings_store import SettingsStore
     from hybridmcp_app.llm.embedded_model import embedded_model_path
+    from hybridmcp_app.services.app_services import build_services
+    from hybridmcp_app.services.app_startup import start_mcp_host
     from hybridmcp_app.ui.main_window import MainWindow
     from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
     from hybridmcp_app.ui.qt_event_loop import create_event_loop
@@ -48,7 +50,7 @@ def main() -> None:
     paths = AppPaths.from_environment()
     keyring = MemoryKeyring()
     secrets = SecretStore(keyring, KeychainStatus(True, "memory"))
-    context = build_context(paths, loop, verbose=False, secrets=secrets)
+    context = build_services(paths, loop, verbose=False, secrets=secrets)
     window = MainWindow(context)
     window.resize(1280, 860)
     window.show()
@@ -199,7 +201,7 @@ def main() -> None:
     settle()
     window.grab().save(str(args.out / f"mcp-servers-{args.theme}.png"))
 
-    from hybridmcp_app.app import start_library
+    from hybridmcp_app.services.app_startup import start_library
     from tests.helpers.chroma_corpus import write_corpus
     from tests.helpers.documents_corpus import write_garbage, write_pdf
 

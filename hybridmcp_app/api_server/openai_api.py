@@ -3,24 +3,23 @@ its hybrid strategies.
 
 ``GET /v1/models`` lists ``local`` (the local model), ``provider/<name>`` for each configured
 provider, and ``hybrid/<strategy>`` for every strategy that combines them (``hybrid/boost``…).
-``POST /v1/chat/completions`` runs the request through the orchestrator with that strategy,
-whole or streamed (server-sent events, as OpenAI sends them). Every request passes
-``HttpGuard`` first: ``Authorization: Bearer <token>``, a Host and Origin naming this server, a
-body of at most 10 MB (``json_body``: nesting at most 64 levels). A single-leg run
-(``local``, ``provider/…``) streams as it is generated; a hybrid run streams its final answer
-once the orchestrator has chosen it (the other legs are drafts, checks or fallbacks that the
-client must not see as the answer).
+``POST /v1/chat/completions`` runs the request as one turn of the app's ``TurnRunner`` with
+that strategy (as the window runs it: the same cost and savings records), whole or streamed
+(server-sent events, as OpenAI sends them). Every request passes ``HttpGuard`` first:
+``Authorization: Bearer <token>``, a Host and Origin naming this server, a body of at most 10 MB
+(``json_body``: nesting at most 64 levels). A single-leg run (``local``, ``provider/…``) streams
+as it is generated; a hybrid run streams its final answer once the orchestrator has chosen it
+(the other legs are drafts, checks or fallbacks that the client must not see as the answer).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,21 +29,23 @@ from starlette.routing import Route
 from hybridmcp_app.api_server.chat_request import ChatCompletionBody, read_chat_request
 from hybridmcp_app.api_server.json_body import MAX_BODY, BodyRefused
 from hybridmcp_app.core.errors import HybridMCPError
-from hybridmcp_app.core.inference import ChatMessage, InferenceRequest, TextDelta
+from hybridmcp_app.core.inference import ChatMessage, TextDelta
 from hybridmcp_app.core.parameters import ModelParameters
 from hybridmcp_app.http_serving.http_guard import HttpGuard
-from hybridmcp_app.orchestration.events import HybridTrace, LegEvent, RunCompleted
-from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
+from hybridmcp_app.orchestration.events import DecisionNote, HybridTrace, LegEvent, RunCompleted
 from hybridmcp_app.orchestration.strategies import available_strategies
-from hybridmcp_app.orchestration.strategy import Strategy
+from hybridmcp_app.services.turn_runner import ChatEvent, Turn
 
 SINGLE_LEG = ("local", "provider")
 OWNER = "hybridmcp"
-# (strategy, provider name or None) → an orchestrator with what that run needs, for one run
-# (leaving the context releases what it opened: a provider's HTTP client).
-OrchestratorFactory = Callable[
-    [Strategy, str | None], contextlib.AbstractAsyncContextManager[LLMOrchestrator]
-]
+
+
+class Turns(Protocol):
+    """What the API needs of the app's ``TurnRunner``."""
+
+    def run(self, turn: Turn) -> AsyncGenerator[ChatEvent, None]: ...
+
+    def provider_names(self) -> list[str]: ...
 
 
 def _error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
@@ -52,16 +53,12 @@ def _error(status: int, message: str, kind: str = "invalid_request_error") -> JS
 
 
 class OpenAIApi:
-    """The API as an ASGI app (Starlette behind ``HttpGuard``); ``providers()`` names the
-    configured providers."""
+    """The API as an ASGI app (Starlette behind ``HttpGuard``) over the app's turns."""
 
-    def __init__(
-        self, token: str, orchestrator_for: OrchestratorFactory,
-        providers: Callable[[], Sequence[str]],
-    ) -> None:  # fmt: skip
+    def __init__(self, token: str, turns: Turns) -> None:
         if not token:
             raise ValueError("the API needs a token")
-        self.token, self.orchestrator_for, self.providers = token, orchestrator_for, providers
+        self.token, self.turns = token, turns
         routes = Starlette(routes=[
             Route("/v1/models", self.models, methods=["GET"]),
             Route("/v1/chat/completions", self.chat_completions, methods=["POST"]),
@@ -71,7 +68,8 @@ class OpenAIApi:
     def model_ids(self) -> list[str]:
         hybrid = [f"hybrid/{name}" for name in sorted(available_strategies())
                   if name not in SINGLE_LEG]  # fmt: skip
-        return ["local", *(f"provider/{name}" for name in self.providers()), *hybrid]
+        providers = self.turns.provider_names()
+        return ["local", *(f"provider/{name}" for name in providers), *hybrid]
 
     async def models(self, request: Request) -> Response:
         created = int(time.time())
@@ -80,15 +78,15 @@ class OpenAIApi:
             for model in self.model_ids()
         ]})  # fmt: skip
 
-    def _route(self, model: str) -> tuple[Strategy, str | None] | None:
-        strategies = available_strategies()
+    def _route(self, model: str) -> tuple[str, str | None] | None:
+        """The strategy and provider a model id names."""
         if model == "local":
-            return strategies["local"], None
+            return "local", None
         kind, _, name = model.partition("/")
-        if kind == "provider" and name in self.providers():
-            return strategies["provider"], name
-        if kind == "hybrid" and name in strategies and name not in SINGLE_LEG:
-            return strategies[name], None
+        if kind == "provider" and name in self.turns.provider_names():
+            return "provider", name
+        if kind == "hybrid" and name in available_strategies() and name not in SINGLE_LEG:
+            return name, None
         return None
 
     async def chat_completions(self, request: Request) -> Response:
@@ -100,23 +98,25 @@ class OpenAIApi:
         if route is None:
             return _error(404, f"no model {body.model!r}; GET /v1/models lists them",
                           "model_not_found")  # fmt: skip
-        strategy, provider = route
-        resources = contextlib.AsyncExitStack()
         try:
-            inference = _inference_request(body)
-            orchestrator = await resources.enter_async_context(
-                self.orchestrator_for(strategy, provider)
-            )
-        except (HybridMCPError, ValueError) as error:
-            await resources.aclose()
-            return _error(503 if isinstance(error, HybridMCPError) else 400, str(error))
-        run = orchestrator.run(strategy, inference)
+            turn = _turn(body, *route)
+        except ValueError as error:
+            return _error(400, str(error))
+        events = self.turns.run(turn)
+        try:
+            opening = await _opening(events)
+        except HybridMCPError as error:
+            await events.aclose()
+            return _error(503, str(error))
+        run = _chained(opening, events)
         completion_id = f"chatcmpl-{secrets.token_hex(12)}"
         if body.stream:
-            chunks = _stream(run, completion_id, body.model, live=strategy.name in SINGLE_LEG)
-            return StreamingResponse(_closing(chunks, resources), media_type="text/event-stream")
-        async with resources:
+            chunks = _stream(run, completion_id, body.model, live=turn.strategy in SINGLE_LEG)
+            return StreamingResponse(_closing(chunks, events), media_type="text/event-stream")
+        try:
             trace = await _finish(run)
+        finally:
+            await events.aclose()
         answer = _final(trace)
         if answer is None:
             return _error(502, _failure(trace), "upstream_error")
@@ -129,27 +129,56 @@ class OpenAIApi:
         })  # fmt: skip
 
 
-def _inference_request(body: ChatCompletionBody) -> InferenceRequest:
+def _turn(body: ChatCompletionBody, strategy: str, provider: str | None) -> Turn:
+    """The request as a turn: its last message is the prompt, the others its history."""
+    *earlier, last = body.messages
+    if last.role != "user" or not last.text().strip():
+        raise ValueError("the last message must be the user's, with text")
     stops = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
     parameters = ModelParameters().model_copy(update={key: value for key, value in {
         "temperature": body.temperature, "top_p": body.top_p, "seed": body.seed,
         "max_tokens": body.max_completion_tokens or body.max_tokens,
         "stop": tuple(stops) or None,
     }.items() if value is not None})  # fmt: skip
-    messages = tuple(
+    history = tuple(
         ChatMessage(role="system" if m.role == "developer" else m.role, content=m.text())
-        for m in body.messages
+        for m in earlier
     )
-    return InferenceRequest(messages=messages, parameters=parameters)
+    return Turn(
+        prompt=last.text(), strategy=strategy, history=history, parameters=parameters,
+        provider=provider,
+    )  # fmt: skip
+
+
+async def _opening(events: AsyncGenerator[ChatEvent, None]) -> list[ChatEvent]:
+    """The turn's events up to the first from a model: a turn that cannot start (no provider,
+    no key, no local model) raises here, before any answer is sent."""
+    opening: list[ChatEvent] = []
+    async for event in events:
+        opening.append(event)
+        if not isinstance(event, DecisionNote):
+            break
+    return opening
+
+
+async def _chained(
+    opening: list[ChatEvent], events: AsyncIterator[ChatEvent]
+) -> AsyncIterator[ChatEvent]:
+    for event in opening:
+        yield event
+    async for event in events:
+        yield event
 
 
 async def _closing(
-    chunks: AsyncIterator[str], resources: contextlib.AsyncExitStack
+    chunks: AsyncIterator[str], events: AsyncGenerator[ChatEvent, None]
 ) -> AsyncIterator[str]:
-    """``chunks``, then the run's resources released (also when the client goes away)."""
-    async with resources:
+    """``chunks``, then the turn closed (also when the client goes away)."""
+    try:
         async for chunk in chunks:
             yield chunk
+    finally:
+        await events.aclose()
 
 
 async def _finish(run: AsyncIterator[Any]) -> HybridTrace | None:

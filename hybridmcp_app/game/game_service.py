@@ -2,18 +2,18 @@
 (shipped and the player's puzzles), the stats, and the hosts, built from whatever is available.
 
 The local host needs the loaded local model, the provider host the active provider of the
-settings (its key from the keychain), the hybrid host both; asking for one that is not there
-is a ``GameError`` that says what to set up. The embedding host always works (offline).
+settings (leased from the app's ``BackendRegistry``), the hybrid host both; asking for one that
+is not there is a ``GameError`` that says what to set up. The embedding host always works (offline).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, get_args
 
 from hybridmcp_app.config.paths import AppPaths, resources_dir
-from hybridmcp_app.config.secrets import SecretStore
 from hybridmcp_app.config.settings import GameHost, Settings
 from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.game.embedding_host import EmbeddingHost
@@ -27,7 +27,7 @@ from hybridmcp_app.game.puzzle_models import Puzzle
 from hybridmcp_app.llm.chat_backend import ChatBackend
 
 if TYPE_CHECKING:
-    from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
+    from hybridmcp_app.llm.backend_registry import BackendRegistry
 
 HostKind = str  # one of HOST_KINDS
 HOST_KINDS: tuple[str, ...] = get_args(GameHost)
@@ -40,15 +40,14 @@ class GameService:
         self,
         paths: AppPaths,
         settings: Callable[[], Settings],
-        secrets: SecretStore,
+        providers: BackendRegistry,
         local_backend: Callable[[], Awaitable[ChatBackend | None]],
         embedder: Callable[[], Embedder],
     ) -> None:
-        self._paths, self._settings, self._secrets = paths, settings, secrets
+        self._paths, self._settings, self._providers = paths, settings, providers
         self._local_backend, self._embedder = local_backend, embedder
         self._rules: GameRules | None = None
         self._matcher: FactMatcher | None = None
-        self._provider: tuple[object, OpenAICompatBackend] | None = None
 
     async def rules(self) -> GameRules:
         """The rules, with the bank and the stats opened off the event loop the first time."""
@@ -67,23 +66,29 @@ class GameService:
             self._matcher = FactMatcher(self._embedder())
         return self._matcher
 
-    async def host(self, kind: HostKind) -> PuzzleHost:
-        """A host of ``kind``, or a ``GameError`` saying what it needs."""
+    @contextlib.asynccontextmanager
+    async def hosting(self, kind: HostKind) -> AsyncIterator[PuzzleHost]:
+        """A host of ``kind`` for one question (or one check), or a ``GameError`` saying what
+        it needs."""
         if kind == "embedding":
-            return EmbeddingHost(self.matcher())
-        if kind == "local":
-            return await self._local_host()
-        if kind == "provider":
-            return await self._provider_host()
-        if kind == "hybrid":
+            yield EmbeddingHost(self.matcher())
+        elif kind == "local":
+            yield await self._local_host()
+        elif kind == "provider":
+            async with self.provider_backend() as (backend, model):
+                yield LlmHost("provider", backend, self.matcher(), "json_schema", model)
+        elif kind == "hybrid":
             local = await self._local_host()
-            return HybridHost(local, await self._provider_host(),
-                              self._settings().game.hybrid_confidence)  # fmt: skip
-        raise GameError(f"unknown host {kind!r} (one of {', '.join(HOST_KINDS)})")
+            async with self.provider_backend() as (backend, model):
+                provider = LlmHost("provider", backend, self.matcher(), "json_schema", model)
+                yield HybridHost(local, provider, self._settings().game.hybrid_confidence)
+        else:
+            raise GameError(f"unknown host {kind!r} (one of {', '.join(HOST_KINDS)})")
 
     async def use_host(self, kind: HostKind) -> None:
         """Judge the following questions of every game with ``kind`` (checked now)."""
-        await self.host(kind)
+        async with self.hosting(kind):
+            pass
         (await self.rules()).host = ChosenHost(self, kind)
 
     async def _local_host(self) -> LlmHost:
@@ -92,34 +97,21 @@ class GameService:
             raise GameError("the local model is not loaded: load one, or choose another host")
         return LlmHost("local", backend, self.matcher(), "grammar")
 
-    async def _provider_host(self) -> LlmHost:
-        backend, model = await self.provider_backend()
-        return LlmHost("provider", backend, self.matcher(), "json_schema", model)
-
-    async def provider_backend(self) -> tuple[ChatBackend, str]:
-        """The active provider of the settings as a chat backend (kept until the provider
-        changes) and its default model, or a ``GameError`` saying what to set up."""
-        from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
-
-        config = self._settings().providers.choose()
-        if config is None:
+    @contextlib.asynccontextmanager
+    async def provider_backend(self) -> AsyncIterator[tuple[ChatBackend, str]]:
+        """The active provider of the settings (from the app's ``BackendRegistry``) and its
+        default model while the block runs, or a ``GameError`` saying what to set up."""
+        if self._settings().providers.choose() is None:
             raise GameError("no provider is set up: add one in Settings → Providers")
-        if self._provider is None or self._provider[0] != config:
+        async with contextlib.AsyncExitStack() as lease:
             try:
-                backend = await asyncio.to_thread(
-                    OpenAICompatBackend.from_settings, config, self._secrets
-                )
+                backend = await lease.enter_async_context(self._providers.lease())
             except HybridMCPError as error:
                 raise GameError(str(error)) from None
-            if self._provider is not None:
-                await self._provider[1].close()
-            self._provider = (config, backend)
-        return self._provider[1], config.default_model
+            yield backend, backend.config.default_model
 
     async def close(self) -> None:
-        if self._provider is not None:
-            await self._provider[1].close()
-            self._provider = None
+        """Nothing of its own to close: the providers' clients are the registry's."""
 
 
 class ChosenHost:
@@ -130,7 +122,9 @@ class ChosenHost:
         self.service, self.name = service, kind
 
     async def answer(self, puzzle: Puzzle, question: str) -> Judgement:
-        return await (await self.service.host(self.name)).answer(puzzle, question)
+        async with self.service.hosting(self.name) as host:
+            return await host.answer(puzzle, question)
 
     async def judge_guess(self, puzzle: Puzzle, guess: str) -> GuessJudgement:
-        return await (await self.service.host(self.name)).judge_guess(puzzle, guess)
+        async with self.service.hosting(self.name) as host:
+            return await host.judge_guess(puzzle, guess)

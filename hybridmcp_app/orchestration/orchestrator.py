@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 from hybridmcp_app.core.errors import BackendError
 from hybridmcp_app.core.inference import InferenceRequest
@@ -20,7 +21,22 @@ from hybridmcp_app.orchestration.strategy import Strategy
 from hybridmcp_app.orchestration.tool_events import RunEvent
 from hybridmcp_app.orchestration.usage_ledger import UsageLedger
 
-_DONE = object()
+
+@dataclass(frozen=True)
+class StartedRun:
+    """A run under way: its strategy task and the context that collects its trace."""
+
+    strategy: Strategy
+    request: InferenceRequest
+    context: RunContext
+    task: asyncio.Future[str | None]
+
+    async def cancel(self) -> None:
+        """Stop the strategy (the consumer went away); nothing if it had ended."""
+        if not self.task.done():
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
 
 
 def prompt_tokens_of(request: InferenceRequest) -> int:
@@ -50,10 +66,16 @@ class LLMOrchestrator:
         self.embedder = embedder
         self.cache = cache
 
-    async def run(
-        self, strategy: Strategy, request: InferenceRequest, *, tools: ToolUse | None = None
-    ) -> AsyncIterator[RunEvent]:
-        """Stream the run; with ``tools`` its answer legs may call MCP tools (the tool loop)."""
+    async def start(
+        self,
+        strategy: Strategy,
+        request: InferenceRequest,
+        emit: Callable[[RunEvent], None],
+        *,
+        tools: ToolUse | None = None,
+    ) -> StartedRun:
+        """Start the run as a task; its events go to ``emit`` as they happen (``finish``
+        then gives the trace). With ``tools`` its answer legs may call MCP tools."""
         missing = [
             role
             for role, needed, backend in (
@@ -65,12 +87,11 @@ class LLMOrchestrator:
         ]
         if missing:
             raise BackendError(f"strategy {strategy.name!r} needs a {' and a '.join(missing)}")
-        queue: asyncio.Queue[object] = asyncio.Queue()
         context = RunContext(
             self.local,
             self.provider,
             self.config,
-            queue.put_nowait,
+            emit,
             embedder=self.embedder,
             cache=self.cache,
             tools=tools,
@@ -80,19 +101,28 @@ class LLMOrchestrator:
         )
         shaped = request if strategy.shapes_context else inline_context(request)
         task = asyncio.ensure_future(strategy.execute(context, shaped))
-        task.add_done_callback(lambda _: queue.put_nowait(_DONE))
-        try:
-            while (item := await queue.get()) is not _DONE:
-                yield item  # type: ignore[misc]
-            final_leg = task.result()
-        finally:
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        trace = self._trace(strategy, request, context, final_leg)
+        return StartedRun(strategy, request, context, task)
+
+    async def finish(self, run: StartedRun) -> HybridTrace:
+        """The finished run's trace, recorded in the ledger."""
+        trace = self._trace(run.strategy, run.request, run.context, await run.task)
         if self.ledger is not None:
             await asyncio.to_thread(self.ledger.record, trace)
+        return trace
+
+    async def run(
+        self, strategy: Strategy, request: InferenceRequest, *, tools: ToolUse | None = None
+    ) -> AsyncIterator[RunEvent]:
+        """Stream the run's events, then ``RunCompleted`` with its trace."""
+        queue: asyncio.Queue[RunEvent | None] = asyncio.Queue()
+        started = await self.start(strategy, request, queue.put_nowait, tools=tools)
+        started.task.add_done_callback(lambda _: queue.put_nowait(None))
+        try:
+            while (item := await queue.get()) is not None:
+                yield item
+            trace = await self.finish(started)
+        finally:
+            await started.cancel()
         yield RunCompleted(trace=trace)
 
     def _trace(

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from hybridmcp_app import APP_NAME, __version__
 from hybridmcp_app.config.paths import resources_dir
 from hybridmcp_app.config.settings import Settings
-from hybridmcp_app.ui.app_context import AppContext
+from hybridmcp_app.services.app_services import AppServices
 from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
 from hybridmcp_app.ui.qt_banner import QtBanner
 from hybridmcp_app.ui.qt_chat_view import QtChatView
@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
     settings_changed = Signal(object)
     shown = Signal()
 
-    def __init__(self, context: AppContext) -> None:
+    def __init__(self, context: AppServices) -> None:
         super().__init__()
         self.context = context
         self._shown_once = False
@@ -139,6 +139,7 @@ class MainWindow(QMainWindow):
                 self.mcp_view = QtMcpServersView(
                     context.tasks, self.banner, self._open_mcp_config, secrets=context.secrets
                 )
+                self._forget_tools = context.tools.subscribe(self.mcp_view.schedule_redraw)
                 page = self.mcp_view
             elif key == "savings":
                 # Builds its plots (and imports pyqtgraph) when first shown.
@@ -303,6 +304,7 @@ class MainWindow(QMainWindow):
                 context.secrets,
                 load_presets(resources_dir()),
                 context.tasks,
+                context.providers.probe,
             ),
             run_setup=self.open_first_run,
         )
@@ -371,8 +373,10 @@ class MainWindow(QMainWindow):
         host.registry.subscribe(offer_tools)
         offer_tools()
 
-    def _build_library_tab(self, context: AppContext) -> QWidget:
-        self.library_view = QtLibraryView(context.tasks, self.banner, open_source=open_source)
+    def _build_library_tab(self, context: AppServices) -> QWidget:
+        self.library_view = QtLibraryView(
+            context.tasks, self.banner, open_source=open_source, queue=context.index_queue
+        )
         view = self.library_view
         self.library_extras = QtLibraryExtras(
             context.tasks,
@@ -398,39 +402,12 @@ class MainWindow(QMainWindow):
             self.banner.show_message(f"The document library could not open: {problem}", "error")
 
     def _tool_use(self, forced_tool: str | None) -> ToolUse | None:
-        """The tools a chat turn may call, approved per the MCP tab's switches (or asked)."""
-        from hybridmcp_app.mcp_host.mcp_items import split_qualified_name
-        from hybridmcp_app.orchestration.approval_policy import ApprovalPolicy
-        from hybridmcp_app.orchestration.run_context import ToolUse
+        """The tools a chat turn may call (``ToolAccess``), asking in this window's dialog."""
         from hybridmcp_app.ui.qt_tool_approval_dialog import ask_tool_approval
 
-        host = self.context.mcp_host
-        if host is None:
-            return None
-        source, allow_all = host.source, self.context.settings.mcp.approval == "allow_all"
-
-        def auto_approved(server: str, tool: str, read_only: bool) -> bool:
-            return allow_all or source.tool_auto_approved(server, tool, read_only)
-
-        def remember(server: str, tool: str) -> None:
-            """'Always allow' goes into mcp.json, written off the event loop."""
-            known = host.registry.tool(f"{server}__{tool}")
-            read_only = known is not None and known.read_only
-
-            async def save() -> None:
-                await asyncio.to_thread(source.set_tool_auto_approve, server, tool, True, read_only)
-                self.mcp_view.schedule_redraw()
-
-            self.context.tasks.spawn(save(), name="mcp-remember-approval")
-
-        if forced_tool is not None:
-            split_qualified_name(forced_tool)  # a picker entry is always namespaced
-        policy = ApprovalPolicy(
-            auto_approved, lambda request: ask_tool_approval(self, request), remember=remember
+        return self.context.tools.for_turn(
+            lambda request: ask_tool_approval(self, request), forced_tool
         )
-        provider = self.context.settings.providers.choose()
-        as_text = provider is not None and provider.tool_results_as_text
-        return ToolUse(host.registry, policy, force_tool=forced_tool, tool_turns_as_text=as_text)
 
     def _open_mcp_config(self) -> None:
         path = self.context.mcp_config_file
@@ -461,6 +438,7 @@ class MainWindow(QMainWindow):
         except OSError as error:
             log.error("could not save the window layout: %s", error)
         self.log_viewer.detach()
+        self._forget_tools()
         log.info("main window closed")
         event.accept()
         self.quit_requested.emit()

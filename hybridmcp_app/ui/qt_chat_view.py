@@ -39,7 +39,6 @@ from hybridmcp_app.llm.local_model_service import (
     LocalModelState,
     LocalModelStatus,
 )
-from hybridmcp_app.orchestration.chat_session import ChatSession
 from hybridmcp_app.orchestration.conversation import ConversationRecord
 from hybridmcp_app.orchestration.events import (
     DecisionNote,
@@ -55,6 +54,7 @@ from hybridmcp_app.orchestration.library_sources import (
 from hybridmcp_app.orchestration.strategies import STRATEGIES
 from hybridmcp_app.orchestration.strategy_registry import StrategyRegistry
 from hybridmcp_app.orchestration.tool_events import ToolCallFinished, ToolCallStarted
+from hybridmcp_app.services.chat_session import ChatSession
 from hybridmcp_app.ui.markdown_html import MarkdownHtml
 from hybridmcp_app.ui.qt_answer_pane import QtAnswerPane, is_dark
 from hybridmcp_app.ui.qt_sources_panel import QtSourcesPanel

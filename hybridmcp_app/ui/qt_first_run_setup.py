@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QWidget
 from hybridmcp_app.config.first_run import FirstRunChoices, settings_after, settings_after_skip
 from hybridmcp_app.config.paths import resources_dir
 from hybridmcp_app.config.settings import Settings
-from hybridmcp_app.ui.app_context import AppContext
+from hybridmcp_app.services.app_services import AppServices
 
 if TYPE_CHECKING:  # loaded when the wizard first opens: the model picker, the providers editor
     from hybridmcp_app.config.mcp_json_file import McpJsonFile
@@ -30,7 +30,7 @@ class QtFirstRunSetup:
     def __init__(
         self,
         parent: QWidget,
-        context: AppContext,
+        context: AppServices,
         apply_settings: Callable[[Settings], None],
         watch_folder: Callable[[Path], object],
     ) -> None:
@@ -57,6 +57,7 @@ class QtFirstRunSetup:
             {name: not config.disabled for name, config in contents.servers.items()},
             home=Path.home(),
             app_models_dir=context.paths.data_dir / "models",
+            probe=context.providers.probe,
             servers_problem="; ".join(contents.problems) or None,
             parent=self._parent,
         )

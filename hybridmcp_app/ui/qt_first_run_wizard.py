@@ -30,7 +30,7 @@ from hybridmcp_app.ui.qt_first_run_pages import (
     QtWelcomePage,
 )
 from hybridmcp_app.ui.qt_model_picker import QtModelPicker
-from hybridmcp_app.ui.qt_providers_page import QtProvidersPage
+from hybridmcp_app.ui.qt_providers_page import ProbeProvider, QtProvidersPage
 from hybridmcp_app.ui.theme import app_icon
 
 
@@ -51,6 +51,7 @@ class QtFirstRunWizard(QWizard):
         *,
         home: Path,
         app_models_dir: Path,
+        probe: ProbeProvider,
         servers_problem: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -65,7 +66,7 @@ class QtFirstRunWizard(QWizard):
         picker = QtModelPicker(path, local_model, tasks, home=home, app_models_dir=app_models_dir)
         self.model_page = QtModelChoicePage(settings.llm.local.model_path, picker, path)
         self.provider_page = QtProviderChoicePage(
-            QtProvidersPage(settings.providers, secrets, presets, tasks)
+            QtProvidersPage(settings.providers, secrets, presets, tasks, probe)
         )
         self.folders_page = QtFoldersChoicePage(settings.documents.watch_folders, home)
         self.servers_page = QtServersChoicePage(servers, servers_problem)

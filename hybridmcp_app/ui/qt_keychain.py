@@ -11,7 +11,7 @@ from hybridmcp_app.config.encrypted_secrets_file import EncryptedSecretsFile
 from hybridmcp_app.config.secrets import FILE_LOCKED, FILE_UNLOCKED, system_keychain
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.core.errors import SecretStoreError
-from hybridmcp_app.ui.app_context import AppContext
+from hybridmcp_app.services.app_services import AppServices
 from hybridmcp_app.ui.qt_banner import QtBanner
 
 log = logging.getLogger("hybridmcp.ui.keychain")
@@ -20,7 +20,7 @@ log = logging.getLogger("hybridmcp.ui.keychain")
 class QtKeychain(QObject):
     """Wraps the context's ``SecretStore`` for the window: label, banner prompts, passphrase."""
 
-    def __init__(self, context: AppContext, banner: QtBanner, window: QWidget) -> None:
+    def __init__(self, context: AppServices, banner: QtBanner, window: QWidget) -> None:
         super().__init__(window)
         self._context = context
         self._banner = banner

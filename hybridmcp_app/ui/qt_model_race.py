@@ -11,6 +11,7 @@ not count in the player's stats. Transcripts go to ``game-transcripts/`` in the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 from collections.abc import Mapping
@@ -34,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from hybridmcp_app.core.errors import HybridMCPError
-from hybridmcp_app.ui.app_context import AppContext
+from hybridmcp_app.services.app_services import AppServices
 from hybridmcp_app.ui.qt_library_progress import plural
 from hybridmcp_app.ui.qt_puzzle_editor_dialog import DIFFICULTIES
 from hybridmcp_app.ui.qt_turtle_soup_page import button, error_line, say
@@ -266,7 +267,7 @@ class QtModelRacePanel(QWidget):
 
     def __init__(
         self,
-        context: AppContext,
+        context: AppServices,
         host_labels: Mapping[str, str] | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -436,19 +437,20 @@ class QtModelRacePanel(QWidget):
         else:
             players.append(ModelPlayer("local", local, max_questions=limit))
             self.columns["local"].begin(self._context.local_model.status.label)
-        try:
-            backend, model = await service.provider_backend()
-        except HybridMCPError as error:
-            self.columns["provider"].sit_out(f"The provider sits out: {error}.")
-        else:
-            players.append(ModelPlayer("provider", backend, model, max_questions=limit))
-            self.columns["provider"].begin(model)
-        if not players:
-            raise GameError("Neither model can play: load a local model, or set up a provider "
-                            "in Settings → Providers.")  # fmt: skip
-        own = GameRules(rules.bank, rules.host)  # no stats: the models' games are not yours
-        folder = self._context.paths.data_dir / TRANSCRIPTS_FOLDER
-        transcripts = await race(own, puzzle.id, players, self._on_move, folder)
+        async with contextlib.AsyncExitStack() as provider:
+            try:
+                backend, model = await provider.enter_async_context(service.provider_backend())
+            except HybridMCPError as error:
+                self.columns["provider"].sit_out(f"The provider sits out: {error}.")
+            else:
+                players.append(ModelPlayer("provider", backend, model, max_questions=limit))
+                self.columns["provider"].begin(model)
+            if not players:
+                raise GameError("Neither model can play: load a local model, or set up a "
+                                "provider in Settings → Providers.")  # fmt: skip
+            own = GameRules(rules.bank, rules.host)  # no stats: the models' games are not yours
+            folder = self._context.paths.data_dir / TRANSCRIPTS_FOLDER
+            transcripts = await race(own, puzzle.id, players, self._on_move, folder)
         if shiboken6.isValid(self):
             self._show_result(transcripts, folder)
 

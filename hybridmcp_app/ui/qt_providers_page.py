@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import SecretStr, ValidationError
@@ -31,13 +32,17 @@ from hybridmcp_app.config.secrets import SecretStore, origin_of
 from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.core.errors import SecretStoreError, describe_validation_error
 from hybridmcp_app.core.llm_configs import ProviderConfig, ProvidersConfig
-from hybridmcp_app.llm.openai_backend import ConnectionReport, OpenAICompatBackend
+from hybridmcp_app.llm.openai_backend import ConnectionReport
 from hybridmcp_app.llm.provider_catalog import ProviderPreset
 
 
 def secret_name_for(provider_name: str) -> str:
     """The keychain entry of a provider's key, e.g. 'OpenAI work' -> 'OPENAI_WORK_API_KEY'."""
     return re.sub(r"[^A-Za-z0-9]+", "_", provider_name).strip("_").upper() + "_API_KEY"
+
+
+# (provider as edited, the key to use) → the report "Test connection" shows
+ProbeProvider = Callable[[ProviderConfig, SecretStr | None], Awaitable[ConnectionReport]]
 
 
 class QtProvidersPage(QWidget):
@@ -49,9 +54,12 @@ class QtProvidersPage(QWidget):
         secrets: SecretStore,
         presets: tuple[ProviderPreset, ...],
         tasks: BackgroundTasks,
+        probe: ProbeProvider,
         parent: QWidget | None = None,
     ) -> None:
+        """``probe`` tests a provider as edited (the app's ``BackendRegistry.probe``)."""
         super().__init__(parent)
+        self._probe = probe
         # Working copies as plain data: validated only on Save or Test.
         self._items: list[dict[str, Any]] = [p.model_dump(mode="json") for p in providers.items]
         self._active = providers.active
@@ -301,8 +309,7 @@ class QtProvidersPage(QWidget):
     async def _test(self, config: ProviderConfig, key: str | SecretStr | None) -> None:
         secret = SecretStr(key) if isinstance(key, str) else key
         try:
-            async with OpenAICompatBackend(config, secret) as backend:
-                report: ConnectionReport = await backend.test_connection()
+            report = await self._probe(config, secret)
         finally:
             self.test_button.setEnabled(True)
         self.status.setText(("✔ " if report.ok else "✘ ") + report.message)

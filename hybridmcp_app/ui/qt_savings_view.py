@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 
 from hybridmcp_app.config.paths import resources_dir
 from hybridmcp_app.core.background_tasks import BackgroundTasks
-from hybridmcp_app.orchestration.chat_session import ChatSession
 from hybridmcp_app.orchestration.savings_report import SavingsReport, StrategySavings
 from hybridmcp_app.orchestration.strategies import STRATEGIES
 from hybridmcp_app.orchestration.strategy_registry import StrategyRegistry
+from hybridmcp_app.services.chat_session import ChatSession
 from hybridmcp_app.ui.qt_empty_state import QtEmptyState
 
 if TYPE_CHECKING:

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from hybridmcp_app.config.paths import resources_dir
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.core.errors import HybridMCPError
-from hybridmcp_app.ui.app_context import AppContext
+from hybridmcp_app.services.app_services import AppServices
 from hybridmcp_app.ui.qt_library_progress import plural
 from hybridmcp_app.ui.qt_model_race import QtModelRacePanel
 from hybridmcp_app.ui.qt_puzzle_editor_dialog import DIFFICULTIES, QtPuzzleEditorDialog
@@ -60,7 +60,7 @@ class QtTurtleSoupView(QWidget):
     welcome page, the game page (card, progress, questions, hints, guesses), the race page
     (the local model and the provider playing) or the stats page."""
 
-    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, context: AppServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._context = context
         self.game: GameView | None = None
@@ -212,7 +212,8 @@ class QtTurtleSoupView(QWidget):
         self.stack.setCurrentWidget(self.page)
         self.page.question.setFocus()
         try:  # say now, not at the first question, that the chosen host is missing something
-            await self._service().host(rules.host.name)
+            async with self._service().hosting(rules.host.name):
+                pass
         except HybridMCPError as error:
             label = HOST_LABELS.get(rules.host.name, rules.host.name)
             say(self.bar_error, f"{label} host: {error}")

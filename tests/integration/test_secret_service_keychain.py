@@ -5,9 +5,10 @@ import logging
 
 import secretstorage
 
-from hybridmcp_app.app import build_context, detect_keychain
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.secrets import SecretStore, system_keychain
+from hybridmcp_app.services.app_services import build_services
+from hybridmcp_app.services.app_startup import detect_keychain
 
 SECRET = "sk-real-keychain-5f1e9a7c"
 
@@ -43,7 +44,7 @@ def test_the_app_keeps_secrets_out_of_every_file_it_writes(
 ) -> None:
     loop = asyncio.new_event_loop()
     try:
-        context = build_context(app_paths, loop, verbose=True)
+        context = build_services(app_paths, loop, verbose=True)
         assert not context.secrets.available  # detected after the window shows, off the loop
         found: list[bool] = []
         loop.run_until_complete(

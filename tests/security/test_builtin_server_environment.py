@@ -11,13 +11,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from hybridmcp_app.app import build_context, start_mcp_host
 from hybridmcp_app.config.paths import HOME_ENV_VAR, AppPaths
 from hybridmcp_app.config.secrets import KeychainStatus, SecretStore
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.mcp_host.builtin_servers import WORKSPACE_MODULE, builtin_entries
 from hybridmcp_app.mcp_host.server_status import ServerState
+from hybridmcp_app.services.app_services import build_services
+from hybridmcp_app.services.app_startup import start_mcp_host
 from tests.helpers.memory_keyring import MemoryKeyring
 from tests.helpers.waiting import PATIENCE_S, wait_until
 
@@ -78,7 +79,7 @@ async def test_the_apps_workspace_server_serves_the_configured_roots_with_no_sec
         monkeypatch.setenv(name, value)
 
     secrets = SecretStore(MemoryKeyring(), KeychainStatus(True, "memory"))
-    context = build_context(
+    context = build_services(
         paths, asyncio.get_running_loop(), verbose=False, secrets=secrets, model_cache=model_cache
     )
     try:

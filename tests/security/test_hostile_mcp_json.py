@@ -19,7 +19,6 @@ import httpx
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from hybridmcp_app.app import build_context, start_mcp_host
 from hybridmcp_app.config.mcp_config import McpConfig
 from hybridmcp_app.config.mcp_config_store import McpConfigStore
 from hybridmcp_app.config.mcp_import import read_import
@@ -31,7 +30,8 @@ from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.core.errors import ConfigError
 from hybridmcp_app.mcp_host.mcp_host_service import McpHost
-from hybridmcp_app.ui.app_context import AppContext
+from hybridmcp_app.services.app_services import AppServices, build_services
+from hybridmcp_app.services.app_startup import start_mcp_host
 from hybridmcp_app.ui.qt_banner import QtBanner
 from hybridmcp_app.ui.qt_mcp_servers_view import QtMcpServersView
 from tests.helpers.file_keyring import keyring_env
@@ -103,9 +103,9 @@ def test_the_import_reads_other_clients_files_within_the_same_limits(
 
 
 @pytest.fixture
-async def app_context(app_paths: AppPaths, model_cache: Path) -> AsyncIterator[AppContext]:
+async def app_context(app_paths: AppPaths, model_cache: Path) -> AsyncIterator[AppServices]:
     secrets = SecretStore(MemoryKeyring(), KeychainStatus(True, "memory"))
-    context = build_context(
+    context = build_services(
         app_paths,
         asyncio.get_running_loop(),
         verbose=False,
@@ -120,7 +120,7 @@ async def app_context(app_paths: AppPaths, model_cache: Path) -> AsyncIterator[A
 
 
 async def test_a_deeply_nested_mcp_json_leaves_a_host_that_shows_why_in_the_mcp_tab(
-    app_paths: AppPaths, app_context: AppContext, qapp: QApplication
+    app_paths: AppPaths, app_context: AppServices, qapp: QApplication
 ) -> None:
     app_paths.mcp_config_file.write_text(NESTED)
     view = QtMcpServersView(app_context.tasks, QtBanner(), lambda: None)
@@ -140,7 +140,7 @@ async def test_a_deeply_nested_mcp_json_leaves_a_host_that_shows_why_in_the_mcp_
 
 # Loading was quadratic (hours for 100,000 servers): the suite's timeout is the safety net.
 async def test_a_hundred_thousand_servers_load_at_once_with_listeners_that_walk_them_all(
-    app_paths: AppPaths, app_context: AppContext
+    app_paths: AppPaths, app_context: AppServices
 ) -> None:
     app_paths.mcp_config_file.write_text(many_servers(100_000))
     walks: list[int] = []

@@ -20,7 +20,7 @@ from hybridmcp_app.config.settings import DocumentsSettings
 from hybridmcp_app.documents.library_service import LibraryService
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.mcp_servers.server_base import TOKEN_ENV
-from hybridmcp_app.ui.app_context import AppContext
+from hybridmcp_app.services.app_services import AppServices
 from tests.helpers.file_keyring import keyring_env
 from tests.helpers.http_probes import mcp_message, post
 from tests.helpers.mcp_results import structured_of
@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-async def context(app_paths: AppPaths, tmp_path: Path) -> AsyncIterator[AppContext]:
+async def context(app_paths: AppPaths, tmp_path: Path) -> AsyncIterator[AppServices]:
     async with app_context(app_paths, tmp_path / "model-cache") as context:
         yield context
 
@@ -78,7 +78,7 @@ def stranger_adds(url: str, path: Path, authorization: str | None) -> list[int]:
 
 
 async def test_without_a_keychain_a_stranger_cannot_add_a_file_and_the_relay_uses_the_files_token(
-    context: AppContext, library: LibraryService, app_paths: AppPaths, tmp_path: Path
+    context: AppServices, library: LibraryService, app_paths: AppPaths, tmp_path: Path
 ) -> None:
     diary = tmp_path / "private" / "diary.txt"
     diary.parent.mkdir()

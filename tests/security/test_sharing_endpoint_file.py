@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from hybridmcp_app.app import share_library
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.documents.app_library_source import AppLibrarySource
 from hybridmcp_app.mcp_servers.sharing_endpoint import (
@@ -22,18 +21,19 @@ from hybridmcp_app.mcp_servers.sharing_endpoint import (
     private_folder,
     read_endpoint,
 )
-from hybridmcp_app.ui.app_context import AppContext
+from hybridmcp_app.services.app_services import AppServices
+from hybridmcp_app.services.app_startup import share_library
 from tests.helpers.served_endpoints import app_context
 
 
 @pytest.fixture
-async def context(app_paths: AppPaths, tmp_path: Path) -> AsyncIterator[AppContext]:
+async def context(app_paths: AppPaths, tmp_path: Path) -> AsyncIterator[AppServices]:
     async with app_context(app_paths, tmp_path / "model-cache") as context:
         yield context
 
 
 async def test_a_data_folder_every_user_can_change_is_not_used_and_the_app_says_why(
-    context: AppContext, app_paths: AppPaths
+    context: AppServices, app_paths: AppPaths
 ) -> None:
     app_paths.data_dir.chmod(0o777)
     problems: list[str] = []

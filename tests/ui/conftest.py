@@ -13,17 +13,17 @@ from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from hybridmcp_app.app import build_context
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.secrets import KeychainStatus, SecretStore
-from hybridmcp_app.ui.app_context import AppContext
+from hybridmcp_app.services.app_services import AppServices, build_services
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_event_loop import create_event_loop
 from hybridmcp_app.ui.qt_garbage_collector import QtGarbageCollector
 from tests.helpers.memory_keyring import MemoryKeyring
+from tests.helpers.secret_service import secret_service  # noqa: F401 (a fixture)
 from tests.helpers.waiting import PATIENCE_MS, PATIENCE_S
 
-ContextFactory = Callable[..., AppContext]
+ContextFactory = Callable[..., AppServices]
 
 
 @pytest.fixture
@@ -55,10 +55,10 @@ def make_context(
     qt_loop: qasync.QEventLoop,
     model_cache: Path,
 ) -> Iterator[ContextFactory]:
-    made: list[AppContext] = []
+    made: list[AppServices] = []
 
-    def factory(secrets: SecretStore | None = None) -> AppContext:
-        context = build_context(
+    def factory(secrets: SecretStore | None = None) -> AppServices:
+        context = build_services(
             app_paths,
             qt_loop,
             verbose=False,
@@ -70,9 +70,7 @@ def make_context(
 
     yield factory
     for context in made:
-        qt_loop.run_until_complete(context.tasks.shutdown(timeout_s=PATIENCE_S))
-        if context.mcp_host is not None:
-            qt_loop.run_until_complete(context.mcp_host.shutdown())
+        qt_loop.run_until_complete(context.close(PATIENCE_S))
         context.local_model.close_now(timeout_s=PATIENCE_S)
 
 
@@ -82,7 +80,7 @@ def make_window(
 ) -> Iterator[Callable[..., MainWindow]]:
     windows: list[MainWindow] = []
 
-    def factory(context: AppContext | None = None) -> MainWindow:
+    def factory(context: AppServices | None = None) -> MainWindow:
         window = MainWindow(context or make_context())
         windows.append(window)
         window.show()

@@ -9,8 +9,8 @@ import qasync
 from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QFileDialog
 
-from hybridmcp_app.app import start_library
 from hybridmcp_app.config.paths import AppPaths
+from hybridmcp_app.services.app_startup import start_library
 from hybridmcp_app.ui import main_window as main_window_module
 from hybridmcp_app.ui.main_window import MainWindow
 from tests.helpers.chroma_corpus import FACT, write_corpus

@@ -3,12 +3,11 @@ from collections.abc import Callable
 import pytest
 from PySide6.QtWidgets import QInputDialog
 
-from hybridmcp_app.app import build_secret_store
 from hybridmcp_app.config.encrypted_secrets_file import EncryptedSecretsFile
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
-from hybridmcp_app.ui.app_context import AppContext
+from hybridmcp_app.services.app_services import AppServices, build_secret_store
 from hybridmcp_app.ui.main_window import MainWindow
 from tests.helpers.memory_keyring import MemoryKeyring
 
@@ -18,7 +17,7 @@ PASSPHRASE = "long enough passphrase"
 @pytest.fixture
 def locked_window(
     app_paths: AppPaths,
-    make_context: Callable[..., AppContext],
+    make_context: Callable[..., AppServices],
     make_window: Callable[..., MainWindow],
 ) -> MainWindow:
     settings = Settings.model_validate({"secrets": {"backend": "encrypted_file"}})

@@ -13,13 +13,13 @@ import qasync
 from keyring.errors import KeyringLocked
 from PySide6.QtCore import Qt
 
-from hybridmcp_app.app import start_library, start_mcp_host
 from hybridmcp_app.config.first_run import FirstRunChoices
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.secrets import KeychainStatus, SecretStore
 from hybridmcp_app.config.settings import McpSettings, Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.mcp_host.server_status import ServerState
+from hybridmcp_app.services.app_startup import start_library, start_mcp_host
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_first_run_wizard import QtFirstRunWizard
 from tests.helpers.llama_server import LlamaServer

@@ -8,11 +8,11 @@ from collections.abc import Callable
 
 import qasync
 
-from hybridmcp_app.app import share_library
 from hybridmcp_app.config.mcp_config import StdioServerConfig
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.documents.app_library_source import AppLibrarySource
 from hybridmcp_app.mcp_host.builtin_servers import DOCUMENTS_MODULE
+from hybridmcp_app.services.app_startup import share_library
 from hybridmcp_app.ui.main_window import MainWindow
 
 

@@ -9,12 +9,12 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QMessageBox
 
-from hybridmcp_app.app import start_library
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.settings import DocumentsSettings, Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.documents.library_service import LibraryService
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
+from hybridmcp_app.services.app_startup import start_library
 from hybridmcp_app.ui.main_window import MainWindow
 from tests.helpers.chroma_corpus import write_corpus
 from tests.helpers.waiting import PATIENCE_S, wait_until

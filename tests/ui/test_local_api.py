@@ -15,12 +15,12 @@ from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from hybridmcp_app.api_server import TOKEN_SECRET_NAME as API_TOKEN_SECRET
-from hybridmcp_app.app import serve_api
+from hybridmcp_app.api_server.app_api import serve_api
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.secrets import KeychainStatus, SecretStore
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
-from hybridmcp_app.ui.app_context import AppContext
+from hybridmcp_app.services.app_services import AppServices
 from hybridmcp_app.ui.qt_api_access import HIDDEN
 from hybridmcp_app.ui.qt_settings_dialog import PAGE_INDEX, QtSettingsDialog
 from tests.helpers.llama_server import free_port
@@ -41,7 +41,7 @@ def listening(port: int) -> bool:
 
 
 def test_the_app_answers_openai_clients_with_its_local_model_when_the_api_is_on(
-    app_paths: AppPaths, make_context: Callable[[], AppContext], qt_loop: qasync.QEventLoop
+    app_paths: AppPaths, make_context: Callable[[], AppServices], qt_loop: qasync.QEventLoop
 ) -> None:
     port = free_port()
     api_settings(app_paths, True, port)
@@ -72,7 +72,7 @@ def test_the_app_answers_openai_clients_with_its_local_model_when_the_api_is_on(
 
 
 def test_with_the_api_off_nothing_listens(
-    app_paths: AppPaths, make_context: Callable[[], AppContext], qt_loop: qasync.QEventLoop
+    app_paths: AppPaths, make_context: Callable[[], AppServices], qt_loop: qasync.QEventLoop
 ) -> None:
     port = free_port()
     api_settings(app_paths, False, port)
@@ -113,7 +113,7 @@ def test_settings_show_where_clients_connect_and_give_the_token(qtbot: QtBot) ->
 
 
 def test_a_port_already_in_use_is_explained_and_the_app_goes_on(
-    app_paths: AppPaths, make_context: Callable[[], AppContext], qt_loop: qasync.QEventLoop
+    app_paths: AppPaths, make_context: Callable[[], AppServices], qt_loop: qasync.QEventLoop
 ) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

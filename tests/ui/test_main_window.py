@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.secrets import DETECTING, NO_KEYCHAIN_HELP, KeychainStatus, SecretStore
-from hybridmcp_app.ui.app_context import AppContext
+from hybridmcp_app.services.app_services import AppServices
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog
@@ -206,7 +206,7 @@ def test_the_keychain_page_can_test_the_keychain(
 
 
 def test_the_keychain_label_follows_detection(
-    make_context: Callable[..., AppContext],
+    make_context: Callable[..., AppServices],
     make_window: Callable[..., MainWindow],
     memory_keyring: MemoryKeyring,
 ) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QLabel
 
-from hybridmcp_app.app import shut_down, start_mcp_host
+from hybridmcp_app.app import shut_down
 from hybridmcp_app.config.mcp_config_store import McpConfigStore
 from hybridmcp_app.config.mcp_import_sources import ImportSource
 from hybridmcp_app.config.paths import AppPaths
@@ -23,6 +23,7 @@ from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.documents.app_library_source import AppLibrarySource
 from hybridmcp_app.mcp_host.builtin_servers import DOCUMENTS_MODULE
 from hybridmcp_app.mcp_host.server_status import ServerState
+from hybridmcp_app.services.app_startup import start_mcp_host
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_mcp_import_dialog import QtMcpImportDialog
 from hybridmcp_app.ui.qt_mcp_server_dialog import QtMcpServerDialog

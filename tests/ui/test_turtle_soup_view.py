@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from hybridmcp_app.config.settings import GameSettings
-from hybridmcp_app.ui.app_context import AppContext
+from hybridmcp_app.services.app_services import AppServices
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.qt_turtle_soup_parts import KEY_MARK
 from hybridmcp_app.ui.qt_turtle_soup_view import QtTurtleSoupView
@@ -29,7 +29,7 @@ Settle = Callable[[], None]
 
 
 @pytest.fixture
-def context(make_context: Callable[..., AppContext]) -> AppContext:
+def context(make_context: Callable[..., AppServices]) -> AppServices:
     context = make_context()
     game = GameSettings(host="embedding", difficulty="easy")
     context.save_settings(context.settings.model_copy(update={"game": game}))
@@ -37,7 +37,7 @@ def context(make_context: Callable[..., AppContext]) -> AppContext:
 
 
 @pytest.fixture
-def view(context: AppContext, make_window: Callable[..., MainWindow]) -> QtTurtleSoupView:
+def view(context: AppServices, make_window: Callable[..., MainWindow]) -> QtTurtleSoupView:
     window = make_window(context)
     view = window.turtle_soup_view
     window.tabs.setCurrentWidget(view)
@@ -46,7 +46,7 @@ def view(context: AppContext, make_window: Callable[..., MainWindow]) -> QtTurtl
 
 
 @pytest.fixture
-def settle(context: AppContext, qt_loop: qasync.QEventLoop) -> Settle:
+def settle(context: AppServices, qt_loop: qasync.QEventLoop) -> Settle:
     def settle() -> None:
         """Run the loop until the tab's background work (the host, the stats) is over."""
         qt_loop.run_until_complete(wait_until(lambda: not context.tasks.running))
@@ -212,7 +212,7 @@ def test_the_stats_page_counts_the_finished_game(view: QtTurtleSoupView, settle:
 
 
 def test_a_puzzle_written_in_the_dialog_starts_a_game_with_its_surface(
-    view: QtTurtleSoupView, qtbot: QtBot, settle: Settle, context: AppContext
+    view: QtTurtleSoupView, qtbot: QtBot, settle: Settle, context: AppServices
 ) -> None:
     dialog = view.open_puzzle_editor()
     qtbot.keyClicks(dialog.title, "The Silent Bell")
@@ -248,7 +248,7 @@ def test_a_puzzle_without_a_bottom_is_refused_in_the_dialog_which_stays_open(
 
 
 def test_switching_to_the_local_host_without_a_loaded_model_says_why_inline(
-    view: QtTurtleSoupView, settle: Settle, context: AppContext
+    view: QtTurtleSoupView, settle: Settle, context: AppServices
 ) -> None:
     start_umbrella(view, settle)
     view.host.setCurrentIndex(view.host.findData("local"))
@@ -260,7 +260,7 @@ def test_switching_to_the_local_host_without_a_loaded_model_says_why_inline(
 
 
 def test_a_host_switched_from_code_shows_in_the_combo_and_is_saved(
-    view: QtTurtleSoupView, settle: Settle, context: AppContext
+    view: QtTurtleSoupView, settle: Settle, context: AppServices
 ) -> None:
     view.host.blockSignals(True)
     view.host.setCurrentIndex(view.host.findData("local"))  # out of step, as after a restore

@@ -4,7 +4,6 @@ and clear errors for a wrong token, an unknown model and a bad request."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 
 import openai
@@ -13,11 +12,10 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from hybridmcp_app.api_server.api_serving import serving
 from hybridmcp_app.api_server.openai_api import OpenAIApi
-from hybridmcp_app.core.llm_configs import WrapperConfig
-from hybridmcp_app.llm.llama_backend import LlamaCppBackend
-from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
-from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
-from hybridmcp_app.orchestration.strategy import Strategy
+from hybridmcp_app.config.paths import AppPaths
+from hybridmcp_app.llm.local_model_service import LocalModelService
+from tests.helpers.app_turns import memory_secrets, settings_with_provider, turn_runner
+from tests.helpers.llama_server import LlamaServer
 
 pytestmark = pytest.mark.integration
 TOKEN = "api-test-token-0123456789"
@@ -27,17 +25,15 @@ QUESTION: list[ChatCompletionMessageParam] = [
 
 
 @pytest.fixture
-async def base_url(gemma: LlamaCppBackend, provider: OpenAICompatBackend) -> AsyncIterator[str]:
-    @contextlib.asynccontextmanager
-    async def orchestrator_for(
-        strategy: Strategy, provider_name: str | None
-    ) -> AsyncIterator[LLMOrchestrator]:
-        assert provider_name in (None, "lab")
-        yield LLMOrchestrator(gemma, provider, WrapperConfig())
-
-    api = OpenAIApi(TOKEN, orchestrator_for, lambda: ["lab"])
+async def base_url(
+    app_paths: AppPaths, provider_server: LlamaServer, local_model: LocalModelService
+) -> AsyncIterator[str]:
+    settings = settings_with_provider(provider_server)
+    turns = turn_runner(app_paths, settings, local_model, memory_secrets(provider_server.api_key))
+    api = OpenAIApi(TOKEN, turns)
     async with serving(api) as port:
         yield f"http://127.0.0.1:{port}/v1"
+    await turns.providers.close()
 
 
 async def test_the_models_are_the_local_model_the_providers_and_the_strategies(

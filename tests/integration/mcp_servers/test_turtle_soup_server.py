@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 
-from hybridmcp_app.config.paths import HOME_ENV_VAR, AppPaths
+from hybridmcp_app.config.paths import HOME_ENV_VAR, AppPaths, resources_dir
 from hybridmcp_app.config.secrets import KeychainStatus, SecretStore
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.game.game_service import GameService
+from hybridmcp_app.llm.backend_registry import BackendRegistry
 from hybridmcp_app.mcp_servers.turtle_soup import TurtleSoupServer
 from tests.helpers.mcp_inspector import InspectorCli
 from tests.helpers.mcp_results import assert_refused, structured_of
@@ -46,7 +47,8 @@ def embedding_service(paths: AppPaths) -> GameService:
     settings = Settings.model_validate({"game": {"host": "embedding"}})
     embedder = OnnxEmbedder(threads=2)
     secrets = SecretStore(MemoryKeyring(), KeychainStatus(True, "memory"))
-    return GameService(paths, lambda: settings, secrets, no_local_model, lambda: embedder)
+    providers = BackendRegistry(lambda: settings.providers, secrets, resources_dir())
+    return GameService(paths, lambda: settings, providers, no_local_model, lambda: embedder)
 
 
 async def test_in_memory_a_whole_game_is_played_and_the_bottom_shows_only_at_the_end(

@@ -1,0 +1,172 @@
+"""``AppServices``: everything below the front ends, made once per process by ``build_services``
+and handed down explicitly — to the window, to ``hybridmcp ask`` and to the local API alike."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hybridmcp_app import APP_NAME, __version__
+from hybridmcp_app.config.logging_setup import LogBuffer, configure_logging
+from hybridmcp_app.config.paths import AppPaths, resources_dir
+from hybridmcp_app.config.secrets import DETECTING, FILE_LOCKED, SecretStore
+from hybridmcp_app.config.settings import Settings
+from hybridmcp_app.config.settings_store import SettingsLoadReport, SettingsStore
+from hybridmcp_app.core.background_tasks import BackgroundTasks
+from hybridmcp_app.llm.backend_registry import BackendRegistry
+from hybridmcp_app.llm.chat_backend import ChatBackend
+from hybridmcp_app.llm.local_model_service import LocalModelService, LocalModelState
+from hybridmcp_app.orchestration.history_store import HistoryStore
+from hybridmcp_app.orchestration.usage_ledger import UsageLedger
+from hybridmcp_app.services.chat_session import ChatSession
+from hybridmcp_app.services.index_queue import IndexQueue
+from hybridmcp_app.services.tool_access import ToolAccess
+from hybridmcp_app.services.turn_runner import TurnParts, TurnRunner
+
+if TYPE_CHECKING:  # imported when first used: numpy, the MCP SDK and chromadb stay off start-up
+    from hybridmcp_app.documents.folder_watcher import FolderWatcher
+    from hybridmcp_app.documents.library_service import LibraryService
+    from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
+    from hybridmcp_app.game.game_service import GameService
+    from hybridmcp_app.mcp_host.mcp_host_service import McpHost
+    from hybridmcp_app.orchestration.semantic_cache import SemanticCache
+
+log = logging.getLogger("hybridmcp.app")
+
+
+class AppServices:
+    """Paths, settings, secrets, logs, background tasks and the services of one running app:
+    the local model, the providers, the one embedder, turns, tools, the MCP host, the library
+    and its indexing queue, and the game."""
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        settings_store: SettingsStore,
+        settings: Settings,
+        load_report: SettingsLoadReport,
+        secrets: SecretStore,
+        tasks: BackgroundTasks,
+        log_buffer: LogBuffer,
+        local_model: LocalModelService,
+    ) -> None:
+        self.paths, self.settings_store, self.settings = paths, settings_store, settings
+        self.load_report, self.secrets, self.tasks = load_report, secrets, tasks
+        self.log_buffer, self.local_model = log_buffer, local_model
+        self.mcp_host: McpHost | None = None  # set once started (``app_startup``)
+        self.library: LibraryService | None = None  # set once open (``app_startup``)
+        self.watcher: FolderWatcher | None = None
+        self.game: GameService | None = None  # made when the game is first needed
+        self._embedder: OnnxEmbedder | None = None
+        self._cache: SemanticCache | None = None
+        self._making_embedder = threading.Lock()  # two threads asking at once get one
+        self.providers = BackendRegistry(
+            lambda: self.settings.providers, secrets, resources_dir(),
+            paths.config_dir / "prices.json",
+        )  # fmt: skip
+        self.ledger = UsageLedger(paths.data_dir / "usage.sqlite3")
+        self.turns = TurnRunner(
+            lambda: self.settings, local_model, self.providers,
+            TurnParts(self.embedder, lambda: self._cache, self.ledger),
+        )  # fmt: skip
+        self.chat = ChatSession(
+            lambda: self.settings, secrets, local_model,
+            HistoryStore(paths.data_dir / "history.sqlite3"), self.turns,
+        )  # fmt: skip
+        self.tools = ToolAccess(lambda: self.mcp_host, lambda: self.settings, tasks)
+        # The Library tab's and the watched folders' indexing runs, one after another.
+        self.index_queue = IndexQueue(spawn=lambda work, name: tasks.spawn(work, name=name))
+
+    @property
+    def mcp_config_file(self) -> Path:
+        """The ``mcp.json`` in use: the one chosen in Settings → MCP servers, or the config
+        dir's."""
+        return self.settings.mcp.config_path or self.paths.mcp_config_file
+
+    def embedder(self) -> OnnxEmbedder:
+        """The app's one offline embedder (answer cache, routing, library, game), made on first
+        use together with the answer cache (blocking: call it off the event loop)."""
+        from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
+        from hybridmcp_app.orchestration.semantic_cache import SemanticCache
+
+        with self._making_embedder:
+            if self._embedder is None:
+                self._embedder = OnnxEmbedder()
+                self._cache = SemanticCache(
+                    self.paths.data_dir / "semantic_cache.sqlite3", self._embedder
+                )
+            return self._embedder
+
+    async def loaded_local_model(self) -> ChatBackend | None:
+        """The local model, once a load under way has finished (None when there is none)."""
+        if self.local_model.status.state is LocalModelState.LOADING:
+            await self.local_model.settled()
+        return self.local_model.backend
+
+    def game_service(self) -> GameService:
+        """The turtle-soup service (imported on first use: numpy and the hosts)."""
+        if self.game is None:
+            from hybridmcp_app.game.game_service import GameService
+
+            self.game = GameService(
+                self.paths, lambda: self.settings, self.providers, self.loaded_local_model,
+                self.embedder,
+            )  # fmt: skip
+        return self.game
+
+    def save_settings(self, settings: Settings) -> None:
+        self.settings_store.save(settings)
+        self.settings = settings
+
+    async def close(self, timeout_s: float) -> list[str]:
+        """Cancel every task (an answer being generated stops at its next token), stop the MCP
+        servers (each process tree ended), close the library, the game and the providers'
+        clients. Returns what would not stop; the local model is freed by its owner."""
+        await self.index_queue.aclose()
+        stuck = await self.tasks.shutdown(timeout_s)
+        if self.mcp_host is not None:
+            stuck += [f"MCP server {name}" for name in await self.mcp_host.shutdown()]
+        library, self.library = self.library, None
+        if library is not None:
+            await library.close()
+        game, self.game = self.game, None
+        if game is not None:
+            await game.close()
+        await self.providers.close()
+        return stuck
+
+
+def build_secret_store(settings: Settings) -> SecretStore:
+    """A store with no backend yet: the system keychain is detected after the window shows
+    (``app_startup.detect_keychain``), since probing D-Bus or a wallet can take a while."""
+    return SecretStore(
+        None, FILE_LOCKED if settings.secrets.backend == "encrypted_file" else DETECTING
+    )
+
+
+def build_services(
+    paths: AppPaths,
+    loop: asyncio.AbstractEventLoop,
+    *,
+    verbose: bool,
+    secrets: SecretStore | None = None,
+    model_cache: Path | None = None,
+) -> AppServices:
+    """Everything below the front ends, in the order it is needed. Logged step by step.
+
+    ``secrets`` and ``model_cache`` replace the keychain and the cache dir (the command line
+    passes the keychain it found; tests their own)."""
+    paths.ensure()
+    store = SettingsStore(paths)
+    settings, report = store.load()
+    log_buffer = configure_logging(paths, settings.logging, verbose=verbose)
+    log.info("%s %s starting; config in %s", APP_NAME, __version__, paths.config_dir)
+    if not report.ok:
+        log.warning("settings: %s", report.user_message())
+    return AppServices(
+        paths, store, settings, report, secrets or build_secret_store(settings),
+        BackgroundTasks(loop), log_buffer, LocalModelService(model_cache or paths.cache_dir),
+    )  # fmt: skip
