@@ -313,6 +313,11 @@ class OpenAICompatBackend(ChatBackend):
             )
         )
 
+    @property
+    def closed(self) -> bool:
+        """Whether ``close`` has let go of the HTTP client."""
+        return self._client.is_closed()
+
     async def close(self) -> None:
         await self._client.close()
 
