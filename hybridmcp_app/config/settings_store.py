@@ -48,10 +48,12 @@ class SettingsLoadReport:
                 f"Your settings file could not be used ({details}). HybridMCP started with "
                 f"default settings and kept the old file as {self.moved_aside_to.name}."
             )
-        return (
-            f"Settings from the environment or .env were ignored ({details}). "
-            "The settings file was used as it is."
-        )
+        if self.environment_ignored:
+            return (
+                f"Settings from the environment or .env were ignored ({details}). "
+                "The settings file was used as it is."
+            )
+        return f"Some settings could not be used ({details}); the rest of the file applies."
 
 
 class SettingsStore:

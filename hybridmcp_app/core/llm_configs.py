@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal, get_args
+from typing import Annotated
 
 from pydantic import AnyHttpUrl, Field, field_validator, model_validator
 
@@ -13,14 +13,10 @@ from hybridmcp_app.core.model_context import InferenceSettings
 
 SECRET_NAME_PATTERN = r"^[A-Za-z0-9_.\-]{1,128}$"
 SecretName = Annotated[str, Field(pattern=SECRET_NAME_PATTERN)]
-# The names of the registered strategies (``orchestration.strategies.STRATEGIES``, which core may
-# not import), in its order: what settings accept as the default strategy. A test keeps the two
-# equal; a new strategy adds its name here and registers its class there.
-StrategyName = Literal[
-    "local", "provider", "parallel", "route", "cascade", "boost", "draft_refine", "verify",
-    "cache", "failover",
-]  # fmt: skip
-STRATEGY_NAMES: tuple[StrategyName, ...] = get_args(StrategyName)
+# A strategy's name as settings hold it; which names exist is the strategy registry's to say
+# (``orchestration.strategies.STRATEGIES``): ``services.app_services`` checks it after loading.
+StrategyName = Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,39}$")]
+DEFAULT_STRATEGY = "parallel"
 _SECRET_HEADERS = {"authorization", "api-key", "x-api-key", "proxy-authorization"}
 
 
@@ -90,7 +86,7 @@ class ProviderConfig(FrozenModel):
 class WrapperConfig(FrozenModel):
     """How the hybrid wrapper combines the local model and the provider."""
 
-    default_strategy: StrategyName = "parallel"
+    default_strategy: StrategyName = DEFAULT_STRATEGY
     failover_to_local: bool = Field(True, description="Answer locally when the provider fails.")
     cascade_max_mean_surprisal: float = Field(
         2.5, gt=0, le=20, description="Local answers above this mean surprisal go to the provider."

@@ -4,6 +4,7 @@ and handed down explicitly — to the window, to ``hybridmcp ask`` and to the lo
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 from pathlib import Path
@@ -16,10 +17,12 @@ from hybridmcp_app.config.secrets import DETECTING, FILE_LOCKED, SecretStore
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsLoadReport, SettingsStore
 from hybridmcp_app.core.background_tasks import BackgroundTasks
+from hybridmcp_app.core.llm_configs import DEFAULT_STRATEGY
 from hybridmcp_app.llm.backend_registry import BackendRegistry
 from hybridmcp_app.llm.chat_backend import ChatBackend
 from hybridmcp_app.llm.local_model_service import LocalModelService, LocalModelState
 from hybridmcp_app.orchestration.history_store import HistoryStore
+from hybridmcp_app.orchestration.strategies import STRATEGIES
 from hybridmcp_app.orchestration.usage_ledger import UsageLedger
 from hybridmcp_app.services.chat_session import ChatSession
 from hybridmcp_app.services.index_queue import IndexQueue
@@ -147,6 +150,25 @@ def build_secret_store(settings: Settings) -> SecretStore:
     )
 
 
+def with_known_strategy(
+    settings: Settings, report: SettingsLoadReport
+) -> tuple[Settings, SettingsLoadReport]:
+    """The settings with a default strategy that is registered; one that is not (renamed,
+    removed, mistyped) is replaced by the default and reported."""
+    name = settings.llm.hybrid.default_strategy
+    if name in STRATEGIES.names:
+        return settings, report
+    hybrid = settings.llm.hybrid.model_copy(update={"default_strategy": DEFAULT_STRATEGY})
+    llm = settings.llm.model_copy(update={"hybrid": hybrid})
+    problem = (
+        f"there is no strategy {name!r} (known: {', '.join(STRATEGIES.names)}); the chat starts "
+        f"with {DEFAULT_STRATEGY!r}"
+    )
+    return settings.model_copy(update={"llm": llm}), dataclasses.replace(
+        report, problems=(*report.problems, problem)
+    )
+
+
 def build_services(
     paths: AppPaths,
     loop: asyncio.AbstractEventLoop,
@@ -161,7 +183,7 @@ def build_services(
     passes the keychain it found; tests their own)."""
     paths.ensure()
     store = SettingsStore(paths)
-    settings, report = store.load()
+    settings, report = with_known_strategy(*store.load())
     log_buffer = configure_logging(paths, settings.logging, verbose=verbose)
     log.info("%s %s starting; config in %s", APP_NAME, __version__, paths.config_dir)
     if not report.ok:

@@ -8,12 +8,12 @@ import sys
 
 import pytest
 
+from hybridmcp_app.cli import build_parser
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.secrets import SecretStore, system_keychain
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
-from hybridmcp_app.core.llm_configs import STRATEGY_NAMES
-from hybridmcp_app.orchestration.strategies import available_strategies
+from hybridmcp_app.orchestration.strategies import STRATEGIES, available_strategies
 from tests.helpers.llama_server import LlamaServer, free_port
 from tests.helpers.waiting import PATIENCE_S
 
@@ -47,7 +47,11 @@ def configure_provider(paths: AppPaths, base_url: str, secret: str | None) -> No
 
 
 def test_the_command_lines_strategy_names_match_the_orchestrators() -> None:
-    assert sorted(STRATEGY_NAMES) == sorted(available_strategies())
+    ask = build_parser().parse_args(["ask", "--strategy", "boost", "hi"])
+    assert ask.strategy == "boost"
+    with pytest.raises(SystemExit):  # argparse refuses a name the registry does not have
+        build_parser().parse_args(["ask", "--strategy", "magic", "hi"])
+    assert set(STRATEGIES.names) == set(available_strategies())
 
 
 def test_a_local_question_is_answered_with_its_trace(app_paths: AppPaths) -> None:

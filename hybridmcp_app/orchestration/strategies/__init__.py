@@ -1,8 +1,8 @@
 """One module per strategy, each registered once here, in ``STRATEGIES``.
 
-The command line, the chat's strategy combo and the savings view take the names, labels and kinds
-from ``STRATEGIES``; the settings' ``StrategyName`` (``core.llm_configs``, which may not import
-this) is checked against it by a test. Importing this package stays light (no numpy, no SDKs).
+The command line, the chat's strategy combo, the savings view, the local API and the settings'
+default strategy (checked when settings load, ``services.app_services``) take the names, labels
+and kinds from ``STRATEGIES``. Importing this package stays light (no numpy, no SDKs).
 """
 
 from __future__ import annotations

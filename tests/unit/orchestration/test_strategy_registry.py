@@ -7,7 +7,6 @@ from typing import get_args
 import pytest
 
 from hybridmcp_app.core.inference import InferenceRequest
-from hybridmcp_app.core.llm_configs import STRATEGY_NAMES
 from hybridmcp_app.orchestration.run_context import RunContext
 from hybridmcp_app.orchestration.strategies import STRATEGIES, available_strategies
 from hybridmcp_app.orchestration.strategies.single import LocalOnlyStrategy
@@ -25,10 +24,6 @@ class EchoStrategy(Strategy):
         assert context.local is not None
         leg = await context.leg("local", context.local, "answer", request)
         return "local" if leg.response is not None else None
-
-
-def test_the_settings_accept_exactly_the_registered_strategies_in_their_order() -> None:
-    assert STRATEGIES.names == STRATEGY_NAMES
 
 
 def test_every_registered_strategy_has_a_name_a_label_and_a_kind() -> None:
