@@ -98,9 +98,7 @@ class BackendRegistry:
     async def probe(self, config: ProviderConfig, key: SecretStr | None) -> ConnectionReport:
         """Settings → Test connection: a provider as edited (not yet saved), with the key
         typed on the page or stored for its origin; nothing is kept."""
-        from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
-
-        async with OpenAICompatBackend(config, key, prices=await self.prices()) as backend:
+        async with await self._build(config, key) as backend:
             return await backend.test_connection()
 
     async def close(self) -> None:
@@ -115,15 +113,19 @@ class BackendRegistry:
             current = self._clients.get(config.name)
             if current is not None and current.config == config and current.key == key:
                 return current
-            from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
-
-            backend = OpenAICompatBackend(config, key, prices=await self.prices())
+            backend = await self._build(config, key)
             self._clients[config.name] = _Client(config, key, backend)
             if current is not None:
                 current.retired = True
                 if current.leases == 0:
                     await self._close(current)
             return self._clients[config.name]
+
+    async def _build(self, config: ProviderConfig, key: SecretStr | None) -> OpenAICompatBackend:
+        """The one place a provider's client is made (a new kind of endpoint starts here)."""
+        from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
+
+        return OpenAICompatBackend(config, key, prices=await self.prices())
 
     def _key(self, config: ProviderConfig) -> SecretStr | None:
         if not config.api_key_secret:
