@@ -51,9 +51,9 @@ from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.llm.embedded_model import embedded_model_path
 from hybridmcp_app.services.app_services import build_services
+from hybridmcp_app.ui.chat.qt_answer_pane import QtAnswerPane
+from hybridmcp_app.ui.chat.qt_chat_view import FLUSH_INTERVAL_MS
 from hybridmcp_app.ui.main_window import MainWindow
-from hybridmcp_app.ui.qt_answer_pane import QtAnswerPane
-from hybridmcp_app.ui.qt_chat_view import FLUSH_INTERVAL_MS
 from hybridmcp_app.ui.qt_event_loop import create_event_loop
 from hybridmcp_app.ui.qt_garbage_collector import QtGarbageCollector
 from tests.helpers.llama_server import llama_server

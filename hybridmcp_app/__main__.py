@@ -2,7 +2,7 @@
 
 import sys
 
-from hybridmcp_app.cli import main
+from hybridmcp_app.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -37,7 +37,7 @@ def main() -> None:
     from hybridmcp_app.ui.main_window import MainWindow
     from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
     from hybridmcp_app.ui.qt_event_loop import create_event_loop
-    from hybridmcp_app.ui.qt_settings_dialog import PAGE_INDEX
+    from hybridmcp_app.ui.settings.qt_settings_dialog import PAGE_INDEX
     from hybridmcp_app.ui.theme import apply_theme
 
     app = QApplication([])

@@ -1,8 +1,8 @@
 """What the first-run wizard asks for, and how the answers change the settings.
 
-The wizard (``ui/qt_first_run_wizard.py``) collects ``FirstRunChoices``; ``settings_after``
-turns them into the new ``Settings`` (no I/O). Keys go to the keychain and MCP switches to
-``mcp.json`` through the services that own them, not through the settings file.
+The wizard (``ui/first_run/qt_first_run_wizard.py``) collects ``FirstRunChoices``;
+``settings_after`` turns them into the new ``Settings`` (no I/O). Keys go to the keychain and MCP
+switches to ``mcp.json`` through the services that own them, not through the settings file.
 """
 
 from __future__ import annotations

@@ -33,24 +33,24 @@ from hybridmcp_app import APP_NAME, __version__
 from hybridmcp_app.config.paths import resources_dir
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.services.app_services import AppServices
+from hybridmcp_app.ui.chat.qt_chat_view import QtChatView
+from hybridmcp_app.ui.chat.qt_history_sidebar import QtHistorySidebar
+from hybridmcp_app.ui.chat.qt_savings_view import EMPTY_TEXT, EMPTY_TITLE, QtSavingsView
+from hybridmcp_app.ui.first_run.qt_first_run_setup import QtFirstRunSetup
+from hybridmcp_app.ui.game.qt_turtle_soup_view import QtTurtleSoupView
+from hybridmcp_app.ui.library.qt_library_extras import QtLibraryExtras
+from hybridmcp_app.ui.library.qt_library_progress import summarize
+from hybridmcp_app.ui.library.qt_library_view import QtLibraryView
+from hybridmcp_app.ui.mcp.qt_mcp_servers_view import QtMcpServersView
 from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
-from hybridmcp_app.ui.qt_banner import QtBanner
-from hybridmcp_app.ui.qt_chat_view import QtChatView
-from hybridmcp_app.ui.qt_empty_state import QtEmptyState
-from hybridmcp_app.ui.qt_first_run_setup import QtFirstRunSetup
-from hybridmcp_app.ui.qt_history_sidebar import QtHistorySidebar
-from hybridmcp_app.ui.qt_keychain import QtKeychain
-from hybridmcp_app.ui.qt_library_extras import QtLibraryExtras
-from hybridmcp_app.ui.qt_library_progress import summarize
-from hybridmcp_app.ui.qt_library_view import QtLibraryView
 from hybridmcp_app.ui.qt_log_viewer import QtLogViewer
-from hybridmcp_app.ui.qt_mcp_servers_view import QtMcpServersView
-from hybridmcp_app.ui.qt_notifier import QtNotifier
-from hybridmcp_app.ui.qt_open_source import open_source
-from hybridmcp_app.ui.qt_savings_view import EMPTY_TEXT, EMPTY_TITLE, QtSavingsView
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog, shortcut_rows
-from hybridmcp_app.ui.qt_turtle_soup_view import QtTurtleSoupView
+from hybridmcp_app.ui.settings.qt_keychain import QtKeychain
 from hybridmcp_app.ui.theme import app_icon, apply_theme
+from hybridmcp_app.ui.widgets.qt_banner import QtBanner
+from hybridmcp_app.ui.widgets.qt_empty_state import QtEmptyState
+from hybridmcp_app.ui.widgets.qt_notifier import QtNotifier
+from hybridmcp_app.ui.widgets.qt_open_source import open_source
 
 if TYPE_CHECKING:  # loaded when first used: the MCP SDK, the tool loop, the settings dialog
     from hybridmcp_app.config.first_run import FirstRunChoices
@@ -58,8 +58,8 @@ if TYPE_CHECKING:  # loaded when first used: the MCP SDK, the tool loop, the set
     from hybridmcp_app.documents.library_service import LibraryService
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
     from hybridmcp_app.orchestration.run_context import ToolUse
-    from hybridmcp_app.ui.qt_first_run_wizard import QtFirstRunWizard
-    from hybridmcp_app.ui.qt_settings_dialog import QtSettingsDialog
+    from hybridmcp_app.ui.first_run.qt_first_run_wizard import QtFirstRunWizard
+    from hybridmcp_app.ui.settings.qt_settings_dialog import QtSettingsDialog
 
 log = logging.getLogger("hybridmcp.ui")
 
@@ -283,9 +283,9 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> QtSettingsDialog:
         # Imported here: the dialog's pages bring the openai SDK, kept off the start-up path.
         from hybridmcp_app.llm.provider_catalog import load_presets
-        from hybridmcp_app.ui.qt_model_picker import QtModelPicker
-        from hybridmcp_app.ui.qt_providers_page import QtProvidersPage
-        from hybridmcp_app.ui.qt_settings_dialog import QtSettingsDialog
+        from hybridmcp_app.ui.settings.qt_model_picker import QtModelPicker
+        from hybridmcp_app.ui.settings.qt_providers_page import QtProvidersPage
+        from hybridmcp_app.ui.settings.qt_settings_dialog import QtSettingsDialog
 
         context = self.context
         dialog = QtSettingsDialog(
@@ -403,7 +403,7 @@ class MainWindow(QMainWindow):
 
     def _tool_use(self, forced_tool: str | None) -> ToolUse | None:
         """The tools a chat turn may call (``ToolAccess``), asking in this window's dialog."""
-        from hybridmcp_app.ui.qt_tool_approval_dialog import ask_tool_approval
+        from hybridmcp_app.ui.mcp.qt_tool_approval_dialog import ask_tool_approval
 
         return self.context.tools.for_turn(
             lambda request: ask_tool_approval(self, request), forced_tool

@@ -37,7 +37,7 @@ def main() -> int:
             print("hybridmcp: Argument expected for the -m option", file=sys.stderr)
             return 2
         return run_module(sys.argv[2], sys.argv[3:])
-    from hybridmcp_app.cli import main as cli_main
+    from hybridmcp_app.cli.main import main as cli_main
 
     return cli_main()
 

@@ -32,8 +32,8 @@ from hybridmcp_app.core.errors import ConfigError
 from hybridmcp_app.mcp_host.mcp_host_service import McpHost
 from hybridmcp_app.services.app_services import AppServices, build_services
 from hybridmcp_app.services.app_startup import start_mcp_host
-from hybridmcp_app.ui.qt_banner import QtBanner
-from hybridmcp_app.ui.qt_mcp_servers_view import QtMcpServersView
+from hybridmcp_app.ui.mcp.qt_mcp_servers_view import QtMcpServersView
+from hybridmcp_app.ui.widgets.qt_banner import QtBanner
 from tests.helpers.file_keyring import keyring_env
 from tests.helpers.llama_server import free_port
 from tests.helpers.memory_keyring import MemoryKeyring

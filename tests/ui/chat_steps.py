@@ -6,8 +6,8 @@ from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.core.parameters import ModelParameters
+from hybridmcp_app.ui.chat.qt_chat_view import QtChatView
 from hybridmcp_app.ui.main_window import MainWindow
-from hybridmcp_app.ui.qt_chat_view import QtChatView
 from tests.helpers.llama_server import LlamaServer
 from tests.helpers.waiting import PATIENCE_S, wait_until
 

@@ -21,8 +21,8 @@ from hybridmcp_app.config.secrets import KeychainStatus, SecretStore
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.services.app_services import AppServices
-from hybridmcp_app.ui.qt_api_access import HIDDEN
-from hybridmcp_app.ui.qt_settings_dialog import PAGE_INDEX, QtSettingsDialog
+from hybridmcp_app.ui.settings.qt_api_access import HIDDEN
+from hybridmcp_app.ui.settings.qt_settings_dialog import PAGE_INDEX, QtSettingsDialog
 from tests.helpers.llama_server import free_port
 from tests.helpers.memory_keyring import MemoryKeyring
 from tests.helpers.waiting import wait_until

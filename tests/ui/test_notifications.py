@@ -7,8 +7,8 @@ from PySide6.QtWidgets import QSystemTrayIcon
 
 from hybridmcp_app.documents.library_indexer import IndexReport
 from hybridmcp_app.ui.main_window import MainWindow
-from hybridmcp_app.ui.qt_notifier import QtNotifier
 from hybridmcp_app.ui.theme import app_icon
+from hybridmcp_app.ui.widgets.qt_notifier import QtNotifier
 
 
 def test_in_front_the_status_bar_says_it(window: MainWindow) -> None:

@@ -5,7 +5,7 @@ import pytest
 import qasync
 from pytestqt.qtbot import QtBot
 
-from hybridmcp_app.cli import build_parser
+from hybridmcp_app.cli.main import build_parser
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.core.inference import InferenceRequest
 from hybridmcp_app.orchestration.events import HybridTrace
@@ -14,8 +14,8 @@ from hybridmcp_app.orchestration.strategies import STRATEGIES
 from hybridmcp_app.orchestration.strategy import Strategy
 from hybridmcp_app.orchestration.strategy_registry import StrategyRegistry
 from hybridmcp_app.orchestration.usage_ledger import UsageLedger
-from hybridmcp_app.ui.qt_chat_view import QtChatView
-from hybridmcp_app.ui.qt_savings_view import QtSavingsView
+from hybridmcp_app.ui.chat.qt_chat_view import QtChatView
+from hybridmcp_app.ui.chat.qt_savings_view import QtSavingsView
 from tests.ui.conftest import ContextFactory
 
 

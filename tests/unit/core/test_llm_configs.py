@@ -88,4 +88,3 @@ def test_the_provider_used_is_the_named_one_else_the_active_one_else_the_first_e
     assert providers.choose("off") is None
     assert getattr(ProvidersConfig(items=(off, _provider("a"))).choose(), "name", None) == "a"
     assert ProvidersConfig().choose() is None
-

@@ -1,0 +1,1 @@
+"""The Chat tab (conversation, answers side by side, history, sources, tools) and Savings."""

@@ -1,0 +1,499 @@
+"""The Chat tab: one prompt, the local and provider answers side by side, with the hybrid trace.
+
+Wraps a Qt-free ``ChatSession``. Streamed text reaches the panes once per frame; a pane turns
+its answer into Markdown when it is finished. Stop (Esc) cancels every leg.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hybridmcp_app.core.background_tasks import BackgroundTasks
+from hybridmcp_app.core.errors import HybridMCPError
+from hybridmcp_app.core.inference import StreamCompleted, StreamFailed, TextDelta
+from hybridmcp_app.core.llm_configs import LocalLLMConfig
+from hybridmcp_app.llm.embedded_model import EMBEDDED_LABEL, EMBEDDED_NOTE
+from hybridmcp_app.llm.local_model_service import (
+    LocalModelService,
+    LocalModelState,
+    LocalModelStatus,
+)
+from hybridmcp_app.orchestration.conversation import ConversationRecord
+from hybridmcp_app.orchestration.events import (
+    DecisionNote,
+    LegEvent,
+    LegStarted,
+    RunCompleted,
+)
+from hybridmcp_app.orchestration.library_sources import (
+    LibrarySearch,
+    SourcesFound,
+    sources_markdown,
+)
+from hybridmcp_app.orchestration.strategies import STRATEGIES
+from hybridmcp_app.orchestration.strategy_registry import StrategyRegistry
+from hybridmcp_app.orchestration.tool_events import ToolCallFinished, ToolCallStarted
+from hybridmcp_app.services.chat_session import ChatSession
+from hybridmcp_app.ui.chat.markdown_html import MarkdownHtml
+from hybridmcp_app.ui.chat.qt_answer_pane import QtAnswerPane, is_dark
+from hybridmcp_app.ui.chat.qt_sources_panel import QtSourcesPanel
+from hybridmcp_app.ui.chat.qt_tool_picker import QtToolPicker
+
+if TYPE_CHECKING:  # run_context brings numpy: not at start-up
+    from hybridmcp_app.orchestration.run_context import ToolUse
+
+log = logging.getLogger("hybridmcp.ui.chat")
+FLUSH_INTERVAL_MS = 33
+# Plain answers, no hybrid pane; any other strategy (or one no longer registered) gets one.
+NOT_HYBRID_KINDS = frozenset({"local", "provider", "side_by_side"})
+
+
+def transcript_markdown(conversation: ConversationRecord, upto: int) -> str:
+    """The first ``upto`` turns as Markdown: each prompt and the answer the chat went on with."""
+    parts = []
+    for turn in conversation.turns[:upto]:
+        parts.append(f"**You:** {turn.prompt}")
+        chosen = turn.pane(turn.chosen_leg) or next(iter(turn.panes), None)
+        if chosen is not None and chosen.text:
+            parts.append(f"**{chosen.leg.title()} · {chosen.backend}:**\n\n{chosen.text}")
+        if turn.sources:
+            parts.append(sources_markdown(turn.sources))
+        parts.append("---")
+    return "\n\n".join(parts)
+
+
+class QtChatView(QWidget):
+    """Prompt box, one answer pane per model, notes of what the hybrid did."""
+
+    turn_finished = Signal()
+
+    def __init__(
+        self,
+        session: ChatSession,
+        local_model: LocalModelService,
+        tasks: BackgroundTasks,
+        *,
+        local_config: Callable[[], LocalLLMConfig],
+        default_strategy: str,
+        open_settings: Callable[[], object],
+        tool_use: Callable[[str | None], ToolUse | None] = lambda _forced: None,
+        library: Callable[[], LibrarySearch | None] = lambda: None,
+        open_source: Callable[[Path, int | None], object] | None = None,
+        strategies: StrategyRegistry = STRATEGIES,
+        parent: QWidget | None = None,
+    ) -> None:
+        """``tool_use(forced_tool)`` gives the MCP tools a turn may call (None: none yet);
+        ``library()`` the document library once it is open; ``open_source(path, page)`` shows
+        a cited document; ``strategies`` fill the strategy combo, in their order."""
+        super().__init__(parent)
+        self._strategies = strategies
+        self._session, self._local_model, self._tasks = session, local_model, tasks
+        self._local_config = local_config
+        self._tool_use = tool_use
+        self._library = library
+        self._panes: dict[str, QtAnswerPane] = {}
+        self._pending: dict[str, list[str]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._answering = False
+        self._markdown: MarkdownHtml | None = None
+
+        self.model_label = QLabel(self)
+        self.busy = QProgressBar(self)
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(120)
+        self.busy.setTextVisible(False)
+        self.busy.hide()
+        self.load_button = QPushButton(self)
+        self.load_button.setToolTip("Free the local model's memory, or load it again")
+        self.strategy = QComboBox(self)
+        for strategy in strategies:
+            self.strategy.addItem(strategy.label, strategy.name)
+        self.strategy.setToolTip("How the local model and the provider work together")
+        self.continue_text = QCheckBox("Continue text", self)
+        self.continue_text.setToolTip("Local only: send the text as it is, for a base model")
+        self.tools = QtToolPicker(self)
+        self.use_library = QCheckBox("Use library", self)
+        self.use_library.setToolTip(
+            "Answer from your documents (Ctrl+L): the closest passages go to the model as "
+            "context and are listed as sources under the answers"
+        )
+        self.provider_label = QLabel(self)
+        self.add_provider = QPushButton("Add a provider…", self)
+        self.add_provider.setToolTip(
+            "Settings → Providers: a preset, your key (kept in the keychain), a test"
+        )
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.note.setProperty("role", "empty-body")
+        self.transcript = QTextBrowser(self)
+        self.transcript.setOpenExternalLinks(True)
+        self.transcript.setToolTip("Earlier turns of this conversation")
+        self.transcript.hide()
+        self.prompt_echo = QLabel(self)
+        self.prompt_echo.setWordWrap(True)
+        self.prompt_echo.setTextFormat(Qt.TextFormat.PlainText)
+        self.prompt_echo.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.prompt_echo.setMaximumHeight(80)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setChildrenCollapsible(True)
+        current = QWidget(self)
+        current_layout = QVBoxLayout(current)
+        current_layout.setContentsMargins(0, 0, 0, 0)
+        current_layout.addWidget(self.prompt_echo)
+        current_layout.addWidget(self.splitter, 1)
+        self.sources = QtSourcesPanel(open_source, self)
+        current_layout.addWidget(self.sources)
+        self.turns_splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.turns_splitter.addWidget(self.transcript)
+        self.turns_splitter.addWidget(current)
+        self.turns_splitter.setStretchFactor(1, 3)
+        self.turns_splitter.setSizes([120, 480])  # earlier turns get a strip, answers the rest
+        self.trace = QLabel(self)
+        self.trace.setWordWrap(True)
+        self.trace.setTextFormat(Qt.TextFormat.PlainText)
+        self.trace.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.prompt = QPlainTextEdit(self)
+        self.prompt.setPlaceholderText("Ask…  (Ctrl+Enter sends, Esc stops)")
+        self.prompt.setMaximumHeight(110)
+        self.send_button = QPushButton("Send", self)
+        self.send_button.setToolTip("Ask every model of the strategy at once (Ctrl+Enter)")
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setToolTip("Stop every answer at its next token (Esc)")
+        self.stop_button.setEnabled(False)
+        new_chat = QPushButton("New chat", self)
+        new_chat.setToolTip("Start an empty conversation; this one stays in the history")
+        self.regenerate_button = QPushButton("Regenerate", self)
+        self.regenerate_button.setToolTip("Ask the last prompt again with the chosen strategy")
+
+        model_row = QHBoxLayout()
+        for widget in (self.model_label, self.busy, self.load_button):
+            model_row.addWidget(widget, 1 if widget is self.model_label else 0)
+        strategy_row = QHBoxLayout()
+        strategy_row.addWidget(QLabel("Strategy:", self))
+        strategy_row.addWidget(self.strategy)
+        strategy_row.addWidget(self.continue_text)
+        strategy_row.addWidget(QLabel("Tools:", self))
+        strategy_row.addWidget(self.tools)
+        strategy_row.addWidget(self.use_library)
+        strategy_row.addStretch(1)
+        strategy_row.addWidget(self.provider_label)
+        strategy_row.addWidget(self.add_provider)
+        buttons = QVBoxLayout()
+        for button in (self.send_button, self.stop_button, self.regenerate_button, new_chat):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        entry = QHBoxLayout()
+        entry.addWidget(self.prompt, 1)
+        entry.addLayout(buttons)
+        layout = QVBoxLayout(self)
+        layout.addLayout(model_row)
+        layout.addLayout(strategy_row)
+        layout.addWidget(self.note)
+        layout.addWidget(self.turns_splitter, 1)
+        layout.addWidget(self.trace)
+        layout.addLayout(entry)
+
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
+        self._flush_timer.timeout.connect(self._flush)
+        self.send_button.clicked.connect(self.send)
+        self.stop_button.clicked.connect(self.stop)
+        new_chat.clicked.connect(self.new_chat)
+        self.regenerate_button.clicked.connect(self.regenerate)
+        self.load_button.clicked.connect(self.toggle_loaded)
+        self.add_provider.clicked.connect(open_settings)
+        self.strategy.currentIndexChanged.connect(lambda _: self._refresh())
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self.prompt, self.send).setWhatsThis("Send the prompt")
+        # Window-wide while this tab shows.
+        QShortcut(QKeySequence("Esc"), self, self.stop).setWhatsThis("Stop every answer")
+        QShortcut(QKeySequence("Ctrl+L"), self, self.use_library.toggle).setWhatsThis(
+            "Answer from the library on or off"
+        )
+        local_model.subscribe(lambda _status: self._refresh())
+        self.select_strategy(default_strategy)
+        self._refresh()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def answering(self) -> bool:
+        return self._answering
+
+    @property
+    def strategy_name(self) -> str:
+        return str(self.strategy.currentData())
+
+    def _is_hybrid(self, strategy: str) -> bool:
+        return self._strategies.kind(strategy) not in NOT_HYBRID_KINDS
+
+    def select_strategy(self, name: str) -> None:
+        index = self.strategy.findData(name)
+        if index >= 0:
+            self.strategy.setCurrentIndex(index)
+
+    def _refresh(self) -> None:
+        status: LocalModelStatus = self._local_model.status
+        loading = status.state is LocalModelState.LOADING
+        if loading:
+            self.model_label.setText(f"Loading <b>{html.escape(status.label)}</b>…")
+        elif status.state is LocalModelState.READY:
+            self.model_label.setText(f"Local model: <b>{html.escape(status.label)}</b>")
+        else:
+            self.model_label.setText("No local model loaded: choose one in Settings → Local model")
+        self.load_button.setText("Unload" if status.state is LocalModelState.READY else "Load")
+        self.load_button.setEnabled(not loading and not self._answering)
+        self.busy.setVisible(loading or self._answering)
+        availability = self._session.availability()
+        if availability.provider:
+            problem = availability.provider_problem
+            suffix = f" ({html.escape(problem)})" if problem else ""
+            name = html.escape(availability.provider)
+            self.provider_label.setText(f"Provider: <b>{name}</b>{suffix}")
+        else:
+            self.provider_label.setText("No provider yet")
+        self.add_provider.setVisible(availability.provider is None)
+        local_only = self.strategy_name == "local"
+        backend = self._local_model.backend
+        self.continue_text.setEnabled(local_only)
+        if backend is not None and not backend.capabilities.has_chat_template and local_only:
+            self.continue_text.setChecked(True)
+        notes = [EMBEDDED_NOTE] if status.label == EMBEDDED_LABEL else []
+        if status.error:
+            notes.append(f"<span style='color:#c42b1c'>{html.escape(status.error)}</span>")
+        self.note.setText("<br>".join(notes))
+        self.note.setVisible(bool(notes))
+        self.send_button.setEnabled(not self._answering)
+        self.stop_button.setEnabled(self._answering)
+        self.regenerate_button.setEnabled(
+            not self._answering and bool(self._session.conversation.turns)
+        )
+
+    # ------------------------------------------------------------------ commands
+    def toggle_loaded(self) -> asyncio.Task[object]:
+        if self._local_model.status.state is LocalModelState.READY:
+            return self._tasks.spawn(self._local_model.unload(), name="unload-local-model")
+        return self._tasks.spawn(
+            self._local_model.try_load(self._local_config()), name="load-local-model"
+        )
+
+    def send(self) -> asyncio.Task[None] | None:
+        """Ask with the chosen strategy; returns the running task (None if nothing to do)."""
+        text = self.prompt.toPlainText().strip()
+        if not text or self._answering:
+            return None
+        self.prompt.clear()
+        self._clear_panes()
+        conversation = self._session.conversation
+        self._show_transcript(conversation, len(conversation.turns))
+        self.prompt_echo.setText(f"You: {text}")
+        raw = self.continue_text.isChecked() and self.strategy_name == "local"
+        self._task = self._tasks.spawn(self._run(text, self.strategy_name, raw), name="chat-turn")
+        self._set_answering(True)
+        return self._task
+
+    def regenerate(self) -> asyncio.Task[None] | None:
+        turns = self._session.conversation.turns
+        if not turns or self._answering:
+            return None
+        self.prompt.setPlainText(turns[-1].prompt)
+        return self.send()
+
+    def show_conversation(self, conversation: ConversationRecord) -> None:
+        """Show an opened conversation: earlier turns above, the last turn's answers in panes."""
+        self._clear_panes()
+        self._show_transcript(conversation, max(0, len(conversation.turns) - 1))
+        if not conversation.turns:
+            self.prompt_echo.clear()
+            self.trace.setText("Empty conversation.")
+            return
+        turn = conversation.turns[-1]
+        self.prompt_echo.setText(f"You: {turn.prompt}")
+        self.sources.show_sources(turn.sources)
+        for record in turn.panes:
+            self._pane(record.leg, record.backend, record.role).restore(record)
+        final = self._panes.get(turn.chosen_leg or "")
+        if final is not None and self._is_hybrid(turn.strategy):
+            final.set_hybrid(True)
+            final.set_trace(list(turn.notes))
+        self.trace.setText(
+            f"“{conversation.title}”, {len(conversation.turns)} turn(s) — last with "
+            f"{turn.strategy}, saved {turn.tokens_saved} provider prompt tokens"
+        )
+        self._refresh()
+
+    def stop(self) -> None:
+        if self._answering and self._task is not None:
+            self._task.cancel()
+
+    def new_chat(self) -> None:
+        self.stop()
+        self._session.new_conversation()
+        self._clear_panes()
+        self._show_transcript(self._session.conversation, 0)
+        self.prompt_echo.clear()
+        self.trace.setText("New conversation.")
+
+    def continue_from(self, leg: str) -> None:
+        conversation = self._session.conversation
+        if not conversation.turns:
+            return
+        self._session.conversation = conversation.branch(conversation.turns[-1].id, leg)
+        self.trace.setText(
+            f"Continuing from the {leg} answer, in a new branch of the conversation."
+        )
+
+    def _show_transcript(self, conversation: ConversationRecord, upto: int) -> None:
+        if upto == 0:
+            self.transcript.clear()
+            self.transcript.hide()
+            return
+        self.transcript.setHtml(self._renderer().render(transcript_markdown(conversation, upto)))
+        self.transcript.show()
+        bar = self.transcript.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    async def _run(self, text: str, strategy: str, raw: bool) -> None:
+        notes: list[str] = []
+        try:
+            tools = self._tool_use(self.tools.forced_tool) if self.tools.choice else None
+            library = self._library() if self.use_library.isChecked() else None
+            if self.use_library.isChecked() and library is None:
+                notes.append("the library is not open yet: answering without it")
+                self.trace.setText("\n".join(notes))
+            async for event in self._session.ask(
+                text, strategy, raw=raw, tools=tools, library=library
+            ):
+                if isinstance(event, SourcesFound):
+                    self.sources.show_sources(event.sources)
+                    found = len(event.sources)
+                    notes.append(
+                        f"library: {found} passage(s) given to the model"
+                        if found
+                        else "library: no passage matched the question"
+                    )
+                    self.trace.setText("\n".join(notes))
+                elif isinstance(event, LegStarted):
+                    self._pane(event.leg, event.backend, event.role)
+                elif isinstance(event, LegEvent):
+                    inner = event.event
+                    if isinstance(inner, TextDelta):
+                        self._pending.setdefault(event.leg, []).append(inner.text)
+                    elif isinstance(inner, StreamCompleted):
+                        self._flush()
+                        self._panes[event.leg].finish(inner.response)
+                    elif isinstance(inner, StreamFailed):
+                        self._flush()
+                        self._panes[event.leg].fail(inner.message)
+                elif isinstance(event, ToolCallStarted | ToolCallFinished):
+                    self._flush()
+                    self._show_tool_call(event)
+                elif isinstance(event, DecisionNote):
+                    notes.append(event.text)
+                    self.trace.setText("\n".join(notes))
+                elif isinstance(event, RunCompleted):
+                    self._show_outcome(event, notes)
+        except asyncio.CancelledError:
+            self._flush()
+            for pane in self._panes.values():
+                pane.fail("stopped")
+            raise
+        except HybridMCPError as error:
+            self.trace.setText(f"⚠ {error}")
+        finally:
+            self._set_answering(False)
+            self.turn_finished.emit()
+
+    def _show_tool_call(self, event: ToolCallStarted | ToolCallFinished) -> None:
+        pane = self._panes.get(event.leg)
+        if pane is None:
+            return
+        if isinstance(event, ToolCallStarted):
+            pane.add_tool_call(f"🔧 {event.server} · {event.tool}", event.arguments)
+            return
+        outcome = event.outcome
+        verdict = "✗" if outcome.is_error or not event.approved else "✓"
+        text = outcome.text if len(outcome.text) <= 600 else outcome.text[:600] + " …"
+        pane.add_tool_call(
+            f"{verdict} {event.tool} ({event.approval}, {event.duration_s:.2f} s)", text
+        )
+
+    def _show_outcome(self, event: RunCompleted, notes: list[str]) -> None:
+        trace = event.trace
+        cost = f" · cost ${trace.cost_usd:.5f}" if trace.cost_usd is not None else ""
+        summary = (
+            f"{trace.strategy}: provider read {trace.provider_prompt_tokens} prompt "
+            f"tokens of {trace.baseline_prompt_tokens} (saved {trace.prompt_tokens_saved}){cost}"
+        )
+        self.trace.setText("\n".join([*notes, summary]))
+        final = self._panes.get(trace.final_leg or "")
+        if final is not None and self._is_hybrid(trace.strategy):
+            final.set_hybrid(True)
+            final.set_trace([*notes, summary])
+            final.footer.setText(
+                f"{final.footer.text()} · saved {trace.prompt_tokens_saved} provider tokens"
+            )
+
+    # ------------------------------------------------------------------ panes
+    def _pane(self, leg: str, backend: str, role: str) -> QtAnswerPane:
+        local = self._local_model.backend
+        if local is not None and backend == local.name:
+            backend = self._local_model.status.label or backend  # the model, not "local"
+        pane = QtAnswerPane(leg, backend, role, markdown=self._renderer())
+        pane.continue_requested.connect(self.continue_from)
+        self._panes[leg] = pane
+        self.splitter.addWidget(pane)
+        return pane
+
+    def _renderer(self) -> MarkdownHtml:
+        """One Markdown renderer for every pane (rebuilt if the theme changed)."""
+        dark = is_dark(self)
+        if self._markdown is None or self._markdown.dark != dark:
+            self._markdown = MarkdownHtml(dark=dark)
+        return self._markdown
+
+    def _clear_panes(self) -> None:
+        self._flush()
+        self.sources.show_sources(())
+        for pane in self._panes.values():
+            # Hidden now, deleted by Qt later (the splitter lets go of it then); no reparenting,
+            # which would hand the widget to Python's garbage collector as well.
+            pane.hide()
+            pane.deleteLater()
+        self._panes.clear()
+        self._pending.clear()
+
+    def _set_answering(self, answering: bool) -> None:
+        self._answering = answering
+        if answering:
+            self._flush_timer.start()
+        else:
+            self._flush_timer.stop()
+            self._flush()
+        self._refresh()
+
+    def _flush(self) -> None:
+        for leg, parts in self._pending.items():
+            if parts and leg in self._panes:
+                self._panes[leg].append("".join(parts))
+                parts.clear()

@@ -1,0 +1,1 @@
+"""The first-run wizard: its pages and what it sets up."""

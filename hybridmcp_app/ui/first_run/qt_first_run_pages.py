@@ -1,0 +1,239 @@
+"""The first-run wizard's pages: local model, provider, folders to index, MCP servers, summary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import ValidationError
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
+
+from hybridmcp_app.core.errors import describe_validation_error
+from hybridmcp_app.ui.settings.qt_model_picker import QtModelPicker
+from hybridmcp_app.ui.settings.qt_providers_page import QtProvidersPage
+
+EMBEDDED_CHOICE = "The embedded demo model (Gemma 3 270M, installed with the app)"
+# What the project's own servers do, in the words of the MCP servers page.
+SERVER_SUMMARIES = {
+    "documents": "search your document library (the Library tab) from the chat",
+    "workspace": "read, search and edit files in folders you allow",
+    "docstore": "a JSON document store in SQLite or PostgreSQL",
+    "storage": "files in folders and cloud buckets (Settings → Storage)",
+    "turtle_soup": "play turtle soup from any MCP client",
+}
+
+
+def _note(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    return label
+
+
+class QtWelcomePage(QWizardPage):
+    """What the wizard will ask, and that every answer can be changed later."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTitle("Welcome to HybridMCP")
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            _note(
+                "A few questions to set things up: which <b>local model</b> answers on this "
+                "machine, an optional <b>provider</b> (OpenAI, OpenRouter, a server of your own…) "
+                "for the local model to boost, <b>folders</b> to index for offline search, and "
+                "which <b>MCP servers</b> give both models tools.<br><br>"
+                "Everything works without a provider. Every answer can be changed later in "
+                "Settings (Ctrl+,), and this setup can be run again from the Help menu. "
+                "<b>Skip setup</b> keeps the defaults.",
+                self,
+            )
+        )
+        layout.addStretch(1)
+
+
+class QtModelChoicePage(QWizardPage):
+    """The embedded demo model, a GGUF found on disk, or one chosen by hand."""
+
+    def __init__(self, model_path: Path | None, picker: QtModelPicker, path: QLineEdit) -> None:
+        super().__init__()
+        self.setTitle("Local model")
+        self.setSubTitle(
+            "The local model answers on this machine, offline, and does the boosting work."
+        )
+        self.path, self.picker = path, picker
+        path.setReadOnly(True)
+        path.setPlaceholderText(EMBEDDED_CHOICE)
+        path.setText(str(model_path) if model_path else "")
+        picker.setParent(self)
+        picker.table.itemSelectionChanged.connect(self._use_selected)
+        layout = QVBoxLayout(self)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Model:", self))
+        row.addWidget(path, 1)
+        layout.addLayout(row)
+        layout.addWidget(picker)
+        layout.addStretch(1)
+        self._scanned = False
+
+    def initializePage(self) -> None:
+        if not self._scanned:  # look for models once, when the page is first shown
+            self._scanned = True
+            self.picker.start_scan()
+
+    def _use_selected(self) -> None:
+        rows = self.picker.table.selectionModel().selectedRows()
+        if rows:
+            self.picker.use_row(rows[0].row())
+
+    def model_path(self) -> Path | None:
+        text = self.path.text().strip()
+        return Path(text) if text else None
+
+
+class QtProviderChoicePage(QWizardPage):
+    """The providers editor (preset, key into the keychain, test), optional."""
+
+    def __init__(self, providers: QtProvidersPage) -> None:
+        super().__init__()
+        self.setTitle("Provider (optional)")
+        self.setSubTitle(
+            "Pick a preset and press Add, paste the key (it goes to the system keychain, never "
+            "to a file), then Test connection. Leave it empty to use the local model alone."
+        )
+        self.providers = providers
+        providers.setParent(self)
+        self.problem = _note("", self)
+        self.problem.setProperty("role", "form-errors")
+        self.problem.hide()
+        layout = QVBoxLayout(self)
+        layout.addWidget(providers, 1)
+        layout.addWidget(self.problem)
+
+    def validatePage(self) -> bool:
+        try:
+            self.providers.value()
+        except ValidationError as error:
+            self.problem.setText("Please fix: " + "; ".join(describe_validation_error(error)))
+            self.problem.show()
+            return False
+        self.problem.hide()
+        return True
+
+
+class QtFoldersChoicePage(QWizardPage):
+    """Folders to index now and follow for changes."""
+
+    def __init__(self, already: tuple[Path, ...], home: Path) -> None:
+        super().__init__()
+        self.setTitle("Documents to index (optional)")
+        self.setSubTitle(
+            "Folders are indexed on this machine and followed: new and changed files are "
+            "indexed as they appear. You can also drop files on the Library tab at any time."
+        )
+        self._home = home
+        self._already = set(already)
+        self.list = QListWidget(self)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        for folder in already:
+            item = QListWidgetItem(f"{folder}  (already watched)")
+            item.setData(Qt.ItemDataRole.UserRole, str(folder))
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+            self.list.addItem(item)
+        add = QPushButton("Add folder…", self)
+        self.remove_button = QPushButton("Remove", self)
+        add.clicked.connect(self.choose_folder)
+        self.remove_button.clicked.connect(self.remove_selected)
+        buttons = QHBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+
+    def choose_folder(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Folder to index", str(self._home))
+        if chosen:
+            self.add_folder(Path(chosen))
+
+    def add_folder(self, folder: Path) -> None:
+        if folder in self._already or folder in self.folders():
+            return
+        item = QListWidgetItem(str(folder))
+        item.setData(Qt.ItemDataRole.UserRole, str(folder))
+        self.list.addItem(item)
+
+    def remove_selected(self) -> None:
+        for item in self.list.selectedItems():
+            self.list.takeItem(self.list.row(item))
+
+    def folders(self) -> tuple[Path, ...]:
+        """The folders added on this page (not those watched before)."""
+        paths = (
+            Path(self.list.item(row).data(Qt.ItemDataRole.UserRole))
+            for row in range(self.list.count())
+        )
+        return tuple(path for path in paths if path not in self._already)
+
+
+class QtServersChoicePage(QWizardPage):
+    """A switch per MCP server listed in ``mcp.json``."""
+
+    def __init__(self, servers: Mapping[str, bool], problem: str | None = None) -> None:
+        super().__init__()
+        self.setTitle("MCP servers")
+        self.setSubTitle(
+            "Servers give both models tools. Switched-on servers start with the app; the MCP "
+            "Servers tab switches them later, and imports servers from Claude Desktop, Cursor "
+            "or VS Code."
+        )
+        self.list = QListWidget(self)
+        for name, enabled in servers.items():
+            summary = SERVER_SUMMARIES.get(name)
+            item = QListWidgetItem(f"{name} — {summary}" if summary else name)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if enabled else Qt.CheckState.Unchecked)
+            self.list.addItem(item)
+        layout = QVBoxLayout(self)
+        if problem:
+            layout.addWidget(_note(f"mcp.json could not be read: {problem}", self))
+        layout.addWidget(self.list, 1)
+
+    def switches(self) -> dict[str, bool]:
+        items = (self.list.item(row) for row in range(self.list.count()))
+        return {
+            item.data(Qt.ItemDataRole.UserRole): item.checkState() == Qt.CheckState.Checked
+            for item in items
+        }
+
+
+class QtSummaryPage(QWizardPage):
+    """What Finish will do; the wizard fills it in when it is shown."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Ready")
+        self.summary = _note("", self)
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.problem = _note("", self)
+        self.problem.setProperty("role", "form-errors")
+        self.problem.hide()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addStretch(1)
+        layout.addWidget(self.problem)

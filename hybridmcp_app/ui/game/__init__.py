@@ -1,0 +1,1 @@
+"""The Turtle Soup tab: the game, its puzzle editor and the model race."""

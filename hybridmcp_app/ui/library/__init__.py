@@ -1,0 +1,1 @@
+"""The Library tab: files, drop zone, runs, search, document details and watched folders."""

@@ -1,0 +1,1 @@
+"""The command lines against real models, libraries and processes."""

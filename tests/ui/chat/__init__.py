@@ -1,0 +1,1 @@
+"""Tests of the Chat tab and the Savings tab."""

@@ -1,0 +1,1 @@
+"""Tests of the Settings dialog and its pages."""

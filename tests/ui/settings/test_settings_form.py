@@ -1,0 +1,37 @@
+"""The settings form generated from the Settings schema: lists of folders are edited as text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QLineEdit
+from pytestqt.qtbot import QtBot
+
+from hybridmcp_app.config.settings import DocumentsSettings, McpSettings
+from hybridmcp_app.ui.settings.qt_settings_dialog import HIDDEN_FIELDS
+from hybridmcp_app.ui.settings.qt_settings_form import QtSettingsForm
+
+
+def test_workspace_roots_are_edited_comma_separated_and_validate_back_to_paths(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    form = QtSettingsForm(McpSettings, path="mcp", hidden=HIDDEN_FIELDS)
+    qtbot.addWidget(form)
+    first, second = tmp_path / "one", tmp_path / "two"
+    form.load(McpSettings(workspace_roots=(first,)).model_dump(mode="json"))
+    editor = form.editors["mcp.workspace_roots"]
+    assert editor.get() == [str(first)]
+
+    line = editor.widget
+    assert isinstance(line, QLineEdit) and line.text() == str(first)
+    line.setText(f"{first} , {second},")  # as typed: spaces and a trailing comma
+    values = form.values()
+
+    assert McpSettings.model_validate(values).workspace_roots == (first, second)
+
+
+def test_watched_folders_are_left_to_the_library_tab(qtbot: QtBot) -> None:
+    form = QtSettingsForm(DocumentsSettings, path="documents", hidden=HIDDEN_FIELDS)
+    qtbot.addWidget(form)
+    assert "documents.watch_folders" not in form.editors
+    assert "documents.exact_search_limit" in form.editors
