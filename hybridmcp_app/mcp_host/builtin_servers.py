@@ -21,6 +21,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,13 +38,34 @@ WORKSPACE_MODULE = f"{PACKAGE}.workspace"
 DOCSTORE_MODULE = f"{PACKAGE}.docstore"
 STORAGE_MODULE = f"{PACKAGE}.storage"
 TURTLE_SOUP_MODULE = f"{PACKAGE}.turtle_soup"
-# name: (module, on by default)
-BUILTIN_SERVERS: dict[str, tuple[str, bool]] = {
-    "documents": (DOCUMENTS_MODULE, True),
-    "workspace": (WORKSPACE_MODULE, False),
-    "docstore": (DOCSTORE_MODULE, False),
-    "storage": (STORAGE_MODULE, False),  # its mounts: Settings → Storage
-    "turtle_soup": (TURTLE_SOUP_MODULE, False),  # its host: Settings → Turtle soup
+
+
+@dataclass(frozen=True)
+class BuiltinServer:
+    """One of our servers: its module, whether a new ``mcp.json`` has it on, what it does."""
+
+    module: str
+    on_by_default: bool
+    summary: str
+
+
+# The one place a server of ours is registered (its module is ``mcp_servers/<name>.py``).
+BUILTIN_SERVERS: dict[str, BuiltinServer] = {
+    "documents": BuiltinServer(
+        DOCUMENTS_MODULE, True, "search your document library (the Library tab) from the chat"
+    ),
+    "workspace": BuiltinServer(
+        WORKSPACE_MODULE, False, "read, search and edit files in folders you allow"
+    ),
+    "docstore": BuiltinServer(
+        DOCSTORE_MODULE, False, "a JSON document store in SQLite or PostgreSQL"
+    ),
+    "storage": BuiltinServer(
+        STORAGE_MODULE, False, "files in folders and cloud buckets (Settings → Storage)"
+    ),
+    "turtle_soup": BuiltinServer(
+        TURTLE_SOUP_MODULE, False, "play turtle soup from any MCP client"
+    ),  # its host: Settings → Turtle soup
 }
 InProcessServers = Mapping[str, Callable[[], "MCPServer"]]  # module → builds the server
 # Where platformdirs puts the config, data, cache and log folders (Linux/BSD: XDG; Windows:
@@ -58,9 +80,9 @@ def builtin_entries(python: str | None = None) -> dict[str, dict[str, Any]]:
     """The ``mcpServers`` entries a new ``mcp.json`` starts with."""
     command = python or sys.executable
     entries: dict[str, dict[str, Any]] = {}
-    for name, (module, enabled) in BUILTIN_SERVERS.items():
-        entry: dict[str, Any] = {"command": command, "args": ["-m", module]}
-        if not enabled:
+    for name, server in BUILTIN_SERVERS.items():
+        entry: dict[str, Any] = {"command": command, "args": ["-m", server.module]}
+        if not server.on_by_default:
             entry["disabled"] = True
         entries[name] = entry
     return entries

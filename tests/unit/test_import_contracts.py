@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,30 @@ def test_the_indexer_importing_the_library_service_breaks_the_documents_layers(
     assert result.returncode != 0
     report = " ".join(result.stdout.split())  # the report wraps long lines
     assert "library_indexer -> hybridmcp_app.documents.library_service" in report
+
+
+def test_no_layer_is_optional() -> None:
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers = [
+        layer for c in contracts["contracts"] if c["type"] == "layers" for layer in c["layers"]
+    ]
+    assert layers and not [layer for layer in layers if "(" in layer]
+
+
+def test_a_server_importing_the_host_breaks_the_servers_contract(tree_copy: Path) -> None:
+    (tree_copy / "hybridmcp_app" / "mcp_servers" / "leaning.py").write_text(
+        "from hybridmcp_app.mcp_host import mcp_host_service  # noqa\n"
+    )
+    result = _lint(tree_copy)
+    assert result.returncode != 0
+    report = " ".join(result.stdout.split())
+    assert "hybridmcp_app.mcp_servers.leaning -> hybridmcp_app.mcp_host.mcp_host_service" in report
+
+
+def test_a_command_importing_the_ui_breaks_the_qt_contract(tree_copy: Path) -> None:
+    (tree_copy / "hybridmcp_app" / "cli" / "windowed.py").write_text(
+        "from hybridmcp_app.ui import theme  # noqa\n"
+    )
+    result = _lint(tree_copy)
+    assert result.returncode != 0
+    assert "hybridmcp_app.cli is not allowed to import PySide6" in result.stdout

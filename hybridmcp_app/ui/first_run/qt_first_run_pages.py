@@ -22,18 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from hybridmcp_app.core.errors import describe_validation_error
+from hybridmcp_app.mcp_host.builtin_servers import BUILTIN_SERVERS
 from hybridmcp_app.ui.settings.qt_model_picker import QtModelPicker
 from hybridmcp_app.ui.settings.qt_providers_page import QtProvidersPage
 
 EMBEDDED_CHOICE = "The embedded demo model (Gemma 3 270M, installed with the app)"
-# What the project's own servers do, in the words of the MCP servers page.
-SERVER_SUMMARIES = {
-    "documents": "search your document library (the Library tab) from the chat",
-    "workspace": "read, search and edit files in folders you allow",
-    "docstore": "a JSON document store in SQLite or PostgreSQL",
-    "storage": "files in folders and cloud buckets (Settings → Storage)",
-    "turtle_soup": "play turtle soup from any MCP client",
-}
 
 
 def _note(text: str, parent: QWidget) -> QLabel:
@@ -203,7 +196,8 @@ class QtServersChoicePage(QWizardPage):
         )
         self.list = QListWidget(self)
         for name, enabled in servers.items():
-            summary = SERVER_SUMMARIES.get(name)
+            builtin = BUILTIN_SERVERS.get(name)
+            summary = builtin.summary if builtin is not None else None
             item = QListWidgetItem(f"{name} — {summary}" if summary else name)
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
