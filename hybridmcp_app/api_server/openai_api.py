@@ -33,10 +33,10 @@ from hybridmcp_app.core.inference import ChatMessage, TextDelta
 from hybridmcp_app.core.parameters import ModelParameters
 from hybridmcp_app.http_serving.http_guard import HttpGuard
 from hybridmcp_app.orchestration.events import DecisionNote, HybridTrace, LegEvent, RunCompleted
-from hybridmcp_app.orchestration.strategies import available_strategies
+from hybridmcp_app.orchestration.strategies import STRATEGIES
 from hybridmcp_app.services.turn_runner import ChatEvent, Turn
 
-SINGLE_LEG = ("local", "provider")
+SINGLE_LEG = ("local", "provider")  # the kinds of strategy that run one model
 OWNER = "hybridmcp"
 
 
@@ -66,8 +66,8 @@ class OpenAIApi:
         self.app = HttpGuard(routes, token=token, max_body=MAX_BODY)
 
     def model_ids(self) -> list[str]:
-        hybrid = [f"hybrid/{name}" for name in sorted(available_strategies())
-                  if name not in SINGLE_LEG]  # fmt: skip
+        hybrid = [f"hybrid/{name}" for name in sorted(STRATEGIES.names)
+                  if STRATEGIES.kind(name) not in SINGLE_LEG]  # fmt: skip
         providers = self.turns.provider_names()
         return ["local", *(f"provider/{name}" for name in providers), *hybrid]
 
@@ -85,7 +85,11 @@ class OpenAIApi:
         kind, _, name = model.partition("/")
         if kind == "provider" and name in self.turns.provider_names():
             return "provider", name
-        if kind == "hybrid" and name in available_strategies() and name not in SINGLE_LEG:
+        if (
+            kind == "hybrid"
+            and name in STRATEGIES.names
+            and STRATEGIES.kind(name) not in SINGLE_LEG
+        ):
             return name, None
         return None
 
@@ -111,7 +115,9 @@ class OpenAIApi:
         run = _chained(opening, events)
         completion_id = f"chatcmpl-{secrets.token_hex(12)}"
         if body.stream:
-            chunks = _stream(run, completion_id, body.model, live=turn.strategy in SINGLE_LEG)
+            chunks = _stream(
+                run, completion_id, body.model, live=STRATEGIES.kind(turn.strategy) in SINGLE_LEG
+            )
             return StreamingResponse(_closing(chunks, events), media_type="text/event-stream")
         try:
             trace = await _finish(run)
