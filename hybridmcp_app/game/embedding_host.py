@@ -32,9 +32,11 @@ class EmbeddingHost:
         if best >= YES_AT:
             facts = tuple(i for i, s in enumerate(to_facts) if s >= self.matcher.threshold)
             return Judgement(answer="yes", facts=facts, confidence=min(1.0, best), host=self.name)
+        # Cosine similarity can be negative (text about nothing in the story): no less sure.
+        unlike = 1 - max(0.0, best)
         if best < RELEVANT_AT:
-            return Judgement(answer="irrelevant", confidence=1 - best, host=self.name)
-        return Judgement(answer="no", confidence=1 - best, host=self.name)
+            return Judgement(answer="irrelevant", confidence=unlike, host=self.name)
+        return Judgement(answer="no", confidence=unlike, host=self.name)
 
     async def judge_guess(self, puzzle: Puzzle, guess: str) -> GuessJudgement:
         to_facts, to_bottom = await self.matcher.similarities(puzzle, guess)

@@ -82,3 +82,15 @@ def test_an_answer_is_read_only_as_one_of_the_allowed_words(text: str, word: str
 def test_anything_else_is_not_well_formed(text: str) -> None:
     with pytest.raises(HostError):
         parse_word(text, ANSWERS, "answer")
+
+
+async def test_a_question_less_similar_than_unrelated_text_is_irrelevant_with_full_confidence(
+    matcher: FactMatcher, umbrella: Puzzle
+) -> None:
+    # Cosine similarity below zero (seen in a model race: best -0.025) made confidence > 1,
+    # which the judgement refused with a validation error.
+    question = "integral code ledger"
+    to_facts, to_bottom = await matcher.similarities(umbrella, question)
+    assert max(to_facts + to_bottom) < 0
+    judged = await EmbeddingHost(matcher).answer(umbrella, question)
+    assert (judged.answer, judged.confidence) == ("irrelevant", 1.0)
