@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from hybridmcp_app.config.secrets import SecretStore
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.core.errors import SecretStoreError, describe_validation_error
+from hybridmcp_app.orchestration.strategies import STRATEGIES
 from hybridmcp_app.ui.settings.qt_api_access import QtApiAccess
 from hybridmcp_app.ui.settings.qt_providers_page import QtProvidersPage
 from hybridmcp_app.ui.settings.qt_settings_form import QtSettingsForm
@@ -35,6 +36,8 @@ HIDDEN_FIELDS = frozenset(
     {"ui.window_geometry", "ui.window_state", "ui.last_tab", "ui.first_run_completed",
      "documents.watch_folders"}  # the Library tab's watched folders panel keeps that list
 )  # fmt: skip
+# Fields offered as a list of (value, label): the strategies as the chat's menu names them.
+CHOICES = {"llm.hybrid.default_strategy": [(s.name, s.label) for s in STRATEGIES]}
 PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("General", ("ui", "logging")),
     ("Local model", ("llm.local",)),
@@ -161,7 +164,9 @@ class QtSettingsDialog(QDialog):
         if "storage" in paths:
             layout.addWidget(self.mounts, 1)
         for path in paths:
-            form = QtSettingsForm(_section_type(path), path=path, hidden=HIDDEN_FIELDS)
+            form = QtSettingsForm(
+                _section_type(path), path=path, hidden=HIDDEN_FIELDS, choices=CHOICES
+            )
             self.forms[path] = form
             path_editor = form.editors.get(f"{path}.model_path")
             if self._model_picker is not None and path_editor is not None:

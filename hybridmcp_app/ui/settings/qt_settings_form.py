@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Union
 
@@ -108,6 +108,22 @@ def _editor_for(path: str, info: FieldInfo, parent: QWidget) -> _FieldEditor | N
     return None
 
 
+def _choice_editor(path: str, options: Sequence[tuple[str, str]], parent: QWidget) -> _FieldEditor:
+    """A combo that shows labels and holds values (a value it does not list is shown as is)."""
+    combo = QComboBox(parent)
+    for value, label in options:
+        combo.addItem(label, value)
+
+    def put(value: Any) -> None:
+        index = combo.findData(str(value))
+        if index < 0:
+            combo.addItem(str(value), str(value))
+            index = combo.count() - 1
+        combo.setCurrentIndex(index)
+
+    return _FieldEditor(path, combo, lambda: combo.currentData(), put)
+
+
 def _number_editor(path: str, info: FieldInfo, kind: type, parent: QWidget) -> _FieldEditor:
     low, high, exclusive_low = _bounds(info)
     spin: QSpinBox | QDoubleSpinBox
@@ -147,11 +163,14 @@ class QtSettingsForm(QWidget):
         *,
         path: str,
         hidden: frozenset[str] = frozenset(),
+        choices: Mapping[str, Sequence[tuple[str, str]]] | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """``choices``: fields (by dotted path) offered as a list of (value, label)."""
         super().__init__(parent)
         self.path = path
         self.editors: dict[str, _FieldEditor] = {}
+        self._choices = dict(choices or {})
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self._build(model_type, path, layout, hidden)
@@ -174,7 +193,12 @@ class QtSettingsForm(QWidget):
                 self._build(annotation, path, inner, hidden)
                 layout.addWidget(group)
                 continue
-            editor = _editor_for(path, info, self)
+            options = self._choices.get(path)
+            editor = (
+                _choice_editor(path, options, self)
+                if options is not None
+                else _editor_for(path, info, self)
+            )
             if editor is None:
                 continue
             if info.description:
