@@ -130,6 +130,7 @@ class MainWindow(QMainWindow):
                 chat_page.setStretchFactor(1, 1)
                 chat_page.setSizes([240, 960])
                 self.chat_view.turn_finished.connect(self.history_sidebar.refresh)
+                self.settings_changed.connect(lambda _settings: self.chat_view.settings_changed())
                 self.history_sidebar.new_requested.connect(self.chat_view.new_chat)
                 self.history_sidebar.open_requested.connect(self.open_conversation)
                 page = chat_page

@@ -252,6 +252,10 @@ class QtChatView(QWidget):
         if index >= 0:
             self.strategy.setCurrentIndex(index)
 
+    def settings_changed(self) -> None:
+        """Settings were saved: show the provider (and the rest) as they are now."""
+        self._refresh()
+
     def _refresh(self) -> None:
         status: LocalModelStatus = self._local_model.status
         loading = status.state is LocalModelState.LOADING

@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from hybridmcp_app.app import shut_down
 from hybridmcp_app.config.paths import AppPaths
+from hybridmcp_app.core.llm_configs import ProvidersConfig
 from hybridmcp_app.llm.embedded_model import EMBEDDED_NOTE
 from hybridmcp_app.ui.main_window import MainWindow
 from tests.helpers.llama_server import LlamaServer
@@ -196,3 +197,18 @@ def test_regenerate_asks_the_last_prompt_again(
     qt_loop.run_until_complete(wait_until(lambda: not view.answering))
     turns = window.context.chat.conversation.turns
     assert [t.prompt for t in turns] == [FEW_SHOT, FEW_SHOT]
+
+
+def test_a_provider_saved_in_settings_shows_in_the_chat_at_once(
+    window: MainWindow, provider_server: LlamaServer
+) -> None:
+    view = window.chat_view
+    assert view.provider_label.text() == "No provider yet" and view.add_provider.isVisibleTo(view)
+    providers = ProvidersConfig.model_validate({
+        "items": [{"name": "lab", "base_url": provider_server.base_url,
+                   "default_model": "gemma"}],
+        "active": "lab",
+    })  # fmt: skip
+    window.apply_settings(window.context.settings.model_copy(update={"providers": providers}))
+    assert "lab" in view.provider_label.text()  # before, only after the strategy changed
+    assert not view.add_provider.isVisibleTo(view)
