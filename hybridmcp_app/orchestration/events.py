@@ -10,6 +10,11 @@ from hybridmcp_app.core.frozen_model import FrozenModel
 from hybridmcp_app.core.inference import InferenceResponse, StreamEvent
 
 LegRole = Literal["answer", "draft", "refine", "check", "fallback"]
+# Whether a run spared the provider anything. Only a successful run with a provider configured,
+# under a strategy that uses it, and with no provider call failing, can: by sending it fewer
+# prompt tokens, or by answering without it. A local run chosen by the user, a failed run and a
+# failover save nothing.
+Saving = Literal["fewer_tokens", "without_provider", "none"]
 
 
 class LegStarted(FrozenModel):
@@ -59,9 +64,12 @@ class HybridTrace(FrozenModel):
     cost_saved_usd: float | None = Field(
         None, description="Prompt tokens saved at the provider's input price, when known."
     )
+    saving: Saving = "none"
 
     @property
     def prompt_tokens_saved(self) -> int:
+        if self.saving == "none":
+            return 0
         return max(0, self.baseline_prompt_tokens - self.provider_prompt_tokens)
 
     @property

@@ -14,7 +14,7 @@ from hybridmcp_app.core.token_estimate import estimate_tokens
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.llm.chat_backend import ChatBackend
 from hybridmcp_app.orchestration.context_prompt import inline_context
-from hybridmcp_app.orchestration.events import HybridTrace, RunCompleted
+from hybridmcp_app.orchestration.events import HybridTrace, RunCompleted, Saving
 from hybridmcp_app.orchestration.run_context import RunContext, ToolUse
 from hybridmcp_app.orchestration.semantic_cache import SemanticCache
 from hybridmcp_app.orchestration.strategy import Strategy
@@ -136,14 +136,28 @@ class LLMOrchestrator:
         )
         costs = [leg.response.cost_usd for leg in context.legs if leg.response is not None]
         known = [cost for cost in costs if cost is not None]
+        baseline = prompt_tokens_of(inline_context(request))
+        provider_legs = [leg for leg in context.legs if leg.backend == provider_name]
+        saving: Saving = "none"
+        if (
+            final is not None
+            and self.provider is not None
+            and strategy.needs_provider
+            and all(leg.response is not None for leg in provider_legs)
+        ):
+            if not provider_legs:
+                saving = "without_provider"
+            elif provider_tokens < baseline:
+                saving = "fewer_tokens"
         trace = HybridTrace(
             strategy=strategy.name,
             legs=tuple(context.legs),
             notes=tuple(context.notes),
             final_leg=final,
             provider_prompt_tokens=provider_tokens,
-            baseline_prompt_tokens=prompt_tokens_of(inline_context(request)),
+            baseline_prompt_tokens=baseline,
             cost_usd=sum(known) if known else None,
+            saving=saving,
         )
         price = self.prompt_price_usd_per_token
         if price is None:

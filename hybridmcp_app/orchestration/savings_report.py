@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from hybridmcp_app.orchestration.usage_ledger import SavingsPoint
 
@@ -36,10 +37,15 @@ class SavingsReport:
     """Strategies that saved anything, in the order they first did."""
 
     series: tuple[StrategySavings, ...]
+    # Runs by how they spared the provider (``events.Saving``: fewer_tokens, without_provider);
+    # None counts the runs recorded before savings were audited, which count nothing.
+    kinds: Mapping[str | None, int] = field(default_factory=dict)
 
     @classmethod
     def from_points(cls, points: Iterable[SavingsPoint]) -> SavingsReport:
+        points = list(points)
         grouped: dict[str, list[SavingsPoint]] = {}
+        kinds = Counter(point.saving for point in points if point.saving != "none")
         for point in sorted(points, key=lambda point: point.time):
             if point.tokens_saved > 0 or (point.cost_saved_usd or 0) > 0:
                 grouped.setdefault(point.strategy, []).append(point)
@@ -62,7 +68,7 @@ class SavingsReport:
                     priced=any(run.cost_saved_usd is not None for run in runs),
                 )
             )
-        return cls(tuple(series))
+        return cls(tuple(series), dict(kinds))
 
     @property
     def empty(self) -> bool:

@@ -31,7 +31,13 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs (time);
 """
 # Columns added after the first release: (name, SQL type), added to older databases on open.
-_ADDED_COLUMNS = (("cost_saved_usd", "REAL"),)
+# ``saving`` (``events.Saving``) is NULL in runs recorded before savings were audited: those
+# count no saving, and the Savings tab says how many there are.
+_ADDED_COLUMNS = (("cost_saved_usd", "REAL"), ("saving", "TEXT"))
+_SAVED = (
+    "CASE WHEN saving IN ('fewer_tokens', 'without_provider') "
+    "THEN MAX(baseline_prompt_tokens - provider_prompt_tokens, 0) ELSE 0 END"
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class SavingsPoint:
     strategy: str
     tokens_saved: int
     cost_saved_usd: float | None
+    saving: str | None = "none"  # ``events.Saving``; None: recorded before savings were audited
 
 
 def _create(connection: sqlite3.Connection) -> None:
@@ -72,7 +79,8 @@ class UsageLedger:
         with self._connect() as connection:
             connection.execute(
                 "INSERT INTO runs (time, strategy, provider_prompt_tokens, "
-                "baseline_prompt_tokens, cost_usd, cost_saved_usd) VALUES (?, ?, ?, ?, ?, ?)",
+                "baseline_prompt_tokens, cost_usd, cost_saved_usd, saving) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     time.time() if at is None else at,
                     trace.strategy,
@@ -80,6 +88,7 @@ class UsageLedger:
                     trace.baseline_prompt_tokens,
                     trace.cost_usd,
                     trace.cost_saved_usd,
+                    trace.saving,
                 ),
             )
 
@@ -96,18 +105,21 @@ class UsageLedger:
     def tokens_saved_by_strategy(self) -> dict[str, int]:
         with self._connect() as connection:
             rows = connection.execute(
-                "SELECT strategy, SUM(MAX(baseline_prompt_tokens - provider_prompt_tokens, 0)) "
-                "FROM runs GROUP BY strategy"
+                f"SELECT strategy, SUM({_SAVED}) FROM runs GROUP BY strategy"
             ).fetchall()
         return {strategy: int(saved) for strategy, saved in rows}
 
     def savings_history(self, since: float | None = None) -> list[SavingsPoint]:
-        """Every run (since ``since``, when given), oldest first; runs older than the
-        ``cost_saved_usd`` column have no cost saved."""
+        """Every run (since ``since``, when given), oldest first. Only runs that spared the
+        provider something count; runs recorded before savings were audited count nothing."""
         with self._connect() as connection:
             rows = connection.execute(
-                "SELECT time, strategy, MAX(baseline_prompt_tokens - provider_prompt_tokens, 0), "
-                "cost_saved_usd FROM runs WHERE time >= ? ORDER BY time, id",
+                f"SELECT time, strategy, {_SAVED}, "
+                "CASE WHEN saving IS NULL THEN NULL WHEN saving = 'none' THEN 0.0 "
+                "ELSE cost_saved_usd END, saving FROM runs WHERE time >= ? ORDER BY time, id",
                 (float("-inf") if since is None else since,),
             ).fetchall()
-        return [SavingsPoint(at, strategy, int(saved), cost) for at, strategy, saved, cost in rows]
+        return [
+            SavingsPoint(at, strategy, int(saved), cost, saving)
+            for at, strategy, saved, cost, saving in rows
+        ]

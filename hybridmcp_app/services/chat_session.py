@@ -91,7 +91,7 @@ class ChatSession:
         copied); the turn is saved when it ends, also when it is stopped or fails."""
         turn = Turn(
             prompt=prompt, strategy=strategy_name, history=self.conversation.messages(),
-            context=context, raw=raw, sources_k=sources_k,
+            context=context, raw=raw, sources_k=sources_k, local_without_provider=True,
         )  # fmt: skip
         return self._turns.run(turn, tools=tools, library=library, record=self._keep)
 

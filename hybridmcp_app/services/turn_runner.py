@@ -67,6 +67,9 @@ class Turn:
     parameters: ModelParameters | None = None  # None: the local model's settings
     provider: str | None = None  # a provider by name; None: the active one
     sources_k: int = DEFAULT_SOURCES
+    # With no provider set up, a strategy that combines both models answers with the local one
+    # (the chat's first question before any provider); off: such a turn is refused.
+    local_without_provider: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,18 @@ class TurnRunner:
         if strategy is None:
             raise HybridMCPError(f"unknown strategy {turn.strategy!r}")
         settings = self._settings()
+        if (
+            turn.local_without_provider
+            and strategy.needs_provider
+            and strategy.kind != "provider"
+            and turn.provider is None
+            and not self.providers.names()
+        ):
+            yield DecisionNote(
+                text="no provider is set up, so the local model answers alone (add one in "
+                "Settings → Providers)"
+            )
+            strategy = available_strategies()["local"]
         sources: tuple[SourceCitation, ...] = ()
         streamed: dict[str, tuple[LegStarted, list[str]]] = {}
         trace: HybridTrace | None = None

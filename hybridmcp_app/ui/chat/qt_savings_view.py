@@ -247,15 +247,26 @@ class QtSavingsView(QWidget):
         self._plot(report)
 
     def _summary_text(self, report: SavingsReport) -> str:
+        unaudited = report.kinds.get(None, 0)
+        earlier = (
+            f" {unaudited:,} earlier run(s), recorded before savings were audited, count nothing."
+            if unaudited
+            else ""
+        )
         if report.empty:
-            return "Nothing was saved in this period."
+            return "Nothing was saved in this period." + earlier
         first = datetime.fromtimestamp(report.since or 0)
         since = f"{first.day} {first:%b %Y}"
         cost = report.cost_saved_usd
         money = "cost unknown" if cost is None else f"{format_usd(cost)} saved"
+        fewer, without = (
+            report.kinds.get("fewer_tokens", 0),
+            report.kinds.get("without_provider", 0),
+        )
         return (
             f"{report.tokens_saved:,} provider prompt tokens saved ({money}) in "
-            f"{report.runs:,} runs since {since}."
+            f"{report.runs:,} runs since {since}: {fewer:,} answered with fewer provider tokens, "
+            f"{without:,} without the provider.{earlier}"
         )
 
     def _fill_table(self, report: SavingsReport) -> None:

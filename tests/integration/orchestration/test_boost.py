@@ -92,4 +92,4 @@ async def test_boost_sends_the_provider_a_fraction_of_the_prompt(
     assert notes[0].startswith("compressed the sources")
     assert trace.final_leg == "provider"
     assert trace.provider_prompt_tokens <= 0.25 * trace.baseline_prompt_tokens
-    assert trace.prompt_tokens_saved > 0
+    assert trace.prompt_tokens_saved > 0 and trace.saving == "fewer_tokens"

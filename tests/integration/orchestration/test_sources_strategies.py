@@ -101,6 +101,8 @@ async def test_the_cache_answers_a_rephrased_question_without_calling_a_model(
     assert second.final_leg == "cache"
     assert notes[0].startswith("answered from the cache (similarity 0.9")
     assert second.provider_prompt_tokens == 0
+    assert (first.saving, second.saving) == ("none", "without_provider")
+    assert second.prompt_tokens_saved == second.baseline_prompt_tokens > 0
     assert second.final is not None and first.final is not None
     assert second.final.text == first.final.text
     assert cache.count() == 1

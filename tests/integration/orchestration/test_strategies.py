@@ -82,7 +82,8 @@ async def test_failover_answers_locally_when_the_provider_is_down(
     provider_leg = next(leg for leg in trace.legs if leg.leg == "provider")
     assert provider_leg.error is not None and "cannot reach provider" in provider_leg.error
     assert notes(events)[0].startswith("failed over to the local model: cannot reach")
-    assert trace.prompt_tokens_saved == trace.baseline_prompt_tokens
+    # A failover is not a saving: the provider failed, it was not spared.
+    assert (trace.saving, trace.prompt_tokens_saved) == ("none", 0)
 
 
 async def test_failover_uses_only_the_provider_when_it_works(
@@ -100,6 +101,7 @@ async def test_cascade_keeps_a_confident_local_answer(orchestrator: LLMOrchestra
     assert notes(events)[0].startswith("kept the local answer: mean surprisal")
     assert trace.provider_prompt_tokens == 0
     assert trace.prompt_tokens_saved == trace.baseline_prompt_tokens
+    assert trace.saving == "without_provider"
 
 
 async def test_cascade_escalates_an_unsure_answer_and_keeps_both(
@@ -122,6 +124,8 @@ async def test_route_keeps_a_prompt_with_a_secret_on_this_machine(
     ]
     assert [leg.backend for leg in trace.legs] == [orchestrator.local.name]  # type: ignore[union-attr]
     assert trace.provider_prompt_tokens == 0
+    assert trace.saving == "without_provider"  # kept local, the provider standing by
+    assert trace.prompt_tokens_saved == trace.baseline_prompt_tokens > 0
 
 
 async def test_route_sends_ordinary_prompts_to_the_provider(orchestrator: LLMOrchestrator) -> None:
@@ -137,6 +141,22 @@ async def test_route_falls_back_to_local_when_the_chosen_provider_fails(
     events, trace = await run(orchestrator, "route", request(FEW_SHOT, raw_prompt=True))
     assert notes(events)[1].startswith("failed over to the local model")
     assert trace.final_leg == "local"
+    assert (trace.saving, trace.prompt_tokens_saved) == ("none", 0)
+
+
+async def test_a_local_answer_chosen_by_the_user_saves_nothing(
+    orchestrator: LLMOrchestrator,
+) -> None:
+    _, trace = await run(orchestrator, "local", request())
+    assert trace.final_leg == "local" and trace.baseline_prompt_tokens > 0
+    assert (trace.saving, trace.prompt_tokens_saved) == ("none", 0)
+
+
+async def test_a_provider_answer_sent_in_full_saves_nothing(
+    orchestrator: LLMOrchestrator,
+) -> None:
+    _, trace = await run(orchestrator, "provider", request())
+    assert trace.final_leg == "provider" and trace.prompt_tokens_saved == 0
 
 
 async def test_draft_refine_sends_the_local_draft_to_the_provider(

@@ -9,7 +9,7 @@ from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.core.errors import BackendError
 from hybridmcp_app.core.inference import TextDelta
 from hybridmcp_app.llm.local_model_service import LocalModelService
-from hybridmcp_app.orchestration.events import LegEvent, RunCompleted
+from hybridmcp_app.orchestration.events import DecisionNote, LegEvent, RunCompleted
 from hybridmcp_app.orchestration.history_store import HistoryStore
 from hybridmcp_app.services.chat_session import ChatSession
 from hybridmcp_app.services.turn_runner import TurnRunner
@@ -76,13 +76,16 @@ async def test_a_stopped_turn_is_saved_with_the_text_streamed_so_far(
     assert stored is not None and stored.turns[0].partial
 
 
-async def test_without_a_provider_hybrid_strategies_say_what_to_do_and_local_still_works(
+async def test_without_a_provider_hybrid_strategies_answer_locally_and_provider_only_says_why(
     session_for: SessionFor,
 ) -> None:
     session = session_for(settings_with_provider(None))
     assert session.availability().provider is None
-    with pytest.raises(BackendError, match="no provider is configured"):
-        async for _ in session.ask("hi", "parallel"):
-            pass
-    events = [e async for e in session.ask("hi", "local")]
+    events = [e async for e in session.ask("hi", "parallel")]
+    assert isinstance(events[0], DecisionNote) and "no provider is set up" in events[0].text
     assert isinstance(events[-1], RunCompleted)
+    trace = events[-1].trace
+    assert (trace.strategy, trace.final_leg, trace.saving) == ("local", "local", "none")
+    with pytest.raises(BackendError, match="no provider is configured"):
+        async for _ in session.ask("hi", "provider"):
+            pass

@@ -85,14 +85,20 @@ def test_side_by_side_both_models_answer_and_the_trace_says_what_was_saved(
     assert window.context.chat.conversation.turns[-1].chosen_leg == "local"
 
 
-def test_without_a_provider_a_hybrid_strategy_explains_what_to_do(
+def test_without_a_provider_the_default_strategy_answers_locally_and_says_why(
     window: MainWindow, qt_loop: qasync.QEventLoop
 ) -> None:
     load_model(window, qt_loop)
-    ask(window, qt_loop, "hello", "parallel")
-    assert window.chat_view.trace.text() == (
-        "⚠ no provider is configured: add one in Settings → Providers"
-    )
+    view = window.chat_view
+    first = view.strategy_name  # the first question, with the strategy the chat starts with
+    assert first == window.context.settings.llm.hybrid.default_strategy == "parallel"
+    ask(window, qt_loop, "hello", first)
+    assert set(view._panes) == {"local"} and view._panes["local"].answer.strip()
+    trace = view.trace.text()
+    assert trace.startswith("no provider is set up, so the local model answers alone")
+    assert "saved 0" in trace  # a local answer by necessity spares the provider nothing
+    turn = window.context.chat.conversation.turns[-1]
+    assert turn.chosen_leg == "local"
 
 
 def test_escape_stops_every_leg_and_the_next_answer_works(

@@ -20,12 +20,15 @@ DAY_S = 86400.0
 
 
 def saved(strategy: str, provider: int, baseline: int, cost_saved: float | None) -> HybridTrace:
+    """A successful run with the provider configured: fewer tokens sent, or none at all."""
     return HybridTrace(
         strategy=strategy,
         provider_prompt_tokens=provider,
         baseline_prompt_tokens=baseline,
         cost_saved_usd=cost_saved,
-    )
+        saving=("without_provider" if provider == 0 else
+                "fewer_tokens" if provider < baseline else "none"),
+    )  # fmt: skip
 
 
 def show_savings(window: MainWindow, qt_loop: qasync.QEventLoop) -> QtSavingsView:
@@ -58,6 +61,8 @@ def test_each_strategy_gets_a_line_of_its_running_total_and_a_summary(
     ledger.record(saved("route", 0, 1200, None), at=now - 2 * DAY_S)
     ledger.record(saved("boost", 50, 350, 0.0008), at=now - DAY_S)
     ledger.record(saved("provider", 500, 500, 0.0), at=now)  # spared nothing
+    local = HybridTrace(strategy="local", baseline_prompt_tokens=900)  # chosen: spares nothing
+    ledger.record(local, at=now)
     window = make_window()
     assert window.savings_view.tokens_plot is None  # pyqtgraph waits until the tab is shown
 
@@ -69,6 +74,9 @@ def test_each_strategy_gets_a_line_of_its_running_total_and_a_summary(
     assert final_values(view.cost_curves) == pytest.approx({"boost": 0.0018})  # route: no price
     assert view.summary.text().startswith(
         "1,900 provider prompt tokens saved ($0.0018 saved) in 3 runs since "
+    )
+    assert view.summary.text().endswith(
+        ": 2 answered with fewer provider tokens, 1 without the provider."
     )
     assert table_rows(view.table) == [
         ["Boost", "2", "700", "$0.0018"],

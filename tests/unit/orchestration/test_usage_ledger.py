@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from hybridmcp_app.core.inference import ChatMessage, InferenceRequest
-from hybridmcp_app.core.llm_configs import WrapperConfig
-from hybridmcp_app.orchestration.events import HybridTrace, RunCompleted
+from hybridmcp_app.core.inference import ChatMessage, InferenceRequest, InferenceResponse
+from hybridmcp_app.core.llm_configs import ProviderConfig, WrapperConfig
+from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
+from hybridmcp_app.orchestration.events import HybridTrace, RunCompleted, Saving
 from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
 from hybridmcp_app.orchestration.run_context import RunContext
 from hybridmcp_app.orchestration.strategy import Strategy
@@ -14,7 +15,13 @@ from hybridmcp_app.orchestration.usage_ledger import SavingsPoint, UsageLedger, 
 
 
 def trace(
-    strategy: str, provider: int, baseline: int, cost: float | None, *, saved: float | None = None
+    strategy: str,
+    provider: int,
+    baseline: int,
+    cost: float | None,
+    *,
+    saved: float | None = None,
+    saving: Saving = "fewer_tokens",
 ) -> HybridTrace:
     return HybridTrace(
         strategy=strategy,
@@ -22,6 +29,7 @@ def trace(
         baseline_prompt_tokens=baseline,
         cost_usd=cost,
         cost_saved_usd=saved,
+        saving=saving,
     )
 
 
@@ -42,10 +50,16 @@ def test_savings_are_summed_per_strategy_and_survive_reopening(tmp_path: Path) -
     ledger.record(trace("boost", 100, 500, None))
     ledger.record(trace("boost", 120, 600, None))
     ledger.record(trace("draft_refine", 700, 500, None))  # costs more: no negative saving
-    assert UsageLedger(path).tokens_saved_by_strategy() == {"boost": 880, "draft_refine": 0}
+    ledger.record(trace("local", 0, 500, None, saving="none"))  # chosen by the user
+    ledger.record(trace("failover", 0, 500, None, saving="none"))  # the provider failed
+    assert UsageLedger(path).tokens_saved_by_strategy() == {
+        "boost": 880, "draft_refine": 0, "local": 0, "failover": 0,
+    }  # fmt: skip
 
 
-def test_an_older_ledger_gains_the_cost_saved_column_and_keeps_its_runs(tmp_path: Path) -> None:
+def test_an_older_ledger_keeps_its_runs_marked_unaudited_and_counting_no_saving(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "usage.sqlite3"
     with sqlite3.connect(path) as connection:  # the schema before cost_saved_usd
         connection.executescript(
@@ -59,17 +73,17 @@ def test_an_older_ledger_gains_the_cost_saved_column_and_keeps_its_runs(tmp_path
     ledger = UsageLedger(path)
     ledger.record(trace("boost", 100, 400, 0.02, saved=0.0009), at=200)
     assert ledger.savings_history() == [
-        SavingsPoint(time=100, strategy="boost", tokens_saved=300, cost_saved_usd=None),
-        SavingsPoint(time=200, strategy="boost", tokens_saved=300, cost_saved_usd=0.0009),
+        SavingsPoint(100, "boost", tokens_saved=0, cost_saved_usd=None, saving=None),
+        SavingsPoint(200, "boost", tokens_saved=300, cost_saved_usd=0.0009, saving="fewer_tokens"),
     ]
-    assert UsageLedger(path).tokens_saved_by_strategy() == {"boost": 600}
+    assert UsageLedger(path).tokens_saved_by_strategy() == {"boost": 300}
 
 
 def test_savings_history_is_in_time_order_and_can_start_later(tmp_path: Path) -> None:
     ledger = UsageLedger(tmp_path / "usage.sqlite3")
-    ledger.record(trace("route", 0, 800, None, saved=0.002), at=300)
+    ledger.record(trace("route", 0, 800, None, saved=0.002, saving="without_provider"), at=300)
     ledger.record(trace("boost", 100, 500, 0.1, saved=0.001), at=100)
-    ledger.record(trace("provider", 500, 500, 0.5), at=200)
+    ledger.record(trace("provider", 500, 500, 0.5, saving="none"), at=200)
     history = ledger.savings_history()
     assert [(point.time, point.strategy, point.tokens_saved) for point in history] == [
         (100, "boost", 400),
@@ -89,24 +103,33 @@ def test_a_corrupt_ledger_is_moved_aside_and_a_new_one_started(tmp_path: Path) -
     assert [point.tokens_saved for point in ledger.savings_history()] == [400]
 
 
-class _NoLegs(Strategy):
-    """Answers nothing and calls no model: the provider is spared the whole prompt."""
+class _Remembered(Strategy):
+    """Answers from memory, as a cache hit does: the provider, standing by, is spared."""
 
-    name = "no_legs"
+    name = "remembered"
     needs_local = False
-    needs_provider = False
 
     async def execute(self, context: RunContext, request: InferenceRequest) -> str | None:
-        return None
+        answer = InferenceResponse(request_id="r", backend="cache", model="cache", text="42")
+        context.replay("cache", "cache", answer)
+        return "cache"
 
 
 async def run_once(ledger: UsageLedger, price: float | None) -> HybridTrace:
+    # Configured, never called: the run answers without it.
+    standing_by = OpenAICompatBackend(
+        ProviderConfig.model_validate(
+            {"name": "p", "base_url": "http://127.0.0.1:9/v1", "default_model": "m"}
+        ),
+        None,
+    )
     orchestrator = LLMOrchestrator(
-        None, None, WrapperConfig(), ledger=ledger, prompt_price_usd_per_token=price
+        None, standing_by, WrapperConfig(), ledger=ledger, prompt_price_usd_per_token=price
     )
     request = InferenceRequest(messages=(ChatMessage(role="user", content="x" * 4000),))
-    async for event in orchestrator.run(_NoLegs(), request):
+    async for event in orchestrator.run(_Remembered(), request):
         if isinstance(event, RunCompleted):
+            await standing_by.close()
             return event.trace
     raise AssertionError("the run did not complete")
 
