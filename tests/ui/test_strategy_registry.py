@@ -52,7 +52,12 @@ def test_a_registered_strategy_shows_on_the_command_line_in_the_chat_and_in_the_
     assert "invalid choice: 'shortcut'" in capsys.readouterr().err
 
     UsageLedger(app_paths.data_dir / "usage.sqlite3").record(
-        HybridTrace(strategy="shortcut", provider_prompt_tokens=40, baseline_prompt_tokens=100)
+        HybridTrace(
+            strategy="shortcut",
+            provider_prompt_tokens=40,
+            baseline_prompt_tokens=100,
+            saving="fewer_tokens",
+        )
     )
     context = make_context()
 
