@@ -45,3 +45,17 @@ def conversation_to_markdown(conversation: ConversationRecord) -> str:
         if turn.sources:
             lines += [sources_markdown(turn.sources), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def transcript_markdown(conversation: ConversationRecord, upto: int) -> str:
+    """The first ``upto`` turns as Markdown: each prompt and the answer the chat went on with."""
+    parts = []
+    for turn in conversation.turns[:upto]:
+        parts.append(f"**You:** {turn.prompt}")
+        chosen = turn.pane(turn.chosen_leg) or next(iter(turn.panes), None)
+        if chosen is not None and chosen.text:
+            parts.append(f"**{chosen.leg.title()} · {chosen.backend}:**\n\n{chosen.text}")
+        if turn.sources:
+            parts.append(sources_markdown(turn.sources))
+        parts.append("---")
+    return "\n\n".join(parts)

@@ -40,6 +40,7 @@ from hybridmcp_app.llm.local_model_service import (
     LocalModelStatus,
 )
 from hybridmcp_app.orchestration.conversation import ConversationRecord
+from hybridmcp_app.orchestration.conversation_export import transcript_markdown
 from hybridmcp_app.orchestration.events import (
     DecisionNote,
     LegEvent,
@@ -49,7 +50,6 @@ from hybridmcp_app.orchestration.events import (
 from hybridmcp_app.orchestration.library_sources import (
     LibrarySearch,
     SourcesFound,
-    sources_markdown,
 )
 from hybridmcp_app.orchestration.strategies import STRATEGIES
 from hybridmcp_app.orchestration.strategy_registry import StrategyRegistry
@@ -67,20 +67,6 @@ log = logging.getLogger("hybridmcp.ui.chat")
 FLUSH_INTERVAL_MS = 33
 # Plain answers, no hybrid pane; any other strategy (or one no longer registered) gets one.
 NOT_HYBRID_KINDS = frozenset({"local", "provider", "side_by_side"})
-
-
-def transcript_markdown(conversation: ConversationRecord, upto: int) -> str:
-    """The first ``upto`` turns as Markdown: each prompt and the answer the chat went on with."""
-    parts = []
-    for turn in conversation.turns[:upto]:
-        parts.append(f"**You:** {turn.prompt}")
-        chosen = turn.pane(turn.chosen_leg) or next(iter(turn.panes), None)
-        if chosen is not None and chosen.text:
-            parts.append(f"**{chosen.leg.title()} · {chosen.backend}:**\n\n{chosen.text}")
-        if turn.sources:
-            parts.append(sources_markdown(turn.sources))
-        parts.append("---")
-    return "\n\n".join(parts)
 
 
 class QtChatView(QWidget):
