@@ -12,9 +12,8 @@ from typing import Any, TextIO
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.secrets import DETECTING, SecretStore, system_keychain
 from hybridmcp_app.config.settings import Settings
-from hybridmcp_app.core.errors import HybridMCPError
+from hybridmcp_app.core.errors import BackendError, HybridMCPError
 from hybridmcp_app.core.inference import ContextDocument
-from hybridmcp_app.core.llm_configs import ProviderConfig
 from hybridmcp_app.orchestration.events import DecisionNote, HybridTrace, RunCompleted
 from hybridmcp_app.orchestration.strategies import available_strategies
 from hybridmcp_app.services.app_services import build_services
@@ -25,18 +24,6 @@ CLOSE_TIMEOUT_S = 5.0
 
 class AskError(HybridMCPError):
     """A problem with the command's input or configuration."""
-
-
-def choose_provider(settings: Settings, name: str | None) -> ProviderConfig:
-    chosen = settings.providers.choose(name)
-    if chosen is not None:
-        return chosen
-    if name is None:
-        raise AskError(
-            "no provider is configured: add one in Settings → Providers, or use --strategy local"
-        )
-    known = ", ".join(sorted(p.name for p in settings.providers.items if p.enabled)) or "none"
-    raise AskError(f"no enabled provider named {name!r} (configured: {known})")
 
 
 def build_turn(args: argparse.Namespace, settings: Settings) -> Turn:
@@ -83,7 +70,11 @@ async def run_ask(
     trace: HybridTrace | None = None
     try:
         if strategy.needs_provider:
-            choose_provider(settings, args.provider)
+            try:  # before the keychain is asked: say at once what is missing
+                services.providers.config(args.provider)
+            except BackendError as error:
+                hint = ", or use --strategy local" if args.provider is None else ""
+                raise AskError(f"{error}{hint}") from None
             services.secrets.use_backend(*await asyncio.to_thread(system_keychain))
         if strategy.needs_local:
             await services.local_model.load(settings.llm.local)

@@ -120,7 +120,8 @@ class TurnRunner:
         text = turn.prompt.strip()
         if not text:
             raise HybridMCPError("the prompt is empty")
-        strategy = available_strategies().get(turn.strategy)
+        strategies = available_strategies()
+        strategy = strategies.get(turn.strategy)
         if strategy is None:
             raise HybridMCPError(f"unknown strategy {turn.strategy!r}")
         settings = self._settings()
@@ -135,7 +136,7 @@ class TurnRunner:
                 text="no provider is set up, so the local model answers alone (add one in "
                 "Settings → Providers)"
             )
-            strategy = available_strategies()["local"]
+            strategy = strategies["local"]
         sources: tuple[SourceCitation, ...] = ()
         streamed: dict[str, tuple[LegStarted, list[str]]] = {}
         trace: HybridTrace | None = None
