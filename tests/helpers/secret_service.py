@@ -7,7 +7,6 @@ import contextlib
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import keyring.core
 import pytest
 
 from tests.helpers.processes import stop
-from tests.helpers.waiting import PATIENCE_S
+from tests.helpers.waiting import poll_until
 
 # A session bus with no service activation: otherwise the first Secret Service call could make
 # dbus-daemon start a second, locked gnome-keyring-daemon before ours has claimed the name.
@@ -97,11 +96,7 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     daemon: subprocess.Popen[bytes] | None = None
     previous_backend = keyring.get_keyring()
     try:
-        deadline = time.monotonic() + PATIENCE_S
-        while not (runtime / "bus").exists():
-            if time.monotonic() > deadline:
-                pytest.fail(f"dbus-daemon did not open its socket within {PATIENCE_S:g} s")
-            time.sleep(0.02)
+        poll_until((runtime / "bus").exists, "dbus-daemon did not open its socket")
         daemon = subprocess.Popen(
             [keyring_daemon, "--foreground", "--unlock", "--components=secrets"],
             stdin=subprocess.PIPE,
@@ -112,12 +107,9 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         assert daemon.stdin is not None
         daemon.stdin.write(b"test-keyring-password")
         daemon.stdin.close()
-        while not _login_collection_unlocked():
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"gnome-keyring-daemon did not unlock its login keyring within {PATIENCE_S:g} s"
-                )
-            time.sleep(0.05)
+        poll_until(
+            _login_collection_unlocked, "gnome-keyring-daemon did not unlock its login keyring"
+        )
         _forget_keyring_probe()  # so keyring looks again, now that a Secret Service is on the bus
         keyring.core.init_backend()
         yield address

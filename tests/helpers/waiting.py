@@ -22,3 +22,13 @@ async def wait_until(condition: Callable[[], bool], timeout_s: float = PATIENCE_
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout_s} s")
         await asyncio.sleep(0.02)
+
+
+def poll_until(condition: Callable[[], bool], what: str, timeout_s: float = PATIENCE_S) -> None:
+    """``wait_until`` outside an event loop (a fixture starting a daemon): checks ``condition``
+    until it holds; fails saying ``what`` did not happen within ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} within {timeout_s:g} s")
+        time.sleep(0.02)
