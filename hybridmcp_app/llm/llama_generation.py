@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import json
 import math
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -46,22 +47,76 @@ class PromptSettings:
     template: str | None
 
 
-def _grammar(llama: Llama, request: InferenceRequest) -> LlamaGrammar | None:
+# llama.cpp parses grammars recursively: a grammar nested a few thousand groups deep fails to
+# parse, and one nested a hundred thousand deep overflows the stack and ends the process.
+MAX_GRAMMAR_NESTING = 512
+MAX_GRAMMAR_CHARS = 2_000_000
+
+
+def grammar_nesting(grammar: str) -> int:
+    """How deeply the grammar's groups nest (brackets inside literals and classes ignored)."""
+    depth = deepest = 0
+    closing: str | None = None  # the end of the literal or class being read
+    escaped = False
+    for char in grammar:
+        if closing is not None:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == closing:
+                closing = None
+        elif char in '"[':
+            closing = '"' if char == '"' else "]"
+        elif char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+    return deepest
+
+
+# llama-cpp-python's converter lets a JSON string hold raw control characters (a newline, say),
+# which JSON forbids: a model then runs on past the value, line after line. llama.cpp's own
+# converter excludes them.
+_LOOSE_CHAR = r'char ::= [^"\\] |'
+_JSON_CHAR = r'char ::= [^"\\\x7F\x00-\x1F] |'
+
+
+def _strict_json_strings(grammar: str) -> str:
+    return "\n".join(
+        _JSON_CHAR + line[len(_LOOSE_CHAR) :] if line.startswith(_LOOSE_CHAR) else line
+        for line in grammar.split("\n")
+    )
+
+
+def request_grammar(llama: Llama, request: InferenceRequest) -> LlamaGrammar | None:
+    """The request's grammar (None without one), checked before it reaches llama.cpp's sampler;
+    ``BackendError`` with a one-line reason when it cannot be used."""
     import llama_cpp
-    from llama_cpp.llama_grammar import LlamaGrammar
+    from llama_cpp.llama_grammar import LlamaGrammar, json_schema_to_gbnf
 
     response_format = request.response_format
+    invalid = f"the {response_format.type} constraint is invalid"
     try:
         if response_format.type == "json_schema" and response_format.json_schema:
-            grammar = LlamaGrammar.from_json_schema(
-                json.dumps(response_format.json_schema), verbose=False
-            )
+            text = json_schema_to_gbnf(json.dumps(response_format.json_schema))
+            grammar = LlamaGrammar.from_string(_strict_json_strings(text), verbose=False)
         elif response_format.type == "grammar" and response_format.grammar:
             grammar = LlamaGrammar.from_string(response_format.grammar, verbose=False)
         else:
             return None
-    except (ValueError, RuntimeError, TypeError) as error:
-        raise BackendError(f"the {response_format.type} constraint is invalid: {error}") from None
+    except Exception as error:  # the converter asserts, raises KeyError...: all mean invalid
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise BackendError(f"{invalid}: {reason}") from None
+    if len(grammar._grammar) > MAX_GRAMMAR_CHARS:
+        raise BackendError(f"{invalid}: its grammar has {len(grammar._grammar)} characters")
+    nesting = grammar_nesting(grammar._grammar)
+    if nesting > MAX_GRAMMAR_NESTING:
+        raise BackendError(
+            f"{invalid}: its grammar nests {nesting} groups deep, more than llama.cpp can parse "
+            f"safely ({MAX_GRAMMAR_NESTING})"
+        )
     # llama.cpp parses the grammar only when sampling starts, and a grammar it cannot parse
     # crashes the process there. Parse it here first: a NULL sampler means a syntax error.
     probe = llama_cpp.llama_sampler_init_grammar(
@@ -69,11 +124,55 @@ def _grammar(llama: Llama, request: InferenceRequest) -> LlamaGrammar | None:
     )
     if not probe:
         raise BackendError(
-            f"the {response_format.type} constraint is invalid: llama.cpp could not parse it "
-            "as a GBNF grammar with a 'root' rule"
+            f"{invalid}: llama.cpp could not parse it as a GBNF grammar with a 'root' rule "
+            "(too many repetitions, or a syntax error)"
         )
     llama_cpp.llama_sampler_free(probe)
     return grammar
+
+
+# User-defined tokens that mark structure (images, turns, tools) rather than text. Gemma 3's
+# vocabulary has <start_of_image>, <end_of_image> and [multimodal] among them, beside <table>
+# and runs of spaces, which are text.
+_MARKER = re.compile(
+    r"<\|[^<>|]+\|>|<(?:start|end)_of_[a-z_]+>|<[a-z_]*soft_token>|<unused\d+>|\[multimodal\]"
+)
+
+
+class TokenText:
+    """What each generated token shows: special tokens (control, unknown, unused, and marker
+    tokens such as ``<start_of_image>``) show nothing."""
+
+    def __init__(self, llama: Llama) -> None:
+        self._llama = llama
+        self._special: dict[int, bool] = {}
+
+    def is_special(self, token: int) -> bool:
+        known = self._special.get(token)
+        if known is None:
+            import llama_cpp
+
+            vocab = self._llama._model.vocab
+            attributes = int(llama_cpp.llama_vocab_get_attr(vocab, token))
+            hidden = (
+                llama_cpp.LLAMA_TOKEN_ATTR_CONTROL
+                | llama_cpp.LLAMA_TOKEN_ATTR_UNKNOWN
+                | llama_cpp.LLAMA_TOKEN_ATTR_UNUSED
+            )
+            known = bool(attributes & hidden)
+            if not known and attributes & llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED:
+                text = llama_cpp.llama_vocab_get_text(vocab, token) or b""
+                known = _MARKER.fullmatch(text.decode("utf-8", "replace")) is not None
+            self._special[token] = known
+        return known
+
+    def shown(self, token: int) -> bytes:
+        """The token's text as the answer shows it (bytes: a character may span tokens)."""
+        return b"" if self.is_special(token) else self._llama.detokenize([token], special=False)
+
+    def written(self, token: int) -> str:
+        """The token's text as the model wrote it, special tokens included."""
+        return self._llama.detokenize([token], special=True).decode("utf-8", "replace")
 
 
 def _prompt_tokens(
@@ -165,7 +264,7 @@ def run_generation(
             "shorten it or raise the context size in Settings → Local model"
         )
     max_tokens = min(request.parameters.max_tokens, n_ctx - len(tokens))
-    grammar = _grammar(llama, request)
+    grammar = request_grammar(llama, request)
     params = request.parameters
     if params.seed is not None:
         llama.set_seed(params.seed)
@@ -180,6 +279,7 @@ def run_generation(
         emit(TextDelta(text=text))
 
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    token_text = TokenText(llama)
     vocab = llama._model.vocab
     generated: list[int] = []
     logprobs: list[float] = []
@@ -211,8 +311,11 @@ def run_generation(
                 logprobs.append(_token_logprob(llama, token))
             if request.choices and not generated:
                 choice_logprobs = _logprobs(llama, _first_tokens(llama, request.choices))
-            piece = llama.detokenize([token], prev_tokens=tokens + generated)
             generated.append(token)
+            if token_text.is_special(token) and token_text.written(token) in stops:
+                finish = "stop"  # a turn marker the chat format stops at, as a token
+                break
+            piece = token_text.shown(token)
             pending += decoder.decode(piece)
             hit = min((i for i in (pending.find(s) for s in stops) if i >= 0), default=-1)
             if hit >= 0:

@@ -20,6 +20,14 @@ from hybridmcp_app.mcp_host.mcp_items import ToolCallOutcome
 log = logging.getLogger("hybridmcp.orchestration.tools")
 MAX_ERRORS_LISTED = 5
 DEFAULT_MAX_RESULT_CHARS = 8_000
+_SCHEMA_KEYWORDS = frozenset(
+    {
+        "$schema", "$id", "$defs", "definitions", "$ref", "type", "properties", "required",
+        "additionalProperties", "items", "title", "description", "default", "examples", "enum",
+        "const", "anyOf", "oneOf", "allOf", "format", "pattern", "minimum", "maximum",
+        "minLength", "maxLength", "minItems", "maxItems",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,18 @@ class CheckedArguments:
         if self.error is not None and not self.arguments:
             return raw
         return json.dumps(self.arguments, indent=2, ensure_ascii=False)
+
+
+def _echoes_a_schema(value: dict[str, Any], schema: dict[str, Any]) -> bool:
+    """Whether ``value`` is a JSON schema (a model shown the tool's schema may copy it) rather
+    than values: only schema keywords, with "type" or "properties", and none the tool declares."""
+    declared = schema.get("properties")
+    keys = set(value)
+    return (
+        bool(keys & {"type", "properties"})
+        and keys <= _SCHEMA_KEYWORDS
+        and not (isinstance(declared, dict) and keys & set(declared))
+    )
 
 
 def _where(error: jsonschema.exceptions.ValidationError) -> str:
@@ -54,6 +74,10 @@ def check_arguments(raw: str, schema: dict[str, Any] | None) -> CheckedArguments
         )
     if not schema:
         return CheckedArguments(value)
+    if _echoes_a_schema(value, schema):
+        return CheckedArguments(
+            error="the model wrote a JSON schema instead of values for the arguments"
+        )
     try:
         validator_class = jsonschema.validators.validator_for(schema)
         validator_class.check_schema(schema)

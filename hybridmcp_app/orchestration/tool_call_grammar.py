@@ -1,10 +1,10 @@
 """Grammar-forced tool calls for a local model that cannot choose tools on its own.
 
 The model must write ``{"tool": NAME, "arguments": {...}}``: a JSON schema that the local backend
-turns into a llama.cpp grammar. The precise schema has one ``oneOf`` branch per tool with that
-tool's own input schema (its ``$defs`` moved to the root, renamed per tool); when a tool's schema
-cannot be carried over, or the backend refuses the precise schema, the generic one is used: the
-tool name as an enum and the arguments as any object (checked afterwards like every call).
+turns into a llama.cpp grammar. The schema has one ``oneOf`` branch per tool with that tool's
+input schema loosened as far as a grammar needs (``grammar_schema``); should the backend still
+refuse it, the generic one is used: the tool name as an enum and the arguments as any object.
+Either way the arguments are checked against the tool's own schema afterwards.
 
 Local chat formats know no tool roles, so tool turns are written out as plain text here.
 """
@@ -18,52 +18,10 @@ from typing import Any
 
 from hybridmcp_app.core.inference import ChatMessage, ToolCall
 from hybridmcp_app.mcp_host.mcp_items import McpTool
+from hybridmcp_app.orchestration.grammar_schema import grammar_schema
 
 UNREADABLE = "(unreadable)"
-_DEF_PREFIXES = ("#/$defs/", "#/definitions/")
-
-
-def _rewrite_refs(node: Any, prefix: str) -> Any:
-    """A copy of ``node`` with local definition refs renamed; raises ValueError for other refs."""
-    if isinstance(node, dict):
-        copied: dict[str, Any] = {}
-        for key, value in node.items():
-            if key == "$ref" and isinstance(value, str):
-                target = next((value[len(p) :] for p in _DEF_PREFIXES if value.startswith(p)), None)
-                if target is None:
-                    raise ValueError(f"unsupported $ref {value!r}")
-                copied[key] = f"#/$defs/{prefix}{target}"
-            else:
-                copied[key] = _rewrite_refs(value, prefix)
-        return copied
-    if isinstance(node, list):
-        return [_rewrite_refs(item, prefix) for item in node]
-    return node
-
-
-def _arguments_schema(tool: McpTool, prefix: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The tool's input schema without its definitions, and those renamed; None if it cannot be
-    carried into a combined schema."""
-    schema = dict(tool.input_schema or {"type": "object"})
-    definitions: dict[str, Any] = {}
-    for key in ("$defs", "definitions"):
-        found = schema.pop(key, None)
-        if isinstance(found, dict):
-            definitions.update(found)
-    schema.pop("$schema", None)
-    schema.pop("$id", None)
-    try:
-        body = _rewrite_refs(schema, prefix)
-        renamed = {f"{prefix}{name}": _rewrite_refs(d, prefix) for name, d in definitions.items()}
-    except ValueError:
-        return None
-    if body.get("type", "object") != "object":
-        return None
-    if "properties" in body:
-        # Keys the tool does not declare are of no use to it, and a small model left free to
-        # add them can ramble until its token limit.
-        body.setdefault("additionalProperties", False)
-    return body, renamed
+_DESCRIPTION_CHARS = 80
 
 
 def _call_object(name_schema: dict[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:
@@ -81,23 +39,56 @@ def generic_call_schema(tools: Sequence[McpTool]) -> dict[str, Any]:
     return _call_object({"enum": names}, {"type": "object"})
 
 
-def call_schema(tools: Sequence[McpTool]) -> tuple[dict[str, Any], bool]:
-    """The schema a forced call must match, and whether it is the precise one."""
+def call_schema(tools: Sequence[McpTool]) -> dict[str, Any]:
+    """The schema a forced call must match: one branch per tool, with its arguments schema as
+    far as a grammar can carry it (``grammar_schema``)."""
     if not tools:
         raise ValueError("a forced tool call needs at least one tool")
-    branches: list[dict[str, Any]] = []
-    definitions: dict[str, Any] = {}
-    for index, tool in enumerate(tools):
-        carried = _arguments_schema(tool, f"t{index}-")
-        if carried is None:
-            return generic_call_schema(tools), False
-        arguments, renamed = carried
-        definitions.update(renamed)
-        branches.append(_call_object({"const": tool.qualified_name}, arguments))
-    schema = branches[0] if len(branches) == 1 else {"oneOf": branches}
-    if definitions:
-        schema = {**schema, "$defs": definitions}
-    return schema, True
+    branches = [
+        _call_object({"const": tool.qualified_name}, grammar_schema(tool.input_schema))
+        for tool in tools
+    ]
+    return branches[0] if len(branches) == 1 else {"oneOf": branches}
+
+
+def _kind(schema: Any) -> str:
+    if not isinstance(schema, dict):
+        return "any"
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        return "one of " + ", ".join(json.dumps(value, ensure_ascii=False) for value in enum[:8])
+    branches = schema.get("anyOf") or schema.get("oneOf")
+    if isinstance(branches, list) and branches:
+        return "|".join(dict.fromkeys(_kind(branch) for branch in branches))
+    declared = schema.get("type")
+    if isinstance(declared, list):
+        return "|".join(str(t) for t in declared)
+    return str(declared) if isinstance(declared, str) else "any"
+
+
+def describe_arguments(schema: dict[str, Any] | None) -> str:
+    """The arguments in words, one per property: name, kind, whether required, what it is.
+
+    Not the schema's JSON: a small model shown that copies it as its arguments."""
+    properties = (schema or {}).get("properties")
+    if not isinstance(properties, dict) or not properties:
+        return "none"
+    listed = (schema or {}).get("required")
+    required = (
+        {name for name in listed if isinstance(name, str)} if isinstance(listed, list) else set()
+    )
+    parts = []
+    for name, property_schema in properties.items():
+        text = f"{name} ({_kind(property_schema)}{', required' if name in required else ''})"
+        description = (
+            property_schema.get("description") if isinstance(property_schema, dict) else None
+        )
+        if isinstance(description, str) and description.strip():
+            line = " ".join(description.split())
+            cut = line if len(line) <= _DESCRIPTION_CHARS else line[: _DESCRIPTION_CHARS - 1] + "…"
+            text += f": {cut}"
+        parts.append(text)
+    return "; ".join(parts)
 
 
 def tool_instruction(tools: Sequence[McpTool]) -> str:
@@ -107,10 +98,13 @@ def tool_instruction(tools: Sequence[McpTool]) -> str:
         "Tools:",
     ]
     for tool in tools:
-        summary = tool.description or tool.title or tool.name
-        schema = json.dumps(tool.input_schema, separators=(",", ":"), ensure_ascii=False)
-        lines.append(f"- {tool.qualified_name}: {summary.strip()} Arguments: {schema}")
-    lines.append('Reply with JSON only: {"tool": "<name>", "arguments": {...}}')
+        summary = " ".join((tool.description or tool.title or tool.name).split())
+        arguments = describe_arguments(tool.input_schema)
+        lines.append(f"- {tool.qualified_name}: {summary} Arguments: {arguments}")
+    lines.append(
+        'Reply with JSON only: {"tool": "...", "arguments": {...}}, the values taken from the '
+        "request."
+    )
     return "\n".join(lines)
 
 

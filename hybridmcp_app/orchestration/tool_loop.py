@@ -9,7 +9,9 @@ Two modes:
 * **grammar** (backends that take grammars, i.e. local llama.cpp models): a base model cannot
   decide on its own whether or which tool to call, so one step is *forced*: its output must be
   ``{"tool": ..., "arguments": {...}}`` (see ``tool_call_grammar``). That call is checked,
-  approved and run like any other, then one answer step without the grammar sees the result.
+  approved and run like any other, then one answer step without the grammar sees the result. A
+  call that cannot run (not a call, arguments that do not fit) is reported in one line, and the
+  answer step answers without it.
   Exactly one tool round: ``max_rounds`` does not apply. Pass ``force_tool`` (the tool the user
   picked) for reliable results; without it the model picks among all enabled tools, which small
   base models do poorly.
@@ -56,6 +58,7 @@ from hybridmcp_app.orchestration.tool_arguments import (
     truncate_outcome,
 )
 from hybridmcp_app.orchestration.tool_call_grammar import (
+    UNREADABLE,
     as_plain_chat,
     call_schema,
     generic_call_schema,
@@ -80,6 +83,12 @@ ANSWER_WITH_RESULT = "Answer the request above using this result."
 
 class ToolUnavailableError(HybridMCPError):
     """The tool the user picked is not offered (its server or the tool itself is off)."""
+
+
+def _one_line(text: str, limit: int = 240) -> str:
+    """``text`` on one line, cut to ``limit`` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def mode_for(backend: ChatBackend) -> ToolMode:
@@ -223,7 +232,6 @@ class ToolLoop:
         force_tool: str | None,
     ) -> AsyncGenerator[ToolLoopEvent, None]:
         choices = [offered[force_tool]] if force_tool else list(offered.values())
-        schema, precise = call_schema(choices)
         prompt = with_note_on_last_user_turn(
             as_plain_chat(exchange.messages), tool_instruction(choices)
         )
@@ -232,7 +240,8 @@ class ToolLoop:
             if force_tool
             else f"local model: forced to call one of {len(choices)} tool(s), chosen by the model"
         )
-        for attempt_schema in (schema, generic_call_schema(choices)):
+        attempts = ((call_schema(choices), True), (generic_call_schema(choices), False))
+        for attempt_schema, precise in attempts:
             step = self._step_request(
                 request,
                 prompt,
@@ -249,7 +258,6 @@ class ToolLoop:
             refused = exchange.error is not None and not exchange.started
             if not (refused and precise):
                 break
-            precise = False
             yield DecisionNote(
                 text=f"the tools' own argument schemas could not be used ({exchange.error}): "
                 "falling back to any JSON object as arguments"
@@ -258,13 +266,24 @@ class ToolLoop:
             return
         fallback = choices[0].qualified_name if len(choices) == 1 else None
         call = parse_forced_call(exchange.last.text, fallback)
+        before_call = tuple(exchange.messages)
+        failure: str | None = None
         async with aclosing(self._round(exchange, "", (call,), offered)) as events:
             async for event in events:
+                if isinstance(event, ToolCallFinished) and event.approval == "invalid":
+                    failure = event.outcome.text
                 yield event
-        answer = self._step_request(
-            request,
-            with_note_on_last_user_turn(as_plain_chat(exchange.messages), ANSWER_WITH_RESULT),
-        )
+        if failure is None:
+            shown = with_note_on_last_user_turn(
+                as_plain_chat(exchange.messages), ANSWER_WITH_RESULT
+            )
+        else:
+            # A small model shown its failed call copies it, JSON and all, into the answer.
+            yield DecisionNote(
+                text=f"local model: {_one_line(failure)}: answering without the tool"
+            )
+            shown = as_plain_chat(before_call)
+        answer = self._step_request(request, shown)
         async with aclosing(self._step(answer, exchange, forward_text=True)) as events:
             async for event in events:
                 yield event
@@ -358,19 +377,27 @@ class ToolLoop:
         )
         started = time.perf_counter()
         approval: Approval
+        # A model that can call again is told how; a forced call (grammar mode) has no second
+        # try, so its reason is one line for the user.
+        again = self.mode == "native"
         if tool is None:
             known = ", ".join(offered) or "none"
-            outcome = ToolCallOutcome(
-                text=f"There is no tool named {call.name!r}. Available tools: {known}.",
-                is_error=True,
+            text = (
+                f"There is no tool named {call.name!r}. Available tools: {known}."
+                if again or call.name != UNREADABLE
+                else f"the model's reply is not a tool call: {checked.error or call.arguments}"
             )
+            outcome = ToolCallOutcome(text=text, is_error=True)
             approval = "invalid"
         elif checked.error is not None:
             schema = json.dumps(tool.input_schema, separators=(",", ":"), ensure_ascii=False)
+            retry = (
+                f". Call it again with arguments that match its input schema: {schema}"
+                if again
+                else ""
+            )
             outcome = ToolCallOutcome(
-                text=f"{call.name} was not run: {checked.error}. Call it again with arguments "
-                f"that match its input schema: {schema}",
-                is_error=True,
+                text=f"{call.name} was not run: {checked.error}{retry}", is_error=True
             )
             approval = "invalid"
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hybridmcp_app.mcp_host.mcp_items import ToolCallOutcome
@@ -41,6 +42,19 @@ def test_schema_violations_name_each_argument() -> None:
     assert checked.error is not None
     assert "arguments.a: 'two' is not of type 'integer'" in checked.error
     assert "arguments: 'b' is a required property" in checked.error
+
+
+def test_a_copy_of_the_schema_is_refused_even_where_the_schema_would_let_it_through() -> None:
+    # Nothing required and extra keys allowed: jsonschema alone would pass this echo.
+    lenient = {"type": "object", "properties": {"message": {"type": "string"}}}
+    checked = check_arguments(json.dumps(lenient), lenient)
+    assert checked.error == "the model wrote a JSON schema instead of values for the arguments"
+    assert check_arguments(json.dumps({"type": "object"}), ADD).error == checked.error
+
+
+def test_arguments_named_like_schema_keywords_are_values_when_the_tool_declares_them() -> None:
+    typed = {"type": "object", "properties": {"type": {"type": "string"}}}
+    assert check_arguments('{"type": "note"}', typed).error is None
 
 
 def test_a_broken_schema_leaves_the_judgement_to_the_server() -> None:

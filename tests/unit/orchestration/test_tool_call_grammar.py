@@ -15,7 +15,10 @@ from hybridmcp_app.orchestration.tool_call_grammar import (
     UNREADABLE,
     as_plain_chat,
     call_schema,
+    describe_arguments,
+    generic_call_schema,
     parse_forced_call,
+    tool_instruction,
     with_note_on_last_user_turn,
 )
 
@@ -45,17 +48,15 @@ PLOT = McpTool(server="geo", name="plot", input_schema=PlotArguments.model_json_
 
 
 def test_one_tool_gives_its_own_arguments_schema() -> None:
-    schema, precise = call_schema([ADD])
-    assert precise
+    schema = call_schema([ADD])
     jsonschema.validate({"tool": "calc__add", "arguments": {"a": 1, "b": 2}}, schema)
     for wrong in ({"tool": "calc__add", "arguments": {"a": "1"}}, {"tool": "x", "arguments": {}}):
         assert not jsonschema.Draft202012Validator(schema).is_valid(wrong)
 
 
-def test_several_tools_become_one_branch_each_with_definitions_moved_to_the_root() -> None:
-    schema, precise = call_schema([PLOT, ADD])
-    assert precise and len(schema["oneOf"]) == 2
-    assert set(schema["$defs"]) == {"t0-Point"}
+def test_several_tools_become_one_branch_each_with_their_definitions_inlined() -> None:
+    schema = call_schema([PLOT, ADD])
+    assert len(schema["oneOf"]) == 2 and "$ref" not in json.dumps(schema)
     plot_call: dict[str, Any] = {
         "tool": "geo__plot",
         "arguments": {"point": {"x": 1, "y": 2}, "label": "A"},
@@ -65,22 +66,53 @@ def test_several_tools_become_one_branch_each_with_definitions_moved_to_the_root
     assert not jsonschema.Draft202012Validator(schema).is_valid(plot_call)
 
 
-def test_the_precise_schema_converts_to_a_llama_cpp_grammar() -> None:
-    schema, _ = call_schema([PLOT, ADD])
-    grammar = json_schema_to_gbnf(json.dumps(schema))
-    assert '"\\"calc__add\\""' in grammar and "t0-Point ::=" in grammar
+def test_the_call_schema_converts_to_a_llama_cpp_grammar() -> None:
+    grammar = json_schema_to_gbnf(json.dumps(call_schema([PLOT, ADD])))
+    assert '"\\"calc__add\\""' in grammar and '"\\"point\\""' in grammar
 
 
-def test_a_schema_with_refs_that_cannot_move_falls_back_to_any_object() -> None:
-    odd = McpTool(
+def test_a_recursive_schema_still_gives_a_schema_for_each_tool() -> None:
+    tree = McpTool(
         server="s",
         name="tree",
         input_schema={"type": "object", "properties": {"child": {"$ref": "#"}}},
     )
-    schema, precise = call_schema([odd, ADD])
-    assert not precise
-    assert schema["properties"]["tool"] == {"enum": ["s__tree", "calc__add"]}
+    schema = call_schema([tree, ADD])
+    tree_branch = schema["oneOf"][0]
+    assert tree_branch["properties"]["tool"] == {"const": "s__tree"}
+    jsonschema.validate({"tool": "s__tree", "arguments": {"child": {"child": {}}}}, schema)
+    assert json_schema_to_gbnf(json.dumps(schema))
+
+
+def test_the_generic_schema_names_the_tools_and_takes_any_object() -> None:
+    schema = generic_call_schema([PLOT, ADD])
+    assert schema["properties"]["tool"] == {"enum": ["geo__plot", "calc__add"]}
     assert schema["properties"]["arguments"] == {"type": "object"}
+
+
+def test_the_instruction_describes_the_arguments_in_words_not_as_the_schema() -> None:
+    echo = McpTool(
+        server="everything",
+        name="echo",
+        description="Echoes back the input string",
+        input_schema={
+            "type": "object",
+            "properties": {"message": {"type": "string", "description": "Message to echo"}},
+            "required": ["message"],
+            "additionalProperties": False,
+            "$schema": "http://json-schema.org/draft-07/schema#",
+        },
+    )
+    text = tool_instruction([echo, ADD])
+    echo_line = "- everything__echo: Echoes back the input string Arguments: message (string, "
+    assert echo_line + "required): Message to echo" in text.splitlines()
+    assert "a (integer, required); b (integer, required)" in text
+    assert '"properties"' not in text and "$schema" not in text
+
+
+def test_a_tool_without_arguments_is_described_as_taking_none() -> None:
+    assert describe_arguments({"type": "object", "properties": {}}) == "none"
+    assert describe_arguments(None) == "none"
 
 
 def test_a_forced_call_is_read_from_the_models_json() -> None:

@@ -343,15 +343,46 @@ async def test_in_grammar_mode_the_call_is_read_from_the_constrained_answer() ->
         assert streamed_text(events) == "5"  # the call's JSON is not shown as answer text
 
 
-async def test_a_forced_call_that_is_not_json_reaches_the_answer_step_as_an_error() -> None:
+def notes(events: list[ToolLoopEvent]) -> list[str]:
+    return [event.text for event in events if isinstance(event, DecisionNote)]
+
+
+async def test_a_forced_call_that_is_not_json_is_told_in_one_line_and_left_out() -> None:
     async with connected() as calc:
         cut_off = answer('{"tool": "calc__add", "arguments": {"a": 2')
         with scripted(cut_off, answer("Sorry.")) as server:
             events = await run(server, calc, mode="grammar", force_tool="calc__add")
         (done,) = finished(events)
         assert done.approval == "invalid" and calc.calls == []
-        result = sent_messages(server, 1)[-1]["content"]
-        assert result.startswith("Result of calc__add:\nError: calc__add was not run: the arg")
+        assert done.outcome.text.startswith("calc__add was not run: the arguments are not valid")
+        assert "\n" not in done.outcome.text and "input schema" not in done.outcome.text
+        (why,) = [note for note in notes(events) if "answering without the tool" in note]
+        assert why.startswith("local model: calc__add was not run: the arguments are not valid")
+        # The answer step sees the question alone: no failed call for the model to copy.
+        assert [m["content"] for m in sent_messages(server, 1)] == ["What is 2 + 3?"]
+        assert streamed_text(events) == "Sorry."
+
+
+async def test_a_forced_call_whose_arguments_are_the_schema_itself_is_not_run() -> None:
+    async with connected() as calc:
+        (add,) = [tool for tool in calc.tools() if tool.name == "add"]
+        echo = json.dumps({"tool": "calc__add", "arguments": add.input_schema})
+        with scripted(answer(echo), answer("5")) as server:
+            events = await run(server, calc, mode="grammar", force_tool="calc__add")
+        (done,) = finished(events)
+        assert done.approval == "invalid" and calc.calls == []
+        assert "wrote a JSON schema instead of values" in done.outcome.text
+        assert any("answering without the tool" in note for note in notes(events))
+        assert len(sent_messages(server, 1)) == 1
+
+
+async def test_a_forced_reply_that_names_no_tool_says_so() -> None:
+    async with connected() as calc:
+        with scripted(answer("I cannot"), answer("Hi.")) as server:
+            events = await run(server, calc, mode="grammar")
+        (done,) = finished(events)
+        assert done.approval == "invalid"
+        assert done.outcome.text.startswith("the model's reply is not a tool call: the arguments")
 
 
 async def test_tool_choice_none_answers_without_a_forced_call() -> None:
