@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from hybridmcp_app.core.inference import InferenceRequest
 from hybridmcp_app.core.token_estimate import estimate_tokens
-from hybridmcp_app.orchestration.context_prompt import inline_context, question_of, with_context
+from hybridmcp_app.orchestration.context_prompt import question_of, with_context
 from hybridmcp_app.orchestration.strategy import Strategy
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 class BoostStrategy(Strategy):
-    """Sends the provider about ``boost_target_ratio`` of what provider-only would send."""
+    """Sends the provider about ``boost_target_ratio`` of the sources, keeping relevant ones."""
 
     name = "boost"
     label = "Boost (compress sources)"
@@ -30,33 +30,31 @@ class BoostStrategy(Strategy):
             context.note("no sources to compress: the provider answers the prompt as it is")
             leg = await context.leg("provider", context.provider, "answer", request)
             return "provider" if leg.response is not None else None
-        full = estimate_tokens("\n".join(m.content for m in inline_context(request).messages))
-        # Everything but the sources' text stays: instructions, question, source headers.
-        overhead = full - sum(estimate_tokens(document.text) for document in request.context)
-        budget = max(8, int(full * context.config.boost_target_ratio) - overhead - 2)
-        score = getattr(context.local, "token_surprisals", None)
-        from hybridmcp_app.orchestration.compression import compress_context  # numpy
+        # numpy: imported when a turn first compresses, never at startup.
+        from hybridmcp_app.orchestration.compression import compress_context, sources_budget
 
+        config = context.config
+        source_tokens = sum(estimate_tokens(document.text) for document in request.context)
+        scorer = getattr(context.local, "token_surprisals", None)
+        score = scorer if config.boost_prune_words else None
         started = time.perf_counter()
         result = await compress_context(
             question_of(request),
             request.context,
-            budget_tokens=budget,
+            budget_tokens=sources_budget(source_tokens, config.boost_target_ratio),
             embed=context.embedder.embed,
             score=score,
         )
         took = time.perf_counter() - started
-        how = (
-            f"kept {result.sentences_kept} of {result.sentences_total} sentences, "
-            f"dropped {result.words_dropped} predictable words"
-            if score is not None
-            else f"kept {result.sentences_kept} of {result.sentences_total} sentences "
-            "(the local model cannot score tokens: no word pruning)"
+        why_no_pruning = (
+            " (word pruning is off)"
+            if not config.boost_prune_words
+            else " (the local model cannot score tokens)"
+            if scorer is None
+            else ""
         )
-        context.note(
-            f"compressed the sources {result.original_tokens:,} → {result.kept_tokens:,} tokens "
-            f"({how}; {took:.1f} s on this machine)"
-        )
+        summary = result.summary() if result.as_is else result.summary() + why_no_pruning
+        context.note(f"{summary}; {took:.1f} s on this machine")
         leg = await context.leg(
             "provider", context.provider, "answer", with_context(request, result.documents)
         )
