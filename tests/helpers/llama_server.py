@@ -53,13 +53,16 @@ def llama_server(
     threads: int = 1,
     batch_threads: int = 1,
     n_ctx: int = 2048,
+    module: str = "llama_cpp.server",
+    chat_format: str = "gemma",
 ) -> Iterator[LlamaServer]:
-    """Start the server, wait until ``/v1/models`` answers (about 2 s), stop it afterwards."""
+    """Start the server (``python -m module``), wait until ``/v1/models`` answers (about
+    2 s), stop it afterwards."""
     port = port or free_port()
     command = [
-        sys.executable, "-m", "llama_cpp.server",
+        sys.executable, "-m", module,
         "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
-        "--chat_format", "gemma", "--n_ctx", str(n_ctx),
+        "--chat_format", chat_format, "--n_ctx", str(n_ctx),
         "--n_threads", str(threads), "--n_threads_batch", str(batch_threads),
         # A second concurrent request would otherwise silently cut off the first.
         "--interrupt_requests", "False",
