@@ -10,6 +10,11 @@ that strategy (as the window runs it: the same cost and savings records), whole 
 (``json_body``: nesting at most 64 levels). A single-leg run (``local``, ``provider/…``) streams
 as it is generated; a hybrid run streams its final answer once the orchestrator has chosen it
 (the other legs are drafts, checks or fallbacks that the client must not see as the answer).
+A single-leg run whose provider fails may be answered by the local model (``failover_to_local``):
+what the provider had streamed stays, a bracketed line says so, and the local answer follows.
+Every answer, whole or in its last chunk, carries the run's audit as ``hybridmcp``
+(``orchestration.trace_audit``: the provider requests as sent, their counts, the baseline and
+the saving kind), as ``hybridmcp ask --json`` and the chat show it.
 """
 
 from __future__ import annotations
@@ -32,8 +37,15 @@ from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.core.inference import ChatMessage, TextDelta
 from hybridmcp_app.core.parameters import ModelParameters
 from hybridmcp_app.http_serving.http_guard import HttpGuard
-from hybridmcp_app.orchestration.events import DecisionNote, HybridTrace, LegEvent, RunCompleted
+from hybridmcp_app.orchestration.events import (
+    DecisionNote,
+    HybridTrace,
+    LegEvent,
+    LegStarted,
+    RunCompleted,
+)
 from hybridmcp_app.orchestration.strategies import STRATEGIES
+from hybridmcp_app.orchestration.trace_audit import audit_of
 from hybridmcp_app.services.turn_runner import ChatEvent, Turn
 
 SINGLE_LEG = ("local", "provider")  # the kinds of strategy that run one model
@@ -126,12 +138,14 @@ class OpenAIApi:
         answer = _final(trace)
         if answer is None:
             return _error(502, _failure(trace), "upstream_error")
+        assert trace is not None
         text, finish, usage = answer
         return JSONResponse({
             "id": completion_id, "object": "chat.completion", "created": int(time.time()),
             "model": body.model, "usage": usage,
             "choices": [{"index": 0, "finish_reason": finish,
                          "message": {"role": "assistant", "content": text}}],
+            "hybridmcp": _audit(trace),
         })  # fmt: skip
 
 
@@ -209,6 +223,10 @@ def _final(trace: HybridTrace | None) -> tuple[str, str, dict[str, int]] | None:
     }  # fmt: skip
 
 
+def _audit(trace: HybridTrace) -> dict[str, Any]:
+    return audit_of(trace).model_dump(mode="json")
+
+
 def _failure(trace: HybridTrace | None) -> str:
     errors = [f"{leg.leg}: {leg.error}" for leg in (trace.legs if trace else ()) if leg.error]
     return "no answer: " + ("; ".join(errors) or "the run ended without one")
@@ -219,10 +237,11 @@ async def _stream(
 ) -> AsyncIterator[str]:
     created = int(time.time())
 
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         return "data: " + json.dumps({
             "id": completion_id, "object": "chat.completion.chunk", "created": created,
             "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
         }) + "\n\n"  # fmt: skip
 
     yield chunk({"role": "assistant", "content": ""})
@@ -232,6 +251,8 @@ async def _stream(
         if live and isinstance(event, LegEvent) and isinstance(event.event, TextDelta):
             sent = True
             yield chunk({"content": event.event.text})
+        elif live and sent and isinstance(event, LegStarted) and event.role == "fallback":
+            yield chunk({"content": "\n\n[the provider failed: the local model answers]\n\n"})
         elif isinstance(event, RunCompleted):
             trace = event.trace
     answer = _final(trace)
@@ -239,8 +260,9 @@ async def _stream(
         yield "data: " + json.dumps({"error": {"message": _failure(trace),
                                                "type": "upstream_error"}}) + "\n\n"  # fmt: skip
     else:
+        assert trace is not None
         text, finish, _usage = answer
         if not sent and text:
             yield chunk({"content": text})
-        yield chunk({}, finish)
+        yield chunk({}, finish, hybridmcp=_audit(trace))
     yield "data: [DONE]\n\n"

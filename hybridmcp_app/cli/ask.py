@@ -16,6 +16,7 @@ from hybridmcp_app.core.errors import BackendError, HybridMCPError
 from hybridmcp_app.core.inference import ContextDocument
 from hybridmcp_app.orchestration.events import DecisionNote, HybridTrace, RunCompleted
 from hybridmcp_app.orchestration.strategies import available_strategies
+from hybridmcp_app.orchestration.trace_audit import audit_of
 from hybridmcp_app.services.app_services import build_services
 from hybridmcp_app.services.turn_runner import Turn
 
@@ -55,6 +56,13 @@ def _summary(trace: HybridTrace) -> dict[str, Any]:
     }
 
 
+def _counted_by(trace: HybridTrace) -> str:
+    reported = trace.provider_usage_reported
+    if reported is None:
+        return "no provider answer"
+    return "reported by the provider" if reported else "our estimate"
+
+
 async def run_ask(
     args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
@@ -89,7 +97,10 @@ async def run_ask(
     assert trace is not None
     answers = {leg.leg: leg.response.text for leg in trace.legs if leg.response is not None}
     if args.json:
-        payload = {"answers": answers, "final": trace.final_leg, "trace": _summary(trace)}
+        payload = {
+            "answers": answers, "final": trace.final_leg, "trace": _summary(trace),
+            "audit": audit_of(trace).model_dump(mode="json"),
+        }  # fmt: skip
         print(json.dumps(payload, indent=2), file=out)
     else:
         for leg in trace.legs:
@@ -101,7 +112,8 @@ async def run_ask(
         cost = f", cost ${trace.cost_usd:.5f}" if trace.cost_usd is not None else ""
         print(
             f"trace: provider prompt tokens {trace.provider_prompt_tokens} "
-            f"(provider-only ~{trace.baseline_prompt_tokens}, saved ~{saved}){cost}",
+            f"({_counted_by(trace)}; provider-only ~{trace.baseline_prompt_tokens}, "
+            f"saved ~{saved}, saving: {trace.saving}){cost}",
             file=err,
         )
     return 0 if trace.final is not None else 1

@@ -50,6 +50,10 @@ _FINISH: dict[str, FinishReason] = {
     "stop": "stop", "length": "length", "tool_calls": "tool_calls", "function_call": "tool_calls",
     "content_filter": "stop",
 }  # fmt: skip
+_EMPTY_BECAUSE = {  # why an answer may come back without text
+    "length": " (the token limit was reached before any text: raise max tokens)",
+    "content_filter": " (the provider's content filter withheld the answer)",
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,17 @@ def _to_openai(message: ChatMessage) -> dict[str, Any]:
             for c in message.tool_calls
         ]
     return data
+
+
+def _nothing_returned(name: str, finish: str, usage: Usage) -> str:
+    """One line for an answer with no text and no tool call: what the provider did return."""
+    why = _EMPTY_BECAUSE.get(finish, "")
+    estimated = " (estimated: none reported)" if usage.estimated else ""
+    return (
+        f"{name} returned no text (finish reason: {finish}{why}; "
+        f"{usage.prompt_tokens:,} prompt tokens{estimated}, "
+        f"{usage.completion_tokens:,} completion tokens)"
+    )
 
 
 class OpenAICompatBackend(ChatBackend):
@@ -193,6 +208,10 @@ class OpenAICompatBackend(ChatBackend):
             )
         return arguments
 
+    def request_body(self, request: InferenceRequest) -> dict[str, Any]:
+        """The JSON body this backend sends for ``request`` (the key travels in a header)."""
+        return self._arguments(request)
+
     async def _create(self, request: InferenceRequest) -> Any:
         try:
             return await self._client.chat.completions.create(**self._arguments(request))
@@ -222,6 +241,7 @@ class OpenAICompatBackend(ChatBackend):
         logprobs: list[float] = []
         usage: Usage | None = None
         finish: FinishReason | None = None
+        raw_finish = ""  # as the provider wrote it ("content_filter" is a "stop" to the rest)
         yield StreamStarted(request_id=request.request_id, model=model)
         chunks = within_deadlines(
             lambda: self._create(request),
@@ -262,7 +282,8 @@ class OpenAICompatBackend(ChatBackend):
                         if choice.logprobs and choice.logprobs.content:
                             logprobs += [item.logprob for item in choice.logprobs.content]
                         if choice.finish_reason:
-                            finish = _FINISH.get(choice.finish_reason, "stop")
+                            raw_finish = choice.finish_reason
+                            finish = _FINISH.get(raw_finish, "stop")
         except Exception as error:  # every provider failure ends the stream with a reason
             message, retryable = describe_error(error, self.name)
             log.warning("%s: %s", self.name, message)
@@ -285,6 +306,11 @@ class OpenAICompatBackend(ChatBackend):
                 ),
                 estimated=True,
             )
+        if not answer and not calls:  # nothing to show: say what came back instead
+            message = _nothing_returned(self.name, raw_finish, usage)
+            log.warning(message)
+            yield StreamFailed(message=message)
+            return
         decode_s = finished - first_token_at if first_token_at else 0.0
         yield StreamCompleted(
             response=InferenceResponse(

@@ -46,6 +46,12 @@ class TurnRecord(FrozenModel):
     chosen_leg: str | None = None
     provider_prompt_tokens: int = 0
     baseline_prompt_tokens: int = 0
+    tokens_saved: int = Field(
+        0,
+        ge=0,
+        description="As the run's trace counted them (0 in turns kept before savings "
+        "were audited, like the ledger's unaudited runs).",
+    )
     cost_usd: float | None = None
     partial: bool = Field(False, description="Saved before every pane had finished.")
     sources: tuple[SourceCitation, ...] = Field((), description="Library chunks it answered from.")
@@ -85,6 +91,7 @@ class TurnRecord(FrozenModel):
             chosen_leg=trace.final_leg,
             provider_prompt_tokens=trace.provider_prompt_tokens,
             baseline_prompt_tokens=trace.baseline_prompt_tokens,
+            tokens_saved=trace.prompt_tokens_saved,
             cost_usd=trace.cost_usd,
             partial=partial,
             sources=sources,
@@ -92,10 +99,6 @@ class TurnRecord(FrozenModel):
 
     def pane(self, leg: str | None) -> PaneRecord | None:
         return next((pane for pane in self.panes if pane.leg == leg), None)
-
-    @property
-    def tokens_saved(self) -> int:
-        return max(0, self.baseline_prompt_tokens - self.provider_prompt_tokens)
 
 
 class ConversationRecord(FrozenModel):

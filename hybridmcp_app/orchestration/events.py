@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -41,25 +41,45 @@ class DecisionNote(FrozenModel):
     text: str
 
 
+class SentRequest(FrozenModel):
+    """A provider request as its backend sent it: the JSON body (never the key), split into the
+    model, the messages (sources inlined) and everything else (max_tokens, temperature, stop…)."""
+
+    model: str
+    messages: tuple[dict[str, Any], ...]
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    estimated_prompt_tokens: int = Field(0, ge=0, description="Our estimate of the messages.")
+
+
 class LegTrace(FrozenModel):
-    """One leg's part in the run."""
+    """One leg's part in the run; a provider leg keeps the request it sent (a tool loop's first)."""
 
     leg: str
     backend: str
     role: LegRole
     response: InferenceResponse | None = None
     error: str | None = None
+    request: SentRequest | None = None
 
 
 class HybridTrace(FrozenModel):
     """Which model did what, what it cost, and what the provider was spared."""
 
     strategy: str
+    provider: str | None = Field(None, description="The provider's backend name, when set up.")
     legs: tuple[LegTrace, ...] = ()
     notes: tuple[str, ...] = ()
     final_leg: str | None = None
-    provider_prompt_tokens: int = Field(0, ge=0)
-    baseline_prompt_tokens: int = Field(0, ge=0, description="What provider-only would send.")
+    provider_prompt_tokens: int = Field(0, ge=0, description="As the provider counted them.")
+    baseline_prompt_tokens: int = Field(
+        0, ge=0, description="Our estimate of what provider-only would send."
+    )
+    provider_prompt_tokens_estimated: int | None = Field(
+        None,
+        ge=0,
+        description="Our estimate of what the provider was sent, counted like the baseline: the "
+        "saving compares these two, never a provider's tokenizer with our estimate.",
+    )
     cost_usd: float | None = None
     cost_saved_usd: float | None = Field(
         None, description="Prompt tokens saved at the provider's input price, when known."
@@ -70,7 +90,20 @@ class HybridTrace(FrozenModel):
     def prompt_tokens_saved(self) -> int:
         if self.saving == "none":
             return 0
-        return max(0, self.baseline_prompt_tokens - self.provider_prompt_tokens)
+        sent = self.provider_prompt_tokens_estimated
+        return max(
+            0, self.baseline_prompt_tokens - (self.provider_prompt_tokens if sent is None else sent)
+        )
+
+    @property
+    def provider_legs(self) -> tuple[LegTrace, ...]:
+        return tuple(leg for leg in self.legs if leg.backend == self.provider)
+
+    @property
+    def provider_usage_reported(self) -> bool | None:
+        """Whether the provider counted every prompt token itself (None: it answered nothing)."""
+        answered = [leg.response for leg in self.provider_legs if leg.response is not None]
+        return all(not r.usage.estimated for r in answered) if answered else None
 
     @property
     def final(self) -> InferenceResponse | None:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from hybridmcp_app.core.errors import BackendError
 from hybridmcp_app.core.inference import InferenceRequest
 from hybridmcp_app.core.llm_configs import WrapperConfig
-from hybridmcp_app.core.token_estimate import estimate_tokens
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.llm.chat_backend import ChatBackend
 from hybridmcp_app.orchestration.context_prompt import inline_context
 from hybridmcp_app.orchestration.events import HybridTrace, RunCompleted, Saving
-from hybridmcp_app.orchestration.run_context import RunContext, ToolUse
+from hybridmcp_app.orchestration.run_context import RunContext, ToolUse, prompt_tokens_of
 from hybridmcp_app.orchestration.semantic_cache import SemanticCache
 from hybridmcp_app.orchestration.strategy import Strategy
 from hybridmcp_app.orchestration.tool_events import RunEvent
@@ -39,10 +38,6 @@ class StartedRun:
                 await self.task
 
 
-def prompt_tokens_of(request: InferenceRequest) -> int:
-    return estimate_tokens("\n".join(message.content for message in request.messages))
-
-
 class LLMOrchestrator:
     """Combines a local backend and a provider backend under a ``Strategy``."""
 
@@ -56,8 +51,11 @@ class LLMOrchestrator:
         cache: SemanticCache | None = None,
         ledger: UsageLedger | None = None,
         prompt_price_usd_per_token: float | None = None,
+        standby: Callable[[], Awaitable[ChatBackend | None]] | None = None,
     ) -> None:
         self.ledger = ledger
+        # Loads the local model when a failover needs it and none was loaded for the run.
+        self.standby = standby
         # The provider's input price: what each prompt token kept from it would have cost.
         self.prompt_price_usd_per_token = prompt_price_usd_per_token
         self.local = local
@@ -99,9 +97,41 @@ class LLMOrchestrator:
                 await asyncio.to_thread(self.ledger.month_cost) if self.ledger else 0.0
             ),
         )
-        shaped = request if strategy.shapes_context else inline_context(request)
-        task = asyncio.ensure_future(strategy.execute(context, shaped))
+        task = asyncio.ensure_future(self._execute(strategy, context, request))
         return StartedRun(strategy, request, context, task)
+
+    async def _execute(
+        self, strategy: Strategy, context: RunContext, request: InferenceRequest
+    ) -> str | None:
+        """The strategy's run, then failover: a run left without an answer by a failed provider
+        call gets the local model's answer to the whole request (``failover_to_local``), unless
+        the local model had its turn already (Failover, Route, Cascade… fall back themselves)."""
+        shaped = request if strategy.shapes_context else inline_context(request)
+        final = await strategy.execute(context, shaped)
+        provider = self.provider.name if self.provider is not None else None
+        failed = next(
+            (leg for leg in context.legs if leg.backend == provider and leg.response is None),
+            None,
+        )
+        if failed is None or not strategy.needs_provider:
+            return final
+        local = self.local.name if self.local is not None else None
+        if final is not None:
+            chosen = next((leg for leg in context.legs if leg.leg == final), None)
+            if chosen is not None and chosen.backend == local and chosen.role != "fallback":
+                context.note(f"the provider failed ({failed.error}): the local answer is final")
+            return final
+        if not self.config.failover_to_local or any(leg.backend == local for leg in context.legs):
+            return None
+        fallback = self.local
+        if fallback is None and self.standby is not None:
+            context.note(f"the provider failed ({failed.error}): loading the local model…")
+            fallback = await self.standby()
+        if fallback is None:
+            return None
+        context.note(f"failed over to the local model: {failed.error}")
+        leg = await context.leg("local", fallback, "fallback", inline_context(request))
+        return "local" if leg.response is not None else None
 
     async def finish(self, run: StartedRun) -> HybridTrace:
         """The finished run's trace, recorded in the ledger."""
@@ -138,6 +168,13 @@ class LLMOrchestrator:
         known = [cost for cost in costs if cost is not None]
         baseline = prompt_tokens_of(inline_context(request))
         provider_legs = [leg for leg in context.legs if leg.backend == provider_name]
+        # Counted like the baseline: a provider's own tokenizer may count fewer tokens than our
+        # estimate for the very same prompt, which is no saving.
+        sent = sum(
+            leg.request.estimated_prompt_tokens if leg.request is not None else 0
+            for leg in provider_legs
+            if leg.response is not None
+        )
         saving: Saving = "none"
         if (
             final is not None
@@ -147,15 +184,17 @@ class LLMOrchestrator:
         ):
             if not provider_legs:
                 saving = "without_provider"
-            elif provider_tokens < baseline:
+            elif sent < baseline:
                 saving = "fewer_tokens"
         trace = HybridTrace(
             strategy=strategy.name,
+            provider=provider_name,
             legs=tuple(context.legs),
             notes=tuple(context.notes),
             final_leg=final,
             provider_prompt_tokens=provider_tokens,
             baseline_prompt_tokens=baseline,
+            provider_prompt_tokens_estimated=sent,
             cost_usd=sum(known) if known else None,
             saving=saving,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hybridmcp_app.core.inference import (
     InferenceRequest,
@@ -14,6 +14,7 @@ from hybridmcp_app.core.inference import (
     TextDelta,
 )
 from hybridmcp_app.core.llm_configs import WrapperConfig
+from hybridmcp_app.core.token_estimate import estimate_tokens
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.llm.chat_backend import ChatBackend
 from hybridmcp_app.orchestration.events import (
@@ -22,6 +23,7 @@ from hybridmcp_app.orchestration.events import (
     LegRole,
     LegStarted,
     LegTrace,
+    SentRequest,
 )
 from hybridmcp_app.orchestration.semantic_cache import SemanticCache
 
@@ -29,6 +31,32 @@ if TYPE_CHECKING:
     from hybridmcp_app.mcp_host.mcp_items import ToolCaller
     from hybridmcp_app.orchestration.approval_policy import ApprovalPolicy
     from hybridmcp_app.orchestration.tool_events import RunEvent
+
+
+def prompt_tokens_of(request: InferenceRequest) -> int:
+    """Our estimate of a request's prompt tokens (what the baseline is counted in)."""
+    return estimate_tokens("\n".join(message.content for message in request.messages))
+
+
+def sent_request(backend: ChatBackend, request: InferenceRequest) -> SentRequest:
+    """What ``backend`` sent for ``request``: its own JSON body where it can say (provider
+    backends, ``request_body``), else the request's fields."""
+    body_of = getattr(backend, "request_body", None)
+    body: dict[str, Any] = (
+        dict(body_of(request))
+        if callable(body_of)
+        else {
+            "model": request.model or "",
+            "messages": [m.model_dump(exclude_defaults=True) for m in request.messages],
+            **request.parameters.model_dump(exclude_none=True),
+        }
+    )
+    return SentRequest(
+        model=str(body.pop("model", "") or ""),
+        messages=tuple(body.pop("messages", ())),
+        parameters=body,
+        estimated_prompt_tokens=prompt_tokens_of(request),
+    )
 
 
 @dataclass(frozen=True)
@@ -75,6 +103,13 @@ class RunContext:
                 trace = LegTrace(leg=leg, backend=backend.name, role=role, response=event.response)
             elif isinstance(event, StreamFailed):
                 trace = LegTrace(leg=leg, backend=backend.name, role=role, error=event.message)
+        return self._record(trace, backend, request)
+
+    def _record(self, trace: LegTrace, backend: ChatBackend, request: InferenceRequest) -> LegTrace:
+        """Add the leg to the trace; a provider leg with the request it sent (read after the
+        stream: a backend may have adapted its body to a refusal)."""
+        if backend is self.provider:
+            trace = trace.model_copy(update={"request": sent_request(backend, request)})
         self.legs.append(trace)
         return trace
 
@@ -105,8 +140,7 @@ class RunContext:
                 )  # fmt: skip
             else:
                 self.emit(event)
-        self.legs.append(trace)
-        return trace
+        return self._record(trace, backend, request)
 
     def replay(self, leg: str, backend: str, response: InferenceResponse) -> LegTrace:
         """Show an answer that no model produced now (e.g. from the cache) as a finished leg."""

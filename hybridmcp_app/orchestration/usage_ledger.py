@@ -33,10 +33,19 @@ CREATE INDEX IF NOT EXISTS runs_by_time ON runs (time);
 # Columns added after the first release: (name, SQL type), added to older databases on open.
 # ``saving`` (``events.Saving``) is NULL in runs recorded before savings were audited: those
 # count no saving, and the Savings tab says how many there are.
-_ADDED_COLUMNS = (("cost_saved_usd", "REAL"), ("saving", "TEXT"))
+# ``usage_reported``: 1 when every provider prompt count was the provider's own, 0 when any was
+# our estimate, NULL when the provider answered nothing (or in runs recorded before it).
+# ``tokens_saved``: the trace's ``prompt_tokens_saved`` (counted like the baseline); NULL in
+# older rows, whose saving is worked out from the two counts.
+_ADDED_COLUMNS = (
+    ("cost_saved_usd", "REAL"),
+    ("saving", "TEXT"),
+    ("usage_reported", "INTEGER"),
+    ("tokens_saved", "INTEGER"),
+)
 _SAVED = (
-    "CASE WHEN saving IN ('fewer_tokens', 'without_provider') "
-    "THEN MAX(baseline_prompt_tokens - provider_prompt_tokens, 0) ELSE 0 END"
+    "CASE WHEN saving IN ('fewer_tokens', 'without_provider') THEN COALESCE(tokens_saved, "
+    "MAX(baseline_prompt_tokens - provider_prompt_tokens, 0)) ELSE 0 END"
 )
 
 
@@ -49,6 +58,9 @@ class SavingsPoint:
     tokens_saved: int
     cost_saved_usd: float | None
     saving: str | None = "none"  # ``events.Saving``; None: recorded before savings were audited
+    # The provider counted its prompt tokens itself (False: our estimate; None: no provider
+    # answer, or recorded before this was kept).
+    usage_reported: bool | None = None
 
 
 def _create(connection: sqlite3.Connection) -> None:
@@ -79,8 +91,9 @@ class UsageLedger:
         with self._connect() as connection:
             connection.execute(
                 "INSERT INTO runs (time, strategy, provider_prompt_tokens, "
-                "baseline_prompt_tokens, cost_usd, cost_saved_usd, saving) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "baseline_prompt_tokens, cost_usd, cost_saved_usd, saving, usage_reported, "
+                "tokens_saved) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     time.time() if at is None else at,
                     trace.strategy,
@@ -89,6 +102,8 @@ class UsageLedger:
                     trace.cost_usd,
                     trace.cost_saved_usd,
                     trace.saving,
+                    trace.provider_usage_reported,
+                    trace.prompt_tokens_saved,
                 ),
             )
 
@@ -116,10 +131,13 @@ class UsageLedger:
             rows = connection.execute(
                 f"SELECT time, strategy, {_SAVED}, "
                 "CASE WHEN saving IS NULL THEN NULL WHEN saving = 'none' THEN 0.0 "
-                "ELSE cost_saved_usd END, saving FROM runs WHERE time >= ? ORDER BY time, id",
+                "ELSE cost_saved_usd END, saving, usage_reported FROM runs WHERE time >= ? "
+                "ORDER BY time, id",
                 (float("-inf") if since is None else since,),
             ).fetchall()
         return [
-            SavingsPoint(at, strategy, int(saved), cost, saving)
-            for at, strategy, saved, cost, saving in rows
+            SavingsPoint(
+                at, strategy, int(saved), cost, saving, None if reported is None else bool(reported)
+            )
+            for at, strategy, saved, cost, saving, reported in rows
         ]

@@ -46,8 +46,10 @@ from hybridmcp_app.orchestration.tool_events import RunEvent
 from hybridmcp_app.orchestration.usage_ledger import UsageLedger
 
 if TYPE_CHECKING:  # imported when the first turn runs: numpy and the openai SDK stay off start-up
+    from hybridmcp_app.core.llm_configs import LocalLLMConfig
     from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
     from hybridmcp_app.llm.backend_registry import BackendRegistry
+    from hybridmcp_app.llm.chat_backend import ChatBackend
     from hybridmcp_app.orchestration.run_context import ToolUse
     from hybridmcp_app.orchestration.semantic_cache import SemanticCache
 
@@ -174,6 +176,7 @@ class TurnRunner:
                 prompt_price_usd_per_token=(
                     await self.providers.prompt_price(provider.config) if provider else None
                 ),
+                standby=lambda: self._standby(settings.llm.local),
             )  # fmt: skip
             queue: asyncio.Queue[RunEvent | None] = asyncio.Queue()
             started = await orchestrator.start(strategy, request, queue.put_nowait, tools=tools)
@@ -191,6 +194,14 @@ class TurnRunner:
                 await started.cancel()
                 if record is not None:
                     await record(_turn_record(turn, text, trace, sources, streamed))
+
+    async def _standby(self, config: LocalLLMConfig) -> ChatBackend | None:
+        """The local model for a failover: the one loaded (or loading), else ``config``'s,
+        loaded now (None when it cannot be; the model's status says why)."""
+        await self._local_model.settled()
+        if self._local_model.backend is None:
+            await self._local_model.try_load(config)
+        return self._local_model.backend
 
 
 def _turn_record(

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 class RouteStrategy(Strategy):
-    """One model answers; a failed provider falls back to the local model when allowed."""
+    """One model answers, chosen by the route rules."""
 
     name = "route"
     label = "Route"
@@ -50,11 +50,7 @@ class RouteStrategy(Strategy):
         if decision.target == "local":
             local = await context.leg("local", context.local, "answer", request)
             return "local" if local.response is not None else None
+        # A failed provider falls back to the local model in the orchestrator, as in every
+        # strategy (``failover_to_local``).
         provider = await context.leg("provider", context.provider, "answer", request)
-        if provider.response is not None:
-            return "provider"
-        if not context.config.failover_to_local:
-            return None
-        context.note(f"failed over to the local model: {provider.error}")
-        local = await context.leg("local", context.local, "fallback", request)
-        return "local" if local.response is not None else None
+        return "provider" if provider.response is not None else None

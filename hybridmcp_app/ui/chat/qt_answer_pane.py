@@ -8,6 +8,7 @@ costs no more per frame than a short one.
 from __future__ import annotations
 
 import html
+import json
 import time
 
 from PySide6.QtCore import Qt, Signal
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from hybridmcp_app.core.inference import InferenceResponse
 from hybridmcp_app.orchestration.conversation import PaneRecord
+from hybridmcp_app.orchestration.trace_audit import ProviderCall, TraceAudit
 from hybridmcp_app.ui.chat.markdown_html import MarkdownHtml, StreamingMarkdown
 
 LEG_TITLES = {"local": "Local", "provider": "Provider", "cache": "Cache"}
@@ -72,6 +74,71 @@ def format_record_metrics(record: PaneRecord) -> str:
     if record.error:
         parts.append(record.error)
     return " · ".join(parts)
+
+
+SAVING_TEXT = {
+    "fewer_tokens": "fewer tokens sent to the provider",
+    "without_provider": "answered without the provider",
+    "none": "none",
+}
+AUDIT_HEIGHT = 260
+
+
+def _call_html(call: ProviderCall) -> str:
+    title = f"<b>Provider call · {html.escape(call.leg)} ({html.escape(call.role)})</b>"
+    if call.prompt_tokens is None:
+        counted = f"failed: {html.escape(call.error or 'no answer')}"
+    else:
+        who = "reported by the provider" if call.usage_reported else "our estimate"
+        counted = (
+            f"{call.prompt_tokens:,} prompt → {call.completion_tokens or 0:,} completion tokens "
+            f"({who})"
+        )
+    if call.estimated_prompt_tokens is not None and call.usage_reported:
+        counted += f"; our estimate of the prompt: {call.estimated_prompt_tokens:,}"
+    parts = [title, counted]
+    sent = call.request
+    if sent is None:
+        parts.append("<i>the request was not recorded</i>")
+    else:
+        settings = ", ".join(
+            f"{html.escape(str(key))}={html.escape(json.dumps(value))}"
+            for key, value in sent.parameters.items()
+        )
+        parts.append(f"model <code>{html.escape(sent.model)}</code> · {settings}")
+        for message in sent.messages:
+            role = html.escape(str(message.get("role", "?")))
+            content = html.escape(str(message.get("content", "")))
+            parts.append(f"<b>{role}</b>:<pre style='white-space:pre-wrap'>{content}</pre>")
+    return "<br>".join(parts[:3]) + "".join(parts[3:])
+
+
+def audit_html(audit: TraceAudit) -> str:
+    """The audit under an answer: saving, counts against the baseline, each request as sent."""
+    if audit.provider_usage_reported is None:
+        counted = "no provider answer"
+    elif audit.provider_usage_reported:
+        counted = "reported by the provider"
+    else:
+        counted = "our estimate where the provider reported no usage"
+    lines = [
+        f"<b>Saving:</b> {SAVING_TEXT[audit.saving]}"
+        + (f" — {audit.prompt_tokens_saved:,} prompt tokens" if audit.prompt_tokens_saved else ""),
+        f"<b>Provider prompt tokens:</b> {audit.provider_prompt_tokens:,} ({counted})",
+    ]
+    if audit.provider_prompt_tokens_estimated is not None and audit.provider_calls:
+        lines.append(
+            f"<b>Sent, counted like the baseline:</b> {audit.provider_prompt_tokens_estimated:,} "
+            "prompt tokens (our estimate: the saving compares this with the baseline)"
+        )
+    lines += [
+        f"<b>Baseline:</b> {audit.baseline_prompt_tokens:,} prompt tokens (our estimate of what "
+        "provider-only would have sent for this turn, with the same sources)",
+    ]
+    if audit.failed_over:
+        lines.append("<b>Failed over:</b> the provider failed; the local model answered")
+    calls = [_call_html(call) for call in audit.provider_calls]
+    return "<br>".join(lines) + "".join(f"<hr>{call}" for call in calls)
 
 
 class _StreamedDocument:
@@ -172,6 +239,16 @@ class QtAnswerPane(QFrame):
         self.trace.setWordWrap(True)
         self.trace.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.trace.hide()
+        self.audit_button = QToolButton(self)
+        self.audit_button.setCheckable(True)
+        self.audit_button.setAutoRaise(True)
+        self.audit_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.audit_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.audit_button.setText("Audit: what the provider was sent")
+        self.audit_button.hide()
+        self.audit = QTextBrowser(self)
+        self.audit.setMaximumHeight(AUDIT_HEIGHT)
+        self.audit.hide()
         self.copy_button = QPushButton("Copy", self)
         self.continue_button = QPushButton("Continue with this answer", self)
         self.continue_button.setToolTip("Branch the conversation: the next prompt follows this")
@@ -197,6 +274,8 @@ class QtAnswerPane(QFrame):
         body.addWidget(self.footer)
         body.addWidget(self.trace_button)
         body.addWidget(self.trace)
+        body.addWidget(self.audit_button)
+        body.addWidget(self.audit)
         body.addLayout(buttons)
         layout = QVBoxLayout(self)
         layout.addLayout(header)
@@ -205,6 +284,7 @@ class QtAnswerPane(QFrame):
         self.continue_button.clicked.connect(lambda: self.continue_requested.emit(self.leg))
         self.collapse_button.toggled.connect(self.set_collapsed)
         self.trace_button.toggled.connect(self._show_trace)
+        self.audit_button.toggled.connect(self._show_audit)
 
     @property
     def answer(self) -> str:
@@ -239,6 +319,16 @@ class QtAnswerPane(QFrame):
         self.trace.setVisible(shown)
         arrow = Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
         self.trace_button.setArrowType(arrow)
+
+    def set_audit(self, audit: TraceAudit) -> None:
+        """Offer the run's audit, folded: the provider requests as sent and their counts."""
+        self.audit.setHtml(audit_html(audit))
+        self.audit_button.show()
+
+    def _show_audit(self, shown: bool) -> None:
+        self.audit.setVisible(shown)
+        arrow = Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        self.audit_button.setArrowType(arrow)
 
     def append(self, text: str) -> None:
         """Add streamed text (called once per frame with everything that arrived)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,6 +55,7 @@ from hybridmcp_app.orchestration.library_sources import (
 from hybridmcp_app.orchestration.strategies import STRATEGIES
 from hybridmcp_app.orchestration.strategy_registry import StrategyRegistry
 from hybridmcp_app.orchestration.tool_events import ToolCallFinished, ToolCallStarted
+from hybridmcp_app.orchestration.trace_audit import audit_of
 from hybridmcp_app.services.chat_session import ChatSession
 from hybridmcp_app.ui.chat.markdown_html import MarkdownHtml
 from hybridmcp_app.ui.chat.qt_answer_pane import QtAnswerPane, is_dark
@@ -65,6 +67,7 @@ if TYPE_CHECKING:  # run_context brings numpy: not at start-up
 
 log = logging.getLogger("hybridmcp.ui.chat")
 FLUSH_INTERVAL_MS = 33
+TRANSCRIPT_SHARE = 0.6  # at most this much of the height goes to earlier turns
 # Plain answers, no hybrid pane; any other strategy (or one no longer registered) gets one.
 NOT_HYBRID_KINDS = frozenset({"local", "provider", "side_by_side"})
 
@@ -154,7 +157,7 @@ class QtChatView(QWidget):
         self.turns_splitter.addWidget(self.transcript)
         self.turns_splitter.addWidget(current)
         self.turns_splitter.setStretchFactor(1, 3)
-        self.turns_splitter.setSizes([120, 480])  # earlier turns get a strip, answers the rest
+        self.turns_splitter.setChildrenCollapsible(False)
         self.trace = QLabel(self)
         self.trace.setWordWrap(True)
         self.trace.setTextFormat(Qt.TextFormat.PlainText)
@@ -360,8 +363,21 @@ class QtChatView(QWidget):
             return
         self.transcript.setHtml(self._renderer().render(transcript_markdown(conversation, upto)))
         self.transcript.show()
+        self._fit_transcript()
         bar = self.transcript.verticalScrollBar()
         bar.setValue(bar.maximum())
+
+    def _fit_transcript(self) -> None:
+        """Earlier turns get the height they need, up to ``TRANSCRIPT_SHARE`` of the room (then
+        they scroll); the answers below get the rest."""
+        total = sum(self.turns_splitter.sizes()) or self.turns_splitter.height()
+        frame = 2 * self.transcript.frameWidth()
+        scroll_bar = self.transcript.verticalScrollBar().sizeHint().width()
+        document = self.transcript.document()
+        document.setTextWidth(max(1, self.turns_splitter.width() - frame - scroll_bar))
+        needed = math.ceil(document.size().height()) + frame
+        height = min(needed, int(total * TRANSCRIPT_SHARE))
+        self.turns_splitter.setSizes([height, max(0, total - height)])
 
     async def _run(self, text: str, strategy: str, raw: bool) -> None:
         notes: list[str] = []
@@ -443,6 +459,11 @@ class QtChatView(QWidget):
             final.footer.setText(
                 f"{final.footer.text()} · saved {trace.prompt_tokens_saved} provider tokens"
             )
+        # With a provider, the audit goes under the final answer (else the provider's).
+        legs = [trace.final_leg, *(leg.leg for leg in trace.provider_legs)]
+        audited = next((self._panes[leg] for leg in legs if leg in self._panes), None)
+        if audited is not None and trace.provider is not None:
+            audited.set_audit(audit_of(trace))
 
     # ------------------------------------------------------------------ panes
     def _pane(self, leg: str, backend: str, role: str) -> QtAnswerPane:

@@ -14,6 +14,7 @@ from hybridmcp_app.config.secrets import SecretStore, system_keychain
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.orchestration.strategies import STRATEGIES, available_strategies
+from hybridmcp_app.orchestration.usage_ledger import UsageLedger
 from tests.helpers.llama_server import LlamaServer, free_port
 from tests.helpers.waiting import PATIENCE_S
 
@@ -76,6 +77,15 @@ def test_json_output_carries_answers_and_trace_with_a_keychain_provider(
     assert trace["strategy"] == "cascade"
     assert trace["baseline_prompt_tokens"] > 0
     assert provider_server.api_key not in result.stdout + result.stderr
+    # The audit agrees with the trace and with what the ledger recorded.
+    audit = payload["audit"]
+    (recorded,) = UsageLedger(app_paths.data_dir / "usage.sqlite3").savings_history()
+    assert audit["saving"] == trace["saving"] == recorded.saving
+    assert audit["prompt_tokens_saved"] == trace["prompt_tokens_saved"] == recorded.tokens_saved
+    assert audit["provider_usage_reported"] == recorded.usage_reported
+    for call in audit["provider_calls"]:
+        assert call["request"]["model"] == "gemma"
+        assert call["request"]["parameters"]["max_tokens"] == 4
 
 
 def test_failover_answers_even_with_the_provider_down(app_paths: AppPaths) -> None:
@@ -85,6 +95,31 @@ def test_failover_answers_even_with_the_provider_down(app_paths: AppPaths) -> No
     assert "failed over to the local model: cannot reach lab" in result.stderr
     assert "[failed: cannot reach lab" in result.stdout
     assert "── local (local, fallback) — final\nRome" in result.stdout
+
+
+def test_a_provider_only_question_fails_over_to_the_local_model_and_saves_nothing(
+    app_paths: AppPaths,
+) -> None:
+    configure_provider(app_paths, f"http://127.0.0.1:{free_port()}/v1", None)
+    result = ask("--strategy", "provider", "--max-tokens", "8", "--json", "Name a colour.")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["final"] == "local" and payload["answers"]["local"].strip()
+    audit = payload["audit"]
+    assert (audit["failed_over"], audit["saving"], audit["prompt_tokens_saved"]) == (
+        True, "none", 0,
+    )  # fmt: skip
+    (call,) = audit["provider_calls"]
+    assert call["error"].startswith("cannot reach lab") and call["prompt_tokens"] is None
+    assert call["request"]["messages"][-1]["content"] == "Name a colour."
+    # The local model was not loaded for a provider-only question: the failover loaded it.
+    loading, note = payload["trace"]["notes"]
+    assert loading.endswith("loading the local model…")
+    assert note.startswith("failed over to the local model: cannot reach lab")
+    (recorded,) = UsageLedger(app_paths.data_dir / "usage.sqlite3").savings_history()
+    assert (recorded.strategy, recorded.saving, recorded.usage_reported) == (
+        "provider", "none", None,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(

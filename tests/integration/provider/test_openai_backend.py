@@ -257,3 +257,45 @@ async def test_a_forced_tool_call_streams_as_deltas_and_parses(
     assert call.name == "get_weather"
     assert isinstance(json.loads(call.arguments)["city"], str)
     assert "".join(d.arguments for d in deltas) == call.arguments
+
+
+def usage_chunk(prompt: int, completion: int) -> str:
+    return json.dumps({
+        "id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "fake",
+        "choices": [], "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                                 "total_tokens": prompt + completion},
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("finish", "why"),
+    [
+        ("stop", "finish reason: stop"),
+        ("length", "finish reason: length (the token limit was reached"),
+        ("content_filter", "finish reason: content_filter (the provider's content filter"),
+    ],
+)
+async def test_an_answer_without_text_fails_saying_what_the_provider_returned(
+    finish: str, why: str
+) -> None:
+    empty = Reply(sse=[chunk("", finish=finish), usage_chunk(23, 0), "[DONE]"])
+    with failing_provider([empty]) as server:
+        async with backend_for(server.base_url) as backend:
+            events = [event async for event in backend.stream(QUESTION)]
+    failed = events[-1]
+    assert isinstance(failed, StreamFailed)
+    assert failed.message.startswith("test-provider returned no text (")
+    assert why in failed.message
+    assert "23 prompt tokens, 0 completion tokens" in failed.message
+    assert "\n" not in failed.message
+
+
+async def test_an_answer_without_text_or_usage_gives_the_estimated_prompt_tokens() -> None:
+    empty = Reply(sse=[chunk("", finish="stop"), "[DONE]"])
+    with failing_provider([empty]) as server:
+        async with backend_for(server.base_url) as backend:
+            events = [event async for event in backend.stream(QUESTION)]
+    failed = events[-1]
+    assert isinstance(failed, StreamFailed)
+    assert "finish reason: stop" in failed.message
+    assert "prompt tokens (estimated: none reported), 0 completion tokens" in failed.message

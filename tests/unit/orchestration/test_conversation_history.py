@@ -6,7 +6,10 @@ import pytest
 
 from hybridmcp_app.core.inference import InferenceResponse, Timings, Usage
 from hybridmcp_app.orchestration.conversation import ConversationRecord, TurnRecord
-from hybridmcp_app.orchestration.conversation_export import conversation_to_markdown
+from hybridmcp_app.orchestration.conversation_export import (
+    conversation_to_markdown,
+    transcript_markdown,
+)
 from hybridmcp_app.orchestration.events import HybridTrace, LegTrace
 from hybridmcp_app.orchestration.history_store import HistoryStore
 
@@ -125,3 +128,38 @@ def test_markdown_export_has_each_answer_and_a_metrics_table() -> None:
     assert "| provider (final) | provider-model | 250 | 42.0 | 120 | 8 | 0.00012 |" in markdown
     assert "| local | local-model | 250 | 42.0 | 120 | 8 | 0.00000 |" in markdown
     assert "> both answered" in markdown
+
+
+def test_the_transcript_keeps_every_earlier_answer_and_marks_the_one_the_chat_went_on_with() -> (
+    None
+):
+    failed = trace("Paris.", "").model_copy(
+        update={"legs": (trace().legs[0], LegTrace(leg="provider", backend="openai",
+                         role="answer", error="openai returned no text"))}
+    )  # fmt: skip
+    record = conversation().with_turn(TurnRecord.from_trace("And of Spain?", failed))
+
+    markdown = transcript_markdown(record, 3)
+
+    for answer in ("Paris.", "The capital is Paris.", "Rome.", "Rome is the capital."):
+        assert f"\n\n{answer}" in markdown  # the local answers too, not only the chosen ones
+    assert markdown.count("(continued from)") == 2  # the provider's, in the first two turns
+    assert "*openai returned no text*" in markdown  # a failed answer says why
+    assert transcript_markdown(record, 1).count("**You:**") == 1
+
+
+def test_a_turn_counts_as_saved_only_what_its_trace_counted() -> None:
+    # Local by choice: the provider read nothing, but nothing was spared.
+    local_only = trace().model_copy(
+        update={"provider_prompt_tokens": 0, "baseline_prompt_tokens": 900, "saving": "none"}
+    )
+    assert TurnRecord.from_trace("Capital?", local_only).tokens_saved == 0
+    routed = local_only.model_copy(update={"saving": "without_provider"})
+    assert TurnRecord.from_trace("Capital?", routed).tokens_saved == 900
+
+
+def test_a_turn_kept_before_savings_were_audited_counts_no_saving() -> None:
+    kept = TurnRecord.from_trace("Capital?", trace()).model_dump()
+    del kept["tokens_saved"]
+    kept.update(provider_prompt_tokens=10, baseline_prompt_tokens=900)
+    assert TurnRecord.model_validate(kept).tokens_saved == 0

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from hybridmcp_app.core.inference import ChatMessage, InferenceRequest, InferenceResponse
+from hybridmcp_app.core.inference import ChatMessage, InferenceRequest, InferenceResponse, Usage
 from hybridmcp_app.core.llm_configs import ProviderConfig, WrapperConfig
 from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
-from hybridmcp_app.orchestration.events import HybridTrace, RunCompleted, Saving
+from hybridmcp_app.orchestration.events import HybridTrace, LegTrace, RunCompleted, Saving
 from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
 from hybridmcp_app.orchestration.run_context import RunContext
 from hybridmcp_app.orchestration.strategy import Strategy
@@ -146,3 +146,33 @@ async def test_cost_saved_is_recorded_only_when_the_providers_price_is_known(
     history = ledger.savings_history()
     assert [point.cost_saved_usd for point in history] == [priced.cost_saved_usd, None]
     assert [point.tokens_saved for point in history] == [priced.prompt_tokens_saved] * 2
+
+
+def answered(estimated: bool) -> InferenceResponse:
+    return InferenceResponse(
+        request_id="r", backend="p", model="m", usage=Usage(prompt_tokens=9, estimated=estimated)
+    )
+
+
+def test_whether_the_provider_counted_its_tokens_itself_is_kept_and_older_rows_say_unknown(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "usage.sqlite3"
+    with sqlite3.connect(path) as connection:  # the schema before usage_reported
+        connection.executescript(
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY, time REAL NOT NULL, "
+            "strategy TEXT NOT NULL, provider_prompt_tokens INTEGER NOT NULL, "
+            "baseline_prompt_tokens INTEGER NOT NULL, cost_usd REAL, cost_saved_usd REAL, "
+            "saving TEXT);"
+            "INSERT INTO runs (time, strategy, provider_prompt_tokens, baseline_prompt_tokens, "
+            "saving) VALUES (100, 'provider', 9, 9, 'none');"
+        )
+    connection.close()
+    ledger = UsageLedger(path)
+    for at, estimated in ((200, False), (300, True)):
+        leg = LegTrace(leg="provider", backend="p", role="answer", response=answered(estimated))
+        ledger.record(HybridTrace(strategy="provider", provider="p", legs=(leg,)), at=at)
+    failed = LegTrace(leg="provider", backend="p", role="answer", error="down")
+    ledger.record(HybridTrace(strategy="provider", provider="p", legs=(failed,)), at=400)
+    history = UsageLedger(path).savings_history()
+    assert [point.usage_reported for point in history] == [None, True, False, None]
