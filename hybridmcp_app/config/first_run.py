@@ -26,6 +26,9 @@ class FirstRunChoices(FrozenModel):
     servers: Mapping[str, bool] = Field(
         default_factory=dict, description="MCP servers switched on (True) or off (False)."
     )
+    workspace_roots: tuple[Path, ...] = Field(
+        (), description="Folders chosen for the workspace server; none: those kept as they were."
+    )
 
 
 def settings_after(settings: Settings, choices: FirstRunChoices) -> Settings:
@@ -35,9 +38,11 @@ def settings_after(settings: Settings, choices: FirstRunChoices) -> Settings:
     providers replace what was there, as the wizard showed them."""
     local = settings.llm.local.model_copy(update={"model_path": choices.model_path})
     folders = tuple(dict.fromkeys((*settings.documents.watch_folders, *choices.folders)))
+    roots = choices.workspace_roots or settings.mcp.workspace_roots
     return settings.model_copy(
         update={
             "llm": settings.llm.model_copy(update={"local": local}),
+            "mcp": settings.mcp.model_copy(update={"workspace_roots": roots}),
             "providers": choices.providers,
             "documents": settings.documents.model_copy(update={"watch_folders": folders}),
             "ui": settings.ui.model_copy(update={"first_run_completed": True}),

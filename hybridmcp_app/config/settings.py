@@ -51,7 +51,7 @@ class McpSettings(FrozenModel):
     workspace_roots: tuple[Path, ...] = Field(
         (),
         description="Folders the workspace server may read and change (when started without "
-        "--root); none: the folder it is started in.",
+        "--root); none: it does not start, and switching it on asks for a folder.",
     )
 
 

@@ -6,8 +6,12 @@ embedded batch and records the files it completes. So the embedder, the slowest 
 waits for Chroma, the ledger or the chunker: they work on the batch before or after the one being
 embedded. Every write to the store and the ledger is made by the storing thread, in batch order.
 
-The ledger follows every file (``queued`` → ``parsing`` → ``embedding`` → ``indexed``, or
-``failed``/``skipped`` with the reason); a file is ``indexed`` only once the store holds exactly
+Each file's moves are reported as they happen: ``queued`` → ``parsing`` (a parser took it on)
+→ ``embedding`` (cut into chunks, on its way to the store) → ``indexed``, or ``failed``/``skipped``
+with the reason. The ledger records what a crash must know, one write per step that matters:
+``queued``, then ``embedding`` just before the file's first chunks are stored, then the outcome
+(a file being parsed has nothing in the store, so its row stays ``queued``). A file is
+``indexed`` only once the store holds exactly
 its current chunks (its last batch stored, and what an older version left deleted), so a run
 killed half-way leaves rows that ``LibraryService.resume`` finishes. A cancelled run stores no
 batch it has not started storing, then deletes the chunks of every file it did not finish.
@@ -57,7 +61,10 @@ ONNX_ENTRY_S = 0.005  # from the start of an embedding call to its ONNX run, and
 ENTRY_WAIT_S = 1.0  # the longest a write waits for the next embedding call to start
 
 ParseOutcome = ParsedDocument | DocumentParseError
-ParseMany = Callable[[Sequence[ScannedFile], threading.Event], Iterable[tuple[ScannedFile, Any]]]
+Started = Callable[[ScannedFile], None]  # a parser took the file on
+ParseMany = Callable[
+    [Sequence[ScannedFile], threading.Event, Started], Iterable[tuple[ScannedFile, Any]]
+]
 
 
 class IndexProgress(FrozenModel):
@@ -181,17 +188,13 @@ class IndexRun:
         self.state.mark_queued(todo)
         self.total = len(todo)
         self._emit(None, None)
-        parsing: set[Path] = set()
         for start in range(0, len(todo), PARSE_WINDOW):
             window = todo[start : start + PARSE_WINDOW]
             if self.cancel.is_set():
                 break
-            parsing = {file.path for file in window}
-            self.state.mark(sorted(parsing), FileState.PARSING)
-            outcomes = iter(self.parts.parse(window, self.cancel))
+            outcomes = iter(self.parts.parse(window, self.cancel, self._parsing))
             try:
                 for file, outcome in outcomes:
-                    parsing.discard(file.path)
                     self._take(file, outcome)
                     while self.queued >= self.parts.embed_batch and not self.cancel.is_set():
                         self._hand_batch()
@@ -206,10 +209,19 @@ class IndexRun:
         while self.tasks:  # every storing task done (or skipped, when cancelled)
             self._wait_oldest()
         if self.cancel.is_set():
-            self._clean_up(parsing)
+            self._clean_up()
         return len(self.files) - len(todo)
 
     # ---------------------------------------------------------------- the calling thread
+
+    def _parsing(self, file: ScannedFile) -> None:
+        """A parser took ``file`` on (the others of its window wait, still ``queued``)."""
+        self._moved(file, FileState.PARSING)
+
+    def _moved(self, file: ScannedFile, state: FileState) -> None:
+        """Say that an unfinished file moved (the ledger is written when its chunks are)."""
+        moved = FileStatus(path=file.path, state=state, content_hash=file.content_hash)
+        self._emit(file.path, moved)
 
     def _take(self, file: ScannedFile, outcome: ParseOutcome) -> None:
         """A parsed file: chunked and queued for embedding, or settled at once."""
@@ -236,6 +248,7 @@ class IndexRun:
         if not chunks:
             self._submit(self._settle_empty, file, FileState.SKIPPED, "no text to index")
             return
+        self._moved(file, FileState.EMBEDDING)
         self.taken.append(file)
         self.pending.append(_Pending(file, chunks))
         self.queued += len(chunks)
@@ -283,13 +296,13 @@ class IndexRun:
         future, _ = self.tasks.popleft()
         future.result()  # a storing failure (a full disk…) ends the run here
 
-    def _clean_up(self, parsing: set[Path]) -> None:
+    def _clean_up(self) -> None:
         """After a cancel: no half-stored file; the files not finished go back to queued.
         Runs once the storing thread is idle."""
         unfinished = [file.path for file in self.taken if file.path not in self.settled]
         for path in unfinished:
             self.store.delete_file(path)
-        self.state.mark(sorted({*unfinished, *parsing}), FileState.QUEUED)
+        self.state.mark(sorted(unfinished), FileState.QUEUED)
         self.pending.clear()
 
     # ---------------------------------------------------------------- the storing thread

@@ -41,6 +41,7 @@ from hybridmcp_app.documents.library_indexer import (
     IndexReport,
     IndexRun,
     ParseMany,
+    Started,
 )
 from hybridmcp_app.documents.library_lock import LibraryLock
 from hybridmcp_app.documents.library_state import PENDING, UNFINISHED, LibraryState
@@ -68,10 +69,12 @@ class LibraryStats(FrozenModel):
     location: str
 
 
-def _default_parse(files: Sequence[ScannedFile], cancel: threading.Event) -> Iterator[Any]:
+def _default_parse(
+    files: Sequence[ScannedFile], cancel: threading.Event, started: Started
+) -> Iterator[Any]:
     from hybridmcp_app.documents.parse_pool import parse_many
 
-    return parse_many(files, cancel=cancel)
+    return parse_many(files, cancel=cancel, started=started)
 
 
 class LibraryService:

@@ -1,11 +1,13 @@
 """The library's ledger: one SQLite row per file saying how far its indexing got.
 
-A file is ``queued`` when a run takes it on, ``parsing`` while it is read, ``embedding`` from the
-moment its chunks may start reaching the vector store, and ``indexed`` only once all of them are
-there and the store holds nothing else of it. So after a crash or a kill, a row still
-``parsing``/``embedding`` names a file whose chunks cannot be trusted: they are deleted and the
-file indexed again (``LibraryService.resume``). The ledger also keeps each file's size, mtime and
-hash, which lets a rescan skip hashing unchanged files and skip re-indexing them.
+A file is ``queued`` when a run takes it on (and while it waits for a parser and is read: the
+run reports those steps as they happen, without a write each), ``embedding`` from the moment its
+chunks may start reaching the vector store, and ``indexed`` only once all of them are there and
+the store holds nothing else of it. So after a crash or a kill, a row still ``embedding`` (or
+``parsing``, as older versions wrote) names a file whose chunks cannot be trusted: they are
+deleted and the file indexed again (``LibraryService.resume``). The ledger also keeps each
+file's size, mtime and hash, which lets a rescan skip hashing unchanged files and skip
+re-indexing them.
 
 Blocking calls (the library service runs them off the event loop); safe from several threads.
 A ledger SQLite cannot read is moved aside and a new one started: the vector store still holds

@@ -16,7 +16,7 @@ import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
@@ -32,6 +32,7 @@ IN_PROCESS_BELOW = 4  # fewer files than this are not worth starting processes f
 _CANCEL_POLL_S = 0.2
 
 ParseOutcome = ParsedDocument | DocumentParseError
+Started = Callable[[ScannedFile], None]
 
 
 def parse_many(
@@ -39,20 +40,25 @@ def parse_many(
     *,
     workers: int | None = None,
     cancel: threading.Event | None = None,
+    started: Started | None = None,
 ) -> Iterator[tuple[ScannedFile, ParseOutcome]]:
     """Each file with its parsed document or the error saying why it could not be parsed.
 
     ``workers``: processes to use (default: one per CPU); 0 parses in this process.
+    ``started``: told each file once it is being parsed (held by the pool: a worker's, or next
+    in line; or parsed here), before its outcome is yielded; the others wait their turn.
 
     Yields in the order files finish. Setting ``cancel`` (or closing the generator) stops it:
     files not started are dropped; those being parsed finish in the background. When no result
     is ready, a text file no worker has started is parsed here instead of waiting.
     """
+    tell = started or _ignore
     batch = list(files)
     if len(batch) < IN_PROCESS_BELOW or workers == 0:
         for file in batch:
             if cancel is not None and cancel.is_set():
                 return
+            tell(file)
             yield file, parse_one(file)
         return
     count = min(len(batch), workers or os.cpu_count() or 1)
@@ -60,27 +66,52 @@ def parse_many(
         count, mp_context=multiprocessing.get_context("spawn"), initializer=exit_with_parent
     )
     pending: dict[Future[ParseOutcome], ScannedFile] = {}
+    told: set[Future[ParseOutcome]] = set()  # the futures whose file was said to start
     try:
         pending.update((pool.submit(parse_one, file), file) for file in batch)
         while pending:
             done, _ = wait(pending, timeout=0, return_when=FIRST_COMPLETED)
             if not done:
+                _tell_started(pending, told, tell)
                 text_file = _take_text_file(pending)
                 if text_file is not None:
+                    tell(text_file)
                     yield text_file, parse_one(text_file)
                     if cancel is not None and cancel.is_set():
                         return
                     continue
                 done, _ = wait(pending, timeout=_CANCEL_POLL_S, return_when=FIRST_COMPLETED)
+            _tell_started(pending, told, tell)
             for future in done:
                 if cancel is not None and cancel.is_set():
                     return
                 file = pending.pop(future)
+                if future not in told:  # started and finished between two looks
+                    tell(file)
+                told.discard(future)
                 yield file, _outcome(future, file)
             if cancel is not None and cancel.is_set():
                 return
     finally:  # all done: wait for the workers to exit; cancelled: let the busy ones finish alone
         pool.shutdown(wait=not pending, cancel_futures=True)
+
+
+def _ignore(_file: ScannedFile) -> None:
+    return None
+
+
+def _tell_started(
+    pending: dict[Future[ParseOutcome], ScannedFile],
+    told: set[Future[ParseOutcome]],
+    tell: Started,
+) -> None:
+    """Say which files the pool has taken on (a worker's, or next in line) since the last look.
+    So at most twice what the pool holds at once (``2 * workers + 1``) are said to be parsing
+    and not answered yet: those it holds now, and those it held that finished since."""
+    for future, file in pending.items():
+        if future not in told and future.running():
+            told.add(future)
+            tell(file)
 
 
 def _take_text_file(pending: dict[Future[ParseOutcome], ScannedFile]) -> ScannedFile | None:

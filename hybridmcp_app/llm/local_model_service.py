@@ -56,8 +56,15 @@ class LocalModelService:
     def status(self) -> LocalModelStatus:
         return self._status
 
-    def subscribe(self, listener: StatusListener) -> None:
+    def subscribe(self, listener: StatusListener) -> Callable[[], None]:
+        """Call ``listener`` with every status from now on; returns the unsubscribe call."""
         self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     def _set(self, status: LocalModelStatus) -> None:
         self._status = status

@@ -7,8 +7,9 @@
 A thin layer over ``WorkspaceService``: one tool per operation, inputs checked by their schema
 (lengths, ranges, the snapshot id's pattern), answers as structured output, and every refusal an
 MCP tool error (``isError``) with the service's message, never a traceback. With no ``--root``
-the roots in HybridMCP's settings (``mcp.workspace_roots``) are the workspace, or else the
-current folder.
+the roots in HybridMCP's settings (``mcp.workspace_roots``) are the workspace; with none there
+either it does not start (never the folder it was started in: that is wherever the app or the
+client happened to be launched) and says how to choose one.
 
 No ``from __future__ import annotations`` here: the SDK reads the tools' signatures with
 ``eval_str``, which cannot see the limits that ``build`` puts into the content's schema.
@@ -45,6 +46,10 @@ from hybridmcp_app.workspace.workspace_models import (
 from hybridmcp_app.workspace.workspace_service import WorkspaceService
 
 T = TypeVar("T")
+NO_ROOT = (
+    "no workspace folder chosen: choose one when you switch the server on in HybridMCP's MCP "
+    "Servers tab (or in Settings → MCP servers → Workspace roots), or pass --root DIR"
+)
 
 # replaces content, but the same call twice changes nothing more
 OVERWRITES = tool_hints(read_only=False, destructive=True, idempotent=True)
@@ -203,8 +208,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         type=Path,
         default=[],
         metavar="DIR",
-        help="a workspace root (repeatable; default: the roots in HybridMCP's settings, "
-        "else the current folder)",
+        help="a workspace root (repeatable; default: the roots in HybridMCP's settings)",
     )
     parser.add_argument(
         "--backup-dir",
@@ -219,9 +223,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     if "-h" in rest or "--help" in rest:
         parser.print_help()
     limits = SizeLimits(args.max_read_bytes, args.max_write_bytes, args.max_backup_bytes)
+    roots = args.root or _settings_roots()
+    if not roots:
+        print(f"workspace: {NO_ROOT}", file=sys.stderr)
+        raise SystemExit(2)
     try:
         service = WorkspaceService(
-            args.root or _settings_roots() or [Path.cwd()],
+            roots,
             limits=limits,
             backup_dir=args.backup_dir,
         )

@@ -48,13 +48,17 @@ def conversation_to_markdown(conversation: ConversationRecord) -> str:
 
 
 def transcript_markdown(conversation: ConversationRecord, upto: int) -> str:
-    """The first ``upto`` turns as Markdown: each prompt and the answer the chat went on with."""
+    """The first ``upto`` turns as Markdown: each prompt and every model's answer (or why there
+    is none), the one the chat went on with marked when there are several."""
     parts = []
     for turn in conversation.turns[:upto]:
         parts.append(f"**You:** {turn.prompt}")
-        chosen = turn.pane(turn.chosen_leg) or next(iter(turn.panes), None)
-        if chosen is not None and chosen.text:
-            parts.append(f"**{chosen.leg.title()} · {chosen.backend}:**\n\n{chosen.text}")
+        several = len(turn.panes) > 1
+        for pane in turn.panes:
+            went_on = several and pane.leg == turn.chosen_leg and bool(pane.text)
+            mark = " (continued from)" if went_on else ""
+            body = pane.text.strip() or f"*{pane.error or 'no answer'}*"
+            parts.append(f"**{pane.leg.title()} · {pane.model or pane.backend}{mark}:**\n\n{body}")
         if turn.sources:
             parts.append(sources_markdown(turn.sources))
         parts.append("---")

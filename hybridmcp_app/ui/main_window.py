@@ -41,7 +41,7 @@ from hybridmcp_app.ui.game.qt_turtle_soup_view import QtTurtleSoupView
 from hybridmcp_app.ui.library.qt_library_extras import QtLibraryExtras
 from hybridmcp_app.ui.library.qt_library_progress import summarize
 from hybridmcp_app.ui.library.qt_library_view import QtLibraryView
-from hybridmcp_app.ui.mcp.qt_mcp_servers_view import QtMcpServersView
+from hybridmcp_app.ui.mcp.qt_mcp_servers_view import QtMcpServersView, WorkspaceRoots
 from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
 from hybridmcp_app.ui.qt_log_viewer import QtLogViewer
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog, shortcut_rows
@@ -138,8 +138,12 @@ class MainWindow(QMainWindow):
                 page = self._build_library_tab(context)
             elif key == "mcp":
                 self.mcp_view = QtMcpServersView(
-                    context.tasks, self.banner, self._open_mcp_config, secrets=context.secrets
-                )
+                    context.tasks, self.banner, self._open_mcp_config, secrets=context.secrets,
+                    workspace_roots=WorkspaceRoots(
+                        lambda: self.context.settings.mcp.workspace_roots,
+                        self._set_workspace_roots,
+                    ),
+                )  # fmt: skip
                 self._forget_tools = context.tools.subscribe(self.mcp_view.schedule_redraw)
                 page = self.mcp_view
             elif key == "savings":
@@ -328,6 +332,11 @@ class MainWindow(QMainWindow):
                 self.chat_view.show_conversation(record)
 
         return self.context.tasks.spawn(open_it(), name="open-conversation")
+
+    def _set_workspace_roots(self, roots: tuple[Path, ...]) -> None:
+        settings = self.context.settings
+        mcp = settings.mcp.model_copy(update={"workspace_roots": roots})
+        self.apply_settings(settings.model_copy(update={"mcp": mcp}))
 
     def apply_settings(self, settings: Settings) -> None:
         previous = self.context.settings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from hybridmcp_app.ui.settings.qt_model_picker import QtModelPicker
 from hybridmcp_app.ui.settings.qt_providers_page import QtProvidersPage
 
 EMBEDDED_CHOICE = "The embedded demo model (Gemma 3 270M, installed with the app)"
+WORKSPACE = "workspace"  # the one server that needs a folder chosen before it starts
 
 
 def _note(text: str, parent: QWidget) -> QLabel:
@@ -184,10 +186,21 @@ class QtFoldersChoicePage(QWizardPage):
 
 
 class QtServersChoicePage(QWizardPage):
-    """A switch per MCP server listed in ``mcp.json``."""
+    """A switch per MCP server listed in ``mcp.json``; switching the workspace server on with no
+    folder for it asks for one (``workspace_roots``)."""
 
-    def __init__(self, servers: Mapping[str, bool], problem: str | None = None) -> None:
+    def __init__(
+        self,
+        servers: Mapping[str, bool],
+        problem: str | None = None,
+        *,
+        workspace_roots: tuple[Path, ...] = (),
+        home: Path | None = None,
+    ) -> None:
         super().__init__()
+        self._known_roots = workspace_roots
+        self.workspace_roots: tuple[Path, ...] = ()  # chosen on this page
+        self._home = home or Path.home()
         self.setTitle("MCP servers")
         self.setSubTitle(
             "Servers give both models tools. Switched-on servers start with the app; the MCP "
@@ -203,10 +216,34 @@ class QtServersChoicePage(QWizardPage):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if enabled else Qt.CheckState.Unchecked)
             self.list.addItem(item)
+        self.note = _note("", self)
+        self.note.hide()
         layout = QVBoxLayout(self)
         if problem:
             layout.addWidget(_note(f"mcp.json could not be read: {problem}", self))
         layout.addWidget(self.list, 1)
+        layout.addWidget(self.note)
+        self.list.itemChanged.connect(self._switched)
+
+    def _switched(self, item: QListWidgetItem) -> None:
+        on = item.checkState() == Qt.CheckState.Checked
+        if item.data(Qt.ItemDataRole.UserRole) != WORKSPACE or not on:
+            return
+        if self._known_roots or self.workspace_roots:
+            return
+        chosen = QFileDialog.getExistingDirectory(
+            self, "Folder the workspace server may read and change", str(self._home)
+        )
+        if chosen:
+            self.workspace_roots = (Path(chosen),)
+            self.note.setText(f"The workspace server will work in {html.escape(chosen)}.")
+        else:
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.note.setText(
+                "The workspace server stays off: it works in a folder you choose, and none "
+                "was chosen. Switch it on again to choose one."
+            )
+        self.note.show()
 
     def switches(self) -> dict[str, bool]:
         items = (self.list.item(row) for row in range(self.list.count()))

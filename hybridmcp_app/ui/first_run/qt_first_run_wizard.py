@@ -69,7 +69,9 @@ class QtFirstRunWizard(QWizard):
             QtProvidersPage(settings.providers, secrets, presets, tasks, probe)
         )
         self.folders_page = QtFoldersChoicePage(settings.documents.watch_folders, home)
-        self.servers_page = QtServersChoicePage(servers, servers_problem)
+        self.servers_page = QtServersChoicePage(
+            servers, servers_problem, workspace_roots=settings.mcp.workspace_roots, home=home
+        )
         self.summary_page = QtSummaryPage()
         for page in (
             QtWelcomePage(),
@@ -93,6 +95,7 @@ class QtFirstRunWizard(QWizard):
             providers=self.provider_page.providers.value(),
             folders=self.folders_page.folders(),
             servers=self.servers_page.switches(),
+            workspace_roots=self.servers_page.workspace_roots,
         )
 
     @staticmethod
@@ -107,12 +110,15 @@ class QtFirstRunWizard(QWizard):
         )
         folders = ", ".join(str(folder) for folder in choices.folders) or "none new"
         on = [name for name, enabled in choices.servers.items() if enabled]
+        roots = ", ".join(str(root) for root in choices.workspace_roots)
+        workspace = [f"Workspace server's folder: {roots}"] if roots else []
         return "\n".join(
             (
                 f"Local model: {model}",
                 f"Provider: {provider}",
                 f"Folders to index: {folders}",
                 f"MCP servers on: {', '.join(on) or 'none'}",
+                *workspace,
                 "",
                 "Press Finish to save. Everything can be changed later in Settings (Ctrl+,).",
             )

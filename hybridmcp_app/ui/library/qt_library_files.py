@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -60,7 +67,10 @@ class QtMiddleElided(QStyledItemDelegate):
 
 
 class QtLibraryFiles(QWidget):
-    """The filter line, the state filter, and the table (or what to do while it is empty)."""
+    """The filter line, the state filter, and the table (or what to do while it is empty).
+    ``shown`` says the rows changed (the model's counts with them)."""
+
+    shown = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -137,6 +147,7 @@ class QtLibraryFiles(QWidget):
         self._live = live
         self._show_table_or_help()
         self._select(selected)
+        self.shown.emit()
 
     def changed(self, status: FileStatus) -> None:
         """A file's state moved: shown within ``FLUSH_MS``."""
@@ -151,6 +162,7 @@ class QtLibraryFiles(QWidget):
         if waiting:
             self.model.update(waiting.values())
             self._show_table_or_help()
+            self.shown.emit()
 
     def _show_table_or_help(self) -> None:
         self.stack.setCurrentWidget(self.table if self.model.rows else self.empty)

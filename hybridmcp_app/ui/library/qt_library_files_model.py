@@ -7,6 +7,7 @@ table (selection and scroll position stay)."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ STATE_FILTERS: tuple[tuple[str, frozenset[FileState] | None], ...] = (
 STATE_COLOURS = {FileState.FAILED: "#cf222e", FileState.SKIPPED: "#8c959f",
                  FileState.INDEXED: "#2da44e"}  # fmt: skip
 STATE_ORDER = {state: index for index, state in enumerate(FileState)}
+# As the table says it: "embedding" is what the ledger calls a file on its way into the store.
+STATE_LABELS = {state: state.value for state in FileState} | {FileState.EMBEDDING: "indexing"}
 
 
 def short_folder(path: Path) -> str:
@@ -65,6 +68,13 @@ class LibraryFilesModel(QAbstractTableModel):
         super().__init__(parent)
         self.rows: list[FileStatus] = []
         self._row_of: dict[Path, int] = {}
+        self.states: Counter[FileState] = Counter()  # rows in each state, kept as rows change
+        self.chunks = 0  # of the indexed rows
+
+    def _count(self, status: FileStatus, sign: int) -> None:
+        self.states[status.state] += sign
+        if status.state is FileState.INDEXED:
+            self.chunks += sign * status.chunks
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -92,7 +102,7 @@ class LibraryFilesModel(QAbstractTableModel):
             return str(status.path)
         if role == Qt.ItemDataRole.ToolTipRole:
             if column in (STATE, REASON) and status.reason:
-                return f"{status.state.value}: {status.reason}"
+                return f"{STATE_LABELS[status.state]}: {status.reason}"
             return str(status.path)
         if role == Qt.ItemDataRole.ForegroundRole and column == STATE:
             colour = STATE_COLOURS.get(status.state)
@@ -108,7 +118,7 @@ class LibraryFilesModel(QAbstractTableModel):
         if column == FOLDER:
             return short_folder(status.path)
         if column == STATE:
-            return status.state.value
+            return STATE_LABELS[status.state]
         if column == CHUNKS:
             return str(status.chunks) if status.state is FileState.INDEXED else ""
         if column == REASON:
@@ -129,6 +139,9 @@ class LibraryFilesModel(QAbstractTableModel):
         self.beginResetModel()
         self.rows = list(statuses)
         self._row_of = {status.path: row for row, status in enumerate(self.rows)}
+        self.states, self.chunks = Counter(), 0
+        for status in self.rows:
+            self._count(status, 1)
         self.endResetModel()
 
     def update(self, statuses: Iterable[FileStatus]) -> None:
@@ -138,6 +151,8 @@ class LibraryFilesModel(QAbstractTableModel):
             if row is None:
                 new.append(status)
                 continue
+            self._count(self.rows[row], -1)
+            self._count(status, 1)
             self.rows[row] = status
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
         if new:
@@ -145,6 +160,7 @@ class LibraryFilesModel(QAbstractTableModel):
             self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
             for offset, status in enumerate(new):
                 self._row_of[status.path] = first + offset
+                self._count(status, 1)
                 self.rows.append(status)
             self.endInsertRows()
 

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from hybridmcp_app.core.background_tasks import BackgroundTasks
-from hybridmcp_app.documents.document_models import SearchHit
+from hybridmcp_app.documents.document_models import FileState, SearchHit
 from hybridmcp_app.services.index_queue import (
     IndexEvent,
     IndexQueue,
@@ -48,6 +48,7 @@ from hybridmcp_app.services.index_queue import (
 )
 from hybridmcp_app.ui.library.qt_library_drop_zone import QtLibraryDropZone
 from hybridmcp_app.ui.library.qt_library_files import QtLibraryFiles
+from hybridmcp_app.ui.library.qt_library_files_model import PENDING_STATES, LibraryFilesModel
 from hybridmcp_app.ui.library.qt_library_progress import QtLibraryProgress, plural
 from hybridmcp_app.ui.library.qt_library_search import QtLibrarySearch
 from hybridmcp_app.ui.widgets.qt_banner import QtBanner
@@ -67,10 +68,28 @@ def open_with_system(path: Path, page: int | None) -> None:
 
 
 def describe_stats(stats: LibraryStats) -> str:
-    return (
-        f"{plural(stats.files, 'file')} · {stats.indexed:,} indexed · {stats.failed:,} failed · "
-        f"{stats.pending:,} pending · {plural(stats.chunks, 'chunk')} · {stats.location}"
+    return describe_counts(
+        stats.files, stats.indexed, stats.failed, stats.pending, stats.chunks, stats.location
     )
+
+
+def describe_counts(
+    files: int, indexed: int, failed: int, pending: int, chunks: int, location: str
+) -> str:
+    return (
+        f"{plural(files, 'file')} · {indexed:,} indexed · {failed:,} failed · "
+        f"{pending:,} pending · {plural(chunks, 'chunk')} · {location}"
+    )
+
+
+def describe_shown(model: LibraryFilesModel, location: str) -> str:
+    """The footer as the table stands, while a run changes it file by file."""
+    states = model.states
+    pending = sum(states[state] for state in PENDING_STATES)
+    return describe_counts(
+        len(model.rows), states[FileState.INDEXED], states[FileState.FAILED], pending,
+        model.chunks, location,
+    )  # fmt: skip
 
 
 class QtLibraryView(QWidget):
@@ -140,6 +159,7 @@ class QtLibraryView(QWidget):
         self.search_panel.query_submitted.connect(self.search)
         self.search_panel.hit_activated.connect(self.open_hit)
         self.files.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.files.shown.connect(self._count_shown)
         # Window-wide while this tab shows (as in the chat); Del only in the files table.
         find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, self.focus_search)
         find.setWhatsThis("Search the library")
@@ -286,14 +306,19 @@ class QtLibraryView(QWidget):
             self.files.changed(event.changed)
         self.progress.show_progress(event)
 
+    def _count_shown(self) -> None:
+        """During a run, the footer follows the table (the library's own count comes after)."""
+        if self.running and self.stats is not None:
+            self.stats_label.setText(describe_shown(self.files.model, self.stats.location))
+
     async def _show_queued(self) -> None:
         library = self.library
         if library is not None:
             statuses = await library.status()
             stats = await library.stats()
             if shiboken6.isValid(self) and self.running:
-                self.files.reload(statuses, keep_live=True)
-                self.stats_label.setText(describe_stats(stats))
+                self.stats = stats
+                self.files.reload(statuses, keep_live=True)  # and the footer from it
 
     # ------------------------------------------------------------------ removing
     def remove_selected(self) -> asyncio.Task[Any] | None:

@@ -12,6 +12,7 @@ import asyncio
 import html
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ import shiboken6
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -37,6 +39,7 @@ from PySide6.QtWidgets import (
 from hybridmcp_app.config.secrets import SecretStore
 from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.core.errors import HybridMCPError
+from hybridmcp_app.mcp_host.builtin_servers import WORKSPACE_MODULE, builtin_module
 from hybridmcp_app.mcp_host.log_tail import read_tail
 from hybridmcp_app.mcp_host.server_status import ServerState, ServerStatus
 from hybridmcp_app.ui.mcp.qt_mcp_server_dialog import QtMcpServerDialog
@@ -47,6 +50,16 @@ if TYPE_CHECKING:  # the MCP SDK is imported after start-up, off the event loop
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
 
 ROW_HEIGHT = 48
+
+
+@dataclass(frozen=True)
+class WorkspaceRoots:
+    """The workspace server's folders in the settings: read them, and replace them."""
+
+    get: Callable[[], tuple[Path, ...]]
+    set: Callable[[tuple[Path, ...]], None]
+
+
 MAX_PROBLEMS_SHOWN = 5  # the host logs every one
 LIGHTS = {
     ServerState.READY: "#2da44e", ServerState.STARTING: "#d4a72c",
@@ -121,9 +134,13 @@ class QtMcpServersView(QWidget):
         parent: QWidget | None = None,
         *,
         secrets: SecretStore | None = None,
+        workspace_roots: WorkspaceRoots | None = None,
     ) -> None:
+        """``workspace_roots``: the folders the workspace server serves, and how to set them
+        (the settings); with it, switching that server on with none chosen asks for one."""
         super().__init__(parent)
         self._tasks, self._banner, self._secrets = tasks, banner, secrets
+        self._workspace_roots = workspace_roots
         self.host: McpHost | None = None
         self._rows: dict[str, QtServerRow] = {}
         self.add_button = QPushButton("Add server…", self)
@@ -384,7 +401,36 @@ class QtMcpServersView(QWidget):
         return self._tasks.spawn(guarded(), name=name)
 
     def _toggle(self, name: str, enabled: bool) -> asyncio.Task[Any] | None:
-        return self._run(self.host.set_enabled(name, enabled), "mcp-toggle") if self.host else None
+        if self.host is None:
+            return None
+        if enabled and self._needs_folder(name) and not self._choose_workspace_folder(name):
+            return None
+        return self._run(self.host.set_enabled(name, enabled), "mcp-toggle")
+
+    def _needs_folder(self, name: str) -> bool:
+        """The workspace server, with no ``--root`` of its own and none in the settings."""
+        config = None if self.host is None else self.host.configured.servers.get(name)
+        roots = self._workspace_roots
+        if config is None or roots is None or builtin_module(config) != WORKSPACE_MODULE:
+            return False
+        return "--root" not in getattr(config, "args", ()) and not roots.get()
+
+    def _choose_workspace_folder(self, name: str) -> bool:
+        """Ask which folder the workspace server may read and change; False: none chosen (the
+        server stays off, and the banner says why)."""
+        chosen = QFileDialog.getExistingDirectory(
+            self, "Folder the workspace server may read and change", str(Path.home())
+        )
+        if not chosen or self._workspace_roots is None:
+            self._rows[name].switch.setChecked(False)
+            self._banner.show_message(
+                f"{name} stays off: it works in a folder you choose, and none was chosen. "
+                "Switch it on again to choose one.",
+                "info",
+            )
+            return False
+        self._workspace_roots.set((Path(chosen),))
+        return True
 
     def _tool_switch(self, method: str, *args: Any) -> asyncio.Task[Any] | None:
         host = self.host

@@ -24,7 +24,11 @@ from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.core.errors import ModelLoadError
 from hybridmcp_app.core.model_context import ModelContext
 from hybridmcp_app.llm.gguf_metadata import read_model_context
-from hybridmcp_app.llm.local_model_service import LocalModelService
+from hybridmcp_app.llm.local_model_service import (
+    LocalModelService,
+    LocalModelState,
+    LocalModelStatus,
+)
 from hybridmcp_app.llm.model_scanner import FoundModel, known_model_folders, scan_for_models
 
 COLUMNS = ("Model", "Found in", "Architecture", "Quantisation", "Trained context", "Size", "Chat")
@@ -77,14 +81,12 @@ class QtModelPicker(QWidget):
         self._path_editor = path_editor
         self._tasks = tasks
         self._home, self._app_models_dir = home, app_models_dir
+        self._service = service
         self.loaded = QLabel(self)
         self.loaded.setWordWrap(True)
-        backend = service.backend
-        self.loaded.setText(
-            "In use: " + describe_loaded(backend.context)
-            if backend is not None
-            else "No local model is loaded."
-        )
+        self._show_status(service.status)
+        # Follows the model: the wizard opens while it loads, and Load/Unload act meanwhile.
+        self.destroyed.connect(service.subscribe(self._show_status))  # unsubscribes
         browse = QPushButton("Choose GGUF file…", self)
         self.embedded_button = embedded = QPushButton("Use the embedded demo model", self)
         embedded.setToolTip("Gemma 3 270M (base): small, installed with the app")
@@ -97,7 +99,10 @@ class QtModelPicker(QWidget):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the name takes the rest
+        self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         self.table.setMinimumHeight(120)
         self.table.hide()
@@ -117,6 +122,18 @@ class QtModelPicker(QWidget):
         browse.clicked.connect(self.browse)
         embedded.clicked.connect(lambda: self._path_editor.setText(""))
         self.scan_button.clicked.connect(self.start_scan)
+
+    def _show_status(self, status: LocalModelStatus) -> None:
+        backend = self._service.backend
+        if status.state is LocalModelState.LOADING:
+            text = f"Loading <b>{html.escape(status.label)}</b>…"
+        elif status.state is LocalModelState.READY and backend is not None:
+            text = "In use: " + describe_loaded(backend.context)
+        else:
+            text = "No local model is loaded."
+        if status.error:
+            text += f"<br>The last load failed: {html.escape(status.error)}"
+        self.loaded.setText(text)
 
     def browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

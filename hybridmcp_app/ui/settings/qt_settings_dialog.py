@@ -100,7 +100,7 @@ class QtSettingsDialog(QDialog):
         self._run_setup = run_setup
         self.providers_page = providers_page
         self.setWindowTitle("Settings")
-        self.resize(760, 560)
+        self.resize(940, 660)  # the Local model page: its buttons and table, unclipped
         self._settings = settings
         self._secrets = secrets
         self.forms: dict[str, QtSettingsForm] = {}

@@ -179,7 +179,7 @@ async def test_a_cancelled_run_leaves_no_half_indexed_file_and_resume_finishes(
         first_file = asyncio.Event()
 
         def on_progress(event: IndexProgress) -> None:
-            if event.changed is not None:
+            if event.changed is not None and event.changed.state is FileState.INDEXED:
                 first_file.set()
 
         run = asyncio.create_task(library.add([tmp_path / "corpus"], on_progress))

@@ -145,3 +145,28 @@ def test_while_no_worker_has_a_result_only_unstarted_text_files_are_taken_back()
     assert [file.path.name if file else None for file in taken] == ["c.txt", "a.md", None]
     assert futures[2].cancelled() and futures[0].cancelled()
     assert sorted(file.path.name for file in pending.values()) == ["b.pdf", "d.docx", "e.html"]
+
+
+def test_a_file_is_said_to_start_once_a_worker_takes_it_on_not_while_it_waits(
+    tmp_path: Path,
+) -> None:
+    paths = [write_pdf(tmp_path / f"paper-{number:02}.pdf", pages=2) for number in range(16)]
+    scan = scan_documents(paths, DEFAULT_DOCUMENT_EXTENSIONS)
+    told: list[Path] = []
+    yielded: list[Path] = []
+    most_waiting = 0  # files said to be parsing and not yet answered
+
+    def started(file: ScannedFile) -> None:
+        nonlocal most_waiting
+        told.append(file.path)
+        most_waiting = max(most_waiting, len(told) - len(yielded))
+
+    for file, outcome in parse_many(scan.files, workers=2, started=started):
+        assert file.path in told  # said before its outcome
+        assert isinstance(outcome, ParsedDocument)
+        yielded.append(file.path)
+
+    assert sorted(told) == sorted(yielded) == sorted(paths)  # each file once
+    # What the pool holds at once (two workers' files and the next three), and those it held
+    # that finished since the last look: never the whole batch.
+    assert most_waiting <= 2 * (2 * 2 + 1) < len(paths)

@@ -198,13 +198,19 @@ async def test_as_a_subprocess_over_stdio(root: Path, tmp_path: Path) -> None:
         await check_attacks(client, root)
 
 
-async def test_with_no_root_the_current_folder_is_the_workspace(root: Path) -> None:
-    parameters = StdioServerParameters(command=sys.executable, args=["-m", MODULE], cwd=root)
+def test_with_no_root_chosen_it_refuses_to_start_in_the_folder_it_was_launched_from(
+    root: Path, tmp_path: Path
+) -> None:
+    env = {**os.environ, HOME_ENV_VAR: str(tmp_path / "home")}  # settings without roots
+    result = subprocess.run(
+        [sys.executable, "-m", MODULE], cwd=root, env=env,
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
 
-    async with asyncio.timeout(PATIENCE_S), Client(parameters) as client:
-        result = await client.call_tool("read_file", {"path": "notes.md"})
-
-    assert "The quick brown fox" in text_of(result)
+    assert result.returncode == 2
+    assert result.stderr.startswith("workspace: no workspace folder chosen: choose one when ")
+    assert "--root DIR" in result.stderr and "Traceback" not in result.stderr
+    assert not (root / ".hybridmcp-workspace").exists()  # nothing written where it was started
 
 
 async def test_with_no_root_the_roots_in_the_apps_settings_are_the_workspace(

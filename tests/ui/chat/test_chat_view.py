@@ -1,5 +1,6 @@
 """The Chat tab with the real embedded model and a real provider server, on the qasync loop."""
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,12 +12,15 @@ from pytestqt.qtbot import QtBot
 
 from hybridmcp_app.app import shut_down
 from hybridmcp_app.config.paths import AppPaths
+from hybridmcp_app.config.settings import Settings
+from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.core.llm_configs import ProvidersConfig
 from hybridmcp_app.llm.embedded_model import EMBEDDED_NOTE
 from hybridmcp_app.ui.main_window import MainWindow
+from tests.helpers.failing_provider import Reply, chunk, failing_provider
 from tests.helpers.llama_server import LlamaServer
 from tests.helpers.memory_keyring import MemoryKeyring
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import PATIENCE_S, wait_until
 from tests.ui.chat_steps import (
     FEW_SHOT,
     ask,
@@ -218,3 +222,29 @@ def test_a_provider_saved_in_settings_shows_in_the_chat_at_once(
     window.apply_settings(window.context.settings.model_copy(update={"providers": providers}))
     assert "lab" in view.provider_label.text()  # before, only after the strategy changed
     assert not view.add_provider.isVisibleTo(view)
+
+
+def test_a_provider_answer_without_text_says_what_the_provider_returned(
+    app_paths: AppPaths,
+    make_window: Callable[..., MainWindow],
+    qt_loop: qasync.QEventLoop,
+    memory_keyring: MemoryKeyring,
+) -> None:
+    usage = json.dumps({"id": "c1", "object": "chat.completion.chunk", "created": 0,
+                        "model": "gemma", "choices": [],
+                        "usage": {"prompt_tokens": 31, "completion_tokens": 0,
+                                  "total_tokens": 31}})  # fmt: skip
+    empty = Reply(sse=[chunk("", finish="stop"), usage, "[DONE]"])
+    with failing_provider([empty]) as server:
+        providers = {"items": [{"name": "lab", "base_url": server.base_url,
+                                "default_model": "gemma", "api_key_secret": "LAB_KEY",
+                                "timeout_s": PATIENCE_S, "first_token_timeout_s": PATIENCE_S}],
+                     "active": "lab"}  # fmt: skip
+        SettingsStore(app_paths).save(Settings.model_validate({"providers": providers}))
+        memory_keyring.set_password("HybridMCP", "LAB_KEY", "lab-key")
+        window = make_window()
+        ask(window, qt_loop, "Name a colour.", "provider")
+    pane = window.chat_view._panes["provider"]
+    said = pane.text.toPlainText()
+    assert "lab returned no text (finish reason: stop; 31 prompt tokens, 0 completion" in said
+    assert pane.footer.text().startswith("failed: lab returned no text")

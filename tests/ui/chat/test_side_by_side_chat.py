@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import qasync
 from PySide6.QtWidgets import QFileDialog
+from pytestqt.qtbot import QtBot
 
 from hybridmcp_app.app import shut_down
 from hybridmcp_app.config.paths import AppPaths
@@ -174,3 +175,24 @@ def test_a_long_markdown_answer_streamed_in_frames_renders_like_the_whole_text(
 def window(app_paths: AppPaths, make_window: Callable[..., MainWindow]) -> MainWindow:
     save_settings(app_paths)
     return make_window()
+
+
+def test_earlier_turns_show_in_full_with_the_local_and_the_provider_answer(
+    lab_window: MainWindow, qt_loop: qasync.QEventLoop, qtbot: QtBot
+) -> None:
+    lab_window.resize(1100, 800)
+    view = lab_window.chat_view
+    ask(lab_window, qt_loop, FEW_SHOT, "parallel")
+    answers = {leg: pane.answer.strip() for leg, pane in view._panes.items()}
+    assert set(answers) == {"local", "provider"} and all(answers.values())
+    ask(lab_window, qt_loop, "Q: And of Spain?\nA:", "local")
+    qtbot.wait(0)  # the splitter settles on the next pass of the loop
+
+    shown = view.transcript.toPlainText()
+    for leg, answer in answers.items():
+        assert f"{leg.title()} · " in shown and answer in shown
+    document = view.transcript.document()
+    document.setTextWidth(view.transcript.viewport().width())
+    assert view.transcript.viewport().height() >= document.size().height()  # in full
+    assert not view.transcript.verticalScrollBar().isVisible()
+    assert view.splitter.height() >= 150  # and the answers below keep room of their own

@@ -12,6 +12,7 @@ import pytest
 import qasync
 from keyring.errors import KeyringLocked
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
 
 from hybridmcp_app.config.first_run import FirstRunChoices
 from hybridmcp_app.config.paths import AppPaths
@@ -55,7 +56,11 @@ def test_one_pass_sets_the_model_provider_folders_and_servers(
     memory_keyring: MemoryKeyring,
     user_home: Path,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    project = tmp_path / "project"  # what the workspace server is given, asked when switched on
+    project.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_args: str(project))
     # Servers are started only when switched on, so the switch is what starts workspace.
     # A safety net for the server's start, not the app's 30 s: a busy machine may take long.
     mcp = McpSettings(start_servers_on_launch=False, init_timeout_s=PATIENCE_S)
@@ -102,6 +107,7 @@ def test_one_pass_sets_the_model_provider_folders_and_servers(
             if item.text().startswith(("workspace", "documents")):  # documents off, workspace on
                 on = item.checkState() == Qt.CheckState.Checked
                 item.setCheckState(Qt.CheckState.Unchecked if on else Qt.CheckState.Checked)
+        assert wizard.servers_page.workspace_roots == (project,)
 
         wizard.next()  # → summary
         summary = wizard.summary_page.summary.text()
@@ -127,6 +133,7 @@ def test_one_pass_sets_the_model_provider_folders_and_servers(
     assert "llama.cpp server" in summary
     assert str(notes) in summary
     assert "MCP servers on: workspace" in summary
+    assert f"Workspace server's folder: {project}" in summary
 
     on_disk = app_paths.settings_file.read_text()
     saved = json.loads(on_disk)
@@ -134,6 +141,7 @@ def test_one_pass_sets_the_model_provider_folders_and_servers(
     assert saved["llm"]["local"]["model_path"].endswith("demo-q4.gguf")
     assert saved["providers"]["active"] == "llama.cpp server"
     assert saved["documents"]["watch_folders"] == [str(notes)]
+    assert saved["mcp"]["workspace_roots"] == [str(project)]
     assert provider_server.api_key not in on_disk  # the key went to the keychain
     assert memory_keyring.entries[("HybridMCP", "LLAMA_CPP_SERVER_API_KEY")] == (
         provider_server.api_key
@@ -254,3 +262,51 @@ def test_a_chosen_folder_that_went_away_is_explained_and_the_rest_is_saved(
     qt_loop.run_until_complete(scenario())
     assert str(gone) in window.banner.label.text()
     assert window.context.settings.ui.first_run_completed
+
+
+def test_the_model_page_says_which_model_is_in_use_once_it_loads_behind_the_wizard(
+    make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop, user_home: Path
+) -> None:
+    window = make_window()
+    service = window.context.local_model
+
+    async def scenario() -> str:
+        wizard = await window.open_first_run()
+        wizard.next()  # → local model, opened before the model has loaded (as at first start)
+        loaded = wizard.model_page.picker.loaded
+        assert loaded.text() == "No local model is loaded."
+        load = asyncio.ensure_future(service.load(window.context.settings.llm.local))
+        await wait_until(lambda: loaded.text().startswith("Loading"))
+        await load
+        await wait_until(lambda: loaded.text().startswith("In use:"))
+        text = loaded.text()
+        await service.unload()
+        await wait_until(lambda: loaded.text() == "No local model is loaded.")
+        wizard.reject()
+        return text
+
+    in_use = qt_loop.run_until_complete(scenario())
+    assert "Gemma 3 270M" in in_use and "tokens" in in_use
+
+
+def test_switching_the_workspace_server_on_without_choosing_a_folder_leaves_it_off(
+    make_window: Callable[..., MainWindow],
+    qt_loop: qasync.QEventLoop,
+    user_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_args: "")  # cancelled
+    window = make_window()
+    wizard = qt_loop.run_until_complete(window.open_first_run())
+    for _ in range(4):
+        wizard.next()
+    page = wizard.servers_page
+    assert wizard.currentPage() is page
+    item = next(page.list.item(row) for row in range(page.list.count())
+                if page.list.item(row).data(Qt.ItemDataRole.UserRole) == "workspace")  # fmt: skip
+    item.setCheckState(Qt.CheckState.Checked)
+    assert item.checkState() == Qt.CheckState.Unchecked
+    assert "stays off: it works in a folder you choose" in page.note.text()
+    assert page.note.isVisibleTo(page)
+    assert not page.switches()["workspace"] and page.workspace_roots == ()
+    wizard.reject()

@@ -19,7 +19,8 @@ from pytestqt.qtbot import QtBot
 
 from hybridmcp_app.config.settings import DocumentsSettings
 from hybridmcp_app.core.background_tasks import BackgroundTasks
-from hybridmcp_app.documents.document_models import FileState, ScannedFile
+from hybridmcp_app.documents.document_models import FileState, FileStatus, ScannedFile
+from hybridmcp_app.documents.library_indexer import Started
 from hybridmcp_app.documents.library_service import LibraryService
 from hybridmcp_app.documents.parse_pool import parse_one
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
@@ -125,7 +126,9 @@ class HeldParse:
     def __init__(self, after: int) -> None:
         self.after, self.parsed, self.holding = after, 0, True
 
-    def __call__(self, files: Sequence[ScannedFile], cancel: threading.Event) -> Iterator[Any]:
+    def __call__(
+        self, files: Sequence[ScannedFile], cancel: threading.Event, started: Started
+    ) -> Iterator[Any]:
         for file in files:
             if self.holding and self.parsed == self.after:
                 cancel.wait(PATIENCE_S)  # a safety net: the test cancels the run
@@ -133,6 +136,7 @@ class HeldParse:
             if cancel.is_set():
                 return
             self.parsed += 1
+            started(file)
             yield file, parse_one(file)
 
 
@@ -378,3 +382,52 @@ def test_a_snippet_is_cut_around_the_first_word_of_the_query_and_marks_each_one(
     assert snippet.startswith("…") and snippet.endswith("…")
     assert re.findall(r"'>([^<]+)</span>", snippet) == ["Keeper", "codes"]
     assert "&lt;" in snippet  # the chunk's text is escaped, not taken for markup
+
+
+def test_during_a_run_files_wait_as_queued_and_the_footer_counts_each_one_indexed(
+    view: QtLibraryView,
+    opened: Opened,
+    qt_loop: qasync.QEventLoop,
+    tmp_path: Path,
+    settle: Callable[[], None],
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", files=14, paragraphs=1)
+    library = opened(parse=HeldParse(after=4))  # the parser holds before its fifth file
+    library.embed_batch = 2  # files settle two by two, not all at once at the end
+    view.set_library(library)
+    settle()
+
+    async def while_held() -> tuple[dict[str, FileState], str, list[str]]:
+        assert view.add_paths([tmp_path / "corpus"]) is not None
+        model = view.files.model
+
+        def counted() -> bool:
+            indexed = model.states[FileState.INDEXED]
+            return indexed >= 2 and view.stats_label.text().startswith(
+                f"{len(corpus)} files · {indexed} indexed"
+            )
+
+        await wait_until(counted)
+        shown = states(model)
+        footer = view.stats_label.text()
+        labels = [str(model.index(row, STATE).data()) for row in range(model.rowCount())]
+        view.cancel()
+        return shown, footer, labels
+
+    shown, footer, labels = qt_loop.run_until_complete(while_held())
+    settle()
+    waiting = [name for name, state in shown.items() if state is FileState.QUEUED]
+    assert len(waiting) >= len(corpus) - 4  # not taken on by the parser: queued, not "parsing"
+    assert FileState.PARSING not in shown.values()  # the parser holds: nothing is being read
+    indexed = sum(state is FileState.INDEXED for state in shown.values())
+    total = len(corpus)
+    counts = f"{total} files · {indexed} indexed · 0 failed · {total - indexed} pending"
+    assert footer.startswith(counts)
+    assert "embedding" not in labels  # a file on its way into the store reads "indexing"
+
+
+def test_a_file_on_its_way_into_the_store_reads_indexing(tmp_path: Path) -> None:
+    model = LibraryFilesModel()
+    model.update([FileStatus(path=tmp_path / "a.md", state=FileState.EMBEDDING)])
+    assert model.index(0, STATE).data() == "indexing"
+    assert model.states[FileState.EMBEDDING] == 1

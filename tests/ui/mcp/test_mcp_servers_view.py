@@ -11,7 +11,7 @@ import pytest
 import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QCheckBox, QLabel
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QLabel
 
 from hybridmcp_app.app import shut_down
 from hybridmcp_app.config.mcp_config_store import McpConfigStore
@@ -394,3 +394,51 @@ def test_servers_reporting_while_the_app_quits_redraw_without_starting_work(
 
     assert window.context.tasks.running == []
     assert "helper" in window.mcp_view.title.text()
+
+
+def test_switching_the_workspace_server_on_with_no_folder_asks_for_one_and_serves_it(
+    make_window: Callable[..., MainWindow],
+    qt_loop: qasync.QEventLoop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "notes.md").write_text("Otters hold hands.\n", encoding="utf-8")
+    answers = iter(["", str(project)])  # the first time the picker is cancelled
+    asked: list[str] = []
+
+    def pick(_parent: object, caption: str, _start: str) -> str:
+        asked.append(caption)
+        return next(answers)
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", pick)
+    window = make_window()
+    source = AppLibrarySource()
+    source.opened(None, "not opened in this test")
+    qt_loop.run_until_complete(start_mcp_host(window.context, window.mcp_host_ready, source))
+    host = window.context.mcp_host
+    assert host is not None
+    view = window.mcp_view
+    view.redraw()
+    switch = view._rows["workspace"].switch
+
+    switch.click()  # cancelled: nothing starts, and the banner says why
+    assert asked == ["Folder the workspace server may read and change"]
+    assert not switch.isChecked() and not host.enabled("workspace")
+    assert "workspace stays off: it works in a folder you choose" in window.banner.label.text()
+
+    switch.click()  # chosen: kept in the settings, and the server serves that folder
+    assert window.context.settings.mcp.workspace_roots == (project,)
+    workspace = host.supervisors["workspace"]
+    qt_loop.run_until_complete(
+        wait_until(lambda: workspace.status.state in (ServerState.READY, ServerState.FAILED))
+    )
+    assert workspace.status.state is ServerState.READY, workspace.status.message
+    outcome = qt_loop.run_until_complete(
+        host.registry.call("workspace__read_file", {"path": "notes.md"})
+    )
+    assert "Otters hold hands." in outcome.text
+    assert len(asked) == 2
+    saved = json.loads(window.context.paths.settings_file.read_text())
+    assert saved["mcp"]["workspace_roots"] == [str(project)]

@@ -5,13 +5,15 @@ from pathlib import Path
 
 import pytest
 import qasync
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QLineEdit, QScrollArea
+from pytestqt.qtbot import QtBot
 
 from hybridmcp_app.llm.local_model_service import LocalModelState
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.settings.qt_model_picker import QtModelPicker
+from hybridmcp_app.ui.settings.qt_settings_dialog import PAGE_INDEX
 from tests.helpers.gguf_files import write_tiny_gguf
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import PATIENCE_MS, wait_until
 
 
 def table_texts(picker: QtModelPicker) -> list[list[str]]:
@@ -76,3 +78,28 @@ def test_the_demo_model_button_clears_the_chosen_file(
     assert isinstance(dialog.model_picker, QtModelPicker)
     dialog.model_picker.embedded_button.click()
     assert path_editor.text() == ""
+
+
+def test_the_local_model_page_fits_the_dialog_at_its_default_size_with_the_models_found(
+    home_with_models: Path,
+    make_window: Callable[..., MainWindow],
+    qt_loop: qasync.QEventLoop,
+    qtbot: QtBot,
+) -> None:
+    window = make_window()
+    dialog = window.open_settings()
+    dialog.sections.setCurrentRow(PAGE_INDEX["Local model"])
+    qtbot.waitExposed(dialog, timeout=PATIENCE_MS)
+    picker = dialog.model_picker
+    assert isinstance(picker, QtModelPicker)
+    qt_loop.run_until_complete(picker.start_scan())
+    qtbot.wait(0)  # the layout settles on the next pass of the loop
+    page = dialog.pages.currentWidget()
+    assert isinstance(page, QScrollArea)
+    viewport = page.viewport()
+    assert not page.horizontalScrollBar().isVisible()  # nothing is cut off at the right
+    buttons = (picker.scan_button, picker.embedded_button)
+    for widget in (*buttons, picker.table):
+        right = widget.mapTo(viewport, widget.rect().topRight()).x()
+        assert right <= viewport.width(), f"{widget} ends at {right} of {viewport.width()}"
+    assert picker.table.height() >= 2 * picker.table.verticalHeader().defaultSectionSize()

@@ -14,6 +14,7 @@ import pytest
 
 from hybridmcp_app.config.settings import DocumentsSettings
 from hybridmcp_app.documents.document_models import FileState, ScannedFile
+from hybridmcp_app.documents.library_indexer import Started
 from hybridmcp_app.documents.library_service import LibraryService
 from hybridmcp_app.documents.library_state import LibraryStorageError
 from hybridmcp_app.documents.parse_pool import parse_one
@@ -30,7 +31,7 @@ from hybridmcp_app.services.index_queue import (
 )
 from tests.helpers.waiting import PATIENCE_S, wait_until
 
-Parse = Callable[[Sequence[ScannedFile], threading.Event], Iterator[Any]]
+Parse = Callable[[Sequence[ScannedFile], threading.Event, Started], Iterator[Any]]
 OpenLibrary = Callable[..., Awaitable[LibraryService]]
 
 
@@ -44,7 +45,9 @@ class HeldParse:
         if released:
             self.release.set()
 
-    def __call__(self, files: Sequence[ScannedFile], cancel: threading.Event) -> Iterator[Any]:
+    def __call__(
+        self, files: Sequence[ScannedFile], cancel: threading.Event, started: Started
+    ) -> Iterator[Any]:
         for file in files:
             if not self.holding.is_set():
                 self.holding.set()
@@ -54,6 +57,7 @@ class HeldParse:
                     self.release.wait(0.01)  # or a cancel: whichever comes first
             if cancel.is_set():
                 return
+            started(file)
             yield file, parse_one(file)
 
 
@@ -251,7 +255,9 @@ async def test_a_failed_run_is_reported_and_holds_the_rest_for_resume(
     write_notes(tmp_path / "forced", 1)
     broken = True
 
-    def parse(files: Sequence[ScannedFile], cancel: threading.Event) -> Iterator[Any]:
+    def parse(
+        files: Sequence[ScannedFile], cancel: threading.Event, started: Started
+    ) -> Iterator[Any]:
         if broken:
             raise LibraryStorageError("the disk is full")
         for file in files:
