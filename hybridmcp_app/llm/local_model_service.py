@@ -12,7 +12,11 @@ from typing import TYPE_CHECKING
 
 from hybridmcp_app.core.errors import ModelLoadError
 from hybridmcp_app.core.llm_configs import LocalLLMConfig
-from hybridmcp_app.llm.embedded_model import EMBEDDED_LABEL, embedded_model_path
+from hybridmcp_app.llm.embedded_models import (
+    DEFAULT_EMBEDDED,
+    EmbeddedModel,
+    embedded_for_file,
+)
 
 if TYPE_CHECKING:
     from hybridmcp_app.llm.llama_backend import LlamaCppBackend
@@ -77,17 +81,15 @@ class LocalModelService:
 
         async with self._lock:
             previous = self._backend
-            label = EMBEDDED_LABEL if config.model_path is None else config.model_path.name
+            chosen = config.model_path
+            label = DEFAULT_EMBEDDED.label if chosen is None else chosen.name
             self._set(LocalModelStatus(LocalModelState.LOADING, label))
             try:
-                if config.model_path is None:
-                    path = await asyncio.to_thread(embedded_model_path, self._cache_dir)
-                else:
-                    path = config.model_path.expanduser()
+                path, embedded = await asyncio.to_thread(self._locate, chosen)
                 backend = await LlamaCppBackend.open(
                     path,
                     config.inference,
-                    display_label=EMBEDDED_LABEL if config.model_path is None else None,
+                    display_label=embedded.label if embedded is not None else None,
                 )
             except ModelLoadError as error:
                 log.warning("local model not loaded: %s", error)
@@ -98,6 +100,17 @@ class LocalModelService:
         if previous is not None:
             await previous.close()
         return backend
+
+    def _locate(self, chosen: Path | None) -> tuple[Path, EmbeddedModel | None]:
+        """The file to load, and which embedded model it is (if one); blocking."""
+        if chosen is None:
+            return DEFAULT_EMBEDDED.locate(self._cache_dir), DEFAULT_EMBEDDED
+        path = chosen.expanduser()
+        return path, embedded_for_file(path, self._cache_dir)
+
+    async def embedded_file(self, model: EmbeddedModel) -> Path:
+        """``model``'s GGUF file, prepared if needed (Gemma's chunks are joined once)."""
+        return await asyncio.to_thread(model.locate, self._cache_dir)
 
     async def try_load(self, config: LocalLLMConfig) -> bool:
         """Like ``load``, but a failure is only reported through ``status`` (for the UI)."""

@@ -6,8 +6,10 @@ import asyncio
 import html
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
 from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.core.errors import ModelLoadError
 from hybridmcp_app.core.model_context import ModelContext
+from hybridmcp_app.llm.embedded_models import DEFAULT_EMBEDDED, EMBEDDED_MODELS, EmbeddedModel
 from hybridmcp_app.llm.gguf_metadata import read_model_context
 from hybridmcp_app.llm.local_model_service import (
     LocalModelService,
@@ -65,7 +68,8 @@ def _scan(home: Path, app_models: Path) -> list[tuple[FoundModel, ModelContext |
 
 
 class QtModelPicker(QWidget):
-    """Fills the ``model_path`` editor of the settings form: browse, scan, or the demo model."""
+    """Fills the ``model_path`` editor of the settings form: browse, scan, or an embedded model
+    (the default one clears the editor; another puts its file there)."""
 
     def __init__(
         self,
@@ -88,8 +92,13 @@ class QtModelPicker(QWidget):
         # Follows the model: the wizard opens while it loads, and Load/Unload act meanwhile.
         self.destroyed.connect(service.subscribe(self._show_status))  # unsubscribes
         browse = QPushButton("Choose GGUF file…", self)
-        self.embedded_button = embedded = QPushButton("Use the embedded demo model", self)
-        embedded.setToolTip("Gemma 3 270M (base): small, installed with the app")
+        self.embedded_choice = QComboBox(self)
+        for index, model in enumerate(EMBEDDED_MODELS):
+            self.embedded_choice.addItem(model.label, model.name)
+            self.embedded_choice.setItemData(index, model.note, Qt.ItemDataRole.ToolTipRole)
+        self.embedded_choice.setCurrentIndex(EMBEDDED_MODELS.index(DEFAULT_EMBEDDED))
+        self.embedded_choice.setToolTip("Models installed with the app")
+        self.embedded_button = embedded = QPushButton("Use this embedded model", self)
         self.scan_button = QPushButton("Find models on this computer", self)
         self.scan_button.setToolTip(
             "Looks in LM Studio, GPT4All, Jan, Ollama and HybridMCP's own models folder"
@@ -110,17 +119,23 @@ class QtModelPicker(QWidget):
         self._found: list[FoundModel] = []
 
         buttons = QHBoxLayout()
-        for button in (browse, embedded, self.scan_button):
+        for button in (browse, self.scan_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        installed = QHBoxLayout()
+        installed.addWidget(QLabel("Installed with the app:", self))
+        installed.addWidget(self.embedded_choice)
+        installed.addWidget(embedded)
+        installed.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 8)
         layout.addWidget(self.loaded)
         layout.addLayout(buttons)
+        layout.addLayout(installed)
         layout.addWidget(self.status)
         layout.addWidget(self.table)
         browse.clicked.connect(self.browse)
-        embedded.clicked.connect(lambda: self._path_editor.setText(""))
+        embedded.clicked.connect(self.use_embedded)
         self.scan_button.clicked.connect(self.start_scan)
 
     def _show_status(self, status: LocalModelStatus) -> None:
@@ -141,6 +156,26 @@ class QtModelPicker(QWidget):
         )
         if path:
             self._path_editor.setText(path)
+
+    def use_embedded(self) -> asyncio.Task[None] | None:
+        """Put the chosen embedded model in the editor: the default one empties it at once;
+        another one's file is found (or prepared) first, so this returns that task."""
+        model = EMBEDDED_MODELS[max(0, self.embedded_choice.currentIndex())]
+        if model is DEFAULT_EMBEDDED:
+            self._path_editor.setText("")
+            return None
+        self.embedded_button.setEnabled(False)
+        self.status.setText(f"Preparing {model.label}…")
+        return self._tasks.spawn(self._use_embedded(model), name="use-embedded-model")
+
+    async def _use_embedded(self, model: EmbeddedModel) -> None:
+        try:
+            self._path_editor.setText(str(await self._service.embedded_file(model)))
+            self.status.setText(f"{model.label} chosen: it loads when the settings are saved.")
+        except ModelLoadError as error:
+            self.status.setText(str(error))
+        finally:
+            self.embedded_button.setEnabled(True)
 
     def start_scan(self) -> asyncio.Task[None]:
         self.scan_button.setEnabled(False)
