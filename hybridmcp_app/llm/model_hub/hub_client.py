@@ -1,0 +1,183 @@
+"""The Hugging Face Hub through ``huggingface_hub``: search GGUF repos and list their GGUF files.
+
+The endpoint is ``HF_ENDPOINT`` (read at each call) unless one is given; the token, when there
+is one, comes from the keychain bound to that endpoint's origin. Blocking calls run off the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from hybridmcp_app.config.secrets import SecretStore, origin_of
+from hybridmcp_app.core.errors import HybridMCPError
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+HF_TOKEN_SECRET = "huggingface.token"
+TOKEN_WHERE = "Settings → Local model"
+_QUANT = re.compile(r"(?:^|[-.])(I?Q\d(?:_[A-Z0-9]+)*|BF16|F16|F32)(?=[-.]|$)", re.I)
+_SPLIT = re.compile(r"-\d{5}-of-\d{5}\.gguf$", re.I)
+
+
+class ModelHubError(HybridMCPError):
+    """The hub could not answer or refused; one line saying what happened and what to do."""
+
+
+class HubRepo(BaseModel):
+    """A search hit: a model repository on the hub."""
+
+    model_config = ConfigDict(frozen=True)
+
+    repo_id: str
+    downloads: int = 0
+    likes: int = 0
+    gated: bool = False
+
+
+class HubFile(BaseModel):
+    """A GGUF file of a repo at one commit, with the size and SHA-256 the hub publishes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    repo_id: str
+    filename: str
+    commit: str
+    size: int
+    sha256: str | None
+    quantization: str = ""
+    projector: bool = False  # a vision projector (mmproj), not a model of its own
+    split: bool = False  # one part of a model split over several files
+
+
+class RepoFiles(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    repo_id: str
+    commit: str
+    gated: bool
+    files: list[HubFile]
+
+
+def hub_endpoint(endpoint: str | None = None) -> str:
+    """The hub to talk to: ``endpoint``, else ``HF_ENDPOINT``, else huggingface.co."""
+    chosen = endpoint or os.environ.get("HF_ENDPOINT", "").strip() or DEFAULT_ENDPOINT
+    return chosen.rstrip("/")
+
+
+def hub_token(store: SecretStore, endpoint: str) -> SecretStr | None:
+    """The Hugging Face token saved in the keychain for this endpoint, if any."""
+    if not store.available:
+        return None
+    return store.get(HF_TOKEN_SECRET, origin=origin_of(endpoint), where=TOKEN_WHERE)
+
+
+def quantization_of(filename: str) -> str:
+    """``Q4_K_M``, ``Q8_0``, ``F16``… as the file name spells it, upper case; '' if none."""
+    match = _QUANT.search(filename.rsplit("/", 1)[-1].removesuffix(".gguf"))
+    return match.group(1).upper() if match else ""
+
+
+def describe_hub_error(error: BaseException, repo_id: str, *, with_token: bool) -> str:
+    """One line for a failed hub call."""
+    from huggingface_hub import errors
+
+    if isinstance(error, errors.GatedRepoError):
+        if with_token:
+            return (f"{repo_id} is gated and the saved Hugging Face token has no access to it: "
+                    "accept its terms on its hub page, then try again")  # fmt: skip
+        return (f"{repo_id} is gated: accept its terms on its hub page and save a Hugging Face "
+                f"token in {TOKEN_WHERE}")  # fmt: skip
+    if isinstance(error, errors.RepositoryNotFoundError):
+        return f"the hub has no model {repo_id} (or it is private and needs a token)"
+    if isinstance(error, errors.RevisionNotFoundError):
+        return f"the hub has no such revision of {repo_id}"
+    if isinstance(error, errors.RemoteEntryNotFoundError):
+        return f"the file is no longer in {repo_id}; refresh its file list"
+    if isinstance(error, errors.HfHubHTTPError):
+        status = error.response.status_code if error.response is not None else "?"
+        return f"the hub answered HTTP {status} for {repo_id}"
+    if isinstance(error, errors.OfflineModeIsEnabled):
+        return "huggingface_hub is in offline mode (HF_HUB_OFFLINE is set)"
+    detail = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+    return f"could not reach the hub for {repo_id}: {detail}"
+
+
+def _gated(value: Any) -> bool:
+    return bool(value) and value != "False"
+
+
+class HubClient:
+    """Search the hub and list a repo's GGUF files; ``token`` is sent to ``endpoint`` only."""
+
+    def __init__(self, endpoint: str | None = None, token: SecretStr | None = None) -> None:
+        self.endpoint = hub_endpoint(endpoint)
+        self.token = token
+
+    def __repr__(self) -> str:
+        return f"HubClient({self.endpoint!r}, token={'set' if self.token else 'none'})"
+
+    def token_value(self) -> str | bool:
+        """What ``huggingface_hub`` calls take as ``token``: ours, or False (never a stray one)."""
+        return self.token.get_secret_value() if self.token else False
+
+    async def search(self, query: str, limit: int = 40) -> list[HubRepo]:
+        """GGUF repos whose name contains ``query``, most downloaded first."""
+        words = query.strip()
+        if not words:
+            raise ModelHubError("type a few letters of a model name to search the hub")
+        return await asyncio.to_thread(self._search, words, limit)
+
+    def _search(self, words: str, limit: int) -> list[HubRepo]:
+        from huggingface_hub import HfApi
+
+        api = HfApi(endpoint=self.endpoint, token=self.token_value())
+        try:
+            found = list(api.list_models(search=words, filter="gguf", limit=limit))
+        except Exception as error:
+            raise ModelHubError(describe_hub_error(error, f"'{words}'", with_token=False)) from None
+        return [
+            HubRepo(repo_id=m.id, downloads=m.downloads or 0, likes=m.likes or 0,
+                    gated=_gated(m.gated))
+            for m in found
+        ]  # fmt: skip
+
+    async def gguf_files(self, repo_id: str, revision: str | None = None) -> RepoFiles:
+        """The repo's GGUF files with sizes and SHA-256, read live from its model info."""
+        return await asyncio.to_thread(self._gguf_files, repo_id, revision)
+
+    def _gguf_files(self, repo_id: str, revision: str | None) -> RepoFiles:
+        from huggingface_hub import HfApi
+
+        api = HfApi(endpoint=self.endpoint, token=self.token_value())
+        try:
+            info = api.model_info(repo_id, revision=revision, files_metadata=True)
+        except Exception as error:
+            message = describe_hub_error(error, repo_id, with_token=self.token is not None)
+            raise ModelHubError(message) from None
+        commit = info.sha or revision or "main"
+        files = [
+            HubFile(
+                repo_id=info.id, filename=s.rfilename, commit=commit,
+                size=(s.lfs.size if s.lfs else s.size) or 0,
+                sha256=s.lfs.sha256 if s.lfs else None,
+                quantization=quantization_of(s.rfilename),
+                projector="mmproj" in s.rfilename.lower(),
+                split=bool(_SPLIT.search(s.rfilename)),
+            )
+            for s in info.siblings or []
+            if s.rfilename.lower().endswith(".gguf")
+        ]  # fmt: skip
+        return RepoFiles(repo_id=info.id, commit=commit, gated=_gated(info.gated), files=files)
+
+
+def preferred_files(files: list[HubFile], quantizations: list[str]) -> list[HubFile]:
+    """The model files (no projector, no split part) in ``quantizations`` order; all if none."""
+    models = [f for f in files if not f.projector and not f.split]
+    order = [q.upper() for q in quantizations]
+    chosen = sorted((f for f in models if f.quantization in order),
+                    key=lambda f: order.index(f.quantization))  # fmt: skip
+    return chosen or models
