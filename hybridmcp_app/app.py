@@ -183,12 +183,13 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
             start_mcp_host(context, window.mcp_host_ready, library_source), name="mcp-host"
         )
 
-    context.tasks.spawn(start_services(), name="start-services")
-    context.tasks.spawn(start_library(context, library_ready), name="open-library")
-    if context.settings.llm.local.load_on_start:
-        context.tasks.spawn(
-            context.local_model.try_load(context.settings.llm.local), name="load-local-model"
-        )
+    if not context.tasks.closed:  # a quit asked for while the window opened starts nothing
+        context.tasks.spawn(start_services(), name="start-services")
+        context.tasks.spawn(start_library(context, library_ready), name="open-library")
+        if context.settings.llm.local.load_on_start:
+            context.tasks.spawn(
+                context.local_model.try_load(context.settings.llm.local), name="load-local-model"
+            )
     with loop:
         loop.run_until_complete(quit_event.wait())
         stuck = shut_down(context, loop)

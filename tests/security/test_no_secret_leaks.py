@@ -39,11 +39,13 @@ def configure(paths: AppPaths, provider: LlamaServer, api_port: int) -> None:
     lab = {"name": "lab", "base_url": provider.base_url, "default_model": "gemma",
            "api_key_secret": SENTINEL_NAME, "max_retries": 0,
            "timeout_s": PATIENCE_S, "first_token_timeout_s": PATIENCE_S}  # fmt: skip
+    workspace = paths.data_dir.parent / "workspace"  # the workspace server needs a folder
+    workspace.mkdir(parents=True, exist_ok=True)
     settings = {
         "providers": {"items": [lab], "active": "lab"},
         "api": {"enabled": True, "port": api_port},
         # Safety nets, not the app's 30 s: a busy machine starts four servers at once slowly.
-        "mcp": {"init_timeout_s": PATIENCE_S},
+        "mcp": {"init_timeout_s": PATIENCE_S, "workspace_roots": [str(workspace)]},
         "ui": {"first_run_completed": True},
         "llm": {"local": {"load_on_start": False}},
     }
