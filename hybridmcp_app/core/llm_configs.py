@@ -25,7 +25,10 @@ class LocalLLMConfig(FrozenModel):
 
     model_path: Path | None = Field(None, description="A .gguf file; empty = embedded demo model.")
     load_on_start: bool = Field(True, description="Load the model in the background at start-up.")
-    inference: InferenceSettings = Field(default_factory=InferenceSettings)
+    inference: InferenceSettings = Field(
+        default_factory=InferenceSettings,
+        title="Defaults for model files without engine settings of their own",
+    )
 
     @field_validator("model_path")
     @classmethod

@@ -11,6 +11,7 @@ from hybridmcp_app.core.frozen_model import FrozenModel
 from hybridmcp_app.core.parameters import ModelParameters
 
 ModelSource = Literal["gguf", "provider"]
+KvCacheType = Literal["f16", "q8_0", "q4_0"]
 
 
 class ModelIdentification(FrozenModel):
@@ -50,9 +51,16 @@ class ModelCapabilities(FrozenModel):
 
 
 class InferenceSettings(FrozenModel):
-    """How the app runs a local model. The thread defaults leave one core for the UI."""
+    """How the app runs a local model (one set per model file). The thread defaults leave one
+    core for the UI."""
 
-    n_ctx: int = Field(4096, ge=256, le=1_048_576, title="Context window", description="In tokens.")
+    n_ctx: int = Field(
+        4096,
+        ge=256,
+        le=1_048_576,
+        title="Context window",
+        description="In tokens (llama.cpp rounds it up to a multiple of 256).",
+    )
     n_threads: int | None = Field(
         None, ge=1, le=512, title="Generation threads", description="Empty = all cores but one."
     )
@@ -63,10 +71,40 @@ class InferenceSettings(FrozenModel):
     n_gpu_layers: int = Field(
         0, ge=-1, title="GPU layers", description="Layers offloaded to a GPU (-1 = all)."
     )
+    kv_cache_type: KvCacheType = Field(
+        "f16",
+        title="KV cache type",
+        description="How the attention cache is stored: q8_0 takes about half the memory of "
+        "f16, q4_0 about a quarter (both need flash attention).",
+    )
+    flash_attention: bool = Field(
+        False, title="Flash attention", description="Needed for a q8_0 or q4_0 KV cache."
+    )
+    use_mmap: bool = Field(
+        True, title="Map the file (mmap)", description="Read the weights as they are needed."
+    )
+    use_mlock: bool = Field(
+        False, title="Lock in memory (mlock)", description="Keep the weights out of swap."
+    )
+    prompt_lookup: bool = Field(
+        True,
+        title="Speculative decoding (prompt lookup)",
+        description="Drafts tokens copied from the prompt and checks them in one batch: the "
+        "same answer, faster when the answer repeats the prompt (edits, quotes).",
+    )
     chat_format: str | None = Field(
         None, title="Chat format", description="Empty = from the file's own chat template."
     )
     parameters: ModelParameters = Field(default_factory=ModelParameters)
+
+    @model_validator(mode="after")
+    def _quantised_cache_needs_flash_attention(self) -> InferenceSettings:
+        if self.kv_cache_type != "f16" and not self.flash_attention:
+            raise ValueError(
+                f"a {self.kv_cache_type} KV cache needs flash attention (llama.cpp refuses it "
+                "otherwise): switch flash attention on, or use f16"
+            )
+        return self
 
 
 class TokenizerDetails(FrozenModel):
@@ -88,6 +126,10 @@ class RuntimeProperties(FrozenModel):
     context_used: int = Field(0, ge=0)
     threads: int | None = Field(None, ge=1)
     memory_bytes: int | None = Field(None, ge=0)
+    n_ctx: int | None = Field(None, ge=1, description="The context llama.cpp allocated.")
+    kv_cache_type: str | None = Field(None, description="As llama.cpp holds it, e.g. 'q8_0'.")
+    flash_attention: bool | None = None
+    gpu_offload: bool | None = Field(None, description="Whether this llama.cpp can use a GPU.")
 
 
 class ModelContext(FrozenModel):

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
@@ -41,6 +41,8 @@ log = logging.getLogger("hybridmcp.llm.llama")
 _END = object()
 # A model file larger than this share of physical memory is refused rather than left to thrash.
 MAX_SHARE_OF_MEMORY = 0.8
+# ggml's type numbers for the KV cache types offered (ggml.h, enum ggml_type).
+KV_CACHE_TYPES = {"f16": 1, "q4_0": 2, "q8_0": 8}
 
 
 def resolved_threads(settings: InferenceSettings) -> tuple[int, int]:
@@ -105,21 +107,23 @@ class LlamaCppBackend(ChatBackend):
                 n_threads_batch=batch_threads,
                 n_batch=settings.n_batch,
                 n_gpu_layers=settings.n_gpu_layers,
+                flash_attn=settings.flash_attention,
+                type_k=KV_CACHE_TYPES[settings.kv_cache_type],
+                type_v=KV_CACHE_TYPES[settings.kv_cache_type],
+                use_mmap=settings.use_mmap,
+                use_mlock=settings.use_mlock,
                 verbose=False,
             )
 
         try:
             await asyncio.wrap_future(worker.load(load))
+            engine = await asyncio.wrap_future(worker.submit(_engine_readback))
         except asyncio.CancelledError:  # the app quits mid-load: free it once it is loaded
             worker.stop(_close_llama)
             raise
         except (ValueError, RuntimeError, OSError) as error:
             worker.shutdown()
-            raise ModelLoadError(
-                f"llama.cpp could not load {path.name} (architecture "
-                f"{context.identification.architecture!r}): {error}. The file may be damaged, "
-                "or need a newer llama.cpp"
-            ) from None
+            raise ModelLoadError(_load_failure(path, context, settings, error)) from None
         load_s = time.perf_counter() - started
         template = context.capabilities.chat_template
         chat_format = settings.chat_format or (
@@ -131,10 +135,12 @@ class LlamaCppBackend(ChatBackend):
             load_time_s=load_s,
             threads=threads,
             memory_bytes=max(0, psutil.Process().memory_info().rss - memory_before),
+            **engine,
         )
         context = context.model_copy(update={"inference": settings, "runtime": runtime})
         log.info("loaded %s in %.2f s (%d threads)", path.name, load_s, threads)
-        return cls(context, worker, PromptSettings(chat_format, template), name=name)
+        prompt = PromptSettings(chat_format, template, prompt_lookup=settings.prompt_lookup)
+        return cls(context, worker, prompt, name=name)
 
     @property
     def context(self) -> ModelContext:
@@ -146,7 +152,7 @@ class LlamaCppBackend(ChatBackend):
 
     @property
     def context_window(self) -> int | None:
-        return self._context.inference.n_ctx
+        return self._context.runtime.n_ctx or self._context.inference.n_ctx
 
     @property
     def model_name(self) -> str:
@@ -220,6 +226,39 @@ class LlamaCppBackend(ChatBackend):
 
 def _close_llama(llama: Llama) -> None:
     llama.close()
+
+
+def _engine_readback(llama: Llama) -> dict[str, Any]:
+    """What llama.cpp made of the settings, read back from the loaded model."""
+    import llama_cpp
+
+    names = {number: name for name, number in KV_CACHE_TYPES.items()}
+    params = llama.context_params
+    return {
+        "n_ctx": llama.n_ctx(),
+        "kv_cache_type": names.get(params.type_k, f"ggml type {params.type_k}"),
+        "flash_attention": params.flash_attn_type == llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED,
+        "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload()),
+    }
+
+
+def _load_failure(
+    path: Path, context: ModelContext, settings: InferenceSettings, error: BaseException
+) -> str:
+    """One line on why llama.cpp refused the model: its context settings when the weights
+    loaded but the context could not be made, else the file."""
+    if "llama_context" in str(error):
+        return (
+            f"llama.cpp loaded {path.name} but could not create its context with these settings "
+            f"(context {settings.n_ctx:,} tokens, {settings.kv_cache_type} KV cache, flash "
+            f"attention {'on' if settings.flash_attention else 'off'}, batch {settings.n_batch}"
+            "): lower the context, or go back to an f16 KV cache"
+        )
+    return (
+        f"llama.cpp could not load {path.name} (architecture "
+        f"{context.identification.architecture!r}): {error}. The file may be damaged, "
+        "or need a newer llama.cpp"
+    )
 
 
 def _llama_cpp_version() -> str:

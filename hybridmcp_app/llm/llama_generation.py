@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import codecs
 import json
+import logging
 import math
 import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,20 +32,23 @@ from hybridmcp_app.core.inference import (
     Usage,
 )
 from hybridmcp_app.llm.chat_prompt import build_chat_prompt
+from hybridmcp_app.llm.llama_drafting import DraftStats, drafted_generate
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
     from llama_cpp.llama_grammar import LlamaGrammar
 
 Emit = Callable[[StreamEvent], None]
+log = logging.getLogger("hybridmcp.llm.llama")
 
 
 @dataclass(frozen=True)
 class PromptSettings:
-    """How this model's prompts are built (decided once, when it loads)."""
+    """How this model's prompts are built and decoded (decided once, when it loads)."""
 
     chat_format: str | None
     template: str | None
+    prompt_lookup: bool = False
 
 
 # llama.cpp parses grammars recursively: a grammar nested a few thousand groups deep fails to
@@ -240,6 +244,22 @@ def _forget_earlier_requests(llama: Llama) -> None:
     llama.reset()  # type: ignore[no-untyped-call]
 
 
+# Prompt lookup drafts from what the prompt holds: a short prompt has little to copy, and drafts
+# that miss cost more than they save (benchmarks.local_llm: about 0.9x on free text).
+MIN_PROMPT_FOR_LOOKUP = 128
+
+
+def _drafts(request: InferenceRequest, prompt: PromptSettings, prompt_tokens: int) -> bool:
+    """Whether this answer is decoded with prompt-lookup drafts: on for the model, a prompt long
+    enough to copy from, and no per-token log-probabilities (read from the last logits row)."""
+    return (
+        prompt.prompt_lookup
+        and prompt_tokens >= MIN_PROMPT_FOR_LOOKUP
+        and not request.logprobs
+        and not request.choices
+    )
+
+
 def run_generation(
     llama: Llama,
     request: InferenceRequest,
@@ -287,8 +307,7 @@ def run_generation(
     pending = ""
     first_token_at: float | None = None
     finish: FinishReason = "length"
-    generator = llama.generate(
-        tokens,
+    sampling: dict[str, Any] = dict(
         top_k=params.top_k,
         top_p=params.top_p,
         temp=params.temperature,
@@ -296,6 +315,12 @@ def run_generation(
         frequency_penalty=params.frequency_penalty,
         presence_penalty=params.presence_penalty,
         grammar=grammar,
+    )
+    drafts = DraftStats() if _drafts(request, prompt, len(tokens)) else None
+    generator = (
+        drafted_generate(llama, tokens, stats=drafts, **sampling)
+        if drafts is not None
+        else llama.generate(tokens, **sampling)
     )
     try:
         for token in generator:
@@ -329,6 +354,8 @@ def run_generation(
                 break
     finally:
         generator.close()
+    if drafts is not None:
+        log.info("prompt lookup: %d of %d drafted token(s) kept", drafts.accepted, drafts.drafted)
     pending += decoder.decode(b"", final=True) if finish != "stop" else ""
     if pending:
         say(pending)

@@ -10,8 +10,11 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hybridmcp_app.core.errors import ModelLoadError
+from hybridmcp_app.config.model_settings import ModelSettingsStore
+from hybridmcp_app.core.errors import ConfigError, ModelLoadError
 from hybridmcp_app.core.llm_configs import LocalLLMConfig
+from hybridmcp_app.core.model_context import InferenceSettings
+from hybridmcp_app.core.parameters import ModelParameters
 from hybridmcp_app.llm.embedded_models import (
     DEFAULT_EMBEDDED,
     EmbeddedModel,
@@ -45,8 +48,13 @@ StatusListener = Callable[[LocalModelStatus], None]
 class LocalModelService:
     """Owns the current ``LlamaCppBackend``. A failed load keeps the previous model working."""
 
-    def __init__(self, cache_dir: Path) -> None:
+    def __init__(self, cache_dir: Path, model_settings: ModelSettingsStore | None = None) -> None:
+        """``model_settings``: engine settings remembered per model file (without it, every
+        file loads with the config's ``inference``)."""
         self._cache_dir = cache_dir
+        self.model_settings = model_settings
+        self._config: LocalLLMConfig | None = None
+        self._own_settings: InferenceSettings | None = None  # the loaded file's, if it has some
         self._backend: LlamaCppBackend | None = None
         self._status = LocalModelStatus(LocalModelState.UNLOADED)
         self._listeners: list[StatusListener] = []
@@ -86,16 +94,17 @@ class LocalModelService:
             self._set(LocalModelStatus(LocalModelState.LOADING, label))
             try:
                 path, embedded = await asyncio.to_thread(self._locate, chosen)
+                own = await asyncio.to_thread(self._settings_for, path)
                 backend = await LlamaCppBackend.open(
                     path,
-                    config.inference,
+                    own or config.inference,
                     display_label=embedded.label if embedded is not None else None,
                 )
             except ModelLoadError as error:
                 log.warning("local model not loaded: %s", error)
                 self._set(self._settled(previous, error=str(error)))
                 raise
-            self._backend = backend
+            self._backend, self._config, self._own_settings = backend, config, own
             self._set(LocalModelStatus(LocalModelState.READY, backend.model_name))
         if previous is not None:
             await previous.close()
@@ -107,6 +116,36 @@ class LocalModelService:
             return DEFAULT_EMBEDDED.locate(self._cache_dir), DEFAULT_EMBEDDED
         path = chosen.expanduser()
         return path, embedded_for_file(path, self._cache_dir)
+
+    def _settings_for(self, path: Path) -> InferenceSettings | None:
+        """The file's own engine settings, None when it has none (blocking)."""
+        if self.model_settings is None:
+            return None
+        try:
+            return self.model_settings.settings_for(path)
+        except ConfigError as error:  # the file's own read error comes from the load itself
+            log.warning("per-model settings not read: %s", error)
+            return None
+
+    def parameters(self, config: LocalLLMConfig) -> ModelParameters:
+        """Sampling defaults: the loaded file's own settings where it has some, else
+        ``config``'s as they are now (not as they were when the model loaded)."""
+        own = self._own_settings if self._backend is not None else None
+        return (own or config.inference).parameters
+
+    async def model_file(self, chosen: Path | None) -> Path:
+        """The file ``model_path = chosen`` loads (the default embedded model for None)."""
+        path, _ = await asyncio.to_thread(self._locate, chosen)
+        return path
+
+    async def reload(self) -> bool:
+        """Load the model in use again (its settings changed); False, with the reason in
+        ``status``, when that fails: the model in use then keeps working."""
+        return (
+            self._config is not None
+            and self._backend is not None
+            and await self.try_load(self._config)
+        )
 
     async def embedded_file(self, model: EmbeddedModel) -> Path:
         """``model``'s GGUF file, prepared if needed (Gemma's chunks are joined once)."""

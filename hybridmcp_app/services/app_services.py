@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from hybridmcp_app import APP_NAME, __version__
 from hybridmcp_app.config.logging_setup import LogBuffer, configure_logging
+from hybridmcp_app.config.model_settings import MODEL_SETTINGS_FILE, ModelSettingsStore
 from hybridmcp_app.config.paths import AppPaths, resources_dir
 from hybridmcp_app.config.secrets import DETECTING, FILE_LOCKED, SecretStore
 from hybridmcp_app.config.settings import Settings
@@ -188,7 +189,10 @@ def build_services(
     log.info("%s %s starting; config in %s", APP_NAME, __version__, paths.config_dir)
     if not report.ok:
         log.warning("settings: %s", report.user_message())
+    local_model = LocalModelService(
+        model_cache or paths.cache_dir, ModelSettingsStore(paths.config_dir / MODEL_SETTINGS_FILE)
+    )
     return AppServices(
         paths, store, settings, report, secrets or build_secret_store(settings),
-        BackgroundTasks(loop), log_buffer, LocalModelService(model_cache or paths.cache_dir),
+        BackgroundTasks(loop), log_buffer, local_model,
     )  # fmt: skip

@@ -166,7 +166,7 @@ class TurnRunner:
             history = () if turn.raw else turn.history
             request = InferenceRequest(
                 messages=(*history, ChatMessage(role="user", content=text)),
-                parameters=turn.parameters or settings.llm.local.inference.parameters,
+                parameters=turn.parameters or self._local_model.parameters(settings.llm.local),
                 context=context,
                 raw_prompt=turn.raw,
             )
