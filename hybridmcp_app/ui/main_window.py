@@ -288,6 +288,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> QtSettingsDialog:
         # Imported here: the dialog's pages bring the openai SDK, kept off the start-up path.
         from hybridmcp_app.llm.provider_catalog import load_presets
+        from hybridmcp_app.ui.settings.qt_engine_settings import QtEngineSettings
         from hybridmcp_app.ui.settings.qt_model_picker import QtModelPicker
         from hybridmcp_app.ui.settings.qt_providers_page import QtProvidersPage
         from hybridmcp_app.ui.settings.qt_settings_dialog import QtSettingsDialog
@@ -303,6 +304,13 @@ class MainWindow(QMainWindow):
                 context.tasks,
                 home=Path.home(),
                 app_models_dir=context.paths.data_dir / "models",
+                secrets=context.secrets,
+            ),
+            engine_settings=lambda editor: QtEngineSettings(
+                editor,
+                context.local_model,
+                context.tasks,
+                lambda: context.settings.llm.local.inference,
             ),
             providers_page=QtProvidersPage(
                 context.settings.providers,

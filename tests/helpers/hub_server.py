@@ -4,7 +4,8 @@ It serves search (``/api/models``), model info with siblings, sizes and LFS SHA-
 (``/api/models/{repo}[/revision/{rev}]``) and files (``/{repo}/resolve/{rev}/{file}``, GET and
 HEAD, with ETag, ``X-Repo-Commit``, ``X-Linked-Etag``/``X-Linked-Size`` and Range), over real
 files on disk. Failures are scripted per file: drop the connection after N bytes, serve wrong
-bytes, report a size bigger than the file; a gated repo answers 401 without a token and 403 with
+bytes, report a size bigger than the file, hold the download at a byte until released (to pause
+it there); a gated repo answers 401 without a token and 403 with
 a token that has no access. Only the network beyond 127.0.0.1 is faked.
 """
 
@@ -47,6 +48,9 @@ class ServedFile:
     drops_left: int = 0  # …this many times
     wrong_bytes: bool = False  # serve the right size with one byte changed
     claimed_size: int | None = None  # the size model info reports, if not the real one
+    hold_at: int | None = None  # once, stop sending at this byte until ``release`` is set
+    held: threading.Event = field(default_factory=threading.Event)  # set: it stopped there
+    release: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.sha256 = self.sha256 or sha256_of(self.path)
@@ -233,6 +237,13 @@ def _handler(hub: HubServer) -> type[BaseHTTPRequestHandler]:
                     self.wfile.write(bytes(data))
                 else:
                     self.wfile.flush()
+                    hold = served.hold_at
+                    if hold is not None and start < hold < start + count:
+                        served.hold_at = None
+                        self.connection.sendfile(handle, start, hold - start)
+                        served.held.set()
+                        served.release.wait(PATIENCE_S)
+                        count, start = count - (hold - start), hold
                     self.connection.sendfile(handle, start, count)
 
     return Handler

@@ -18,7 +18,7 @@ from hybridmcp_app.core.errors import HybridMCPError
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 HF_TOKEN_SECRET = "huggingface.token"
-TOKEN_WHERE = "Settings → Local model"
+TOKEN_WHERE = "Settings → Local model → Get models…"
 _QUANT = re.compile(r"(?:^|[-.])(I?Q\d(?:_[A-Z0-9]+)*|BF16|F16|F32)(?=[-.]|$)", re.I)
 _SPLIT = re.compile(r"-\d{5}-of-\d{5}\.gguf$", re.I)
 
@@ -181,3 +181,13 @@ def preferred_files(files: list[HubFile], quantizations: list[str]) -> list[HubF
     chosen = sorted((f for f in models if f.quantization in order),
                     key=lambda f: order.index(f.quantization))  # fmt: skip
     return chosen or models
+
+
+def ordered_files(files: list[HubFile], quantizations: list[str]) -> list[HubFile]:
+    """The model files to offer: the preferred quantisations first (in their order), then the
+    others from the smallest; projectors and parts of split models are left out."""
+    preferred = [f for f in preferred_files(files, quantizations) if f.quantization
+                 in {q.upper() for q in quantizations}]  # fmt: skip
+    rest = sorted((f for f in files if not f.projector and not f.split and f not in preferred),
+                  key=lambda f: (f.size, f.filename))  # fmt: skip
+    return preferred + rest

@@ -6,10 +6,11 @@ import asyncio
 import html
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hybridmcp_app.config.secrets import SecretStore
 from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.core.errors import ModelLoadError
 from hybridmcp_app.core.model_context import ModelContext
@@ -69,7 +71,10 @@ def _scan(home: Path, app_models: Path) -> list[tuple[FoundModel, ModelContext |
 
 class QtModelPicker(QWidget):
     """Fills the ``model_path`` editor of the settings form: browse, scan, or an embedded model
-    (the default one clears the editor; another puts its file there)."""
+    (the default one clears the editor; another puts its file there), or one downloaded
+    through "Get models…" (``load_requested`` then asks the settings to be saved and loaded)."""
+
+    load_requested = Signal()
 
     def __init__(
         self,
@@ -79,9 +84,11 @@ class QtModelPicker(QWidget):
         *,
         home: Path,
         app_models_dir: Path,
+        secrets: SecretStore | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self._secrets = secrets
         self._path_editor = path_editor
         self._tasks = tasks
         self._home, self._app_models_dir = home, app_models_dir
@@ -103,6 +110,8 @@ class QtModelPicker(QWidget):
         self.scan_button.setToolTip(
             "Looks in LM Studio, GPT4All, Jan, Ollama and HybridMCP's own models folder"
         )
+        self.get_models_button = QPushButton("Get models…", self)
+        self.get_models_button.setToolTip("A catalogue of models to download, and the hub's search")
         self.status = QLabel(self)
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -119,7 +128,7 @@ class QtModelPicker(QWidget):
         self._found: list[FoundModel] = []
 
         buttons = QHBoxLayout()
-        for button in (browse, self.scan_button):
+        for button in (browse, self.scan_button, self.get_models_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         installed = QHBoxLayout()
@@ -137,6 +146,7 @@ class QtModelPicker(QWidget):
         browse.clicked.connect(self.browse)
         embedded.clicked.connect(self.use_embedded)
         self.scan_button.clicked.connect(self.start_scan)
+        self.get_models_button.clicked.connect(self.open_catalog)
 
     def _show_status(self, status: LocalModelStatus) -> None:
         backend = self._service.backend
@@ -213,6 +223,24 @@ class QtModelPicker(QWidget):
             if rows
             else "No GGUF models found in the usual places. Use “Choose GGUF file…”."
         )
+
+    def open_catalog(self) -> QDialog:
+        """The "Get models…" dialog: a finished download shows up here; "Use this model" loads
+        it."""
+        from hybridmcp_app.ui.settings.qt_model_catalog_dialog import QtModelCatalogDialog
+
+        dialog = QtModelCatalogDialog(
+            self._app_models_dir, self._tasks, self._secrets, on_use=self.use_downloaded,
+            on_finished=lambda _path: self.start_scan(), parent=self,
+        )  # fmt: skip
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def use_downloaded(self, path: Path) -> None:
+        self._path_editor.setText(str(path))
+        self.status.setText(f"{path.name} chosen: it loads now.")
+        self.load_requested.emit()
 
     def use_row(self, row: int) -> None:
         if 0 <= row < len(self._found):

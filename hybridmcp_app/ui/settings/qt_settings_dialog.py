@@ -92,11 +92,13 @@ class QtSettingsDialog(QDialog):
         parent: QWidget | None = None,
         *,
         model_picker: Callable[[QLineEdit], QWidget] | None = None,
+        engine_settings: Callable[[QLineEdit], QWidget] | None = None,
         providers_page: QtProvidersPage | None = None,
         run_setup: Callable[[], object] | None = None,
     ) -> None:
         super().__init__(parent)
         self._model_picker = model_picker
+        self._engine_settings = engine_settings
         self._run_setup = run_setup
         self.providers_page = providers_page
         self.setWindowTitle("Settings")
@@ -172,8 +174,14 @@ class QtSettingsDialog(QDialog):
             if self._model_picker is not None and path_editor is not None:
                 assert isinstance(path_editor.widget, QLineEdit)
                 self.model_picker = self._model_picker(path_editor.widget)
+                if (load := getattr(self.model_picker, "load_requested", None)) is not None:
+                    load.connect(self.save)  # "Use this model" in Get models: save and load
                 layout.addWidget(self.model_picker)
             layout.addWidget(form)
+            if self._engine_settings is not None and path_editor is not None:
+                assert isinstance(path_editor.widget, QLineEdit)
+                self.engine_settings = self._engine_settings(path_editor.widget)
+                layout.addWidget(self.engine_settings)
         if "storage" not in paths:  # the mounts table takes the room instead
             layout.addStretch(1)
         scroll = QScrollArea()

@@ -18,7 +18,9 @@ from hybridmcp_app.llm.model_hub.download import (
     DownloadProgress,
     ModelDownloader,
     ModelDownloadError,
+    PartialDownload,
     download_file,
+    partial_downloads,
 )
 from hybridmcp_app.llm.model_hub.hub_client import (
     HF_TOKEN_SECRET,
@@ -27,6 +29,7 @@ from hybridmcp_app.llm.model_hub.hub_client import (
     ModelHubError,
     hub_token,
 )
+from hybridmcp_app.llm.model_hub.jobs import DownloadJob, JobState, describe_progress
 from hybridmcp_app.llm.model_scanner import known_model_folders, scan_for_models
 from tests.helpers.gguf_files import write_tiny_gguf
 from tests.helpers.hub_server import HubServer, ServedFile, ServedRepo, hub_server
@@ -265,3 +268,39 @@ async def test_the_embedded_model_downloads_from_the_hub_and_reads_as_gguf(
     assert file.size == path.stat().st_size == embedded_model.stat().st_size  # noqa: ASYNC240
     assert read_model_context(path).identification.architecture == "gemma3"
     assert _offered(tmp_path) == ["gemma-3-270m-Q4_K_M.gguf"]
+
+
+async def test_an_unfinished_download_is_listed_after_a_restart_and_cancelling_removes_it(
+    hub: HubServer, tmp_path: Path
+) -> None:
+    served = hub.repos[REPO].files[NAME]
+    served.drop_after, served.drops_left = served.size // 4, 1
+    client = HubClient(hub.endpoint)
+    file = await _file(client)
+    with pytest.raises(ModelDownloadError, match="try again to resume"):
+        await asyncio.to_thread(download_file, client, file, _models(tmp_path), retries=0)
+    damaged = _models(tmp_path) / "ggml-org" / "tiny-chat-GGUF" / "old.gguf.part.json"
+    damaged.write_text('{"repo_id": "ggml-org/tiny-chat-GGUF"}')  # an older state: not offered
+    assert partial_downloads(_models(tmp_path)) == [
+        PartialDownload(file=file, done_bytes=served.size // 4)
+    ]
+    job = DownloadJob(file, _models(tmp_path), served.size // 4)
+    await job.cancel()
+    assert job.state is JobState.CANCELLED and job.progress.done_bytes == 0
+    assert partial_downloads(_models(tmp_path)) == []
+    assert sorted(p.name for p in damaged.parent.iterdir()) == ["old.gguf.part.json"]
+
+
+async def test_a_job_reports_progress_on_the_event_loop_and_ends_with_the_verified_file(
+    hub: HubServer, tmp_path: Path
+) -> None:
+    client = HubClient(hub.endpoint)
+    job = DownloadJob(await _file(client), _models(tmp_path))
+    loop_thread = threading.get_ident()
+    seen: list[tuple[JobState, int, int]] = []
+    job.subscribe(lambda j: seen.append((j.state, j.progress.done_bytes, threading.get_ident())))
+    path = await job.run(client)
+    assert path == job.path and job.state is JobState.DONE and job.fraction == 1.0
+    assert seen[0][0] is JobState.RUNNING and seen[-1][:2] == (JobState.DONE, job.file.size)
+    assert {thread for _, _, thread in seen} == {loop_thread}
+    assert "MB of 4.2 MB" in describe_progress(job.progress)
