@@ -55,6 +55,8 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def embedded_model(model_cache: Path) -> Path:
+    """Gemma 3 270M (base)'s GGUF, joined once. Not the default chat model (SmolLM2): the tests
+    that need a base model's continuation of a few-shot prompt ("Rome") load this file by path."""
     return embedded_model_path(model_cache)
 
 

@@ -22,7 +22,7 @@ async def answer_when_loaded(
     timeout_s: float = 300.0,
 ) -> str:
     """Wait for the model the app loads at start (or load it, where the app does not), then
-    continue ``prompt`` (no chat template: the demo model is a base model) greedily.
+    continue ``prompt`` greedily as it is (no chat template: any model continues text).
 
     Raises ``ModelLoadError`` when the load fails, ``BackendError`` when the answer does, and
     ``TimeoutError`` after ``timeout_s``."""

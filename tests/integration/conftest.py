@@ -88,10 +88,12 @@ async def provider(provider_server: LlamaServer) -> AsyncIterator[OpenAICompatBa
 
 
 @pytest.fixture
-async def local_model(model_cache: Path) -> AsyncIterator[LocalModelService]:
-    """The app's local model service with the embedded model loaded (1,024 tokens)."""
+async def local_model(model_cache: Path, embedded_model: Path) -> AsyncIterator[LocalModelService]:
+    """The app's local model service with Gemma 3 270M (base) loaded by its file (1,024 tokens):
+    the tests over it send few-shot prompts, a base model's job, not the default chat model's."""
     service = LocalModelService(model_cache)
-    await service.load(LocalLLMConfig(inference=InferenceSettings(n_ctx=1024)))
+    config = LocalLLMConfig(model_path=embedded_model, inference=InferenceSettings(n_ctx=1024))
+    await service.load(config)
     yield service
     await service.unload()
 

@@ -1,5 +1,7 @@
 """Shared steps of the chat tests: settings with or without a provider, asking, waiting."""
 
+from pathlib import Path
+
 import qasync
 
 from hybridmcp_app.config.paths import AppPaths
@@ -18,11 +20,16 @@ FEW_SHOT = (
 )
 
 
-def save_settings(app_paths: AppPaths, provider: LlamaServer | None = None) -> None:
+def save_settings(
+    app_paths: AppPaths, provider: LlamaServer | None = None, *, model: Path | None = None
+) -> None:
+    """Short greedy answers; ``model`` is the local GGUF (None: the default, the chat model).
+    Tests that send ``FEW_SHOT`` pass Gemma base's file: continuing a pattern is its job."""
     parameters = {"temperature": 0.0, "max_tokens": 8, "stop": ["\n"]}
-    data: dict[str, object] = {
-        "llm": {"local": {"inference": {"n_ctx": 1024, "parameters": parameters}}}
-    }
+    local: dict[str, object] = {"inference": {"n_ctx": 1024, "parameters": parameters}}
+    if model is not None:
+        local["model_path"] = str(model)
+    data: dict[str, object] = {"llm": {"local": local}}
     if provider is not None:
         data["providers"] = {
             "items": [{"name": "lab", "base_url": provider.base_url, "default_model": "gemma",

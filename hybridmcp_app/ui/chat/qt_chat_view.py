@@ -34,7 +34,7 @@ from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.core.inference import StreamCompleted, StreamFailed, TextDelta
 from hybridmcp_app.core.llm_configs import LocalLLMConfig
-from hybridmcp_app.llm.embedded_model import EMBEDDED_LABEL, EMBEDDED_NOTE
+from hybridmcp_app.llm.embedded_models import embedded_by_label
 from hybridmcp_app.llm.local_model_service import (
     LocalModelService,
     LocalModelState,
@@ -271,7 +271,8 @@ class QtChatView(QWidget):
         self.continue_text.setEnabled(local_only)
         if backend is not None and not backend.capabilities.has_chat_template and local_only:
             self.continue_text.setChecked(True)
-        notes = [EMBEDDED_NOTE] if status.label == EMBEDDED_LABEL else []
+        embedded = embedded_by_label(status.label) if status.label else None
+        notes = [embedded.note] if embedded is not None else []
         if status.error:
             notes.append(f"<span style='color:#c42b1c'>{html.escape(status.error)}</span>")
         self.note.setText("<br>".join(notes))

@@ -23,11 +23,13 @@ from PySide6.QtWidgets import (
 )
 
 from hybridmcp_app.core.errors import describe_validation_error
+from hybridmcp_app.llm.embedded_models import DEFAULT_EMBEDDED
 from hybridmcp_app.mcp_host.builtin_servers import BUILTIN_SERVERS
 from hybridmcp_app.ui.settings.qt_model_picker import QtModelPicker
 from hybridmcp_app.ui.settings.qt_providers_page import QtProvidersPage
 
-EMBEDDED_CHOICE = "The embedded demo model (Gemma 3 270M, installed with the app)"
+# What a fresh install loads when no file is chosen: the tiny chat model installed with the app.
+EMBEDDED_CHOICE = f"{DEFAULT_EMBEDDED.label}, installed with the app"
 WORKSPACE = "workspace"  # the one server that needs a folder chosen before it starts
 
 
@@ -61,7 +63,7 @@ class QtWelcomePage(QWizardPage):
 
 
 class QtModelChoicePage(QWizardPage):
-    """The embedded demo model, a GGUF found on disk, or one chosen by hand."""
+    """The embedded tiny chat model, a GGUF found on disk, or one chosen by hand."""
 
     def __init__(self, model_path: Path | None, picker: QtModelPicker, path: QLineEdit) -> None:
         super().__init__()

@@ -1,4 +1,5 @@
-"""The app's local model service: embedded default, and a failed load that loses nothing."""
+"""The app's local model service: the embedded chat model by default, and a failed load that
+loses nothing."""
 
 import asyncio
 import threading
@@ -11,6 +12,7 @@ from hybridmcp_app.core.inference import ChatMessage, InferenceRequest
 from hybridmcp_app.core.llm_configs import LocalLLMConfig
 from hybridmcp_app.core.model_context import InferenceSettings
 from hybridmcp_app.core.parameters import ModelParameters
+from hybridmcp_app.llm.embedded_models import SMOLLM2_LABEL, SMOLLM2_NOTE
 from hybridmcp_app.llm.local_model_service import (
     LocalModelService,
     LocalModelState,
@@ -19,18 +21,18 @@ from hybridmcp_app.llm.local_model_service import (
 from tests.helpers.waiting import wait_until
 
 SMALL = InferenceSettings(n_ctx=512)
+# A question, not a pattern: the default model chats through its own template.
 PROMPT = InferenceRequest(
-    messages=(
-        ChatMessage(
-            role="user", content="Q: Capital of France?\nA: Paris\nQ: Capital of Italy?\nA:"
-        ),
-    ),
-    raw_prompt=True,
-    parameters=ModelParameters(temperature=0.0, max_tokens=4, stop=("\n",)),
+    messages=(ChatMessage(role="user", content="What is the opposite of hot?"),),
+    parameters=ModelParameters(temperature=0.0, max_tokens=24),
 )
 
 
-async def test_the_embedded_model_is_the_default_and_is_labelled_honestly(
+def answers_cold(text: str) -> bool:
+    return "cold" in text.lower()
+
+
+async def test_the_tiny_chat_model_is_the_default_and_is_labelled_honestly(
     model_cache: Path,
 ) -> None:
     service = LocalModelService(model_cache)
@@ -39,8 +41,10 @@ async def test_the_embedded_model_is_the_default_and_is_labelled_honestly(
     backend = await service.load(LocalLLMConfig(inference=SMALL))
     try:
         assert [s.state for s in seen] == [LocalModelState.LOADING, LocalModelState.READY]
-        assert seen[-1].label == "Gemma 3 270M (base, demo)"
-        assert (await backend.complete(PROMPT)).text.strip() == "Rome"
+        assert seen[-1].label == SMOLLM2_LABEL == "SmolLM2 135M Instruct (tiny demo chat model)"
+        assert "Settings → Local model" in SMOLLM2_NOTE
+        assert backend.capabilities.has_chat_template
+        assert answers_cold((await backend.complete(PROMPT)).text)
     finally:
         await service.unload()
     assert service.status.state is LocalModelState.UNLOADED
@@ -59,7 +63,7 @@ async def test_a_failed_load_keeps_the_previous_model_working(
         assert service.backend is working
         assert service.status.state is LocalModelState.READY
         assert service.status.error is not None and "broken.gguf" in service.status.error
-        assert (await working.complete(PROMPT)).text.strip() == "Rome"
+        assert answers_cold((await working.complete(PROMPT)).text)
     finally:
         await service.unload()
 
@@ -73,7 +77,7 @@ async def test_loading_another_model_replaces_and_frees_the_first(model_cache: P
         assert second.context.inference.n_ctx == 1024
         with pytest.raises(BackendError, match="model worker has stopped"):
             await first.complete(PROMPT)
-        assert (await second.complete(PROMPT)).text.strip() == "Rome"
+        assert answers_cold((await second.complete(PROMPT)).text)
     finally:
         await service.unload()
 

@@ -14,7 +14,13 @@ from hybridmcp_app.llm.startup_prompt import answer_when_loaded
 from tests.helpers.waiting import PATIENCE_S
 
 SMALL = InferenceSettings(n_ctx=512)
-PROMPT = "Q: Capital of France?\nA: Paris\nQ: Capital of Italy?\nA:"
+# Continued as it is (no chat template), as the bundle's smoke test sends it: the default chat
+# model continues it too.
+PROMPT = "The capital of France is"
+
+
+def says_paris(text: str) -> bool:
+    return text.strip().startswith("Paris")
 
 
 async def test_it_answers_once_the_load_the_app_started_has_finished(model_cache: Path) -> None:
@@ -24,7 +30,7 @@ async def test_it_answers_once_the_load_the_app_started_has_finished(model_cache
     await asyncio.sleep(0)  # the probe starts watching; the app's load task starts after it
     try:
         assert await service.try_load(config)
-        assert (await answering).strip() == "Rome"
+        assert says_paris(await answering)
     finally:
         await service.unload()
 
@@ -35,7 +41,7 @@ async def test_it_loads_the_model_itself_where_the_app_loads_none_at_start(
     service = LocalModelService(model_cache)
     config = LocalLLMConfig(load_on_start=False, inference=SMALL)
     try:
-        assert (await answer_when_loaded(service, config, PROMPT, max_tokens=2)).strip() == "Rome"
+        assert says_paris(await answer_when_loaded(service, config, PROMPT, max_tokens=2))
     finally:
         await service.unload()
 

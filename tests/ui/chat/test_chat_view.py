@@ -15,7 +15,8 @@ from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.config.settings_store import SettingsStore
 from hybridmcp_app.core.llm_configs import ProvidersConfig
-from hybridmcp_app.llm.embedded_model import EMBEDDED_NOTE
+from hybridmcp_app.llm.embedded_model import EMBEDDED_LABEL, EMBEDDED_NOTE
+from hybridmcp_app.llm.embedded_models import SMOLLM2_LABEL, SMOLLM2_NOTE
 from hybridmcp_app.ui.main_window import MainWindow
 from tests.helpers.failing_provider import Reply, chunk, failing_provider
 from tests.helpers.llama_server import LlamaServer
@@ -32,19 +33,39 @@ from tests.ui.chat_steps import (
 
 
 @pytest.fixture
-def window(app_paths: AppPaths, make_window: Callable[..., MainWindow]) -> MainWindow:
-    save_settings(app_paths)
+def window(
+    app_paths: AppPaths, make_window: Callable[..., MainWindow], embedded_model: Path
+) -> MainWindow:
+    """The window over Gemma base, chosen by its file: these tests send ``FEW_SHOT``."""
+    save_settings(app_paths, model=embedded_model)
     return make_window()
 
 
-def test_the_embedded_model_loads_and_says_honestly_what_it_is(
-    window: MainWindow, qt_loop: qasync.QEventLoop
+def test_a_fresh_install_chats_with_the_tiny_chat_model_and_says_what_it_is(
+    app_paths: AppPaths, make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop
 ) -> None:
+    save_settings(app_paths)  # no model chosen: the default
+    window = make_window()
     view = window.chat_view
     assert "No local model loaded" in view.model_label.text()
     assert view.add_provider.isVisibleTo(view)  # no provider yet: the view offers one
     load_model(window, qt_loop)
-    assert "Gemma 3 270M (base, demo)" in view.model_label.text()
+    assert SMOLLM2_LABEL in view.model_label.text()
+    assert view.note.text() == SMOLLM2_NOTE
+    assert "tiny demo chat model" in SMOLLM2_NOTE and "Settings → Local model" in SMOLLM2_NOTE
+    view.select_strategy("local")
+    assert not view.continue_text.isChecked()  # a chat model answers through its template
+    use_parameters(window, temperature=0.0, max_tokens=24)
+    ask(window, qt_loop, "What is the opposite of hot?")
+    assert "cold" in view._panes["local"].answer.lower()
+
+
+def test_gemma_base_chosen_by_its_file_says_it_only_continues_text(
+    window: MainWindow, qt_loop: qasync.QEventLoop
+) -> None:
+    view = window.chat_view
+    load_model(window, qt_loop)
+    assert EMBEDDED_LABEL in view.model_label.text()
     assert view.note.text() == EMBEDDED_NOTE
     view.select_strategy("local")
     assert view.continue_text.isChecked()  # a base model continues text
@@ -133,7 +154,7 @@ def test_a_bad_model_file_is_reported_and_the_loaded_model_keeps_answering(
     view = window.chat_view
     qt_loop.run_until_complete(wait_until(lambda: "broken.gguf" in view.note.text()))
     assert "is not a GGUF model" in view.note.text()
-    assert "Gemma 3 270M (base, demo)" in view.model_label.text()
+    assert EMBEDDED_LABEL in view.model_label.text()
     window.context.settings = settings  # the chat reads its sampling settings from here
     ask(window, qt_loop, FEW_SHOT)
     assert view._panes["local"].answer.strip() == "Rome"

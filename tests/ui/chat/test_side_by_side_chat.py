@@ -27,9 +27,11 @@ def lab_window(
     qt_loop: qasync.QEventLoop,
     provider_server: LlamaServer,
     memory_keyring: MemoryKeyring,
+    embedded_model: Path,
 ) -> MainWindow:
-    """A window with the model loaded and the llama.cpp server set up as provider "lab"."""
-    save_settings(app_paths, provider_server)
+    """A window with Gemma base loaded (by its file: these tests send ``FEW_SHOT``) and the
+    llama.cpp server set up as provider "lab"."""
+    save_settings(app_paths, provider_server, model=embedded_model)
     memory_keyring.set_password("HybridMCP", "LAB_KEY", provider_server.api_key)
     window = make_window()
     load_model(window, qt_loop)
@@ -141,13 +143,14 @@ def test_a_pane_collapses_and_comes_back(
 def test_a_prompt_sent_while_the_model_loads_waits_for_it(
     app_paths: AppPaths, make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop
 ) -> None:
-    save_settings(app_paths)
+    save_settings(app_paths)  # the default model, the chat model, as on a fresh install
     window = make_window()
     view = window.chat_view
+    use_parameters(window, temperature=0.0, max_tokens=24)
     loading = view.toggle_loaded()
-    ask(window, qt_loop, FEW_SHOT, "local")
+    ask(window, qt_loop, "What is the opposite of hot?", "local")
     assert loading.done()
-    assert view._panes["local"].answer.strip()  # answered by the model that just loaded
+    assert "cold" in view._panes["local"].answer.lower()  # by the model that just loaded
     assert "tok/s" in view._panes["local"].footer.text()
     assert "waiting for the local model to finish loading" in view.trace.text()
 

@@ -19,6 +19,7 @@ from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.secrets import KeychainStatus, SecretStore
 from hybridmcp_app.config.settings import McpSettings, Settings
 from hybridmcp_app.config.settings_store import SettingsStore
+from hybridmcp_app.llm.embedded_models import SMOLLM2_LABEL
 from hybridmcp_app.mcp_host.server_status import ServerState
 from hybridmcp_app.services.app_startup import start_library, start_mcp_host
 from hybridmcp_app.ui.first_run.qt_first_run_wizard import QtFirstRunWizard
@@ -273,6 +274,9 @@ def test_the_model_page_says_which_model_is_in_use_once_it_loads_behind_the_wiza
     async def scenario() -> str:
         wizard = await window.open_first_run()
         wizard.next()  # → local model, opened before the model has loaded (as at first start)
+        # With no file chosen, the page and the summary name the default: the tiny chat model.
+        assert wizard.model_page.path.placeholderText().startswith(SMOLLM2_LABEL)
+        assert f"Local model: {SMOLLM2_LABEL}" in wizard.describe(wizard.choices())
         loaded = wizard.model_page.picker.loaded
         assert loaded.text() == "No local model is loaded."
         load = asyncio.ensure_future(service.load(window.context.settings.llm.local))
@@ -286,7 +290,7 @@ def test_the_model_page_says_which_model_is_in_use_once_it_loads_behind_the_wiza
         return text
 
     in_use = qt_loop.run_until_complete(scenario())
-    assert "Gemma 3 270M" in in_use and "tokens" in in_use
+    assert SMOLLM2_LABEL in in_use and "tokens" in in_use
 
 
 def test_switching_the_workspace_server_on_without_choosing_a_folder_leaves_it_off(

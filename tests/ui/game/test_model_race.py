@@ -87,7 +87,7 @@ def test_the_local_model_plays_alone_and_the_provider_column_says_why_it_sits_ou
     seen: list[str] = []
 
     def mid_race() -> None:
-        assert "Gemma" in local.model.text()
+        assert "SmolLM2" in local.model.text()  # the default: the chat model
         assert provider.status.text() == "Sits out this race."
         assert "no provider is set up" in provider.empty.text()
         assert panel.story.text().startswith("<b>The Dry Umbrella</b> · judged by the Embedding")

@@ -8,6 +8,7 @@ import qasync
 from PySide6.QtWidgets import QLineEdit, QScrollArea
 from pytestqt.qtbot import QtBot
 
+from hybridmcp_app.llm.embedded_model import EMBEDDED_LABEL
 from hybridmcp_app.llm.embedded_models import SMOLLM2_LABEL
 from hybridmcp_app.llm.local_model_service import LocalModelState
 from hybridmcp_app.ui.main_window import MainWindow
@@ -106,8 +107,8 @@ def test_the_local_model_page_fits_the_dialog_at_its_default_size_with_the_model
     assert picker.table.height() >= 2 * picker.table.verticalHeader().defaultSectionSize()
 
 
-def test_the_tiny_demo_chat_model_can_be_chosen_among_the_embedded_models_and_loads(
-    make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop
+def test_the_base_model_can_be_chosen_among_the_embedded_models_and_the_chat_model_is_the_default(
+    make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop, embedded_model: Path
 ) -> None:
     window = make_window()
     dialog = window.open_settings()
@@ -115,18 +116,22 @@ def test_the_tiny_demo_chat_model_can_be_chosen_among_the_embedded_models_and_lo
     assert isinstance(picker, QtModelPicker)
     choice = picker.embedded_choice
     labels = [choice.itemText(index) for index in range(choice.count())]
-    assert labels == [SMOLLM2_LABEL, "Gemma 3 270M (base, demo)"]
+    assert labels == [SMOLLM2_LABEL, EMBEDDED_LABEL]
     assert "tiny demo chat model" in SMOLLM2_LABEL
-    choice.setCurrentIndex(labels.index(SMOLLM2_LABEL))
+    assert choice.currentIndex() == labels.index(SMOLLM2_LABEL)  # the default, offered first
+    path_editor = dialog.findChild(QLineEdit, "llm.local.model_path")
+    assert path_editor is not None
+    path_editor.setText("/models/other.gguf")
+    assert picker.use_embedded() is None  # the default needs no file: the editor empties
+    assert path_editor.text() == ""
+    choice.setCurrentIndex(labels.index(EMBEDDED_LABEL))
     task = picker.use_embedded()
     assert task is not None
     qt_loop.run_until_complete(task)
-    path_editor = dialog.findChild(QLineEdit, "llm.local.model_path")
-    assert path_editor is not None
-    assert path_editor.text().endswith("SmolLM2-135M-Instruct.Q4_1.gguf")
+    assert Path(path_editor.text()) == embedded_model  # Gemma's joined file
     dialog.save()
     service = window.context.local_model
     qt_loop.run_until_complete(wait_until(lambda: service.status.state is LocalModelState.READY))
-    assert service.status.label == SMOLLM2_LABEL
-    assert service.backend is not None and service.backend.capabilities.has_chat_template
-    assert SMOLLM2_LABEL in window.chat_view.model_label.text()
+    assert service.status.label == EMBEDDED_LABEL
+    assert service.backend is not None and not service.backend.capabilities.has_chat_template
+    assert EMBEDDED_LABEL in window.chat_view.model_label.text()

@@ -19,12 +19,12 @@ from hybridmcp_app.llm.embedded_models import (
 from hybridmcp_app.llm.gguf_metadata import read_model_context
 
 
-def test_each_embedded_model_has_its_own_name_and_label_and_one_is_a_chat_model() -> None:
+def test_each_embedded_model_has_its_own_name_and_label_and_the_chat_model_is_the_default() -> None:
     assert len({model.name for model in EMBEDDED_MODELS}) == len(EMBEDDED_MODELS)
     assert len({model.label for model in EMBEDDED_MODELS}) == len(EMBEDDED_MODELS)
     assert [model.name for model in EMBEDDED_MODELS if model.chat] == [SMOLLM2.name]
-    assert DEFAULT_EMBEDDED in EMBEDDED_MODELS
-    assert not BASE_EMBEDDED.chat
+    assert DEFAULT_EMBEDDED is SMOLLM2  # a fresh install chats
+    assert BASE_EMBEDDED is GEMMA3_BASE and not BASE_EMBEDDED.chat
 
 
 def test_an_unknown_embedded_model_name_is_an_error_naming_the_known_ones() -> None:
