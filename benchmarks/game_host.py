@@ -20,7 +20,8 @@ that many of each puzzle. With one question a puzzle, most answers include a mod
 reading of the story (a game's first question); a game's later questions reuse it (llama.cpp's
 prompt-prefix cache) and are faster, so the full set's ms/answer is lower. The table also gives
 each host's CPU seconds (this process and the provider server), steadier than wall time on a
-shared machine, and where the run's time went.
+shared machine, and where the run's time went. A user's own provider and local GGUF replace both
+sides: see ``benchmarks/user_models.py``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from pydantic import SecretStr
 from benchmarks.game_provider_server import CHAT_FORMAT
 from benchmarks.game_sample import QUESTIONS_PER_PUZZLE, Sample, questions_per_puzzle, sample
 from benchmarks.report import emit, median, print_table
+from benchmarks.user_models import BenchProvider, bench_provider, local_model_file
 from hybridmcp_app.config.paths import resources_dir
 from hybridmcp_app.core.llm_configs import ProviderConfig
 from hybridmcp_app.core.model_context import InferenceSettings
@@ -50,7 +52,6 @@ from hybridmcp_app.game.puzzle_models import ANSWERS
 from hybridmcp_app.llm.embedded_model import embedded_model_path
 from hybridmcp_app.llm.llama_backend import LlamaCppBackend
 from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
-from tests.helpers.llama_server import LlamaServer, llama_server
 
 THRESHOLD = 0.6
 # Two models share the machine: one thread each. With two each on 2 busy cores, llama.cpp's
@@ -84,10 +85,11 @@ def cpu_seconds(*processes: psutil.Process) -> float:
 
 
 async def evaluate(
-    model: Path, server: LlamaServer, chosen: Sample, parts: dict[str, float]
+    model: Path, served: BenchProvider, chosen: Sample, parts: dict[str, float]
 ) -> dict[str, Tally]:
     """Ask every host every chosen question; ``parts`` gets the seconds each step took."""
-    processes = (psutil.Process(), psutil.Process(server.process.pid))
+    server = () if served.pid is None else (psutil.Process(served.pid),)
+    processes = (psutil.Process(), *server)
     started = time.perf_counter()
     local_backend = await LlamaCppBackend.open(
         model, InferenceSettings(n_ctx=2048, n_threads=THREADS, n_threads_batch=THREADS)
@@ -97,12 +99,12 @@ async def evaluate(
     matcher = FactMatcher(OnnxEmbedder())
     await matcher.embedder.embed(["warm-up"])  # loads MiniLM outside the hosts' timings
     parts["embedder load"] = time.perf_counter() - started
-    settings = {"name": "provider", "base_url": server.base_url, "default_model": "gemma"}
+    settings = {"name": "provider", "base_url": served.base_url, "default_model": served.model}
     config = ProviderConfig.model_validate({**settings, "timeout_s": 120})
     tallies = {name: Tally() for name in NAMES}
-    async with OpenAICompatBackend(config, SecretStr(server.api_key)) as provider_backend:
+    async with OpenAICompatBackend(config, SecretStr(served.key)) as provider_backend:
         local = LlmHost("local", local_backend, matcher, "grammar")
-        provider = LlmHost("provider", provider_backend, matcher, "json_schema", model="gemma")
+        provider = LlmHost("provider", provider_backend, matcher, "json_schema", model=served.model)
         hosts: dict[str, PuzzleHost] = {
             "local": local, "provider": provider,
             "hybrid": HybridHost(local, provider, THRESHOLD), "embedding": EmbeddingHost(matcher),
@@ -133,14 +135,16 @@ def main() -> None:
     per_puzzle = questions_per_puzzle()
     bank = PuzzleBank(resources_dir() / "puzzles", Path(tempfile.gettempdir()) / "no-custom")
     chosen = sample(bank.all(), per_puzzle)
-    model = embedded_model_path(Path(tempfile.gettempdir()) / "hybridmcp-bench-cache")
+    model = local_model_file(
+        embedded_model_path(Path(tempfile.gettempdir()) / "hybridmcp-bench-cache")
+    )
     parts: dict[str, float] = {}
     started = time.perf_counter()
     launcher = "benchmarks.game_provider_server"
-    with llama_server(model, api_key="bench", threads=THREADS, batch_threads=THREADS, n_ctx=2048,
-                      module=launcher, chat_format=CHAT_FORMAT) as server:  # fmt: skip
+    with bench_provider(model, threads=THREADS, batch_threads=THREADS, n_ctx=2048,
+                        module=launcher, chat_format=CHAT_FORMAT) as served:  # fmt: skip
         parts["provider server start"] = time.perf_counter() - started
-        tallies = asyncio.run(evaluate(model, server, chosen, parts))
+        tallies = asyncio.run(evaluate(model, served, chosen, parts))
     took = time.perf_counter() - started
     metrics: dict[str, float] = {}
     rows = []
@@ -173,9 +177,11 @@ def main() -> None:
         f"{QUESTIONS_PER_PUZZLE}; HYBRIDMCP_GAME_HOST_QUESTIONS=all asks all)"
     )
     emit("game_host", metrics,
-         f"{hybrid.total} labelled questions ({asked}) of {len(bank)} puzzles; local = embedded "
-         f"GGUF with a GBNF grammar, provider = llama.cpp server (same GGUF, system text in the "
-         f"first user turn) with a JSON schema, hybrid = local if first-token p >= {THRESHOLD} "
+         f"{hybrid.total} labelled questions ({asked}) of {len(bank)} puzzles; local = "
+         f"{model.name} with a GBNF grammar, provider = "
+         + ("llama.cpp server (same GGUF, system text in the first user turn)"
+            if not served.user_supplied else served.describe())
+         + f" with a JSON schema, hybrid = local if first-token p >= {THRESHOLD} "
          "else provider, embedding = MiniLM baseline; one thread per model; hosts rotate per "
          "question; malformed answers count as wrong")  # fmt: skip
 

@@ -16,6 +16,7 @@
    Ratios are per strategy against provider-only on the same questions. The cache asks each of
    its questions twice. Both llama.cpp sides reuse a cached prompt prefix, which favours whichever
    strategy runs a question second: the order of strategies rotates from question to question.
+   A user's own provider and local GGUF replace both sides: see ``benchmarks/user_models.py``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pydantic import SecretStr
 from benchmarks import boost_retention
 from benchmarks.boost_retention import load_questions
 from benchmarks.report import emit, median, print_table
+from benchmarks.user_models import BenchProvider, bench_provider, local_model_file
 from hybridmcp_app.core.inference import ChatMessage, ContextDocument, InferenceRequest
 from hybridmcp_app.core.llm_configs import ProviderConfig, WrapperConfig
 from hybridmcp_app.core.model_context import InferenceSettings
@@ -47,7 +49,6 @@ from hybridmcp_app.orchestration.events import HybridTrace, RunCompleted
 from hybridmcp_app.orchestration.orchestrator import LLMOrchestrator
 from hybridmcp_app.orchestration.semantic_cache import SemanticCache
 from hybridmcp_app.orchestration.strategies import available_strategies
-from tests.helpers.llama_server import llama_server
 
 STRATEGIES = ("provider", "boost", "route", "cascade", "draft_refine", "verify", "cache",
               "failover", "parallel")  # fmt: skip
@@ -108,7 +109,7 @@ def interleaved(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def evaluate(
-    local: LlamaCppBackend, base_url: str, key: str, workdir: Path, deadline: float
+    local: LlamaCppBackend, served: BenchProvider, workdir: Path, deadline: float
 ) -> dict[str, dict[str, list[Outcome]]]:
     """Questions of every strategy for half the time, then of ``FULL`` only, while the next
     question fits before ``deadline``."""
@@ -116,14 +117,14 @@ async def evaluate(
     embedder = OnnxEmbedder()
     cache = SemanticCache(workdir / "cache.sqlite3", embedder)
     config = ProviderConfig.model_validate(
-        {"name": "provider", "base_url": base_url, "default_model": "gemma",
+        {"name": "provider", "base_url": served.base_url, "default_model": served.model,
          "timeout_s": 120, "first_token_timeout_s": 120}
     )  # fmt: skip
     outcomes: dict[str, dict[str, list[Outcome]]] = {}
     # The test server's model has no price: price it like a small cloud model, for illustration.
     price_in, price_out = ILLUSTRATIVE_PRICE
-    prices = PriceTable({"gemma": ModelPrice(input=price_in, output=price_out)})
-    async with OpenAICompatBackend(config, SecretStr(key), prices=prices) as provider:
+    prices = PriceTable({served.model: ModelPrice(input=price_in, output=price_out)})
+    async with OpenAICompatBackend(config, SecretStr(served.key), prices=prices) as provider:
         orchestrator = LLMOrchestrator(
             local, provider, WrapperConfig(), embedder=embedder, cache=cache
         )
@@ -152,7 +153,7 @@ async def evaluate(
 
 
 async def both_parts(
-    model: Path, base_url: str, key: str, workdir: Path, deadline: float
+    model: Path, served: BenchProvider, workdir: Path, deadline: float
 ) -> tuple[dict[str, float], dict[str, dict[str, list[Outcome]]], tuple[float, float]]:
     """The retention part, then the accuracy part; each part's seconds."""
     local = await LlamaCppBackend.open(model, InferenceSettings(n_ctx=2048))
@@ -160,7 +161,7 @@ async def both_parts(
         started = time.perf_counter()
         retention = await boost_retention.measure(local, boost_retention.MemoEmbedder(), 1)
         middle = time.perf_counter()
-        outcomes = await evaluate(local, base_url, key, workdir, deadline)
+        outcomes = await evaluate(local, served, workdir, deadline)
         return retention, outcomes, (middle - started, time.perf_counter() - middle)
     finally:
         await local.close()
@@ -169,13 +170,15 @@ async def both_parts(
 def main() -> None:
     started = time.perf_counter()
     deadline = started + BUDGET_S
-    model = embedded_model_path(Path(tempfile.gettempdir()) / "hybridmcp-bench-cache")
+    model = local_model_file(
+        embedded_model_path(Path(tempfile.gettempdir()) / "hybridmcp-bench-cache")
+    )
     with (
         tempfile.TemporaryDirectory() as workdir,
-        llama_server(model, api_key="bench", threads=1, batch_threads=2, n_ctx=2048) as server,
+        bench_provider(model, threads=1, batch_threads=2, n_ctx=2048) as served,
     ):
         retention, outcomes, (retention_s, accuracy_s) = asyncio.run(
-            both_parts(model, server.base_url, server.api_key, Path(workdir), deadline)
+            both_parts(model, served, Path(workdir), deadline)
         )
     baseline = {qid: runs[0] for qid, runs in outcomes["provider"].items()}
     metrics: dict[str, float] = {
@@ -231,8 +234,8 @@ def main() -> None:
         "each, echo provider on 127.0.0.1 (boost_answer_retention, boost_prompt_tokens_ratio, "
         "boost_retention_at_R / boost_ratio_at_R for three budgets R); part 2: provider and "
         f"boost on {asked} of those questions, the others on {every} of them, one source each, "
-        "provider = llama.cpp server with "
-        "Gemma 3 270M (base), local = the same model in-process; strategy order rotates",
+        f"provider = {served.describe()}, local = {model.name} in-process; strategy order "
+        "rotates",
     )
 
 

@@ -5,7 +5,8 @@ from pathlib import Path
 import benchmarks
 
 # Modules that are parts or helpers of another benchmark, not benchmarks of their own.
-PARTS = {"report", "library_corpus", "boost_retention", "game_sample", "game_provider_server"}
+PARTS = {"report", "library_corpus", "boost_retention", "game_sample", "game_provider_server",
+         "user_models"}  # fmt: skip
 
 
 def test_make_bench_lists_every_benchmark_module() -> None:
