@@ -431,14 +431,15 @@ def test_switching_the_workspace_server_on_with_no_folder_asks_for_one_and_serve
     switch.click()  # chosen: kept in the settings, and the server serves that folder
     assert window.context.settings.mcp.workspace_roots == (project,)
     workspace = host.supervisors["workspace"]
-    qt_loop.run_until_complete(
-        wait_until(lambda: workspace.status.state in (ServerState.READY, ServerState.FAILED))
-    )
-    assert workspace.status.state is ServerState.READY, workspace.status.message
-    outcome = qt_loop.run_until_complete(
-        host.registry.call("workspace__read_file", {"path": "notes.md"})
-    )
-    assert "Otters hold hands." in outcome.text
+
+    async def read_once_ready() -> str:
+        # In one run of the loop: the server's session lives on it, as it does in the app.
+        await wait_until(lambda: workspace.status.state in (ServerState.READY, ServerState.FAILED))
+        assert workspace.status.state is ServerState.READY, workspace.status.message
+        outcome = await host.registry.call("workspace__read_file", {"path": "notes.md"})
+        return outcome.text
+
+    assert "Otters hold hands." in qt_loop.run_until_complete(read_once_ready())
     assert len(asked) == 2
     saved = json.loads(window.context.paths.settings_file.read_text())
     assert saved["mcp"]["workspace_roots"] == [str(project)]
