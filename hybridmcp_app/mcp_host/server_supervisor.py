@@ -61,6 +61,12 @@ def _fatal(error: BaseException) -> bool:
     return isinstance(error, FileNotFoundError | PermissionError | NotADirectoryError)
 
 
+def _loop_stopped(error: BaseException) -> bool:
+    """The event loop had stopped when this task's step ran: while the app closes, Qt may run
+    a pending step (qasync) after ``run_until_complete`` returned."""
+    return isinstance(error, RuntimeError) and str(error) == "no running event loop"
+
+
 class ServerSupervisor:
     """Runs one server; ``prepare`` gives its config at each start (references resolved then)."""
 
@@ -201,6 +207,10 @@ class ServerSupervisor:
             self._set(state=ServerState.STOPPED, message="stopped", ready_since=None)
             raise
         except Exception as error:  # a bug must leave a visible state, not a dead task
+            if _loop_stopped(error):  # the app closes: Qt ran this step after the loop ended
+                log.warning("%s: ended as the app closed (%s)", self.name, error)
+                self._set(state=ServerState.STOPPED, message="stopped", ready_since=None)
+                return
             log.exception("%s: supervision failed", self.name)
             self._set(state=ServerState.FAILED, message=f"supervision failed: {error}",
                       ready_since=None)  # fmt: skip

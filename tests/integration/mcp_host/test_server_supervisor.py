@@ -3,11 +3,13 @@ nothing left running afterwards."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
 
 import psutil
+import pytest
 
 from hybridmcp_app.config.mcp_config import StdioServerConfig
 from hybridmcp_app.mcp_host.server_status import RestartPolicy, ServerState, ServerStatus
@@ -168,3 +170,31 @@ async def test_stopping_ends_the_whole_process_tree(supervise: SupervisorFactory
     assert len(server_processes()) == 2  # the shell and the Python server under it
     await supervisor.stop()
     assert server_processes() == []
+
+
+@pytest.mark.parametrize(
+    ("raised", "state", "level"),
+    [
+        # What qasync does as the app closes: a pending step runs after the loop stopped.
+        ("no running event loop", ServerState.STOPPED, logging.WARNING),
+        ("a real bug", ServerState.FAILED, logging.ERROR),
+    ],
+)
+async def test_supervision_ending_with_the_app_is_no_failure_but_a_bug_is(
+    supervise: SupervisorFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    raised: str,
+    state: ServerState,
+    level: int,
+) -> None:
+    supervisor = supervise("test", mcp_test_server())
+
+    async def connection_step() -> tuple[str | None, bool]:
+        raise RuntimeError(raised)
+
+    monkeypatch.setattr(supervisor, "_one_connection", connection_step)
+    with caplog.at_level(logging.WARNING, logger="hybridmcp.mcp.supervisor"):
+        supervisor.start()
+        await wait_until(lambda: supervisor.status.state is state)
+    assert max(record.levelno for record in caplog.records) == level
