@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import sys
 from typing import Any, TextIO
@@ -40,12 +41,10 @@ def build_turn(args: argparse.Namespace, settings: Settings) -> Turn:
         if not source.strip():
             raise AskError(f"--context {args.context} is empty")
         documents = (ContextDocument(title=args.context.name, text=source),)
-    parameters = settings.llm.local.inference.parameters
-    if args.max_tokens is not None:
-        parameters = parameters.model_copy(update={"max_tokens": args.max_tokens})
+    # No parameters: the turn takes the model file's own sampling settings, else the app's.
     return Turn(
         prompt=text, strategy=args.strategy or settings.llm.hybrid.default_strategy,
-        context=documents, raw=args.raw, parameters=parameters, provider=args.provider,
+        context=documents, raw=args.raw, provider=args.provider,
     )  # fmt: skip
 
 
@@ -86,6 +85,10 @@ async def run_ask(
             services.secrets.use_backend(*await asyncio.to_thread(system_keychain))
         if strategy.needs_local:
             await services.local_model.load(settings.llm.local)
+        if args.max_tokens is not None:  # over the loaded file's own settings, else the app's
+            own = services.local_model.parameters(settings.llm.local)
+            limited = own.model_copy(update={"max_tokens": args.max_tokens})
+            turn = dataclasses.replace(turn, parameters=limited)
         async for event in services.turns.run(turn):
             if isinstance(event, DecisionNote) and not args.json:
                 print(f"[{strategy.name}] {event.text}", file=err)

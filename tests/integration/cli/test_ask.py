@@ -140,3 +140,19 @@ def test_bad_input_gets_a_clear_message_and_exit_code_2(
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_local_answer_uses_the_model_files_own_sampling_settings(app_paths: AppPaths) -> None:
+    from hybridmcp_app.config.model_settings import MODEL_SETTINGS_FILE, ModelSettingsStore
+    from hybridmcp_app.core.model_context import InferenceSettings
+    from hybridmcp_app.core.parameters import ModelParameters
+    from hybridmcp_app.llm.embedded_models import DEFAULT_EMBEDDED
+
+    model_file = DEFAULT_EMBEDDED.locate(app_paths.cache_dir)
+    own = InferenceSettings(n_ctx=1024, parameters=ModelParameters(temperature=0.0, max_tokens=3))
+    ModelSettingsStore(app_paths.config_dir / MODEL_SETTINGS_FILE).remember(model_file, own)
+    result = ask("--strategy", "local", "--json", "Tell me a long story about the sea.")
+    assert result.returncode == 0, result.stderr
+    (leg,) = json.loads(result.stdout)["trace"]["legs"]
+    assert leg["response"]["usage"]["completion_tokens"] == 3  # the file's limit, not the app's
+    assert leg["response"]["finish_reason"] == "length"
