@@ -17,6 +17,7 @@ from hybridmcp_app.ui.chat.qt_answer_pane import QtAnswerPane
 from hybridmcp_app.ui.main_window import MainWindow
 from tests.helpers.llama_server import LlamaServer
 from tests.helpers.memory_keyring import MemoryKeyring
+from tests.helpers.waiting import PATIENCE_MS
 from tests.ui.chat_steps import FEW_SHOT, ask, load_model, save_settings, use_parameters
 
 
@@ -189,13 +190,16 @@ def test_earlier_turns_show_in_full_with_the_local_and_the_provider_answer(
     answers = {leg: pane.answer.strip() for leg, pane in view._panes.items()}
     assert set(answers) == {"local", "provider"} and all(answers.values())
     ask(lab_window, qt_loop, "Q: And of Spain?\nA:", "local")
-    qtbot.wait(0)  # the splitter settles on the next pass of the loop
 
     shown = view.transcript.toPlainText()
     for leg, answer in answers.items():
         assert f"{leg.title()} · " in shown and answer in shown
-    document = view.transcript.document()
-    document.setTextWidth(view.transcript.viewport().width())
-    assert view.transcript.viewport().height() >= document.size().height()  # in full
-    assert not view.transcript.verticalScrollBar().isVisible()
-    assert view.splitter.height() >= 150  # and the answers below keep room of their own
+
+    def shown_in_full() -> None:  # once the splitter has settled
+        document = view.transcript.document()
+        document.setTextWidth(view.transcript.viewport().width())
+        assert view.transcript.viewport().height() >= document.size().height()  # in full
+        assert not view.transcript.verticalScrollBar().isVisible()
+        assert view.splitter.height() >= 150  # and the answers below keep room of their own
+
+    qtbot.waitUntil(shown_in_full, timeout=PATIENCE_MS)

@@ -95,16 +95,19 @@ def test_the_local_model_page_fits_the_dialog_at_its_default_size_with_the_model
     picker = dialog.model_picker
     assert isinstance(picker, QtModelPicker)
     qt_loop.run_until_complete(picker.start_scan())
-    qtbot.wait(0)  # the layout settles on the next pass of the loop
     page = dialog.pages.currentWidget()
     assert isinstance(page, QScrollArea)
-    viewport = page.viewport()
-    assert not page.horizontalScrollBar().isVisible()  # nothing is cut off at the right
-    buttons = (picker.scan_button, picker.embedded_button)
-    for widget in (*buttons, picker.table):
-        right = widget.mapTo(viewport, widget.rect().topRight()).x()
-        assert right <= viewport.width(), f"{widget} ends at {right} of {viewport.width()}"
-    assert picker.table.height() >= 2 * picker.table.verticalHeader().defaultSectionSize()
+
+    def fits() -> None:  # once the layout has settled
+        viewport = page.viewport()
+        assert not page.horizontalScrollBar().isVisible()  # nothing is cut off at the right
+        buttons = (picker.scan_button, picker.embedded_button)
+        for widget in (*buttons, picker.table):
+            right = widget.mapTo(viewport, widget.rect().topRight()).x()
+            assert right <= viewport.width(), f"{widget} ends at {right} of {viewport.width()}"
+        assert picker.table.height() >= 2 * picker.table.verticalHeader().defaultSectionSize()
+
+    qtbot.waitUntil(fits, timeout=PATIENCE_MS)
 
 
 def test_the_base_model_can_be_chosen_among_the_embedded_models_and_the_chat_model_is_the_default(
