@@ -14,11 +14,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from hybridmcp_app.core.token_estimate import estimate_tokens
-from tests.helpers.waiting import PATIENCE_S
+from tests.helpers.loopback_http import serving
 
 MODEL = "echo"
 
@@ -139,14 +139,6 @@ def echo_provider(
 ) -> Iterator[EchoProvider]:
     """Serve on a free port of 127.0.0.1 until the block ends."""
     provider = EchoProvider(api_key, count_tokens)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(provider))
-    server.daemon_threads = True
-    provider.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(provider)) as address:
+        provider.base_url = f"{address}/v1"
         yield provider
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=PATIENCE_S)

@@ -4,15 +4,14 @@ would otherwise need the internet: unknown models, rate limits, broken or malfor
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.helpers.waiting import PATIENCE_S
+from tests.helpers.loopback_http import serving
 
 
 @dataclass
@@ -98,14 +97,6 @@ def _handler(provider: FailingProvider) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def failing_provider(replies: list[Reply]) -> Iterator[FailingProvider]:
     provider = FailingProvider(replies)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(provider))
-    server.daemon_threads = True
-    provider.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(provider)) as address:
+        provider.base_url = f"{address}/v1"
         yield provider
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=PATIENCE_S)

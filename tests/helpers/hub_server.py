@@ -19,10 +19,11 @@ import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from tests.helpers.loopback_http import serving
 from tests.helpers.waiting import PATIENCE_S
 
 _RESOLVE = re.compile(r"^/([^/]+/[^/]+)/resolve/([^/]+)/(.+)$")
@@ -253,14 +254,5 @@ def _handler(hub: HubServer) -> type[BaseHTTPRequestHandler]:
 def hub_server() -> Iterator[HubServer]:
     """A running hub with no repos yet (add them with ``hub.add``); its URL is ``hub.endpoint``."""
     hub = HubServer()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(hub))
-    server.daemon_threads = True
-    hub.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(hub)) as hub.endpoint:
         yield hub
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=PATIENCE_S)
