@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 
 from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.core.errors import HybridMCPError
-from hybridmcp_app.core.inference import StreamCompleted, StreamFailed, TextDelta
 from hybridmcp_app.core.llm_configs import LocalLLMConfig
 from hybridmcp_app.llm.embedded_models import embedded_by_label
 from hybridmcp_app.llm.local_model_service import (
@@ -59,6 +58,7 @@ from hybridmcp_app.orchestration.trace_audit import audit_of
 from hybridmcp_app.services.chat_session import ChatSession
 from hybridmcp_app.ui.chat.markdown_html import MarkdownHtml
 from hybridmcp_app.ui.chat.qt_answer_pane import QtAnswerPane, is_dark
+from hybridmcp_app.ui.chat.qt_answer_panes import QtAnswerPanes
 from hybridmcp_app.ui.chat.qt_sources_panel import QtSourcesPanel
 from hybridmcp_app.ui.chat.qt_tool_picker import QtToolPicker
 
@@ -66,7 +66,6 @@ if TYPE_CHECKING:  # run_context brings numpy: not at start-up
     from hybridmcp_app.orchestration.run_context import ToolUse
 
 log = logging.getLogger("hybridmcp.ui.chat")
-FLUSH_INTERVAL_MS = 33
 TRANSCRIPT_SHARE = 0.6  # at most this much of the height goes to earlier turns
 # Plain answers, no hybrid pane; any other strategy (or one no longer registered) gets one.
 NOT_HYBRID_KINDS = frozenset({"local", "provider", "side_by_side"})
@@ -101,8 +100,6 @@ class QtChatView(QWidget):
         self._local_config = local_config
         self._tool_use = tool_use
         self._library = library
-        self._panes: dict[str, QtAnswerPane] = {}
-        self._pending: dict[str, list[str]] = {}
         self._task: asyncio.Task[None] | None = None
         self._answering = False
         self._markdown: MarkdownHtml | None = None
@@ -144,8 +141,8 @@ class QtChatView(QWidget):
         self.prompt_echo.setTextFormat(Qt.TextFormat.PlainText)
         self.prompt_echo.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.prompt_echo.setMaximumHeight(80)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.setChildrenCollapsible(True)
+        self.splitter = QtAnswerPanes(self)
+        self._panes = self.splitter.panes  # by leg: the splitter's own dict
         current = QWidget(self)
         current_layout = QVBoxLayout(current)
         current_layout.setContentsMargins(0, 0, 0, 0)
@@ -203,9 +200,6 @@ class QtChatView(QWidget):
         layout.addWidget(self.trace)
         layout.addLayout(entry)
 
-        self._flush_timer = QTimer(self)
-        self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
-        self._flush_timer.timeout.connect(self._flush)
         self.send_button.clicked.connect(self.send)
         self.stop_button.clicked.connect(self.stop)
         new_chat.clicked.connect(self.new_chat)
@@ -403,47 +397,22 @@ class QtChatView(QWidget):
                 elif isinstance(event, LegStarted):
                     self._pane(event.leg, event.backend, event.role)
                 elif isinstance(event, LegEvent):
-                    inner = event.event
-                    if isinstance(inner, TextDelta):
-                        self._pending.setdefault(event.leg, []).append(inner.text)
-                    elif isinstance(inner, StreamCompleted):
-                        self._flush()
-                        self._panes[event.leg].finish(inner.response)
-                    elif isinstance(inner, StreamFailed):
-                        self._flush()
-                        self._panes[event.leg].fail(inner.message)
+                    self.splitter.show_leg_event(event)
                 elif isinstance(event, ToolCallStarted | ToolCallFinished):
-                    self._flush()
-                    self._show_tool_call(event)
+                    self.splitter.show_tool_call(event)
                 elif isinstance(event, DecisionNote):
                     notes.append(event.text)
                     self.trace.setText("\n".join(notes))
                 elif isinstance(event, RunCompleted):
                     self._show_outcome(event, notes)
         except asyncio.CancelledError:
-            self._flush()
-            for pane in self._panes.values():
-                pane.fail("stopped")
+            self.splitter.fail_all("stopped")
             raise
         except HybridMCPError as error:
             self.trace.setText(f"⚠ {error}")
         finally:
             self._set_answering(False)
             self.turn_finished.emit()
-
-    def _show_tool_call(self, event: ToolCallStarted | ToolCallFinished) -> None:
-        pane = self._panes.get(event.leg)
-        if pane is None:
-            return
-        if isinstance(event, ToolCallStarted):
-            pane.add_tool_call(f"🔧 {event.server} · {event.tool}", event.arguments)
-            return
-        outcome = event.outcome
-        verdict = "✗" if outcome.is_error or not event.approved else "✓"
-        text = outcome.text if len(outcome.text) <= 600 else outcome.text[:600] + " …"
-        pane.add_tool_call(
-            f"{verdict} {event.tool} ({event.approval}, {event.duration_s:.2f} s)", text
-        )
 
     def _show_outcome(self, event: RunCompleted, notes: list[str]) -> None:
         trace = event.trace
@@ -471,10 +440,8 @@ class QtChatView(QWidget):
         local = self._local_model.backend
         if local is not None and backend == local.name:
             backend = self._local_model.status.label or backend  # the model, not "local"
-        pane = QtAnswerPane(leg, backend, role, markdown=self._renderer())
+        pane = self.splitter.add(leg, backend, role, self._renderer())
         pane.continue_requested.connect(self.continue_from)
-        self._panes[leg] = pane
-        self.splitter.addWidget(pane)
         return pane
 
     def _renderer(self) -> MarkdownHtml:
@@ -485,27 +452,10 @@ class QtChatView(QWidget):
         return self._markdown
 
     def _clear_panes(self) -> None:
-        self._flush()
         self.sources.show_sources(())
-        for pane in self._panes.values():
-            # Hidden now, deleted by Qt later (the splitter lets go of it then); no reparenting,
-            # which would hand the widget to Python's garbage collector as well.
-            pane.hide()
-            pane.deleteLater()
-        self._panes.clear()
-        self._pending.clear()
+        self.splitter.clear()
 
     def _set_answering(self, answering: bool) -> None:
         self._answering = answering
-        if answering:
-            self._flush_timer.start()
-        else:
-            self._flush_timer.stop()
-            self._flush()
+        self.splitter.set_streaming(answering)
         self._refresh()
-
-    def _flush(self) -> None:
-        for leg, parts in self._pending.items():
-            if parts and leg in self._panes:
-                self._panes[leg].append("".join(parts))
-                parts.clear()

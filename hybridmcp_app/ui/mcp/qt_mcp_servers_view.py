@@ -43,13 +43,12 @@ from hybridmcp_app.mcp_host.builtin_servers import WORKSPACE_MODULE, builtin_mod
 from hybridmcp_app.mcp_host.log_tail import read_tail
 from hybridmcp_app.mcp_host.server_status import ServerState, ServerStatus
 from hybridmcp_app.ui.mcp.qt_mcp_server_dialog import QtMcpServerDialog
+from hybridmcp_app.ui.mcp.qt_mcp_server_row import ROW_HEIGHT, QtServerRow
 from hybridmcp_app.ui.mcp.qt_server_snippet_panel import QtServerSnippetPanel
 from hybridmcp_app.ui.widgets.qt_banner import QtBanner
 
 if TYPE_CHECKING:  # the MCP SDK is imported after start-up, off the event loop
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
-
-ROW_HEIGHT = 48
 
 
 @dataclass(frozen=True)
@@ -61,55 +60,6 @@ class WorkspaceRoots:
 
 
 MAX_PROBLEMS_SHOWN = 5  # the host logs every one
-LIGHTS = {
-    ServerState.READY: "#2da44e", ServerState.STARTING: "#d4a72c",
-    ServerState.RESTARTING: "#d4a72c", ServerState.FAILED: "#cf222e",
-    ServerState.STOPPED: "#8c959f",
-}  # fmt: skip
-
-
-def uptime(status: ServerStatus, now: float) -> str:
-    if status.ready_since is None:
-        return ""
-    seconds = int(now - status.ready_since)
-    hours, rest = divmod(seconds, 3600)
-    return f"up {hours}h {rest // 60:02d}m" if hours else f"up {rest // 60}m {rest % 60:02d}s"
-
-
-class QtServerRow(QWidget):
-    """One server in the list: light, name, state, uptime, restarts, and its switch."""
-
-    def __init__(self, name: str, on_toggle: Callable[[str, bool], object]) -> None:
-        super().__init__()
-        self.name = name
-        self.light = QLabel("●", self)
-        self.label = QLabel(self)
-        self.switch = QCheckBox("On", self)
-        self.switch.setToolTip("Run this server (remembered in mcp.json)")
-        self.switch.clicked.connect(lambda checked: on_toggle(name, checked))
-        self._shown: tuple[object, ...] = ()
-        row = QHBoxLayout(self)
-        row.setContentsMargins(6, 4, 6, 4)
-        row.addWidget(self.light)
-        row.addWidget(self.label, 1)
-        row.addWidget(self.switch)
-
-    def show_status(self, status: ServerStatus, enabled: bool, now: float) -> None:
-        """Redraw what changed since the last call (the clock calls it every second)."""
-        details = [status.state.value, uptime(status, now)]
-        if status.restarts:
-            details.append(f"{status.restarts} restart(s)")
-        shown = (status.state, enabled, *details)
-        if shown == self._shown:
-            return
-        self._shown = shown
-        self.light.setStyleSheet(f"color: {LIGHTS[status.state]}; font-size: 16pt;")
-        self.light.setToolTip(status.state.value)
-        self.label.setText(
-            f"<b>{html.escape(self.name)}</b><br><small>"
-            f"{html.escape(' · '.join(d for d in details if d))}</small>"
-        )
-        self.switch.setChecked(enabled)
 
 
 # In place of an empty tools table: why there are no tools, and what to do.
