@@ -1,4 +1,5 @@
 """Benchmarks: each ``python -m benchmarks.<name>`` prints a table and ends with one JSON line."""
 
 NAMES = ("startup", "local_llm", "parallel", "hybrid", "ui_responsiveness", "mcp_host", "library",
-         "mcp_documents", "storage", "game_host", "embedded_models", "model_download")  # fmt: skip
+         "mcp_documents", "storage", "game_host", "embedded_models", "model_download",
+         "draft_model")  # fmt: skip

@@ -90,7 +90,14 @@ class InferenceSettings(FrozenModel):
         True,
         title="Speculative decoding (prompt lookup)",
         description="Drafts tokens copied from the prompt and checks them in one batch: the "
-        "same answer, faster when the answer repeats the prompt (edits, quotes).",
+        "same answer, faster when the answer repeats the prompt (edits, quotes). Used when no "
+        "draft model is set, or the draft model cannot be used.",
+    )
+    draft_model: Path | None = Field(
+        None,
+        title="Draft model",
+        description="A smaller GGUF with the same tokenizer that drafts tokens for this one to "
+        "check in one batch: the same answer, faster when the draft guesses well.",
     )
     chat_format: str | None = Field(
         None, title="Chat format", description="Empty = from the file's own chat template."
@@ -130,6 +137,10 @@ class RuntimeProperties(FrozenModel):
     kv_cache_type: str | None = Field(None, description="As llama.cpp holds it, e.g. 'q8_0'.")
     flash_attention: bool | None = None
     gpu_offload: bool | None = Field(None, description="Whether this llama.cpp can use a GPU.")
+    draft_model: str | None = Field(None, description="The draft model in use (its file name).")
+    draft_refused: str | None = Field(
+        None, description="Why the chosen draft model is not used (one line)."
+    )
 
 
 class ModelContext(FrozenModel):

@@ -3,15 +3,21 @@
 The model's own chat template (from its GGUF) wins; otherwise a named llama-cpp-python format;
 base models without a template get their architecture's format. System text is folded into the
 first user turn, since several formats (Gemma's among them) drop system messages.
+
+Tool turns keep their OpenAI shape (an assistant's ``tool_calls`` with decoded arguments, as
+Hugging Face templates expect; a ``tool`` message's ``tool_call_id``), so a template that takes
+tools renders them itself; ``tools`` reach the template only when it is given.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hybridmcp_app.core.errors import BackendError
-from hybridmcp_app.core.inference import ChatMessage
+from hybridmcp_app.core.inference import ChatMessage, ToolCall
 
 # Formats for GGUFs with no chat template, by architecture prefix.
 _FORMAT_BY_ARCHITECTURE = (
@@ -32,6 +38,26 @@ class ChatPrompt:
     stops: tuple[str, ...]
 
 
+def _template_call(call: ToolCall) -> dict[str, Any]:
+    try:
+        arguments: Any = json.loads(call.arguments)
+    except json.JSONDecodeError:
+        arguments = call.arguments  # as the model wrote it
+    function = {"name": call.name, "arguments": arguments}
+    return {"id": call.id, "type": "function", "function": function}
+
+
+def _as_dict(message: ChatMessage, content: str) -> dict[str, Any]:
+    shaped: dict[str, Any] = {"role": message.role, "content": content}
+    if message.tool_calls:
+        shaped["tool_calls"] = [_template_call(call) for call in message.tool_calls]
+    if message.tool_call_id:
+        shaped["tool_call_id"] = message.tool_call_id
+    if message.name:
+        shaped["name"] = message.name
+    return shaped
+
+
 def fold_system_messages(messages: tuple[ChatMessage, ...]) -> list[dict[str, Any]]:
     """Plain dicts for llama-cpp-python, with system text moved into the first user turn."""
     system = "\n\n".join(m.content for m in messages if m.role == "system" and m.content.strip())
@@ -42,7 +68,7 @@ def fold_system_messages(messages: tuple[ChatMessage, ...]) -> list[dict[str, An
         content = message.content
         if system and message.role == "user" and not any(m["role"] == "user" for m in folded):
             content = f"{system}\n\n{content}"
-        folded.append({"role": message.role, "content": content})
+        folded.append(_as_dict(message, content))
     if system and not any(m["role"] == "user" for m in folded):
         folded.insert(0, {"role": "user", "content": system})
     return folded
@@ -63,8 +89,10 @@ def build_chat_prompt(
     template: str | None,
     bos_text: str,
     eos_text: str,
+    tools: Sequence[dict[str, Any]] = (),
 ) -> ChatPrompt:
-    """Format with ``template`` (Jinja, from the GGUF) when given, else the named format."""
+    """Format with ``template`` (Jinja, from the GGUF) when given, else the named format;
+    ``tools`` (OpenAI function schemas) go to the template."""
     from llama_cpp import llama_chat_format
 
     folded = fold_system_messages(messages)
@@ -72,7 +100,7 @@ def build_chat_prompt(
         formatter = llama_chat_format.Jinja2ChatFormatter(
             template=template, eos_token=eos_text, bos_token=bos_text, add_generation_prompt=True
         )
-        response = formatter(messages=folded)  # type: ignore[arg-type]
+        response = formatter(messages=folded, tools=list(tools) or None)  # type: ignore[arg-type]
     else:
         name = chat_format or "chatml"
         # llama-cpp-python names its formatters format_<name> ('llama-2' -> format_llama2).

@@ -7,6 +7,7 @@ Format: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md
 
 from __future__ import annotations
 
+import hashlib
 import mmap
 import struct
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ class GGUFHeader:
     array_lengths: dict[str, int] = field(default_factory=dict)
     tensor_count: int = 0
     parameter_count: int = 0
+    array_digests: dict[str, str] = field(default_factory=dict)
 
 
 class _Cursor:
@@ -60,7 +62,9 @@ class _Cursor:
         self.pos += size
 
 
-def _value(cursor: _Cursor, kind: int, key: str, header: GGUFHeader) -> Any:
+def _value(
+    cursor: _Cursor, kind: int, key: str, header: GGUFHeader, digest: frozenset[str] = frozenset()
+) -> Any:
     if kind in _SCALARS:
         return cursor.unpack(_SCALARS[kind])
     if kind == _STRING:
@@ -69,6 +73,7 @@ def _value(cursor: _Cursor, kind: int, key: str, header: GGUFHeader) -> Any:
         raise GGUFHeaderError(f"unknown value type {kind} for {key}")
     item_kind, count = cursor.unpack("<I"), cursor.unpack("<Q")
     header.array_lengths[key] = count
+    start = cursor.pos
     if item_kind in _SCALARS:
         cursor.skip(struct.calcsize(_SCALARS[item_kind]) * count)
     elif item_kind == _STRING:
@@ -77,11 +82,16 @@ def _value(cursor: _Cursor, kind: int, key: str, header: GGUFHeader) -> Any:
     else:
         for _ in range(count):
             _value(cursor, item_kind, key, header)
+    if key in digest:
+        raw = hashlib.sha256(cursor.data[start : cursor.pos]).hexdigest()
+        header.array_digests[key] = f"{item_kind}:{count}:{raw}"
     return None
 
 
-def read_gguf_header(path: Path) -> GGUFHeader:
-    """Parse the header; raises ``GGUFHeaderError`` if it is malformed or the data is cut short."""
+def read_gguf_header(path: Path, *, digest: frozenset[str] = frozenset()) -> GGUFHeader:
+    """Parse the header; raises ``GGUFHeaderError`` if it is malformed or the data is cut short.
+
+    ``digest``: array keys whose raw contents are hashed into ``array_digests`` (SHA-256)."""
     with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
         cursor = _Cursor(data)
         if data[:4] != b"GGUF":
@@ -93,7 +103,7 @@ def read_gguf_header(path: Path) -> GGUFHeader:
         header.tensor_count, kv_count = cursor.unpack("<Q"), cursor.unpack("<Q")
         for _ in range(kv_count):
             key = cursor.string()
-            value = _value(cursor, cursor.unpack("<I"), key, header)
+            value = _value(cursor, cursor.unpack("<I"), key, header, digest)
             if value is not None:
                 header.metadata[key] = value
         last_offset = 0

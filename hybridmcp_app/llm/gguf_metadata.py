@@ -14,11 +14,10 @@ from hybridmcp_app.core.model_context import (
     TokenizerDetails,
 )
 from hybridmcp_app.llm.gguf_header import GGUFHeaderError, read_gguf_header
+from hybridmcp_app.llm.template_tools import tool_call_format
 
 log = logging.getLogger("hybridmcp.llm.gguf")
 GGUF_MAGIC = b"GGUF"
-# Hints in a chat template that the model was trained to call tools.
-_TOOL_HINTS = ("tools", "tool_call", "<tool_call>", "function")
 
 
 def check_gguf_file(path: Path) -> int:
@@ -84,7 +83,7 @@ def read_model_context(path: Path, *, display_label: str | None = None) -> Model
         capabilities=ModelCapabilities(
             chat_template=template,
             instruction_tuned=bool(template),
-            supports_tools=any(hint in (template or "") for hint in _TOOL_HINTS),
+            supports_tools=tool_call_format(template) is not None,  # the template takes tools
             supports_logprobs=True,
             supports_grammar=True,
             supports_json_schema=True,

@@ -8,7 +8,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,13 +29,18 @@ from hybridmcp_app.core.model_context import (
 )
 from hybridmcp_app.llm.chat_backend import ChatBackend
 from hybridmcp_app.llm.chat_prompt import default_chat_format
+from hybridmcp_app.llm.draft_choice import draft_refusal
 from hybridmcp_app.llm.gguf_metadata import check_gguf_file, read_model_context
 from hybridmcp_app.llm.llama_generation import PromptSettings, describe, run_generation
 from hybridmcp_app.llm.llama_scoring import TokenSurprisal, score_text
 from hybridmcp_app.llm.llama_worker import ModelWorker
+from hybridmcp_app.llm.template_tools import tool_call_format
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
+    from llama_cpp.llama_speculative import LlamaDraftModel
+
+    from hybridmcp_app.llm.draft_model import LlamaDraft
 
 log = logging.getLogger("hybridmcp.llm.llama")
 _END = object()
@@ -93,6 +98,9 @@ class LlamaCppBackend(ChatBackend):
         if context.context_length and settings.n_ctx > context.context_length:
             settings = settings.model_copy(update={"n_ctx": context.context_length})
         threads, batch_threads = resolved_threads(settings)
+        draft_path = settings.draft_model
+        refused = await asyncio.to_thread(draft_refusal, path, draft_path) if draft_path else None
+        drafts: list[LlamaDraft] = []  # the draft model, loaded on the worker thread
         worker: ModelWorker[Llama] = ModelWorker(name)
         memory_before = psutil.Process().memory_info().rss
         started = time.perf_counter()
@@ -115,15 +123,33 @@ class LlamaCppBackend(ChatBackend):
                 verbose=False,
             )
 
+        def load_draft(llama: Llama) -> str | None:
+            from hybridmcp_app.llm.draft_model import LlamaDraft
+
+            assert draft_path is not None
+            try:
+                drafts.append(
+                    LlamaDraft.load(
+                        draft_path, n_ctx=llama.n_ctx(), n_threads=threads, n_batch=llama.n_batch
+                    )
+                )
+            except (ValueError, RuntimeError, OSError) as error:
+                return f"llama.cpp could not load the draft model {draft_path.name}: {error}"
+            return None
+
         try:
             await asyncio.wrap_future(worker.load(load))
             engine = await asyncio.wrap_future(worker.submit(_engine_readback))
+            if draft_path is not None and refused is None:
+                refused = await asyncio.wrap_future(worker.submit(load_draft))
         except asyncio.CancelledError:  # the app quits mid-load: free it once it is loaded
-            worker.stop(_close_llama)
+            worker.stop(_closer(drafts))
             raise
         except (ValueError, RuntimeError, OSError) as error:
-            worker.shutdown()
+            worker.shutdown(_closer(drafts))
             raise ModelLoadError(_load_failure(path, context, settings, error)) from None
+        if refused is not None:
+            log.warning("loaded without its draft model: %s", refused)
         load_s = time.perf_counter() - started
         template = context.capabilities.chat_template
         chat_format = settings.chat_format or (
@@ -135,11 +161,26 @@ class LlamaCppBackend(ChatBackend):
             load_time_s=load_s,
             threads=threads,
             memory_bytes=max(0, psutil.Process().memory_info().rss - memory_before),
+            draft_model=draft_path.name if drafts and draft_path else None,
+            draft_refused=refused,
             **engine,
         )
-        context = context.model_copy(update={"inference": settings, "runtime": runtime})
+        # Native tool calls go through the template: not under a named chat format.
+        tool_format = tool_call_format(template) if chat_format is None else None
+        capabilities = context.capabilities.model_copy(
+            update={"supports_tools": tool_format is not None}
+        )
+        context = context.model_copy(
+            update={"inference": settings, "runtime": runtime, "capabilities": capabilities}
+        )
         log.info("loaded %s in %.2f s (%d threads)", path.name, load_s, threads)
-        prompt = PromptSettings(chat_format, template, prompt_lookup=settings.prompt_lookup)
+        prompt = PromptSettings(
+            chat_format,
+            template,
+            prompt_lookup=settings.prompt_lookup,
+            drafter=drafts[0] if drafts else None,
+            tool_format=tool_format,
+        )
         return cls(context, worker, prompt, name=name)
 
     @property
@@ -218,14 +259,26 @@ class LlamaCppBackend(ChatBackend):
 
     async def close(self) -> None:
         """Free the model and stop its thread (waits for a running answer to notice)."""
-        await asyncio.wrap_future(self._worker.stop(_close_llama))
+        await asyncio.wrap_future(self._worker.stop(self._close_models))
 
     def close_now(self, timeout_s: float = 2.0) -> bool:
-        return self._worker.shutdown(_close_llama, timeout_s)
+        return self._worker.shutdown(self._close_models, timeout_s)
+
+    def _close_models(self, llama: Llama) -> None:
+        _closer([self._prompt.drafter] if self._prompt.drafter is not None else [])(llama)
 
 
-def _close_llama(llama: Llama) -> None:
-    llama.close()
+def _closer(drafts: Sequence[LlamaDraftModel]) -> Callable[[Llama], None]:
+    """Closes the model and its draft model (on the worker thread)."""
+
+    def close(llama: Llama) -> None:
+        llama.close()
+        for draft in drafts:
+            closing = getattr(draft, "close", None)
+            if closing is not None:
+                closing()
+
+    return close
 
 
 def _engine_readback(llama: Llama) -> dict[str, Any]:

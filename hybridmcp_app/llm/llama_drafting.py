@@ -1,4 +1,5 @@
-"""Prompt-lookup speculative decoding: draft tokens copied from the prompt, checked in one batch.
+"""Speculative decoding: draft tokens copied from the prompt (or proposed by a small draft model
+with the same tokenizer, ``draft_model.LlamaDraft``), checked in one batch.
 
 An edit rewrites a text the prompt already holds, so the tokens that follow the last few
 generated ones are usually found there. They are evaluated with the last token in one batch,
@@ -25,6 +26,7 @@ import numpy as np
 if TYPE_CHECKING:
     from llama_cpp import Llama
     from llama_cpp._internals import LlamaSampler
+    from llama_cpp.llama_speculative import LlamaDraftModel
 
 # Bigram lookup (llama-cpp-python's default). On a CPU a token checked in a batch of 32 costs
 # about 0.4 of one decoded alone (the vocabulary-wide logits of every drafted position are most
@@ -81,10 +83,13 @@ def drafted_generate(
     *,
     draft_limit: int = MAX_DRAFT,
     stats: DraftStats | None = None,
+    drafter: LlamaDraftModel | None = None,
     **sampling: Any,
 ) -> Generator[int, None, None]:
     """Like ``Llama.generate(tokens, **sampling)`` (same tokens, same sampler, same prompt
-    cache), with prompt-lookup drafting after the first token; ``stats`` counts the drafts."""
+    cache), with drafting after the first token; ``stats`` counts the drafts. ``drafter``
+    proposes them (anything with ``num_pred_tokens`` and ``drafter(tokens)``, as
+    llama-cpp-python's draft models); None: prompt lookup."""
     import llama_cpp
 
     first: Iterator[int] = llama.generate(tokens, **sampling)
@@ -99,18 +104,27 @@ def drafted_generate(
     # leave a core for the window) rather than all of them.
     llama_cpp.llama_set_n_threads(llama.ctx, llama.n_threads, llama.n_threads)
     try:
-        yield from _drafted_tokens(llama, sampler, token, draft_limit, stats or DraftStats())
+        yield from _drafted_tokens(
+            llama, sampler, token, draft_limit, stats or DraftStats(), drafter
+        )
     finally:
         llama_cpp.llama_set_n_threads(llama.ctx, llama.n_threads, llama.n_threads_batch)
 
 
 def _drafted_tokens(
-    llama: Llama, sampler: LlamaSampler, token: int, draft_limit: int, stats: DraftStats
+    llama: Llama,
+    sampler: LlamaSampler,
+    token: int,
+    draft_limit: int,
+    stats: DraftStats,
+    drafter: LlamaDraftModel | None,
 ) -> Generator[int, None, None]:
     from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
     length = DraftLength(min(draft_limit, llama.n_batch - 1))
-    lookup = LlamaPromptLookupDecoding(max_ngram_size=MAX_NGRAM)
+    lookup: Any = (
+        drafter if drafter is not None else LlamaPromptLookupDecoding(max_ngram_size=MAX_NGRAM)
+    )
     n_ctx = llama.n_ctx()
     while True:
         n_past = llama.n_tokens

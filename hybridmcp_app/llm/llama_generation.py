@@ -29,14 +29,17 @@ from hybridmcp_app.core.inference import (
     StreamStarted,
     TextDelta,
     Timings,
+    ToolCall,
     Usage,
 )
 from hybridmcp_app.llm.chat_prompt import build_chat_prompt
 from hybridmcp_app.llm.llama_drafting import DraftStats, drafted_generate
+from hybridmcp_app.llm.template_tools import CALL_TOKENS, CallStream, ToolCallFormat
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
     from llama_cpp.llama_grammar import LlamaGrammar
+    from llama_cpp.llama_speculative import LlamaDraftModel
 
 Emit = Callable[[StreamEvent], None]
 log = logging.getLogger("hybridmcp.llm.llama")
@@ -49,6 +52,8 @@ class PromptSettings:
     chat_format: str | None
     template: str | None
     prompt_lookup: bool = False
+    drafter: LlamaDraftModel | None = None  # a draft model (used on the worker thread only)
+    tool_format: ToolCallFormat | None = None  # how the template's model writes tool calls
 
 
 # llama.cpp parses grammars recursively: a grammar nested a few thousand groups deep fails to
@@ -191,15 +196,25 @@ def _prompt_tokens(
             llama.detokenize([token], special=True).decode("utf-8", "replace") if token >= 0 else ""
         )
 
+    offered = _native_tools(request, prompt) is not None and request.tool_choice != "none"
     chat = build_chat_prompt(
         request.messages,
         chat_format=prompt.chat_format,
         template=prompt.template,
         bos_text=token_text(llama.token_bos()),
         eos_text=token_text(llama.token_eos()),
+        tools=request.tools if offered else (),
     )
     tokens = llama.tokenize(chat.text.encode("utf-8"), add_bos=chat.add_bos, special=True)
     return tokens, chat.stops
+
+
+def _native_tools(request: InferenceRequest, prompt: PromptSettings) -> ToolCallFormat | None:
+    """The call format to read from the answer: the request offers tools and the model's
+    template takes them (else None: tools are ignored, as before)."""
+    if request.tools and prompt.tool_format and prompt.template and not request.raw_prompt:
+        return prompt.tool_format
+    return None
 
 
 def _holdback(pending: str, stops: tuple[str, ...]) -> int:
@@ -250,14 +265,13 @@ MIN_PROMPT_FOR_LOOKUP = 128
 
 
 def _drafts(request: InferenceRequest, prompt: PromptSettings, prompt_tokens: int) -> bool:
-    """Whether this answer is decoded with prompt-lookup drafts: on for the model, a prompt long
-    enough to copy from, and no per-token log-probabilities (read from the last logits row)."""
-    return (
-        prompt.prompt_lookup
-        and prompt_tokens >= MIN_PROMPT_FOR_LOOKUP
-        and not request.logprobs
-        and not request.choices
+    """Whether this answer is decoded with drafts: a draft model, or prompt lookup on for the
+    model and a prompt long enough to copy from; and no per-token log-probabilities (read from
+    the last logits row)."""
+    wanted = prompt.drafter is not None or (
+        prompt.prompt_lookup and prompt_tokens >= MIN_PROMPT_FOR_LOOKUP
     )
+    return wanted and not request.logprobs and not request.choices
 
 
 def run_generation(
@@ -293,10 +307,14 @@ def run_generation(
     emit(StreamStarted(request_id=request.request_id, model=model_name))
 
     answer: list[str] = []
+    tool_format = _native_tools(request, prompt)
+    calls = CallStream(tool_format) if tool_format else None
 
     def say(text: str) -> None:
         answer.append(text)
-        emit(TextDelta(text=text))
+        shown = calls.feed(text) if calls is not None else text
+        if shown:
+            emit(TextDelta(text=shown))
 
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     token_text = TokenText(llama)
@@ -318,7 +336,7 @@ def run_generation(
     )
     drafts = DraftStats() if _drafts(request, prompt, len(tokens)) else None
     generator = (
-        drafted_generate(llama, tokens, stats=drafts, **sampling)
+        drafted_generate(llama, tokens, stats=drafts, drafter=prompt.drafter, **sampling)
         if drafts is not None
         else llama.generate(tokens, **sampling)
     )
@@ -341,6 +359,9 @@ def run_generation(
                 finish = "stop"  # a turn marker the chat format stops at, as a token
                 break
             piece = token_text.shown(token)
+            if calls is not None and token_text.is_special(token):
+                written = token_text.written(token)  # [TOOL_CALLS] is a control token
+                piece = written.encode() if written in CALL_TOKENS else piece
             pending += decoder.decode(piece)
             hit = min((i for i in (pending.find(s) for s in stops) if i >= 0), default=-1)
             if hit >= 0:
@@ -355,18 +376,32 @@ def run_generation(
     finally:
         generator.close()
     if drafts is not None:
-        log.info("prompt lookup: %d of %d drafted token(s) kept", drafts.accepted, drafts.drafted)
+        log.info(
+            "%s: %d of %d drafted token(s) kept",
+            "prompt lookup" if prompt.drafter is None else "draft model",
+            drafts.accepted,
+            drafts.drafted,
+        )
     pending += decoder.decode(b"", final=True) if finish != "stop" else ""
     if pending:
         say(pending)
+    text, tool_calls = "".join(answer), tuple[ToolCall, ...]()
+    if calls is not None:
+        rest, parsed = calls.finish()
+        if rest:
+            emit(TextDelta(text=rest))
+        text, tool_calls = parsed.text, parsed.calls
+        if tool_calls and finish == "stop":
+            finish = "tool_calls"
     finished = time.perf_counter()
     decode_s = finished - first_token_at if first_token_at else 0.0
     return InferenceResponse(
         request_id=request.request_id,
         backend=backend_name,
         model=model_name,
-        text="".join(answer),
+        text=text,
         finish_reason=finish,
+        tool_calls=tool_calls,
         usage=Usage(prompt_tokens=len(tokens), completion_tokens=len(generated)),
         timings=Timings(
             load_s=load_s,

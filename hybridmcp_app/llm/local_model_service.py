@@ -61,6 +61,11 @@ class LocalModelService:
         self._lock = asyncio.Lock()
 
     @property
+    def cache_dir(self) -> Path:
+        """Where the embedded models' files are prepared."""
+        return self._cache_dir
+
+    @property
     def backend(self) -> LlamaCppBackend | None:
         return self._backend
 

@@ -122,7 +122,7 @@ class RunContext:
 
         loop = ToolLoop(
             backend, tools.caller, tools.policy, leg=leg,
-            tool_turns_as_text=tools.tool_turns_as_text,
+            tool_turns_as_text=tools.tool_turns_as_text and backend is self.provider,
         )  # fmt: skip
         trace = LegTrace(
             leg=leg, backend=backend.name, role="answer", error="ended without a result"

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from hybridmcp_app.core.inference import ChatMessage, ToolCall
+from hybridmcp_app.llm.template_tools import UNREADABLE as UNREADABLE
 from hybridmcp_app.mcp_host.mcp_items import McpTool
 from hybridmcp_app.orchestration.grammar_schema import grammar_schema
 
-UNREADABLE = "(unreadable)"
 _DESCRIPTION_CHARS = 80
 
 

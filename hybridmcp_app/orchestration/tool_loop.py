@@ -2,11 +2,14 @@
 
 Two modes:
 
-* **native** (providers): the request carries the tools as OpenAI ``tools``; the model calls
+* **native** (providers, and local models whose GGUF chat template takes tools: the template
+  renders the tools and tool turns, ``llm/template_tools`` reads the calls back): the request
+  carries the tools as OpenAI ``tools``; the model calls
   what it chooses; each call is checked, approved, run, and its result sent back; this repeats
   until the model answers without calls or ``max_rounds`` rounds of calls have run, after which
   the model is asked for a final answer with ``tool_choice="none"``.
-* **grammar** (backends that take grammars, i.e. local llama.cpp models): a base model cannot
+* **grammar** (other backends that take grammars, i.e. local llama.cpp models without tools in
+  their template): such a model cannot
   decide on its own whether or which tool to call, so one step is *forced*: its output must be
   ``{"tool": ..., "arguments": {...}}`` (see ``tool_call_grammar``). That call is checked,
   approved and run like any other, then one answer step without the grammar sees the result. A
@@ -17,7 +20,9 @@ Two modes:
   base models do poorly.
 
 ``force_tool`` (or a request whose ``tool_choice`` names a function) forces the first step in
-native mode too; later steps are ``"auto"``, or the loop would never end.
+native mode too; later steps are ``"auto"``, or the loop would never end. A local model forced
+to one tool runs that run in grammar mode even if its template takes tools: a grammar makes the
+call certain, which a template cannot.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from hybridmcp_app.core.inference import (
     ToolCall,
 )
 from hybridmcp_app.llm.chat_backend import ChatBackend
+from hybridmcp_app.llm.template_tools import UNREADABLE
 from hybridmcp_app.mcp_host.mcp_items import (
     McpTool,
     ToolCaller,
@@ -58,7 +64,6 @@ from hybridmcp_app.orchestration.tool_arguments import (
     truncate_outcome,
 )
 from hybridmcp_app.orchestration.tool_call_grammar import (
-    UNREADABLE,
     as_plain_chat,
     call_schema,
     generic_call_schema,
@@ -92,8 +97,12 @@ def _one_line(text: str, limit: int = 240) -> str:
 
 
 def mode_for(backend: ChatBackend) -> ToolMode:
-    """Grammar-forced calls for a backend that takes grammars (local llama.cpp), else native."""
-    return "grammar" if backend.capabilities.supports_grammar else "native"
+    """Grammar-forced calls for a backend that takes grammars but not tools (a local model whose
+    template has no tools), else native."""
+    capabilities = backend.capabilities
+    return (
+        "grammar" if capabilities.supports_grammar and not capabilities.supports_tools else "native"
+    )
 
 
 def _named_choice(choice: str | dict[str, Any] | None) -> str | None:
@@ -113,6 +122,7 @@ class _Exchange:
     """One run's state: the messages so far, the model steps, and how the last step ended."""
 
     messages: list[ChatMessage]
+    mode: ToolMode
     steps: list[InferenceResponse] = field(default_factory=list)
     rounds: int = 0
     last: InferenceResponse | None = None
@@ -163,18 +173,24 @@ class ToolLoop:
                 f"the tool {force_tool!r} is not available: its server is off or not ready, "
                 "or the tool is switched off"
             )
-        exchange = _Exchange(messages=list(request.messages))
+        # A forced tool on a model that takes grammars: the grammar makes the call certain.
+        grammar = self.mode == "grammar" or (
+            force_tool is not None and self.backend.capabilities.supports_grammar
+        )
+        exchange = _Exchange(
+            messages=list(request.messages), mode="grammar" if grammar else self.mode
+        )
         yield LegStarted(leg=self.leg, backend=self.backend.name, role="answer")
         if not offered:
             yield DecisionNote(text="no tools are enabled: answering without tools")
-        forcing = self.mode == "grammar" and bool(offered) and request.tool_choice != "none"
+        forcing = grammar and bool(offered) and request.tool_choice != "none"
         steps = self._grammar if forcing else self._native
         async with aclosing(steps(request, exchange, offered, force_tool)) as events:
             async for event in events:
                 yield event
         yield ToolLoopCompleted(
             leg=self.leg,
-            mode=self.mode,
+            mode=exchange.mode,
             response=exchange.last if exchange.error is None else None,
             error=exchange.error,
             messages=tuple(exchange.messages),
@@ -379,14 +395,18 @@ class ToolLoop:
         approval: Approval
         # A model that can call again is told how; a forced call (grammar mode) has no second
         # try, so its reason is one line for the user.
-        again = self.mode == "native"
+        again = exchange.mode == "native"
         if tool is None:
             known = ", ".join(offered) or "none"
-            text = (
-                f"There is no tool named {call.name!r}. Available tools: {known}."
-                if again or call.name != UNREADABLE
-                else f"the model's reply is not a tool call: {checked.error or call.arguments}"
-            )
+            if call.name != UNREADABLE:
+                text = f"There is no tool named {call.name!r}. Available tools: {known}."
+            elif again:
+                text = (
+                    f"The tool call could not be read: {_one_line(call.arguments, 160)}. "
+                    f"Available tools: {known}."
+                )
+            else:
+                text = f"the model's reply is not a tool call: {checked.error or call.arguments}"
             outcome = ToolCallOutcome(text=text, is_error=True)
             approval = "invalid"
         elif checked.error is not None:

@@ -311,6 +311,8 @@ class MainWindow(QMainWindow):
                 context.local_model,
                 context.tasks,
                 lambda: context.settings.llm.local.inference,
+                home=Path.home(),
+                app_models_dir=context.paths.data_dir / "models",
             ),
             providers_page=QtProvidersPage(
                 context.settings.providers,

@@ -3,6 +3,7 @@ the ONNX embedder and a library (Chroma) in a temporary folder."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -17,14 +18,18 @@ from hybridmcp_app.core.llm_configs import LocalLLMConfig
 from hybridmcp_app.core.model_context import InferenceSettings
 from hybridmcp_app.documents.library_service import LibraryService
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
+from hybridmcp_app.llm.embedded_models import SMOLLM2
+from hybridmcp_app.llm.llama_backend import LlamaCppBackend
 from hybridmcp_app.llm.local_model_service import LocalModelService
 from hybridmcp_app.llm.openai_backend import OpenAICompatBackend
+from tests.helpers.gguf_files import chat_template, retemplated_gguf
 from tests.helpers.llama_server import LlamaServer, provider_config
 from tests.helpers.processes import stop
 from tests.helpers.secret_service import (
     require_tool,
     secret_service,  # noqa: F401 (a fixture)
 )
+from tests.helpers.waiting import PATIENCE_S
 
 
 @pytest.fixture
@@ -96,6 +101,22 @@ async def local_model(model_cache: Path, embedded_model: Path) -> AsyncIterator[
     await service.load(config)
     yield service
     await service.unload()
+
+
+@pytest.fixture(scope="session")
+def tool_template_model(
+    model_cache: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LlamaCppBackend]:
+    """SmolLM2 135M Instruct with Qwen 2.5's chat template, which takes tools (its own does
+    not): the same weights and tokenizer, loaded once (2,048 tokens)."""
+    path = retemplated_gguf(
+        SMOLLM2.locate(model_cache),
+        tmp_path_factory.mktemp("tool-template") / "smollm2-qwen-template.gguf",
+        chat_template("Qwen-Qwen2.5-7B-Instruct"),
+    )
+    backend = asyncio.run(LlamaCppBackend.open(path, InferenceSettings(n_ctx=2048)))
+    yield backend
+    assert backend.close_now(timeout_s=PATIENCE_S)
 
 
 @pytest.fixture(scope="module")

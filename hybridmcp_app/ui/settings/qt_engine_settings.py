@@ -3,7 +3,9 @@
 Follows the model-path editor: choosing another file shows that file's settings (or the
 defaults, for a file with none). Saving keeps them for that file; when it is the model in use,
 it is loaded again with them, and if llama.cpp refuses them the previous settings are put back
-and the model in use keeps working.
+and the model in use keeps working. Speculative decoding is one choice: off, prompt lookup, or
+one of the installed GGUF files that can draft for this one (same tokenizer, smaller). The
+KV cache's size follows the context, type and batch as they are edited.
 """
 
 from __future__ import annotations
@@ -16,12 +18,25 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+)
 
 from hybridmcp_app.config.model_settings import ModelSettingsStore
 from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.core.errors import ConfigError, ModelLoadError, describe_validation_error
-from hybridmcp_app.core.model_context import InferenceSettings
+from hybridmcp_app.core.model_context import InferenceSettings, KvCacheType
+from hybridmcp_app.llm.draft_choice import draft_candidates, installed_models
+from hybridmcp_app.llm.gguf_header import GGUFHeaderError
+from hybridmcp_app.llm.kv_cache_size import KvGeometry, describe_kv_cache, read_kv_geometry
 from hybridmcp_app.llm.local_model_service import LocalModelService
 from hybridmcp_app.ui.settings.qt_settings_form import QtSettingsForm
 
@@ -30,6 +45,22 @@ def _gpu_offload_supported() -> bool:
     import llama_cpp  # heavy: imported off the GUI thread, once the dialog is open
 
     return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+OFF, LOOKUP = "off", "lookup"
+SPECULATIVE_FIELDS = frozenset({"prompt_lookup", "draft_model"})
+
+
+def _model_facts(
+    path: Path, service: LocalModelService, home: Path | None, models_dir: Path | None
+) -> tuple[KvGeometry | None, list[Path]]:
+    """The file's KV-cache shape, and the installed files that can draft for it (blocking)."""
+    try:
+        geometry = read_kv_geometry(path)
+    except (OSError, GGUFHeaderError):
+        geometry = None
+    installed = installed_models(service.cache_dir, home, models_dir)
+    return geometry, draft_candidates(path, installed)
 
 
 def _same_file(a: Path | None, b: Path) -> bool:
@@ -48,8 +79,15 @@ class QtEngineSettings(QGroupBox):
         service: LocalModelService,
         tasks: BackgroundTasks,
         defaults: Callable[[], InferenceSettings],
+        *,
+        home: Path | None = None,
+        app_models_dir: Path | None = None,
     ) -> None:
+        """``home``, ``app_models_dir``: where to look for draft models beside the embedded
+        ones (``model_scanner``'s folders)."""
         super().__init__("Engine settings for this model file")
+        self._home, self._app_models_dir = home, app_models_dir
+        self._geometry: KvGeometry | None = None
         self._path_editor = path_editor
         self._service = service
         self._tasks = tasks
@@ -59,7 +97,16 @@ class QtEngineSettings(QGroupBox):
         self.heading.setWordWrap(True)
         self.detected = QLabel(self)
         self.detected.setWordWrap(True)
-        self.form = QtSettingsForm(InferenceSettings, path="")
+        self.form = QtSettingsForm(InferenceSettings, path="", hidden=SPECULATIVE_FIELDS)
+        self.speculative = QComboBox(self)
+        self.speculative.setToolTip(
+            "Draft tokens and check them in one batch: the same answer, faster when the drafts "
+            "are right. A draft model must have this model's tokenizer and be smaller."
+        )
+        self.kv_size = QLabel(self)
+        extra = QFormLayout()
+        extra.addRow("Speculative decoding", self.speculative)
+        extra.addRow("", self.kv_size)
         self.result = QLabel(self)
         self.result.setWordWrap(True)
         self.result.setProperty("role", "form-errors")
@@ -74,8 +121,16 @@ class QtEngineSettings(QGroupBox):
         layout.addWidget(self.heading)
         layout.addWidget(self.detected)
         layout.addWidget(self.form)
+        layout.addLayout(extra)
         layout.addLayout(buttons)
         layout.addWidget(self.result)
+        for name in ("n_ctx", "n_batch"):
+            spin = self.form.editors[name].widget
+            assert isinstance(spin, QSpinBox)
+            spin.valueChanged.connect(lambda _: self._show_kv_size())
+        cache_type = self.form.editors["kv_cache_type"].widget
+        assert isinstance(cache_type, QComboBox)
+        cache_type.currentTextChanged.connect(lambda _: self._show_kv_size())
         self.save_button.clicked.connect(self.save)
         self.reset_button.clicked.connect(self.reset)
         self._stale = True  # read once shown: a hidden page costs nothing
@@ -95,7 +150,7 @@ class QtEngineSettings(QGroupBox):
             self.refresh()
 
     def _set_enabled(self, enabled: bool) -> None:
-        for widget in (self.form, self.save_button, self.reset_button):
+        for widget in (self.form, self.speculative, self.save_button, self.reset_button):
             widget.setEnabled(enabled)
 
     def refresh(self) -> asyncio.Task[None] | None:
@@ -115,6 +170,9 @@ class QtEngineSettings(QGroupBox):
             path = await self._service.model_file(chosen)
             remembered = await asyncio.to_thread(store.settings_for, path)
             gpu = await asyncio.to_thread(_gpu_offload_supported)
+            geometry, drafts = await asyncio.to_thread(
+                _model_facts, path, self._service, self._home, self._app_models_dir
+            )
         except (ModelLoadError, ConfigError) as error:
             if text == self._path_editor.text():
                 self._file = None
@@ -133,7 +191,11 @@ class QtEngineSettings(QGroupBox):
                 else "no GPU offload in this llama.cpp build (CPU only): GPU layers are ignored."
             )
         )
-        self.form.load((remembered or self._defaults()).model_dump(mode="json"))
+        settings = remembered or self._defaults()
+        self._geometry = geometry
+        self.form.load(settings.model_dump(mode="json"))
+        self._show_speculative(settings, drafts)
+        self._show_kv_size()
         self.result.setText(store.problem or "")
         self._set_enabled(True)
 
@@ -142,7 +204,9 @@ class QtEngineSettings(QGroupBox):
         for path in self.form.editors:
             self.form.mark_invalid(path, False)
         try:
-            settings = InferenceSettings.model_validate(self.form.values())
+            settings = InferenceSettings.model_validate(
+                {**self.form.values(), **self._speculative_values()}
+            )
         except ValidationError as error:
             lines = describe_validation_error(error)
             for item in error.errors():
@@ -180,7 +244,12 @@ class QtEngineSettings(QGroupBox):
                 return
             self.result.setText(f"Saved; loading {path.name} again with these settings…")
             if await self._service.reload():
-                self.result.setText(f"Saved for {path.name}, and loaded with these settings.")
+                loaded = self._service.backend
+                refused = loaded.context.runtime.draft_refused if loaded is not None else None
+                self.result.setText(
+                    f"Saved for {path.name}, and loaded with these settings"
+                    + (f"; without its draft model: {refused}." if refused else ".")
+                )
                 return
             await asyncio.to_thread(_put_back, store, path, previous)
             reason = self._service.status.error or "it did not load"
@@ -194,6 +263,35 @@ class QtEngineSettings(QGroupBox):
             self._set_enabled(True)
             if settings is None:
                 await self._refresh(self._path_editor.text())
+
+    def _show_speculative(self, settings: InferenceSettings, drafts: list[Path]) -> None:
+        combo = self.speculative
+        combo.clear()
+        combo.addItem("Off", OFF)
+        combo.addItem("Prompt lookup (copies from the prompt)", LOOKUP)
+        for draft in drafts:
+            combo.addItem(f"Draft model: {draft.name}", str(draft))
+        chosen = settings.draft_model
+        if chosen is not None and combo.findData(str(chosen)) < 0:
+            combo.addItem(f"Draft model: {chosen.name} (not offered for this model)", str(chosen))
+        value = str(chosen) if chosen is not None else LOOKUP if settings.prompt_lookup else OFF
+        combo.setCurrentIndex(max(0, combo.findData(value)))
+
+    def _speculative_values(self) -> dict[str, object]:
+        value = self.speculative.currentData() or LOOKUP
+        if value in (OFF, LOOKUP):
+            return {"prompt_lookup": value == LOOKUP, "draft_model": None}
+        return {"prompt_lookup": True, "draft_model": value}  # lookup if the draft is refused
+
+    def _show_kv_size(self) -> None:
+        if self._file is None:
+            self.kv_size.setText("")
+            return
+        values = self.form.values()
+        kv_type: KvCacheType = values["kv_cache_type"]
+        self.kv_size.setText(
+            describe_kv_cache(self._geometry, values["n_ctx"], kv_type, values["n_batch"])
+        )
 
 
 def _put_back(store: ModelSettingsStore, path: Path, previous: InferenceSettings | None) -> None:

@@ -212,3 +212,35 @@ async def test_the_provider_server_answers_in_text_when_the_model_may_choose(
     assert isinstance(completed, ToolLoopCompleted)
     assert completed.rounds == 0 and calc.calls == []
     assert completed.response is not None and completed.response.text
+
+
+async def test_a_local_model_whose_template_takes_tools_is_offered_them_natively(
+    tool_template_model: LlamaCppBackend,
+) -> None:
+    model = RecordingBackend(tool_template_model)
+    async with SdkToolCaller.connect(calc_server()) as calc:
+        loop = ToolLoop(model, calc, ApprovalPolicy())
+        events = await run_loop(loop, ask("What is 17 plus 25?"))
+    assert loop.mode == "native"
+    (step,) = model.requests  # the tiny model answers without a call (see the module above)
+    assert step.tool_choice == "auto" and step.response_format.type == "text"
+    assert "calc__add" in {tool["function"]["name"] for tool in step.tools}
+    completed = events[-1]
+    assert isinstance(completed, ToolLoopCompleted) and completed.mode == "native"
+    assert completed.response is not None and completed.rounds == 0
+    assert streamed_text(events) == completed.response.text != ""
+
+
+async def test_a_tool_the_user_picks_is_still_forced_by_grammar_on_such_a_model(
+    tool_template_model: LlamaCppBackend,
+) -> None:
+    async with SdkToolCaller.connect(calc_server()) as calc:
+        loop = ToolLoop(tool_template_model, calc, ApprovalPolicy())
+        events = await run_loop(loop, ask("Please add 17 and 25."), force_tool="calc__add")
+    started, finished = only_call(events)
+    arguments = json.loads(started.arguments)
+    assert calc.calls == [("add", arguments)]  # the real server ran it
+    assert finished.outcome.text == str(arguments["a"] + arguments["b"])
+    completed = events[-1]
+    assert isinstance(completed, ToolLoopCompleted) and completed.mode == "grammar"
+    assert completed.response is not None and completed.rounds == 1

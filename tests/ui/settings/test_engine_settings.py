@@ -11,6 +11,7 @@ from hybridmcp_app.llm.embedded_models import SMOLLM2
 from hybridmcp_app.ui.main_window import MainWindow
 from hybridmcp_app.ui.settings.qt_engine_settings import QtEngineSettings
 from hybridmcp_app.ui.settings.qt_settings_dialog import PAGE_INDEX
+from tests.helpers.gguf_files import header_only_copy
 from tests.helpers.waiting import wait_until
 
 
@@ -84,3 +85,60 @@ def test_a_quantised_cache_without_flash_attention_is_refused_in_one_line_and_no
     assert "q4_0 KV cache needs flash attention" in text
     store = window.context.local_model.model_settings
     assert store is not None and store.settings_for(model_file) is None
+
+
+def test_the_kv_cache_size_follows_the_context_and_the_cache_type_as_they_are_edited(
+    make_window: Callable[..., MainWindow], qt_loop: qasync.QEventLoop, model_cache: Path
+) -> None:
+    window = make_window()
+    engine = engine_page(window, qt_loop, SMOLLM2.locate(model_cache))
+    context_spin, cache_type, flash = (
+        editor(engine, name) for name in ("n_ctx", "kv_cache_type", "flash_attention")
+    )
+    assert isinstance(context_spin, QSpinBox) and isinstance(cache_type, QComboBox)
+    assert isinstance(flash, QCheckBox)
+    context_spin.setValue(4096)
+    assert engine.kv_size.text() == "KV cache: 90 MiB at 4,096 tokens (f16)"
+    context_spin.setValue(8192)
+    flash.setChecked(True)
+    cache_type.setCurrentText("q8_0")
+    assert engine.kv_size.text() == "KV cache: 96 MiB at 8,192 tokens (q8_0)"
+
+
+def test_only_installed_smaller_files_with_the_models_tokenizer_are_offered_as_draft_models(
+    make_window: Callable[..., MainWindow],
+    qt_loop: qasync.QEventLoop,
+    model_cache: Path,
+    embedded_model: Path,
+) -> None:
+    window = make_window()
+    models_dir = window.context.paths.data_dir / "models"
+    models_dir.mkdir(parents=True, exist_ok=True)
+    smollm2 = SMOLLM2.locate(model_cache)
+    small = header_only_copy(smollm2, models_dir / "small-smollm2.gguf")
+    engine = engine_page(window, qt_loop, smollm2)
+    combo = engine.speculative
+    offered = [combo.itemText(index) for index in range(combo.count())]
+    assert offered == [
+        "Off",
+        "Prompt lookup (copies from the prompt)",
+        f"Draft model: {small.name}",
+    ]
+    assert combo.currentText().startswith("Prompt lookup")  # the default
+    combo.setCurrentIndex(2)
+
+    task = engine.save()
+    assert task is not None
+    qt_loop.run_until_complete(task)
+    store = window.context.local_model.model_settings
+    assert store is not None
+    saved = store.settings_for(smollm2)
+    assert saved is not None and saved.draft_model == small
+
+    gemma = engine_page(
+        window, qt_loop, embedded_model
+    )  # another tokenizer: SmolLM2 is not offered
+    assert [gemma.speculative.itemText(i) for i in range(gemma.speculative.count())] == [
+        "Off",
+        "Prompt lookup (copies from the prompt)",
+    ]

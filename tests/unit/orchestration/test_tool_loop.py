@@ -188,6 +188,17 @@ async def test_an_unknown_tool_is_reported_with_the_tools_there_are() -> None:
         assert "calc__add" in done.outcome.text
 
 
+async def test_a_call_whose_name_could_not_be_read_goes_back_to_the_model_in_one_line() -> None:
+    async with connected() as calc:
+        with scripted(calls(("(unreadable)", "add one\nand two")), answer("ok")) as server:
+            events = await run(server, calc)
+        (done,) = finished(events)
+        assert done.approval == "invalid" and calc.calls == []
+        assert done.outcome.text.startswith("The tool call could not be read: add one and two.")
+        assert "\n" not in done.outcome.text and "calc__add" in done.outcome.text
+        assert completed(events).response is not None
+
+
 async def test_after_max_rounds_the_model_must_answer_without_tools() -> None:
     async with connected() as calc:
         again = calls(("calc__add", '{"a": 1, "b": 1}'))
