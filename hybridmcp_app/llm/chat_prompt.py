@@ -6,7 +6,8 @@ first user turn, since several formats (Gemma's among them) drop system messages
 
 Tool turns keep their OpenAI shape (an assistant's ``tool_calls`` with decoded arguments, as
 Hugging Face templates expect; a ``tool`` message's ``tool_call_id``), so a template that takes
-tools renders them itself; ``tools`` reach the template only when it is given.
+tools renders them itself; ``tools`` reach the template only when it is given, under the name the
+template reads them (``template_tools.template_tool_arguments``: SmolLM3's is ``xml_tools``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from hybridmcp_app.core.errors import BackendError
 from hybridmcp_app.core.inference import ChatMessage, ToolCall
+from hybridmcp_app.llm.template_tools import template_tool_arguments
 
 # Formats for GGUFs with no chat template, by architecture prefix.
 _FORMAT_BY_ARCHITECTURE = (
@@ -92,7 +94,7 @@ def build_chat_prompt(
     tools: Sequence[dict[str, Any]] = (),
 ) -> ChatPrompt:
     """Format with ``template`` (Jinja, from the GGUF) when given, else the named format;
-    ``tools`` (OpenAI function schemas) go to the template."""
+    ``tools`` (OpenAI function schemas) go to the template under the name it reads."""
     from llama_cpp import llama_chat_format
 
     folded = fold_system_messages(messages)
@@ -100,7 +102,7 @@ def build_chat_prompt(
         formatter = llama_chat_format.Jinja2ChatFormatter(
             template=template, eos_token=eos_text, bos_token=bos_text, add_generation_prompt=True
         )
-        response = formatter(messages=folded, tools=list(tools) or None)  # type: ignore[arg-type]
+        response = formatter(messages=folded, **template_tool_arguments(template, tools))  # type: ignore[arg-type]
     else:
         name = chat_format or "chatml"
         # llama-cpp-python names its formatters format_<name> ('llama-2' -> format_llama2).

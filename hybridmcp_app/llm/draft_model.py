@@ -1,10 +1,11 @@
 """A small model that drafts tokens for a bigger one with the same tokenizer.
 
 ``LlamaDraft`` is a llama-cpp-python ``LlamaDraftModel``: given the tokens so far it returns the
-next ``num_pred_tokens`` its own ``Llama`` picks greedily. The main model checks them in one
-batch (``llama_drafting``) and keeps each only while it is what it samples anyway, so the answer
-is unchanged. The draft's KV cache is kept between calls: only the tokens after the longest
-prefix it already holds are evaluated.
+next ``num_pred_tokens`` its own ``Llama`` picks greedily, ending early with an end-of-generation
+token (the answer ends there if the main model agrees; drafting past it would only be checked
+and thrown away). The main model checks them in one batch (``llama_drafting``) and keeps each
+only while it is what it samples anyway, so the answer is unchanged. The draft's KV cache is
+kept between calls: only the tokens after the longest prefix it already holds are evaluated.
 
 It is built and called on the main model's worker thread (llama.cpp is not thread-safe), never
 elsewhere.
@@ -53,12 +54,15 @@ class LlamaDraft(LlamaDraftModel):
         wanted = min(self.num_pred_tokens, llama.n_ctx() - len(input_ids))
         if wanted <= 0 or len(input_ids) == 0:
             return np.array([], dtype=np.intc)
+        import llama_cpp
+
         self._keep_prefix(input_ids)
         llama.eval(input_ids[llama.n_tokens :].tolist())
+        vocab = llama_cpp.llama_model_get_vocab(llama.model)
         drafted: list[int] = []
         while True:
             drafted.append(self._greedy())
-            if len(drafted) == wanted:
+            if len(drafted) == wanted or llama_cpp.llama_vocab_is_eog(vocab, drafted[-1]):
                 return np.array(drafted, dtype=np.intc)
             llama.eval([drafted[-1]])
 

@@ -1,7 +1,10 @@
 """Tool calls through a GGUF's own chat template: whether it takes tools, and what was called.
 
 A template takes tools when rendering it with a probe tool shows that tool (Gemma 3 and SmolLM2
-templates ignore ``tools``). How the model then writes a call depends on its family:
+templates ignore ``tools``). Most templates read OpenAI's tool schemas as ``tools``; SmolLM3's
+reads the bare function schemas as ``xml_tools`` (``template_tool_arguments`` picks the name the
+template reads, for the probe and for every prompt alike). How the model then writes a call
+depends on its family:
 
 * ``hermes`` (Qwen 2.5/3, Hermes, SmolLM3 and the default): ``<tool_call>{"name": ...,
   "arguments": {...}}</tool_call>``, one block per call;
@@ -21,8 +24,13 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from hybridmcp_app.core.inference import ToolCall
 
@@ -49,6 +57,56 @@ _PROBE_TOOL = {
 _NAME = re.compile(r'"name"\s*:\s*"([^"]+)"')
 
 
+@lru_cache(maxsize=1)
+def _environment() -> ImmutableSandboxedEnvironment:
+    """Sandboxed Jinja as llama-cpp-python's ``Jinja2ChatFormatter`` and transformers set it up."""
+    import jinja2.ext
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class Generation(jinja2.ext.Extension):
+        """Hugging Face's ``{% generation %}`` (marks the assistant's text for training):
+        its body renders as is."""
+
+        tags = {"generation"}  # noqa: RUF012 (jinja2 declares it so)
+
+        def parse(self, parser: Any) -> Any:
+            parser.stream.skip(1)
+            return parser.parse_statements(("name:endgeneration",), drop_needle=True)
+
+    environment = ImmutableSandboxedEnvironment(
+        trim_blocks=True, lstrip_blocks=True, extensions=[Generation, jinja2.ext.loopcontrols]
+    )
+    environment.filters["tojson"] = lambda value, indent=None, **_: json.dumps(
+        value, ensure_ascii=False, indent=indent
+    )
+    return environment
+
+
+@lru_cache(maxsize=16)
+def _tools_variable(template: str) -> str:
+    """The name ``template`` reads its tools under: ``tools``, else SmolLM3's ``xml_tools``."""
+    import jinja2.meta
+
+    try:
+        read = jinja2.meta.find_undeclared_variables(_environment().parse(template))
+    except Exception:  # a template that does not parse fails where it is rendered
+        return "tools"
+    return "xml_tools" if "xml_tools" in read and "tools" not in read else "tools"
+
+
+def template_tool_arguments(
+    template: str, tools: Sequence[dict[str, Any]] | None
+) -> dict[str, Any]:
+    """The template variables that hand ``tools`` (OpenAI schemas) to ``template`` under the
+    name it reads. ``xml_tools`` take the bare function schemas, as SmolLM3's model card passes
+    them (its ``python_tools`` are functions called from Python code, which is not read back)."""
+    if not tools:
+        return {"tools": None}
+    if _tools_variable(template) == "xml_tools":
+        return {"tools": None, "xml_tools": [tool.get("function", tool) for tool in tools]}
+    return {"tools": list(tools)}
+
+
 def render_template(
     template: str,
     messages: list[dict[str, Any]],
@@ -57,27 +115,24 @@ def render_template(
     bos_token: str = "",
     eos_token: str = "",
 ) -> str:
-    """Render a Hugging Face chat template as llama-cpp-python does (sandboxed Jinja)."""
-    import jinja2.ext
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    """Render a Hugging Face chat template as llama-cpp-python does (sandboxed Jinja), with
+    ``tools`` under the name the template reads."""
 
     def raise_exception(message: str) -> None:
         raise ValueError(message)
 
-    environment = ImmutableSandboxedEnvironment(
-        trim_blocks=True, lstrip_blocks=True, extensions=[jinja2.ext.loopcontrols]
-    )
-    environment.filters["tojson"] = lambda value, indent=None, **_: json.dumps(
-        value, ensure_ascii=False, indent=indent
-    )
-    return environment.from_string(template).render(
-        messages=messages,
-        tools=tools,
-        bos_token=bos_token,
-        eos_token=eos_token,
-        add_generation_prompt=True,
-        raise_exception=raise_exception,
-        strftime_now=lambda _format: "1 January 2025",
+    return (
+        _environment()
+        .from_string(template)
+        .render(
+            messages=messages,
+            bos_token=bos_token,
+            eos_token=eos_token,
+            add_generation_prompt=True,
+            raise_exception=raise_exception,
+            strftime_now=lambda _format: "1 January 2025",
+            **template_tool_arguments(template, tools),
+        )
     )
 
 

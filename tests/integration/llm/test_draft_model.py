@@ -1,16 +1,20 @@
 """Speculative decoding with a draft model (real GGUF models): the same answer at temperature 0
-as plain decoding, and a draft with another tokenizer, or none at all, refused in one line."""
+as plain decoding, a draft that ends at the end of the answer, and a draft with another
+tokenizer, or none at all, refused in one line."""
 
 import logging
 import re
 from pathlib import Path
 
+import llama_cpp
+import numpy as np
 import pytest
 
 from hybridmcp_app.core.inference import ChatMessage, InferenceRequest
 from hybridmcp_app.core.model_context import InferenceSettings
 from hybridmcp_app.core.parameters import ModelParameters
 from hybridmcp_app.llm.draft_choice import draft_candidates, draft_refusal
+from hybridmcp_app.llm.draft_model import LlamaDraft
 from hybridmcp_app.llm.embedded_models import SMOLLM2
 from hybridmcp_app.llm.llama_backend import LlamaCppBackend
 from tests.helpers.gguf_files import header_only_copy
@@ -79,6 +83,26 @@ async def test_a_model_drafting_for_itself_gives_the_answer_plain_decoding_gives
     assert drafted.usage == expected.usage
     kept = kept_drafts(caplog)
     assert len(kept) == 2 and min(kept) > 0  # drafts were made and the model kept them
+
+
+def test_a_draft_stops_at_the_draft_models_end_of_generation_token(smollm2_file: Path) -> None:
+    draft = LlamaDraft.load(smollm2_file, n_ctx=512, n_threads=2, n_batch=64)
+    try:
+        llama = draft.llama
+        # SmolLM2's greedy continuation of this answer is '.', then the end of its turn.
+        prompt = llama.tokenize(
+            b"<|im_start|>user\nReply with one word: yes or no?<|im_end|>\n"
+            b"<|im_start|>assistant\nYes",
+            add_bos=False,
+            special=True,
+        )
+        tokens = [int(token) for token in draft(np.array(prompt, dtype=np.intc))]
+        vocab = llama_cpp.llama_model_get_vocab(llama.model)
+        ends = [bool(llama_cpp.llama_vocab_is_eog(vocab, token)) for token in tokens]
+    finally:
+        draft.close()
+    assert len(tokens) < draft.num_pred_tokens  # not drafted on past the end
+    assert ends[-1] and not any(ends[:-1])
 
 
 async def test_a_draft_model_with_another_tokenizer_is_refused_and_the_model_loads_without_it(

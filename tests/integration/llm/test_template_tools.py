@@ -9,6 +9,7 @@ back is tested on the real templates' formats in tests/unit/llm/test_template_to
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,9 +21,12 @@ from hybridmcp_app.core.inference import (
     TextDelta,
     ToolCall,
 )
+from hybridmcp_app.core.model_context import InferenceSettings
 from hybridmcp_app.core.parameters import ModelParameters
 from hybridmcp_app.llm.chat_prompt import build_chat_prompt
+from hybridmcp_app.llm.embedded_models import SMOLLM2
 from hybridmcp_app.llm.llama_backend import LlamaCppBackend
+from tests.helpers.gguf_files import chat_template, retemplated_gguf
 
 pytestmark = pytest.mark.integration
 ADD = {
@@ -91,3 +95,21 @@ async def test_a_tool_result_rendered_by_the_template_reaches_the_model(
     )
     response = await tool_template_model.complete(ask(*history, tools=(ADD,), choice="none"))
     assert "4217" in response.text and response.tool_calls == ()
+
+
+async def test_a_model_under_smollm3s_template_gets_its_tools_as_xml_tools(
+    model_cache: Path, tmp_path: Path
+) -> None:
+    path = retemplated_gguf(
+        SMOLLM2.locate(model_cache),
+        tmp_path / "smollm2-smollm3-template.gguf",
+        chat_template("HuggingFaceTB-SmolLM3-3B-hub"),
+    )
+    backend = await LlamaCppBackend.open(path, InferenceSettings(n_ctx=2048))
+    try:
+        assert backend.capabilities.supports_tools
+        with_tools = await backend.complete(ask(QUESTION, tools=(ADD,), choice="auto"))
+        without = await backend.complete(ask(QUESTION))
+    finally:
+        await backend.close()
+    assert with_tools.usage.prompt_tokens > without.usage.prompt_tokens + 50

@@ -15,6 +15,7 @@ from hybridmcp_app.llm.template_tools import (
     CallStream,
     ToolCallFormat,
     parse_tool_calls,
+    template_tool_arguments,
     tool_call_format,
 )
 from tests.helpers.gguf_files import chat_template
@@ -51,6 +52,8 @@ ROUND = (
         ("meta-llama-Llama-3.2-3B-Instruct", "llama3"),
         ("mistralai-Mistral-Nemo-Instruct-2407", "mistral"),
         ("Mistral-Small-3.2-24B-Instruct-2506", "mistral"),
+        ("HuggingFaceTB-SmolLM3-3B-hub", "hermes"),  # reads them as xml_tools
+        ("HuggingFaceTB-SmolLM3-3B", None),  # llama.cpp's edited copy dropped the tools
         ("HuggingFaceTB-SmolLM2-135M-Instruct", None),
         ("google-gemma-2-2b-it", None),
     ],
@@ -103,6 +106,34 @@ def test_llamas_template_renders_calls_with_parameters_and_results_as_ipython() 
 def test_without_tools_the_template_renders_none() -> None:
     text = render("Qwen-Qwen2.5-7B-Instruct", ROUND[:1], ())
     assert "<tools>" not in text and "calc__add" not in text
+
+
+def test_smollm3s_template_gets_the_tools_as_xml_tools_and_renders_them() -> None:
+    text = render("HuggingFaceTB-SmolLM3-3B-hub", ROUND[:1], (ADD,))
+    assert "### Tools" in text and "<tools>\n{'name': 'calc__add', 'description'" in text
+    assert "within <tool_call></tool_call> XML tags" in text
+    assert "'type': 'function'" not in text  # the bare function schema, as its model card passes
+    assert text.endswith("<|im_start|>user\nWhat is 17 plus 25?<|im_end|>\n<|im_start|>assistant\n")
+    assert "### Tools" not in render("HuggingFaceTB-SmolLM3-3B-hub", ROUND[:1], ())
+
+
+def test_templates_that_read_tools_get_them_as_tools_unchanged() -> None:
+    qwen = chat_template("Qwen-Qwen2.5-7B-Instruct")
+    assert template_tool_arguments(qwen, [ADD]) == {"tools": [ADD]}
+    assert template_tool_arguments(qwen, []) == {"tools": None}
+    smol = chat_template("HuggingFaceTB-SmolLM3-3B-hub")
+    assert template_tool_arguments(smol, [ADD]) == {"tools": None, "xml_tools": [ADD["function"]]}
+
+
+def test_smollm3s_calls_are_read_in_the_format_its_template_asks_for() -> None:
+    # The template's own instruction: <tool_call>\n{"name": ..., "arguments": ...}\n</tool_call>
+    reply = parse_tool_calls(
+        '<think>\nI should add.\n</think>\n<tool_call>\n{"name": "calc__add", "arguments": '
+        '{"a": 17, "b": 25}}\n</tool_call>',
+        tool_call_format(chat_template("HuggingFaceTB-SmolLM3-3B-hub")) or "llama3",
+    )
+    assert reply.text == "<think>\nI should add.\n</think>"
+    assert [(c.name, arguments(c)) for c in reply.calls] == [("calc__add", {"a": 17, "b": 25})]
 
 
 def arguments(call: ToolCall) -> object:
