@@ -1,9 +1,13 @@
 """Grab PNGs of the main window and its dialogs, offscreen, to look at the app as a user would.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py OUT_DIR [--theme dark]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py docs/screenshots --only models
 
 Runs in a throw-away HYBRIDMCP_HOME; nothing of the user's is read or written. The side-by-side
 shot asks the embedded model and, as the provider, llama.cpp's server on 127.0.0.1 (a real turn).
+``--only models`` takes the README's three: the model catalogue and a download in progress, from a
+Hugging Face Hub served on 127.0.0.1 (tests/helpers/hub_server.py, over SmolLM2's real file, held
+half-way so the bar shows), and a chat with the default instruct model (SmolLM2 135M Instruct).
 """
 
 from __future__ import annotations
@@ -14,13 +18,90 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+SMOL_REPO = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF"
+SMOL_FILE = "SmolLM2-135M-Instruct-Q4_1.gguf"
+HELD_AT = 0.5  # the download scene stops the hub's bytes here
+
+
+def save(widget: Any, path: Path) -> None:
+    """The widget as a PNG, compressed as far as PNG goes (screenshots live in the repo)."""
+    widget.grab().save(str(path), "PNG", 0)
+
+
+def model_scenes(window: Any, loop: Any, out: Path, theme: str, settle: Callable[[], None]) -> None:
+    """The catalogue, a download held part-way, and SmolLM2 answering in the chat."""
+    from hybridmcp_app.llm.embedded_models import smollm2_path
+    from hybridmcp_app.llm.model_hub.jobs import JobState
+    from hybridmcp_app.ui.settings.qt_model_catalog_dialog import QtModelCatalogDialog
+    from tests.helpers.hub_server import ServedFile, ServedRepo, hub_server
+    from tests.helpers.waiting import PATIENCE_S, wait_until
+
+    context = window.context
+    smol = smollm2_path(context.paths.cache_dir)
+    with hub_server() as hub:
+        served = ServedFile(smol, hold_at=round(smol.stat().st_size * HELD_AT))
+        hub.add(ServedRepo(SMOL_REPO, {SMOL_FILE: served}, downloads=48_213))
+        settings = window.open_settings()
+        dialog = QtModelCatalogDialog(
+            context.paths.data_dir / "models", context.tasks, context.secrets,
+            endpoint=hub.endpoint, total_ram=16 * 1024**3, parent=settings,
+        )  # fmt: skip
+        dialog.resize(1380, 720)  # the file names in full
+        dialog.show()
+        loop.run_until_complete(dialog.list_files(SMOL_REPO, ["Q4_1"]))  # as picking it does
+        settle()
+        save(dialog, out / f"model-catalogue-{theme}.png")
+        dialog.hub_search.setText("SmolLM2")
+        loop.run_until_complete(dialog.search_hub())
+        dialog.table.selectRow(0)
+        loop.run_until_complete(wait_until(lambda: bool(dialog.files.files)))
+        task = dialog.download()
+        assert task is not None
+        job = next(iter(dialog.jobs.values()))
+        loop.run_until_complete(asyncio.to_thread(served.held.wait, PATIENCE_S))
+        # The bytes sent before the hold arrive; the bar shows them (reports lag the socket).
+        loop.run_until_complete(wait_until(lambda: job.fraction >= 0.25))
+        loop.run_until_complete(asyncio.sleep(1.0))
+        settle()
+        held_state = job.state
+        assert held_state is JobState.RUNNING, f"the download is {held_state}, not held part-way"
+        save(dialog, out / f"model-download-{theme}.png")
+        served.release.set()
+        loop.run_until_complete(task)
+        assert job.state is JobState.DONE, job.error
+        dialog.close()
+        settings.close()
+
+    async def chat() -> None:
+        from hybridmcp_app.config.settings import Settings
+
+        settings = context.settings.model_dump()  # greedy, as benchmarks.embedded_models asks
+        settings["llm"]["local"]["inference"]["parameters"]["temperature"] = 0.0
+        context.settings = Settings.model_validate(settings)
+        await context.local_model.load(context.settings.llm.local)  # SmolLM2, the default
+        view = window.chat_view
+        view.new_chat()
+        view.select_strategy("local")
+        view.continue_text.setChecked(False)
+        view.prompt.setPlainText("What is the capital of France?")
+        answer = view.send()
+        assert answer is not None
+        await answer
+
+    loop.run_until_complete(chat())
+    settle()
+    save(window, out / f"chat-instruct-{theme}.png")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
     parser.add_argument("--theme", choices=["light", "dark"], default="light")
+    parser.add_argument("--only", choices=["all", "models"], default="all")
     args = parser.parse_args()
     os.environ["HYBRIDMCP_HOME"] = tempfile.mkdtemp(prefix="hybridmcp-shots-")
 
@@ -61,6 +142,13 @@ def main() -> None:
             app.processEvents()
 
     settle()
+    if args.only == "models":
+        window.resize(1100, 640)
+        model_scenes(window, loop, args.out, args.theme, settle)
+        shut_down(context, loop)
+        loop.close()
+        print(f"screenshots in {args.out}")
+        return
     window.grab().save(str(args.out / f"main-{args.theme}.png"))
 
     async def chat() -> None:

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AnyHttpUrl, Field, field_validator, model_validator
 
 from hybridmcp_app.core.frozen_model import FrozenModel
+from hybridmcp_app.core.hub_address import check_hub_address
 from hybridmcp_app.core.model_context import InferenceSettings
 
 SECRET_NAME_PATTERN = r"^[A-Za-z0-9_.\-]{1,128}$"
@@ -29,6 +30,17 @@ class LocalLLMConfig(FrozenModel):
         default_factory=InferenceSettings,
         title="Defaults for model files without engine settings of their own",
     )
+    hub_endpoint: str | None = Field(
+        None,
+        title="Hub address",
+        description="Where Get models searches and downloads: huggingface.co, a mirror such as "
+        "https://hf-mirror.com, or a company proxy; empty = HF_ENDPOINT, else huggingface.co.",
+    )
+
+    @field_validator("hub_endpoint")
+    @classmethod
+    def _hub_address(cls, value: str | None) -> str | None:
+        return check_hub_address(value) if value and value.strip() else None
 
     @field_validator("model_path")
     @classmethod

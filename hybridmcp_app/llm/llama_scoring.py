@@ -3,6 +3,10 @@
 Runs on the model's worker thread. The text is decoded in small batches with logits requested
 for every position (so no ``logits_all`` model is needed: only ``SCORE_BATCH`` rows of
 vocabulary-sized logits exist at a time); row i of a batch predicts the token after token i.
+
+The loaded local model scores, whatever it is: measured (``benchmarks.embedded_models``), the
+base model Gemma 3 270M kept one gold answer more than the chat model SmolLM2 of 72 after pruning
+(66 against 65) at the same speed, not worth loading a second model for.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The Hugging Face Hub through ``huggingface_hub``: search GGUF repos and list their GGUF files.
 
-The endpoint is ``HF_ENDPOINT`` (read at each call) unless one is given; the token, when there
-is one, comes from the keychain bound to that endpoint's origin. Blocking calls run off the loop.
+The endpoint is the one given (the "Hub address" setting), else ``HF_ENDPOINT`` (read at each
+call), else huggingface.co, checked by ``check_hub_address``. Each hub's token is a keychain entry
+of its own, named after and bound to the hub's origin, so it is only ever sent there. Blocking
+calls run off the loop.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from hybridmcp_app.config.secrets import SecretStore, origin_of
 from hybridmcp_app.core.errors import HybridMCPError
+from hybridmcp_app.core.hub_address import DEFAULT_HUB, check_hub_address
 
-DEFAULT_ENDPOINT = "https://huggingface.co"
-HF_TOKEN_SECRET = "huggingface.token"
+DEFAULT_ENDPOINT = DEFAULT_HUB
+HF_TOKEN_SECRET = "huggingface.token"  # huggingface.co's; another hub's adds its origin
 TOKEN_WHERE = "Settings → Local model → Get models…"
 _QUANT = re.compile(r"(?:^|[-.])(I?Q\d(?:_[A-Z0-9]+)*|BF16|F16|F32)(?=[-.]|$)", re.I)
 _SPLIT = re.compile(r"-\d{5}-of-\d{5}\.gguf$", re.I)
@@ -63,16 +66,41 @@ class RepoFiles(BaseModel):
 
 
 def hub_endpoint(endpoint: str | None = None) -> str:
-    """The hub to talk to: ``endpoint``, else ``HF_ENDPOINT``, else huggingface.co."""
-    chosen = endpoint or os.environ.get("HF_ENDPOINT", "").strip() or DEFAULT_ENDPOINT
-    return chosen.rstrip("/")
+    """The hub to talk to: ``endpoint``, else ``HF_ENDPOINT``, else huggingface.co; raises
+    ``ModelHubError`` (one line) when the address is not one to send a token to."""
+    from_environment = os.environ.get("HF_ENDPOINT", "").strip()
+    chosen = (endpoint or "").strip() or from_environment or DEFAULT_ENDPOINT
+    try:
+        return check_hub_address(chosen)
+    except ValueError as error:
+        where = "" if (endpoint or "").strip() or not from_environment else " (from HF_ENDPOINT)"
+        raise ModelHubError(f"{error}{where}") from None
+
+
+def hub_token_name(endpoint: str) -> str:
+    """The keychain entry of this hub's token: ``huggingface.token`` for huggingface.co,
+    ``huggingface.token.<origin>`` (spelled with letters, digits, '.', '-' and '_') for another."""
+    origin = origin_of(endpoint)
+    if origin == origin_of(DEFAULT_ENDPOINT):
+        return HF_TOKEN_SECRET
+    return f"{HF_TOKEN_SECRET}.{re.sub(r'[^A-Za-z0-9.-]+', '_', origin)}"[:110]
 
 
 def hub_token(store: SecretStore, endpoint: str) -> SecretStr | None:
-    """The Hugging Face token saved in the keychain for this endpoint, if any."""
+    """The Hugging Face token saved in the keychain for this hub's origin, if any (one saved
+    before tokens were kept per hub counts when it is bound to this origin)."""
     if not store.available:
         return None
-    return store.get(HF_TOKEN_SECRET, origin=origin_of(endpoint), where=TOKEN_WHERE)
+    origin, name = origin_of(endpoint), hub_token_name(endpoint)
+    token = store.get(name, origin=origin, where=TOKEN_WHERE)
+    if token is None and name != HF_TOKEN_SECRET and store.origin(HF_TOKEN_SECRET) == origin:
+        token = store.get(HF_TOKEN_SECRET, origin=origin, where=TOKEN_WHERE)
+    return token
+
+
+def save_hub_token(store: SecretStore, endpoint: str, token: str) -> None:
+    """Keep ``token`` in the keychain for this hub's origin only (the others keep theirs)."""
+    store.set(hub_token_name(endpoint), token, origin=origin_of(endpoint))
 
 
 def quantization_of(filename: str) -> str:
@@ -106,6 +134,12 @@ def describe_hub_error(error: BaseException, repo_id: str, *, with_token: bool) 
     return f"could not reach the hub for {repo_id}: {detail}"
 
 
+def _without_telemetry() -> None:
+    from huggingface_hub import constants
+
+    constants.HF_HUB_DISABLE_TELEMETRY = True
+
+
 def _gated(value: Any) -> bool:
     return bool(value) and value != "False"
 
@@ -121,7 +155,12 @@ class HubClient:
         return f"HubClient({self.endpoint!r}, token={'set' if self.token else 'none'})"
 
     def token_value(self) -> str | bool:
-        """What ``huggingface_hub`` calls take as ``token``: ours, or False (never a stray one)."""
+        """What ``huggingface_hub`` calls take as ``token``: ours, or False (never a stray one).
+
+        Every call to the hub asks for it first, so ``huggingface_hub``'s telemetry is turned off
+        here: with it on, building the headers fetches ``/api/agent-harnesses`` from
+        ``HF_ENDPOINT`` or huggingface.co, a hub other than this one."""
+        _without_telemetry()
         return self.token.get_secret_value() if self.token else False
 
     async def search(self, query: str, limit: int = 40) -> list[HubRepo]:

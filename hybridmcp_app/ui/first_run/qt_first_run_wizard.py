@@ -63,7 +63,8 @@ class QtFirstRunWizard(QWizard):
         self.setPixmap(QWizard.WizardPixmap.LogoPixmap, app_icon().pixmap(48, 48))
         self.resize(780, 560)
         path = QLineEdit()
-        picker = QtModelPicker(path, local_model, tasks, home=home, app_models_dir=app_models_dir)
+        picker = QtModelPicker(path, local_model, tasks, home=home, app_models_dir=app_models_dir,
+                               hub_address=lambda: settings.llm.local.hub_endpoint)  # fmt: skip
         self.model_page = QtModelChoicePage(settings.llm.local.model_path, picker, path)
         self.provider_page = QtProviderChoicePage(
             QtProvidersPage(settings.providers, secrets, presets, tasks, probe)

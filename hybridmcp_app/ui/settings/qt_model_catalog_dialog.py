@@ -1,7 +1,8 @@
 """Settings → Local model → Get models…: the curated catalogue, a hub search, and downloads.
 
 The catalogue and the hub calls are Qt-free (``llm/model_hub``); this dialog renders them. The
-hub is ``HF_ENDPOINT`` (or huggingface.co) unless an endpoint is given. Enter downloads the
+hub is the endpoint given (Settings → Local model → Hub address), else ``HF_ENDPOINT``, else
+huggingface.co; the token field saves a token for that hub only. Enter downloads the
 selected file; Esc closes, pausing running downloads (their parts stay and are listed here,
 resumable, the next time, also after a restart).
 """
@@ -28,18 +29,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hybridmcp_app.config.secrets import SecretStore, origin_of
+from hybridmcp_app.config.secrets import SecretStore
 from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.core.errors import SecretStoreError
 from hybridmcp_app.llm.model_hub.catalog import ModelCatalog, load_catalog, marked_catalog
 from hybridmcp_app.llm.model_hub.download import partial_downloads
 from hybridmcp_app.llm.model_hub.hub_client import (
-    HF_TOKEN_SECRET,
     HubClient,
     HubFile,
     ModelHubError,
     hub_endpoint,
     hub_token,
+    save_hub_token,
 )
 from hybridmcp_app.llm.model_hub.jobs import DownloadJob, JobState
 from hybridmcp_app.ui.settings.qt_model_download_row import QtDownloadRow
@@ -119,7 +120,10 @@ class QtModelCatalogDialog(QDialog):
         top.addWidget(self.search_button)
         top.addWidget(self.catalog_button)
         token_row = QHBoxLayout()
-        token_row.addWidget(QLabel(f"Hugging Face token for {self.endpoint}:", self))
+        self.hub_label = QLabel(f"Hugging Face token for {self.endpoint}:", self)
+        self.hub_label.setToolTip("The hub is set in Settings → Local model → Hub address; "
+                                  "a token saved here is sent to this hub only")  # fmt: skip
+        token_row.addWidget(self.hub_label)
         token_row.addWidget(self.token, 1)
         token_row.addWidget(self.save_token_button)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
@@ -201,7 +205,7 @@ class QtModelCatalogDialog(QDialog):
             self.show_message("Paste a Hugging Face token (hf_…) first.")
             return
         try:
-            self._secrets.set(HF_TOKEN_SECRET, value, origin=origin_of(self.endpoint))
+            save_hub_token(self._secrets, self.endpoint, value)
         except SecretStoreError as error:
             self.show_message(f"The token was not saved: {error}")
             return

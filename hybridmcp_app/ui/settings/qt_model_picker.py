@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -34,6 +35,7 @@ from hybridmcp_app.llm.local_model_service import (
     LocalModelState,
     LocalModelStatus,
 )
+from hybridmcp_app.llm.model_hub.hub_client import ModelHubError, hub_endpoint
 from hybridmcp_app.llm.model_scanner import FoundModel, known_model_folders, scan_for_models
 
 COLUMNS = ("Model", "Found in", "Architecture", "Quantisation", "Trained context", "Size", "Chat")
@@ -72,7 +74,8 @@ def _scan(home: Path, app_models: Path) -> list[tuple[FoundModel, ModelContext |
 class QtModelPicker(QWidget):
     """Fills the ``model_path`` editor of the settings form: browse, scan, or an embedded model
     (the default one clears the editor; another puts its file there), or one downloaded
-    through "Get models…" (``load_requested`` then asks the settings to be saved and loaded)."""
+    through "Get models…" (``load_requested`` then asks the settings to be saved and loaded).
+    ``hub_address`` reads the "Hub address" setting (as typed in the form, saved or not)."""
 
     load_requested = Signal()
 
@@ -85,10 +88,12 @@ class QtModelPicker(QWidget):
         home: Path,
         app_models_dir: Path,
         secrets: SecretStore | None = None,
+        hub_address: Callable[[], str | None] = lambda: None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._secrets = secrets
+        self.hub_address = hub_address
         self._path_editor = path_editor
         self._tasks = tasks
         self._home, self._app_models_dir = home, app_models_dir
@@ -224,14 +229,19 @@ class QtModelPicker(QWidget):
             else "No GGUF models found in the usual places. Use “Choose GGUF file…”."
         )
 
-    def open_catalog(self) -> QDialog:
-        """The "Get models…" dialog: a finished download shows up here; "Use this model" loads
-        it."""
+    def open_catalog(self) -> QDialog | None:
+        """The "Get models…" dialog at the hub address: a finished download shows up here; "Use
+        this model" loads it. None (the reason in the status line) when the address is wrong."""
         from hybridmcp_app.ui.settings.qt_model_catalog_dialog import QtModelCatalogDialog
 
+        try:
+            endpoint = hub_endpoint(self.hub_address())
+        except ModelHubError as error:
+            self.status.setText(f"Get models: {error}")
+            return None
         dialog = QtModelCatalogDialog(
-            self._app_models_dir, self._tasks, self._secrets, on_use=self.use_downloaded,
-            on_finished=lambda _path: self.start_scan(), parent=self,
+            self._app_models_dir, self._tasks, self._secrets, endpoint=endpoint,
+            on_use=self.use_downloaded, on_finished=lambda _path: self.start_scan(), parent=self,
         )  # fmt: skip
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

@@ -176,6 +176,8 @@ class QtSettingsDialog(QDialog):
                 self.model_picker = self._model_picker(path_editor.widget)
                 if (load := getattr(self.model_picker, "load_requested", None)) is not None:
                     load.connect(self.save)  # "Use this model" in Get models: save and load
+                if (hub := form.editors.get(f"{path}.hub_endpoint")) is not None:
+                    setattr(self.model_picker, "hub_address", hub.get)  # noqa: B010  # as typed
                 layout.addWidget(self.model_picker)
             layout.addWidget(form)
             if self._engine_settings is not None and path_editor is not None:

@@ -238,8 +238,7 @@ async def test_a_token_without_access_to_a_gated_repo_says_so(
 def test_a_token_saved_for_another_hub_is_not_sent_to_this_one(hub: HubServer) -> None:
     store = SecretStore(MemoryKeyring(), KeychainStatus(True, "memory"))
     store.set(HF_TOKEN_SECRET, "hf_good", origin="https://huggingface.co:443")
-    with pytest.raises(Exception, match="does not send it"):
-        hub_token(store, hub.endpoint)
+    assert hub_token(store, hub.endpoint) is None
 
 
 async def test_a_models_folder_reached_through_a_link_is_refused(
