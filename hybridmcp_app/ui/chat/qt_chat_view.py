@@ -43,6 +43,7 @@ from hybridmcp_app.orchestration.conversation import ConversationRecord
 from hybridmcp_app.orchestration.conversation_export import transcript_markdown
 from hybridmcp_app.orchestration.events import (
     DecisionNote,
+    HybridTrace,
     LegEvent,
     LegStarted,
     RunCompleted,
@@ -69,6 +70,23 @@ log = logging.getLogger("hybridmcp.ui.chat")
 TRANSCRIPT_SHARE = 0.6  # at most this much of the height goes to earlier turns
 # Plain answers, no hybrid pane; any other strategy (or one no longer registered) gets one.
 NOT_HYBRID_KINDS = frozenset({"local", "provider", "side_by_side"})
+
+
+def outcome_line(trace: HybridTrace) -> str:
+    """One line under the answers: what the provider read and what it was spared, or that no
+    provider took part (then nothing was sent, and nothing is counted as saved)."""
+    if trace.provider is None:
+        return f"{trace.strategy}: answered on this computer; no provider is set up"
+    if not trace.provider_legs:
+        spared = trace.prompt_tokens_saved
+        return f"{trace.strategy}: answered on this computer; the provider was not called" + (
+            f" (spared {spared} prompt tokens)" if trace.saving != "none" else ""
+        )
+    cost = f" · cost ${trace.cost_usd:.5f}" if trace.cost_usd is not None else ""
+    return (
+        f"{trace.strategy}: provider read {trace.provider_prompt_tokens} prompt "
+        f"tokens of {trace.baseline_prompt_tokens} (saved {trace.prompt_tokens_saved}){cost}"
+    )
 
 
 class QtChatView(QWidget):
@@ -416,11 +434,7 @@ class QtChatView(QWidget):
 
     def _show_outcome(self, event: RunCompleted, notes: list[str]) -> None:
         trace = event.trace
-        cost = f" · cost ${trace.cost_usd:.5f}" if trace.cost_usd is not None else ""
-        summary = (
-            f"{trace.strategy}: provider read {trace.provider_prompt_tokens} prompt "
-            f"tokens of {trace.baseline_prompt_tokens} (saved {trace.prompt_tokens_saved}){cost}"
-        )
+        summary = outcome_line(trace)
         self.trace.setText("\n".join([*notes, summary]))
         final = self._panes.get(trace.final_leg or "")
         if final is not None and self._is_hybrid(trace.strategy):

@@ -121,7 +121,9 @@ def test_without_a_provider_the_default_strategy_answers_locally_and_says_why(
     assert set(view._panes) == {"local"} and view._panes["local"].answer.strip()
     trace = view.trace.text()
     assert trace.startswith("no provider is set up, so the local model answers alone")
-    assert "saved 0" in trace  # a local answer by necessity spares the provider nothing
+    # a local answer by necessity spares the provider nothing, so no saving is shown at all
+    assert trace.endswith("answered on this computer; no provider is set up")
+    assert "saved" not in trace and "spared" not in trace
     turn = window.context.chat.conversation.turns[-1]
     assert turn.chosen_leg == "local"
 
@@ -269,3 +271,28 @@ def test_a_provider_answer_without_text_says_what_the_provider_returned(
     said = pane.text.toPlainText()
     assert "lab returned no text (finish reason: stop; 31 prompt tokens, 0 completion" in said
     assert pane.footer.text().startswith("failed: lab returned no text")
+
+
+def test_the_outcome_line_counts_a_saving_only_when_the_provider_was_spared_one() -> None:
+    from hybridmcp_app.orchestration.events import HybridTrace, LegTrace
+    from hybridmcp_app.ui.chat.qt_chat_view import outcome_line
+
+    alone = HybridTrace(strategy="local", baseline_prompt_tokens=8)
+    assert outcome_line(alone) == "local: answered on this computer; no provider is set up"
+    by_choice = HybridTrace(strategy="local", provider="lab", baseline_prompt_tokens=8)
+    assert outcome_line(by_choice).endswith("the provider was not called")
+    routed = by_choice.model_copy(update={"strategy": "route", "saving": "without_provider"})
+    assert outcome_line(routed).endswith("not called (spared 8 prompt tokens)")
+    legs = (LegTrace(leg="provider", backend="lab", role="answer"),)
+    sent = routed.model_copy(
+        update={
+            "legs": legs,
+            "saving": "fewer_tokens",
+            "provider_prompt_tokens": 5,
+            "provider_prompt_tokens_estimated": 5,
+            "cost_usd": 0.001,
+        }
+    )
+    assert outcome_line(sent) == (
+        "route: provider read 5 prompt tokens of 8 (saved 3) · cost $0.00100"
+    )
