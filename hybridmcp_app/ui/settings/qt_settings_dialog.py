@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from hybridmcp_app.config.secrets import SecretStore
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.core.errors import SecretStoreError, describe_validation_error
+from hybridmcp_app.llm.model_hub.hub_client import ModelHubError, hub_endpoint
 from hybridmcp_app.orchestration.strategies import STRATEGIES
 from hybridmcp_app.ui.settings.qt_api_access import QtApiAccess
 from hybridmcp_app.ui.settings.qt_providers_page import QtProvidersPage
@@ -78,6 +79,14 @@ def _merge(target: dict[str, Any], updates: dict[str, Any]) -> None:
 def _from_providers(error: ValidationError) -> bool:
     """True when the error came from ``ProvidersConfig`` itself (the providers page)."""
     return error.title == "ProvidersConfig" or error.title == "ProviderConfig"
+
+
+def _default_hub() -> str:
+    """What an empty Hub address means here: HF_ENDPOINT's hub, else huggingface.co."""
+    try:
+        return f"(not set: {hub_endpoint(None)})"
+    except ModelHubError as error:
+        return f"(not set: {error})"
 
 
 class QtSettingsDialog(QDialog):
@@ -178,6 +187,8 @@ class QtSettingsDialog(QDialog):
                     load.connect(self.save)  # "Use this model" in Get models: save and load
                 if (hub := form.editors.get(f"{path}.hub_endpoint")) is not None:
                     setattr(self.model_picker, "hub_address", hub.get)  # noqa: B010  # as typed
+                    if isinstance(hub.widget, QLineEdit):  # empty: show the hub that is used
+                        hub.widget.setPlaceholderText(_default_hub())
                 layout.addWidget(self.model_picker)
             layout.addWidget(form)
             if self._engine_settings is not None and path_editor is not None:

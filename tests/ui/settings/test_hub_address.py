@@ -138,3 +138,15 @@ def test_a_token_saved_in_get_models_for_one_hub_is_not_sent_to_another(
     assert first.file_requests(NAME)[-1]["authorization"] == "Bearer hf_first"
     assert {r["authorization"] for r in second.requests} == {None}
     assert "is gated" in on_second.message.text()  # the second hub refused: no token for it
+
+
+def test_an_empty_hub_address_shows_which_hub_is_used_instead(
+    hubs: tuple[HubServer, HubServer],
+    make_window: Callable[..., MainWindow],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, _ = hubs
+    monkeypatch.setenv("HF_ENDPOINT", first.endpoint)
+    settings, _ = _local_model_page(make_window())
+    editor = settings.forms["llm.local"].editors[HUB_FIELD].widget
+    assert editor.placeholderText() == f"(not set: {first.endpoint})"  # type: ignore[attr-defined]
