@@ -15,19 +15,30 @@ template). ``speculative_same_output`` is 1.0 when every drafted answer equals t
 ``kv_q8_vs_f16_memory_ratio``: the KV buffers llama.cpp reports (its log) at 8,192 tokens of
 context, q8_0 (with flash attention, which it needs) over f16.
 
-``native_decode_ratio`` (versus llama.cpp's own llama-bench) is not measured yet: llama-bench
-is not built from the vendored sources here.
+``native_decode_ratio``: the app backend's decode tokens/s over llama.cpp's own ``llama-bench``
+(built once from the llama.cpp vendored in the installed llama-cpp-python and cached:
+``benchmarks.native_llama_bench``), same GGUF (Gemma 3 270M, or ``HYBRIDMCP_BENCH_LOCAL_MODEL``;
+``_smollm2`` for SmolLM2 135M Instruct), threads and flash attention, ``TOKENS`` tokens; the
+median of back-to-back pairs' ratios. llama-bench decodes only (no prompt); the app's rate
+leaves out its first token (the prompt's). Without a build the key is reported as not measured.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.native_llama_bench import (
+    NativeBenchUnavailable,
+    llama_bench_binary,
+    run_llama_bench,
+)
 from benchmarks.report import emit, median, print_table
+from benchmarks.user_models import LOCAL_MODEL, local_model_file
 from hybridmcp_app.core.inference import ChatMessage, InferenceRequest, StreamCompleted, TextDelta
 from hybridmcp_app.core.model_context import InferenceSettings
 from hybridmcp_app.core.parameters import ModelParameters
@@ -36,6 +47,7 @@ from hybridmcp_app.llm.embedded_models import smollm2_path
 from hybridmcp_app.llm.llama_backend import KV_CACHE_TYPES, LlamaCppBackend, resolved_threads
 
 RUNS = 5
+NATIVE_RUNS = 7
 TOKENS = 128
 SETTINGS = InferenceSettings(n_ctx=1024)
 STORY = "Once upon a time, in a small village by the sea, there lived an old fisherman who"
@@ -223,10 +235,79 @@ def speculative_and_kv(cache: Path) -> tuple[dict[str, float], str]:
         f"; speculative_speedup: Gemma 3 270M rewriting {len(TEXT.split())} words "
         f"({EDIT_TOKENS} greedy tokens, app backend with vs without prompt lookup, medians of "
         f"{EDIT_RUNS}), _smollm2 the same through its chat template; kv ratio from llama.cpp's "
-        f"reported KV buffers at {KV_CONTEXT} tokens; native_decode_ratio not measured "
-        "(llama-bench not built)"
+        f"reported KV buffers at {KV_CONTEXT} tokens"
     )
     return metrics, notes
+
+
+def native_decode(cache: Path) -> tuple[dict[str, float], str]:
+    """The app's decode tokens/s over llama-bench's, alternating runs on each model."""
+    try:
+        binary = llama_bench_binary()
+    except NativeBenchUnavailable as error:
+        print(f"native_decode_ratio not measured: {error}")
+        return {}, f"; native_decode_ratio not measured: {error}"
+    models = {"": local_model_file(embedded_model_path(cache))}
+    if not os.environ.get(LOCAL_MODEL, "").strip():
+        models["_smollm2"] = smollm2_path(cache)
+    threads, _ = resolved_threads(SETTINGS)
+    metrics: dict[str, float] = {}
+    rows: list[list[object]] = []
+    for key, path in models.items():
+        backend = asyncio.run(LlamaCppBackend.open(path, SETTINGS))
+        app: list[float] = []
+        native: list[float] = []
+        tokens = 0
+        try:
+            asyncio.run(app_run(backend, -1))  # warm-up, not counted (llama-bench warms itself)
+            for run in range(NATIVE_RUNS):
+                for side in (0, 1) if run % 2 == 0 else (1, 0):  # each goes first in turn
+                    if side == 0:
+                        _, tps, tokens = asyncio.run(app_run(backend, run))
+                        app.append(tps)
+                    else:
+                        native.append(
+                            run_llama_bench(
+                                binary, path, threads=threads, n_gen=TOKENS, repetitions=1,
+                                flash_attn=SETTINGS.flash_attention,
+                            ).tokens_per_s
+                        )  # fmt: skip
+        except NativeBenchUnavailable as error:
+            print(f"native_decode_ratio{key} not measured: {error}")
+            return metrics, f"; native_decode_ratio{key} not measured: {error}"
+        finally:
+            backend.close_now()
+        tps_app, tps_native = median(app), median(native)
+        # Each pair ran back to back: the median of their ratios leaves out a load that
+        # changed between pairs (these machines are shared).
+        pairs = [a / n for a, n in zip(app, native, strict=True)]
+        ratio = median(pairs)
+        print(f"{path.name}: app/llama-bench per pair " + " ".join(f"{r:.2f}" for r in pairs))
+        metrics[f"native_decode_ratio{key}"] = ratio
+        metrics[f"native_decode_tps_llama_bench{key}"] = tps_native
+        metrics[f"native_decode_tps_app{key}"] = tps_app
+        rows.append(
+            [
+                path.name,
+                f"{tps_app:.1f}",
+                tokens,
+                f"{tps_native:.1f}",
+                f"{ratio:.3f}",
+            ]
+        )
+    print_table(
+        f"Decode only, {TOKENS} tokens, {threads} thread(s), medians of {NATIVE_RUNS} "
+        f"back-to-back pairs; llama-bench at {binary}",
+        rows,
+        ["model", "LlamaCppBackend tok/s", "app tokens", "llama-bench tok/s", "ratio (pairs)"],
+    )
+    ratio = metrics["native_decode_ratio"]
+    verdict = "met" if ratio >= 0.9 else "NOT met"
+    print(f"native_decode_ratio = {ratio:.3f} (target >= 0.90: {verdict})")
+    return metrics, (
+        f"; native_decode_ratio: app backend vs llama-bench -p 0 -n {TOKENS} -t {threads} "
+        f"(built from the vendored llama.cpp), median of {NATIVE_RUNS} back-to-back pairs' ratios"
+    )
 
 
 def main() -> None:
@@ -268,6 +349,7 @@ def main() -> None:
     verdict = "met" if ratio >= 0.97 else "NOT met"
     print(f"decode ratio app/raw = {ratio:.3f} (target >= 0.97: {verdict})")
     second, notes = speculative_and_kv(cache)
+    native, native_notes = native_decode(cache)
     emit(
         "local_llm",
         {
@@ -277,9 +359,10 @@ def main() -> None:
             "ttft_s_app": ttft_app,
             "ttft_s_raw": ttft_raw,
             **second,
+            **native,
         },
         f"embedded Gemma 3 270M, {TOKENS} greedy tokens, medians of {RUNS} alternating runs; "
-        "app timed at the async consumer, raw = Llama.generate + detokenize" + notes,
+        "app timed at the async consumer, raw = Llama.generate + detokenize" + notes + native_notes,
     )
 
 
