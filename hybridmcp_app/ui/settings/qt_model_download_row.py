@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from hybridmcp_app.llm.model_hub.jobs import DownloadJob, JobState, describe_progress
 
 BAR_STEPS = 1000
+STALLED_AFTER_S = 3.0  # no new bytes this long: the speed and time left no longer hold
 
 
 class QtDownloadRow(QWidget):
@@ -51,14 +54,33 @@ class QtDownloadRow(QWidget):
         layout.addWidget(self.detail)
         for button in (self.pause_button, self.cancel_button, self.use_button):
             layout.addWidget(button)
+        self._seen = (job.state, job.progress.done_bytes)
+        self._changed_at = time.monotonic()
+        self._stall_timer = QTimer(self)
+        self._stall_timer.setInterval(1000)
+        self._stall_timer.timeout.connect(lambda: self.show_job(self.job))
+        self._stall_timer.start()
         self.destroyed.connect(job.subscribe(self.show_job))  # unsubscribes
         self.show_job(job)
 
+    def stalled(self) -> bool:
+        """Running, but no byte has arrived for ``STALLED_AFTER_S``."""
+        return (
+            self.job.state is JobState.RUNNING
+            and time.monotonic() - self._changed_at >= STALLED_AFTER_S
+        )
+
     def show_job(self, job: DownloadJob) -> None:
         state = job.state
+        if (state, job.progress.done_bytes) != self._seen:
+            self._seen = (state, job.progress.done_bytes)
+            self._changed_at = time.monotonic()
         self.bar.setValue(round(job.fraction * BAR_STEPS))
         self.bar.setFormat(f"{job.fraction:.0%}")
-        if state is JobState.RUNNING:
+        if self.stalled():
+            done = job.progress.done_bytes / 1e6
+            text = f"waiting for the hub: nothing arrived for a while · {done:,.1f} MB so far"
+        elif state is JobState.RUNNING:
             text = describe_progress(job.progress)
         elif state is JobState.FAILED:
             text = job.error

@@ -175,6 +175,27 @@ def test_a_download_can_be_paused_and_resumed_where_it_stopped(
     assert row.use_button.isVisible() and row.bar.value() == 1000
 
 
+def test_a_download_that_stops_receiving_says_it_waits_instead_of_a_stale_time_left(
+    hub: HubServer,
+    make_dialog: Callable[..., QtModelCatalogDialog],
+    qt_loop: qasync.QEventLoop,
+) -> None:
+    served = hub.repos[QWEN].files[BIG]
+    served.hold_at = served.size // 2
+    dialog = make_dialog(hub.endpoint)
+    _pick(dialog, qt_loop, QWEN)
+    dialog.files.table.selectRow([f.filename for f in dialog.files.files].index(BIG))
+    task = dialog.download()
+    assert task is not None
+    row = dialog.rows[_job(dialog, BIG).path]
+    qt_loop.run_until_complete(asyncio.to_thread(served.held.wait, PATIENCE_S))
+    qt_loop.run_until_complete(wait_until(lambda: "waiting for the hub" in row.detail.text()))
+    assert "left" not in row.detail.text() and row.pause_button.text() == "Pause"
+    served.release.set()
+    qt_loop.run_until_complete(task)
+    assert row.detail.text().startswith("downloaded and verified")
+
+
 def test_a_download_cut_off_before_a_restart_is_listed_and_resumes(
     hub: HubServer,
     make_dialog: Callable[..., QtModelCatalogDialog],
