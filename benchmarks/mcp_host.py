@@ -1,11 +1,17 @@
 """Tool-call round trip through the app's MCP host versus the raw SDK client, and the time to
-start five servers in parallel versus one.
+start five servers in parallel versus one, and a sampling round trip.
 
 The server is the project's test MCP server (``tests.helpers.mcp_test_server``) as a stdio
 subprocess. Calls: ``echo`` with a short text, through ``McpRegistry.call`` (host: namespacing,
 switches, supervision) and through ``mcp.Client.call_tool`` on its own connection, alternating
 in blocks of 50; medians of 5 blocks. Start: from ``McpHost.start`` to every server ready,
 1 server versus 5, alternating, medians of 3. Target: call_ratio <= 1.2.
+
+Sampling: the test sampling server (``tests.helpers.sampling_server``, stdio) asks the host for a
+completion inside a tool call; ``McpSampler`` answers with the embedded SmolLM2 (greedy, 16
+tokens, approval "always" for the server) and the server returns it (server → local model →
+server), against ``backend.complete`` of the same messages; alternating, medians of 5 blocks
+of 3. Target: sampling_ratio <= 1.2.
 """
 
 from __future__ import annotations
@@ -17,16 +23,27 @@ import tempfile
 import time
 from pathlib import Path
 
+import mcp.types as types
 from mcp import Client, StdioServerParameters
+from mcp.client.context import ClientRequestContext
 
 from benchmarks.report import emit, median, print_table
+from hybridmcp_app.config.mcp_grants import McpGrantsStore, SamplingGrant, ServerGrants
 from hybridmcp_app.config.mcp_json_file import McpJsonFile
+from hybridmcp_app.core.inference import ChatMessage, InferenceRequest
+from hybridmcp_app.core.model_context import InferenceSettings
+from hybridmcp_app.core.parameters import ModelParameters
+from hybridmcp_app.llm.embedded_models import SMOLLM2
+from hybridmcp_app.llm.llama_backend import LlamaCppBackend
 from hybridmcp_app.mcp_host.mcp_host_service import McpHost
 from hybridmcp_app.mcp_host.server_status import ServerState
+from hybridmcp_app.services.mcp_sampling import DenyingApprover, McpSampler
 
 REPO = Path(__file__).resolve().parents[1]
 BLOCKS, CALLS_PER_BLOCK, START_RUNS = 5, 50, 3
 ARGS = ["-m", "tests.helpers.mcp_test_server"]
+SAMPLING_BLOCKS, SAMPLES_PER_BLOCK, SAMPLE_TOKENS = 5, 3, 16
+SAMPLE_QUESTION = "Name three colours of the rainbow."
 
 
 def write_config(path: Path, servers: int) -> None:
@@ -83,8 +100,62 @@ async def call_times(folder: Path) -> tuple[list[float], list[float]]:
     return through_host, direct
 
 
+async def sampling_times(folder: Path, backend: LlamaCppBackend) -> tuple[list[float], list[float]]:
+    """Round trips through the server versus direct completions of the same messages (ms)."""
+    grants = McpGrantsStore(folder / "mcp-grants.json")
+    grants.save("sampler", ServerGrants(sampling=SamplingGrant(approval="always")))
+
+    async def local() -> LlamaCppBackend:
+        return backend
+
+    sampler = McpSampler(grants, local, None, DenyingApprover())  # "always": never asked
+
+    async def sampling(
+        context: ClientRequestContext, params: types.CreateMessageRequestParams
+    ) -> types.CreateMessageResult | types.CreateMessageResultWithTools | types.ErrorData:
+        return await sampler("sampler", params)
+
+    message = {"role": "user", "content": {"type": "text", "text": SAMPLE_QUESTION}}
+    params = json.dumps({"messages": [message], "maxTokens": SAMPLE_TOKENS, "temperature": 0.0})
+    request = InferenceRequest(
+        messages=(ChatMessage(role="user", content=SAMPLE_QUESTION),),
+        parameters=ModelParameters(temperature=0.0, max_tokens=SAMPLE_TOKENS),
+    )
+    server = StdioServerParameters(
+        command=sys.executable, args=["-m", "tests.helpers.sampling_server"], cwd=REPO
+    )
+    through: list[float] = []
+    direct: list[float] = []
+    async with Client(server, sampling_callback=sampling) as client:
+
+        async def round_trip() -> str:
+            result = await client.call_tool("sample", {"params_json": params})
+            block = result.content[0]
+            assert isinstance(block, types.TextContent) and '"error"' not in block.text, result
+            return block.text
+
+        expected = (await backend.complete(request)).text
+        assert json.loads(await round_trip())["content"]["text"] == expected  # same answer
+        for _ in range(SAMPLING_BLOCKS):
+            started = time.perf_counter()
+            for _ in range(SAMPLES_PER_BLOCK):
+                await round_trip()
+            through.append((time.perf_counter() - started) / SAMPLES_PER_BLOCK * 1000)
+            started = time.perf_counter()
+            for _ in range(SAMPLES_PER_BLOCK):
+                await backend.complete(request)
+            direct.append((time.perf_counter() - started) / SAMPLES_PER_BLOCK * 1000)
+    return through, direct
+
+
 async def measure(folder: Path) -> dict[str, float]:
     host_ms, sdk_ms = await call_times(folder)
+    cache = Path(tempfile.gettempdir()) / "hybridmcp-bench-cache"
+    backend = await LlamaCppBackend.open(SMOLLM2.locate(cache), InferenceSettings(n_ctx=2048))
+    try:
+        sampled_ms, direct_ms = await sampling_times(folder, backend)
+    finally:
+        await backend.close()
     one: list[float] = []
     five: list[float] = []
     for _ in range(START_RUNS):
@@ -95,6 +166,8 @@ async def measure(folder: Path) -> dict[str, float]:
         "call_ms_sdk": median(sdk_ms),
         "start1_s": median(one),
         "start5_s": median(five),
+        "sampling_ms_round_trip": median(sampled_ms),
+        "sampling_ms_direct": median(direct_ms),
     }
 
 
@@ -103,6 +176,7 @@ def main() -> None:
         results = asyncio.run(measure(Path(folder)))
     call_ratio = results["call_ms_host"] / results["call_ms_sdk"]
     start_ratio = results["start5_s"] / results["start1_s"]
+    sampling_ratio = results["sampling_ms_round_trip"] / results["sampling_ms_direct"]
     print_table(
         f"MCP host vs SDK: medians of {BLOCKS} blocks of {CALLS_PER_BLOCK} calls; "
         f"start medians of {START_RUNS}",
@@ -111,19 +185,33 @@ def main() -> None:
             ["echo call through the SDK client (ms)", f"{results['call_ms_sdk']:.3f}"],
             ["start 1 server to ready (s)", f"{results['start1_s']:.3f}"],
             ["start 5 servers in parallel to ready (s)", f"{results['start5_s']:.3f}"],
+            [
+                "sampling: server -> local model -> server (ms)",
+                f"{results['sampling_ms_round_trip']:.1f}",
+            ],
+            ["sampling: direct local completion (ms)", f"{results['sampling_ms_direct']:.1f}"],
         ],
         ["measure", "value"],
     )
     verdict = "met" if call_ratio <= 1.2 else "NOT met"
     print(f"call ratio host/SDK = {call_ratio:.3f} (target <= 1.2: {verdict}); "
           f"start 5 / start 1 = {start_ratio:.2f}")  # fmt: skip
+    verdict = "met" if sampling_ratio <= 1.2 else "NOT met"
+    print(f"sampling ratio round trip/direct = {sampling_ratio:.3f} (target <= 1.2: {verdict})")
     emit(
         "mcp_host",
-        {**results, "call_ratio": call_ratio, "start5_vs_start1_ratio": start_ratio},
+        {
+            **results,
+            "call_ratio": call_ratio,
+            "start5_vs_start1_ratio": start_ratio,
+            "sampling_ratio": sampling_ratio,
+        },
         notes="echo tool of the project's test MCP server over stdio; host = McpRegistry.call "
         "via ServerSupervisor/MCPClient, SDK = mcp.Client.call_tool on its own connection; "
         "start = McpHost.start until every server is ready (Python interpreter start-up "
-        "included)",
+        "included); sampling = a tool call of the sampling server whose request the SDK client "
+        "hands to McpSampler (SmolLM2, greedy, 16 tokens) vs backend.complete of the same "
+        "messages",
     )
 
 

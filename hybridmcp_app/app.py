@@ -41,6 +41,7 @@ from hybridmcp_app.ui.theme import app_icon, apply_theme, follow_system_scheme
 
 if TYPE_CHECKING:
     from hybridmcp_app.documents.library_service import LibraryService
+    from hybridmcp_app.mcp_host.host_requests import HostRequests
 
 log = logging.getLogger("hybridmcp.app")
 
@@ -171,6 +172,27 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
             sharing = share_library(context, library_source, window.mcp_view.library_not_shared)
             context.tasks.spawn(sharing, name="share-library")
 
+    def host_requests() -> HostRequests:
+        """What MCP servers may ask, answered in this window (built once the SDK is loaded)."""
+        from hybridmcp_app.config.mcp_grants import MCP_GRANTS_FILE, McpGrantsStore
+        from hybridmcp_app.mcp_host.host_requests import HostRequests
+        from hybridmcp_app.services.elicitation import ElicitationService
+        from hybridmcp_app.services.mcp_roots import McpRoots
+        from hybridmcp_app.services.mcp_sampling import McpSampler
+        from hybridmcp_app.ui.mcp.qt_elicitation_dialog import QtElicitationAsker
+        from hybridmcp_app.ui.mcp.qt_sampling_dialog import QtSamplingApprover
+
+        elicitation = ElicitationService(QtElicitationAsker(window))
+        grants = McpGrantsStore(context.paths.config_dir / MCP_GRANTS_FILE)
+        sampler = McpSampler(
+            grants, context.loaded_local_model, context.providers, QtSamplingApprover(window),
+            parameters=lambda: context.local_model.parameters(context.settings.llm.local),
+        )  # fmt: skip
+        return HostRequests(
+            elicit=elicitation.elicit, elicit_complete=elicitation.completed,
+            sample=sampler, roots=McpRoots(grants),
+        )  # fmt: skip
+
     async def start_services() -> None:
         await detect_keychain(context, window.keychain.update_status)
         # Secrets are known by now. Each service starts on its own: one that cannot start (a
@@ -180,7 +202,8 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
             name="openai-api",
         )
         context.tasks.spawn(
-            start_mcp_host(context, window.mcp_host_ready, library_source), name="mcp-host"
+            start_mcp_host(context, window.mcp_host_ready, library_source, host_requests),
+            name="mcp-host",
         )
 
     if not context.tasks.closed:  # a quit asked for while the window opened starts nothing

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import anyio
 import mcp.types as types
 from mcp import Client, StdioServerParameters
+from mcp.client.session import ClientRequestContext
 from mcp.client.sse import sse_client
 from mcp.client.stdio import stdio_client
 from mcp.client.subscriptions import (
@@ -31,6 +32,7 @@ from mcp.client.subscriptions import (
     ToolsListChanged,
 )
 from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from hybridmcp_app.config.mcp_config import RemoteServerConfig, StdioServerConfig
 
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.http_serving.streamable_http import streamable_http
+from hybridmcp_app.mcp_host.host_requests import HostRequests
 from hybridmcp_app.mcp_host.mcp_items import McpPrompt, McpResource, McpTool, ToolCallOutcome
 from hybridmcp_app.mcp_host.stdio_line_reader import use_line_reader
 
@@ -152,14 +155,18 @@ class MCPClient:
         on_list_changed: Callable[[str], None] = lambda _kind: None,
         request_timeout_s: float = 60.0,
         in_process: MCPServer | None = None,
+        requests: HostRequests | None = None,
     ) -> None:
         self.name = name
+        self._requests = requests or HostRequests()  # what this server may ask of the host
         self.config = config
         self._in_process = in_process  # served in this process, in memory, instead
         self._stderr_log = stderr_log
         self._on_closed = on_closed
         self._on_list_changed = on_list_changed
         self._request_timeout_s = request_timeout_s
+        self._deadlines: dict[asyncio.Timeout, float] = {}  # the requests in flight: their limits
+        self._asking = 0  # the server's questions now before the user
         self._client: Client | None = None
         self._errlog: IO[str] | None = None
 
@@ -197,8 +204,46 @@ class MCPClient:
             self._on_list_changed("resources")
         elif isinstance(message, types.PromptListChangedNotification):
             self._on_list_changed("prompts")
+        elif isinstance(message, types.ElicitCompleteNotification):
+            if self._requests.elicit_complete is not None:
+                self._requests.elicit_complete(self.name, message.params.elicitation_id)
         elif isinstance(message, Exception):
             log.warning("%s: transport error: %s", self.name, message)
+
+    def _callbacks(self) -> dict[str, Any]:
+        """The SDK's callbacks for what the server may ask; the SDK advertises the matching
+        client capability (elicitation, sampling, roots) only for those given."""
+        requests, name = self._requests, self.name
+        callbacks: dict[str, Any] = {}
+        if (elicit := requests.elicit) is not None:
+
+            async def elicitation(
+                _context: ClientRequestContext, params: types.ElicitRequestParams
+            ) -> types.ElicitResult | types.ErrorData:
+                with self._waiting_on_the_user():
+                    return await elicit(name, params)
+
+            callbacks["elicitation_callback"] = elicitation
+        if (sample := requests.sample) is not None:
+
+            async def sampling(
+                _context: ClientRequestContext, params: types.CreateMessageRequestParams
+            ) -> types.CreateMessageResult | types.CreateMessageResultWithTools | types.ErrorData:
+                with self._waiting_on_the_user():  # the user approves; a model answers
+                    return await sample(name, params)
+
+            callbacks["sampling_callback"] = sampling
+            # Sampling requests may carry tools (2025-11-25): the sampler answers them.
+            callbacks["sampling_capabilities"] = types.SamplingCapability(
+                tools=types.SamplingToolsCapability()
+            )
+        if (roots := requests.roots) is not None:
+
+            async def list_roots(_context: ClientRequestContext) -> types.ListRootsResult:
+                return types.ListRootsResult(roots=await roots(name))
+
+            callbacks["list_roots_callback"] = list_roots
+        return callbacks
 
     async def connect(self) -> None:
         """Start (stdio) or reach (remote) the server and initialise the session."""
@@ -209,6 +254,7 @@ class MCPClient:
             message_handler=self._notified,
             read_timeout_seconds=self._request_timeout_s,
             client_info=types.Implementation(name="HybridMCP", version="0.1"),
+            **self._callbacks(),
         )
         try:
             await client.__aenter__()
@@ -236,10 +282,31 @@ class MCPClient:
             raise McpConnectionError(f"{self.name} is not connected")
         return self._client
 
-    async def _request(self, call: Any, timeout_s: float | None = None) -> Any:
+    @contextmanager
+    def _waiting_on_the_user(self) -> Iterator[None]:
+        """While the server's question is before the user, no request of this connection runs
+        out of time (a server is not 'hung' because the user is reading a dialog)."""
+        self._asking += 1
+        for deadline in self._deadlines:
+            deadline.reschedule(None)
         try:
-            async with asyncio.timeout(timeout_s or self._request_timeout_s):
-                return await call
+            yield
+        finally:
+            self._asking -= 1
+            if not self._asking:
+                now = asyncio.get_running_loop().time()
+                for deadline, limit in self._deadlines.items():
+                    deadline.reschedule(now + limit)
+
+    async def _request(self, call: Any, timeout_s: float | None = None) -> Any:
+        limit = timeout_s or self._request_timeout_s
+        try:
+            async with asyncio.timeout(None if self._asking else limit) as deadline:
+                self._deadlines[deadline] = limit
+                try:
+                    return await call
+                finally:
+                    del self._deadlines[deadline]
         except TimeoutError:
             raise McpCallTimeout(
                 f"{self.name} did not answer within {timeout_s or self._request_timeout_s:g} s"
@@ -322,8 +389,26 @@ class MCPClient:
             log.info("%s: change subscription ended: %s", self.name, error)
 
     async def ping(self, timeout_s: float) -> None:
-        await self._request(self._live().send_ping(), timeout_s)
+        """Check the server answers: ``ping`` in a 2025 session; a 2026-07-28 server has no
+        ``ping``, and answers ``server/discover`` instead."""
+        client = self._live()
+        if self.stateless:
+            version = client.protocol_version
+            await self._request(client.session.send_discover(version), timeout_s)
+        else:
+            await self._request(client.session.send_ping(), timeout_s)
 
     @property
     def capabilities(self) -> types.ServerCapabilities | None:
         return self._client.server_capabilities if self._client is not None else None
+
+    @property
+    def protocol_version(self) -> str | None:
+        """The revision negotiated at ``connect`` (None before): a 2025 one after the
+        ``initialize`` handshake, or 2026-07-28 after ``server/discover``."""
+        return self._client.protocol_version if self._client is not None else None
+
+    @property
+    def stateless(self) -> bool:
+        """Whether the connection is in the 2026 era: no session, ``_meta`` on every request."""
+        return self.protocol_version in MODERN_PROTOCOL_VERSIONS

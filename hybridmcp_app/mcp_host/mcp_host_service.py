@@ -23,6 +23,7 @@ from hybridmcp_app.mcp_host.builtin_servers import (
     with_running_python,
 )
 from hybridmcp_app.mcp_host.change_notice import ChangeNotice
+from hybridmcp_app.mcp_host.host_requests import HostRequests
 from hybridmcp_app.mcp_host.login_path import login_shell_path, resolve_command
 from hybridmcp_app.mcp_host.mcp_client import ServerConfig
 from hybridmcp_app.mcp_host.mcp_registry import McpRegistry
@@ -50,8 +51,10 @@ class McpHost:
         policy: RestartPolicy | None = None,
         environ: Mapping[str, str] | None = None,
         in_process: InProcessServers | None = None,
+        requests: HostRequests | None = None,
     ) -> None:
         self.source = source
+        self.requests = requests or HostRequests()  # what every server may ask of the host
         self._in_process = dict(in_process or {})  # the project's servers the app runs itself
         self._log_dir = log_dir
         self._resolve = resolve
@@ -112,6 +115,19 @@ class McpHost:
                 await self.supervisors[name].stop()
         self._changed()
 
+    async def start_only(self, name: str) -> ServerSupervisor:
+        """Read the config and start only ``name`` (the command line's one-server commands);
+        KeyError when ``mcp.json`` has no such server. The caller checks ``enabled``."""
+        if self._path is None:
+            self._path = await asyncio.to_thread(login_shell_path, self._environ)
+        self.configured = await asyncio.to_thread(self.source.read)
+        if name not in self.configured.servers:
+            raise KeyError(name)
+        supervisor = self.supervisors.get(name) or self._add(name)
+        supervisor.start()
+        self._changed()
+        return supervisor
+
     def runs_in_process(self, name: str) -> bool:
         """Whether the app serves this configured server itself (no subprocess)."""
         config = self.configured.servers.get(name)
@@ -130,6 +146,7 @@ class McpHost:
             self._log_dir / f"{name}.log",
             self._policy,
             in_process=self._server_object,
+            requests=self.requests,
         )
         self.supervisors[name] = supervisor
         self.registry.attach(supervisor)

@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hybridmcp_app.mcp_host.host_requests import HostRequests
 from hybridmcp_app.mcp_host.log_tail import read_tail
 from hybridmcp_app.mcp_host.mcp_client import (
     McpCallTimeout,
@@ -77,8 +78,10 @@ class ServerSupervisor:
         log_path: Path,
         policy: RestartPolicy | None = None,
         in_process: Callable[[ServerConfig], MCPServer | None] = lambda _config: None,
+        requests: HostRequests | None = None,
     ) -> None:
         self.name = name
+        self._requests = requests  # what the server may ask of the host (elicit, sample, roots)
         self._prepare = prepare
         self._in_process = in_process  # a server object to talk to in memory, for this config
         self.log_path = log_path
@@ -241,7 +244,7 @@ class ServerSupervisor:
             on_closed=lambda: self._end("the server closed the connection (exited?)"),
             on_list_changed=self._list_changed,
             request_timeout_s=self.policy.request_timeout_s,
-            in_process=self._in_process(config),
+            in_process=self._in_process(config), requests=self._requests,
         )  # fmt: skip
         try:
             async with asyncio.timeout(self.policy.connect_timeout_s):

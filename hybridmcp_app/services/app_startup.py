@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from hybridmcp_app.documents.app_library_source import AppLibrarySource
     from hybridmcp_app.documents.library_indexer import IndexProgress
     from hybridmcp_app.documents.library_service import LibraryService
+    from hybridmcp_app.mcp_host.host_requests import HostRequests
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
 
 log = logging.getLogger("hybridmcp.app")
@@ -37,11 +38,14 @@ async def start_mcp_host(
     services: AppServices,
     on_ready: Callable[[McpHost], None],
     library_source: AppLibrarySource | None = None,
+    host_requests: Callable[[], HostRequests] | None = None,
 ) -> McpHost:
     """Import the MCP SDK (and the documents server: PyMuPDF, ONNX Runtime) off the event loop
     (about a second), build the host over mcp.json, hand it to the UI, then start the enabled
-    servers (in parallel; this returns at once). An mcp.json that cannot be used (broken, too
-    big, nested too deep) leaves a host with no servers that shows why."""
+    servers (in parallel; this returns at once). ``host_requests`` builds, once the SDK is
+    imported, what every server may ask of the front end (elicitation…). An mcp.json that
+    cannot be used (broken, too big, nested too deep) leaves a host with no servers that shows
+    why."""
     module = await asyncio.to_thread(
         importlib.import_module, "hybridmcp_app.mcp_host.mcp_host_service"
     )
@@ -64,6 +68,7 @@ async def start_mcp_host(
             connect_timeout_s=settings.init_timeout_s, request_timeout_s=settings.call_timeout_s
         ),
         in_process=in_process,
+        requests=host_requests() if host_requests is not None else None,
     )
     services.mcp_host = host
     on_ready(host)

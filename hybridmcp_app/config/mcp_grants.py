@@ -1,0 +1,127 @@
+"""What the user lets each MCP server ask of the host: sampling and roots (``mcp-grants.json``).
+
+Kept in HybridMCP's own config dir, not in ``mcp.json``: that file is portable and may be
+another client's (Claude Desktop's, chosen in Settings) or pasted from the web, and a file that
+could grant itself sampling without asking, or a user's folders, would defeat the point of
+asking. Nothing is granted by default: sampling asks every time, and no folder is offered.
+Blocking: call it off the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+
+from hybridmcp_app.config.atomic_files import write_text_atomically
+from hybridmcp_app.config.mcp_config import ServerName
+from hybridmcp_app.core.errors import ConfigError, describe_validation_error
+from hybridmcp_app.core.frozen_model import FrozenModel
+
+log = logging.getLogger("hybridmcp.config.mcp_grants")
+MCP_GRANTS_FILE = "mcp-grants.json"
+DEFAULT_SAMPLING_MAX_TOKENS = 1024
+
+# local: the loaded local model; provider: the chosen (or active) provider; auto: the server's
+# model hints choose between the two; off: the server gets "sampling is off".
+SamplingSource = Literal["local", "provider", "auto", "off"]
+# ask: show every request and its answer; always: answer without asking; never: refuse.
+SamplingApproval = Literal["ask", "always", "never"]
+
+
+class SamplingGrant(FrozenModel):
+    """How one server's ``sampling/createMessage`` requests are answered."""
+
+    source: SamplingSource = "local"
+    approval: SamplingApproval = "ask"
+    provider: str | None = Field(None, description="The provider by name; None: the active one.")
+    max_tokens: int = Field(
+        DEFAULT_SAMPLING_MAX_TOKENS, ge=1, le=131_072, description="Longest answer a server gets."
+    )
+
+
+class ServerGrants(FrozenModel):
+    """One server's grants: sampling, and the folders it may see as roots."""
+
+    sampling: SamplingGrant = Field(default_factory=SamplingGrant)
+    roots: tuple[Path, ...] = ()
+
+    @field_validator("roots")
+    @classmethod
+    def _absolute(cls, roots: tuple[Path, ...]) -> tuple[Path, ...]:
+        for root in roots:
+            if not root.is_absolute():
+                raise ValueError(f"a granted folder must be an absolute path, got {str(root)!r}")
+        return tuple(dict.fromkeys(roots))
+
+
+class McpGrantsFile(FrozenModel):
+    """The whole file: server name → its grants."""
+
+    version: int = 1
+    servers: dict[ServerName, ServerGrants] = Field(default_factory=dict)
+
+
+class McpGrantsStore:
+    """Reads and writes the grants; thread-safe (one lock around each change).
+
+    A file that cannot be read is moved aside (``.bad``) and every server starts ungranted;
+    ``problem`` says so in one line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problem: str | None = None
+        self._lock = threading.Lock()
+
+    def grants_for(self, server: str) -> ServerGrants:
+        """``server``'s grants (the defaults when it has none)."""
+        with self._lock:
+            return self._read().servers.get(server, ServerGrants())
+
+    def all(self) -> dict[str, ServerGrants]:
+        with self._lock:
+            return dict(self._read().servers)
+
+    def save(self, server: str, grants: ServerGrants) -> None:
+        """Keep ``grants`` for ``server`` (replacing what it had)."""
+        with self._lock:
+            current = self._read()
+            servers = {**current.servers, server: grants}
+            self._write(current.model_copy(update={"servers": servers}))
+
+    def _read(self) -> McpGrantsFile:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return McpGrantsFile()
+        except OSError as error:
+            raise ConfigError(f"cannot read {self.path.name}: {error.strerror or error}") from None
+        try:
+            return McpGrantsFile.model_validate(json.loads(text))
+        except (ValueError, ValidationError) as error:
+            reason = (
+                describe_validation_error(error)[0]
+                if isinstance(error, ValidationError)
+                else f"not JSON ({error})"
+            )
+            aside = self.path.with_name(self.path.name + ".bad")
+            try:
+                self.path.replace(aside)
+            except OSError as move_error:
+                raise ConfigError(
+                    f"{self.path.name} could not be read ({reason}) nor moved aside: "
+                    f"{move_error.strerror or move_error}"
+                ) from None
+            self.problem = (
+                f"{self.path.name} could not be read ({reason}): no server is granted sampling "
+                f"or folders until you grant them again; the old file was kept as {aside.name}"
+            )
+            log.warning("%s", self.problem)
+            return McpGrantsFile()
+
+    def _write(self, data: McpGrantsFile) -> None:
+        write_text_atomically(self.path, data.model_dump_json(indent=2) + "\n")
