@@ -174,24 +174,11 @@ def run_gui(*, verbose: bool = False, argv: Sequence[str] = ()) -> int:
 
     def host_requests() -> HostRequests:
         """What MCP servers may ask, answered in this window (built once the SDK is loaded)."""
-        from hybridmcp_app.config.mcp_grants import MCP_GRANTS_FILE, McpGrantsStore
-        from hybridmcp_app.mcp_host.host_requests import HostRequests
-        from hybridmcp_app.services.elicitation import ElicitationService
-        from hybridmcp_app.services.mcp_roots import McpRoots
-        from hybridmcp_app.services.mcp_sampling import McpSampler
+        from hybridmcp_app.services.mcp_requests import host_requests as requests_for
         from hybridmcp_app.ui.mcp.qt_elicitation_dialog import QtElicitationAsker
         from hybridmcp_app.ui.mcp.qt_sampling_dialog import QtSamplingApprover
 
-        elicitation = ElicitationService(QtElicitationAsker(window))
-        grants = McpGrantsStore(context.paths.config_dir / MCP_GRANTS_FILE)
-        sampler = McpSampler(
-            grants, context.loaded_local_model, context.providers, QtSamplingApprover(window),
-            parameters=lambda: context.local_model.parameters(context.settings.llm.local),
-        )  # fmt: skip
-        return HostRequests(
-            elicit=elicitation.elicit, elicit_complete=elicitation.completed,
-            sample=sampler, roots=McpRoots(grants),
-        )  # fmt: skip
+        return requests_for(context, QtElicitationAsker(window), QtSamplingApprover(window))
 
     async def start_services() -> None:
         await detect_keychain(context, window.keychain.update_status)

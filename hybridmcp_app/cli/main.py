@@ -42,6 +42,7 @@ def build_parser(strategies: StrategyRegistry = STRATEGIES) -> argparse.Argument
     _add_ask_parser(subcommands, strategies)
     _add_library_parser(subcommands)
     _add_game_parser(subcommands)
+    _add_mcp_parser(subcommands)
     return parser
 
 
@@ -85,6 +86,63 @@ def _add_ask_parser(subcommands: Any, strategies: StrategyRegistry) -> None:
     ask.add_argument("--max-tokens", type=int, metavar="N", help="longest answer, in tokens")
     ask.add_argument("--raw", action="store_true", help="no chat template (base models)")
     ask.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+# services.mcp_requests.UnattendedAnswer's values, kept here so that --help does not import the
+# MCP SDK (a test keeps the two equal).
+ELICITATION_ANSWERS = ("decline", "defaults")
+MCP_EPILOG = """exit codes:
+  0    done
+  1    the tool answered with an error, or the server failed to start or answer
+  2    bad input or configuration: an unknown or switched-off server or tool, arguments that
+       are not a JSON object, a missing secret, a call that needs approval (--yes TOOL)"""
+
+
+def _add_mcp_parser(subcommands: Any) -> None:
+    mcp = subcommands.add_parser(
+        "mcp",
+        help="the MCP servers of mcp.json: list them, their tools, resources, prompts; call a tool",
+        description=(  # not re-wrapped (RawDescriptionHelpFormatter, for the epilog's table)
+            "The MCP host without the window: the same mcp.json, keychain and approval rules.\n"
+            "A server is started for the command and stopped after it."
+        ),
+        epilog=MCP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = mcp.add_subparsers(dest="mcp_command", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="the servers of mcp.json, on or off (none started)")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    for what in ("tools", "resources", "prompts"):
+        offers = actions.add_parser(what, help=f"start SERVER and list its {what}")
+        offers.add_argument("server", metavar="SERVER", help="a server's name in mcp.json")
+        offers.add_argument("--json", action="store_true", help="machine-readable output")
+    call = actions.add_parser(
+        "call",
+        help="call one tool of SERVER",
+        description="Call TOOL of SERVER once. A tool the window would ask about runs only when "
+        "--yes names it; read-only and always-allowed tools run as in the window.",
+    )
+    call.add_argument("server", metavar="SERVER", help="a server's name in mcp.json")
+    call.add_argument("tool", metavar="TOOL", help="the tool's name (as `tools SERVER` lists it)")
+    call.add_argument("--json", dest="json_arguments", metavar="ARGS",
+                      help="the tool's arguments as a JSON object (default: none)")  # fmt: skip
+    call.add_argument("--yes", action="append", metavar="TOOL",
+                      help="let TOOL (or SERVER__TOOL) run without asking; repeatable")  # fmt: skip
+    call.add_argument("--output", choices=("text", "json"), default="text",
+                      help="json: the result with is_error and structured content")  # fmt: skip
+    _add_elicitation_option(call)
+    # For the MCP conformance suite (scripts/conformance.py clients), not for people.
+    conformance = actions.add_parser("conformance-client")
+    conformance.add_argument("url", metavar="URL")
+    _add_elicitation_option(conformance)
+
+
+def _add_elicitation_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--elicitation", choices=ELICITATION_ANSWERS, default="decline",
+        help="a server's question: decline it (default), or accept the defaults the server "
+        "filled in when every required field has one",
+    )  # fmt: skip
 
 
 # The exit codes of cli/library.py (EXIT_*), kept here so that --help does not import it.
@@ -203,6 +261,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hybridmcp_app.cli.library import main_library
 
         return main_library(args)
+    if args.command == "mcp":
+        from hybridmcp_app.cli.mcp import main_mcp
+
+        return main_mcp(args)
     if args.command == "game":
         from hybridmcp_app.cli.game import main_game
 

@@ -16,6 +16,8 @@ from hybridmcp_app.config.secrets import system_keychain
 from hybridmcp_app.services.app_services import AppServices
 
 if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
     from hybridmcp_app.documents.app_library_source import AppLibrarySource
     from hybridmcp_app.documents.library_indexer import IndexProgress
     from hybridmcp_app.documents.library_service import LibraryService
@@ -34,6 +36,33 @@ async def detect_keychain(services: AppServices, on_done: Callable[[], None]) ->
     on_done()
 
 
+def build_mcp_host(
+    services: AppServices,
+    requests: HostRequests | None = None,
+    in_process: dict[str, Callable[[], MCPServer]] | None = None,
+) -> McpHost:
+    """The MCP host over ``services``' mcp.json (with the built-in servers), keychain, log folder
+    and timeouts; every front end builds it here (imports the MCP SDK: call it off the event
+    loop, or where that does not matter)."""
+    from hybridmcp_app.config.mcp_json_file import McpJsonFile
+    from hybridmcp_app.config.mcp_references import resolved_server
+    from hybridmcp_app.mcp_host.builtin_servers import builtin_entries
+    from hybridmcp_app.mcp_host.mcp_host_service import McpHost
+    from hybridmcp_app.mcp_host.server_status import RestartPolicy
+
+    settings, secrets, environ = services.settings.mcp, services.secrets, dict(os.environ)
+    return McpHost(
+        McpJsonFile(services.mcp_config_file, builtin_entries()),
+        services.paths.log_dir / "mcp",
+        resolve=lambda name, config: resolved_server(name, config, secrets, environ),
+        policy=RestartPolicy(
+            connect_timeout_s=settings.init_timeout_s, request_timeout_s=settings.call_timeout_s
+        ),
+        in_process=in_process or {},
+        requests=requests,
+    )
+
+
 async def start_mcp_host(
     services: AppServices,
     on_ready: Callable[[McpHost], None],
@@ -46,33 +75,18 @@ async def start_mcp_host(
     imported, what every server may ask of the front end (elicitation…). An mcp.json that
     cannot be used (broken, too big, nested too deep) leaves a host with no servers that shows
     why."""
-    module = await asyncio.to_thread(
-        importlib.import_module, "hybridmcp_app.mcp_host.mcp_host_service"
-    )
-    from hybridmcp_app.config.mcp_json_file import McpJsonFile
-    from hybridmcp_app.config.mcp_references import resolved_server
-    from hybridmcp_app.mcp_host.builtin_servers import DOCUMENTS_MODULE, builtin_entries
-    from hybridmcp_app.mcp_host.server_status import RestartPolicy
-
-    settings = services.settings.mcp
-    secrets, environ = services.secrets, dict(os.environ)
+    await asyncio.to_thread(importlib.import_module, "hybridmcp_app.mcp_host.mcp_host_service")
     in_process = {}
     if library_source is not None:  # the app owns the library: it serves documents itself
+        from hybridmcp_app.mcp_host.builtin_servers import DOCUMENTS_MODULE
+
         documents = await asyncio.to_thread(importlib.import_module, DOCUMENTS_MODULE)
         in_process[DOCUMENTS_MODULE] = documents.DocumentsServer(library_source).build
-    host: McpHost = module.McpHost(
-        McpJsonFile(services.mcp_config_file, builtin_entries()),
-        services.paths.log_dir / "mcp",
-        resolve=lambda name, config: resolved_server(name, config, secrets, environ),
-        policy=RestartPolicy(
-            connect_timeout_s=settings.init_timeout_s, request_timeout_s=settings.call_timeout_s
-        ),
-        in_process=in_process,
-        requests=host_requests() if host_requests is not None else None,
-    )
+    requests = host_requests() if host_requests is not None else None
+    host = build_mcp_host(services, requests, in_process)
     services.mcp_host = host
     on_ready(host)
-    if settings.start_servers_on_launch:
+    if services.settings.mcp.start_servers_on_launch:
         await host.start()
     return host
 

@@ -68,10 +68,15 @@ class DecliningAsker:
 
 
 class DefaultsAsker:
-    """Accepts every form with its defaults and declines URLs (conformance runs, scripts)."""
+    """Accepts a form as the server filled it in (its defaults), as pressing Accept on the
+    window's form unchanged would; declines a form they do not complete, and every URL
+    (``hybridmcp mcp --elicitation defaults``, conformance runs, scripts)."""
 
     async def ask_form(self, form: ElicitForm) -> FormAnswer:
-        return FormAnswer(action="accept", content=form.defaults())
+        content = form.defaults()
+        if form.errors(content):
+            return FormAnswer(action="decline")
+        return FormAnswer(action="accept", content=content)
 
     async def ask_url(self, request: UrlRequest) -> Action:
         return "decline"
