@@ -4,9 +4,9 @@ The bytes stream through ``huggingface_hub``'s HTTP session (``download_stream``
 ``<file>.part`` beside the target, with ``<file>.part.json`` saying which file version it holds
 (``model_folder``); an interrupted download resumes with a Range request, also after a restart.
 They are hashed as they arrive and written on a thread of their own (``download_sink``), and
-the SHA-256 is checked against the hub's LFS hash; only then is the part fsynced and renamed to its ``.gguf``
-name, so nothing half-written or corrupt is ever offered. Folders and files are opened without
-following links.
+the SHA-256 is checked against the hub's LFS hash; only then is the part fsynced and renamed to
+its ``.gguf`` name, so nothing half-written or corrupt is ever offered. Folders and files are
+opened without following links.
 """
 
 from __future__ import annotations
