@@ -9,20 +9,16 @@ Blocking: call it off the event loop.
 
 from __future__ import annotations
 
-import json
-import logging
 import threading
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
-from hybridmcp_app.config.atomic_files import write_text_atomically
+from hybridmcp_app.config.json_model_file import read_model_file, write_model_file
 from hybridmcp_app.config.mcp_config import ServerName
-from hybridmcp_app.core.errors import ConfigError, describe_validation_error
 from hybridmcp_app.core.frozen_model import FrozenModel
 
-log = logging.getLogger("hybridmcp.config.mcp_grants")
 MCP_GRANTS_FILE = "mcp-grants.json"
 DEFAULT_SAMPLING_MAX_TOKENS = 1024
 
@@ -94,34 +90,14 @@ class McpGrantsStore:
             self._write(current.model_copy(update={"servers": servers}))
 
     def _read(self) -> McpGrantsFile:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return McpGrantsFile()
-        except OSError as error:
-            raise ConfigError(f"cannot read {self.path.name}: {error.strerror or error}") from None
-        try:
-            return McpGrantsFile.model_validate(json.loads(text))
-        except (ValueError, ValidationError) as error:
-            reason = (
-                describe_validation_error(error)[0]
-                if isinstance(error, ValidationError)
-                else f"not JSON ({error})"
-            )
-            aside = self.path.with_name(self.path.name + ".bad")
-            try:
-                self.path.replace(aside)
-            except OSError as move_error:
-                raise ConfigError(
-                    f"{self.path.name} could not be read ({reason}) nor moved aside: "
-                    f"{move_error.strerror or move_error}"
-                ) from None
-            self.problem = (
-                f"{self.path.name} could not be read ({reason}): no server is granted sampling "
-                f"or folders until you grant them again; the old file was kept as {aside.name}"
-            )
-            log.warning("%s", self.problem)
-            return McpGrantsFile()
+        data, problem = read_model_file(
+            self.path,
+            McpGrantsFile,
+            "no server is granted sampling or folders until you grant them again",
+        )
+        if problem is not None:
+            self.problem = problem
+        return data
 
     def _write(self, data: McpGrantsFile) -> None:
-        write_text_atomically(self.path, data.model_dump_json(indent=2) + "\n")
+        write_model_file(self.path, data)

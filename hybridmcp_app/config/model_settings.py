@@ -9,20 +9,17 @@ event loop.
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from hybridmcp_app.config.atomic_files import write_text_atomically
-from hybridmcp_app.core.errors import ConfigError, describe_validation_error
+from hybridmcp_app.config.json_model_file import read_model_file, write_model_file
+from hybridmcp_app.core.errors import ConfigError
 from hybridmcp_app.core.frozen_model import FrozenModel
 from hybridmcp_app.core.model_context import InferenceSettings
 
-log = logging.getLogger("hybridmcp.config.model_settings")
 MODEL_SETTINGS_FILE = "model-settings.json"
 HEAD_BYTES = 1 << 20
 TAIL_BYTES = 64 << 10
@@ -106,34 +103,12 @@ class ModelSettingsStore:
         return True
 
     def _read(self) -> ModelSettingsFile:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return ModelSettingsFile()
-        except OSError as error:
-            raise ConfigError(f"cannot read {self.path.name}: {error.strerror or error}") from None
-        try:
-            return ModelSettingsFile.model_validate(json.loads(text))
-        except (ValueError, ValidationError) as error:
-            reason = (
-                describe_validation_error(error)[0]
-                if isinstance(error, ValidationError)
-                else f"not JSON ({error})"
-            )
-            aside = self.path.with_name(self.path.name + ".bad")
-            try:
-                self.path.replace(aside)
-            except OSError as move_error:
-                raise ConfigError(
-                    f"{self.path.name} could not be read ({reason}) nor moved aside: "
-                    f"{move_error.strerror or move_error}"
-                ) from None
-            self.problem = (
-                f"{self.path.name} could not be read ({reason}): the per-model settings start "
-                f"afresh and the old file was kept as {aside.name}"
-            )
-            log.warning("%s", self.problem)
-            return ModelSettingsFile()
+        data, problem = read_model_file(
+            self.path, ModelSettingsFile, "the per-model settings start afresh"
+        )
+        if problem is not None:
+            self.problem = problem
+        return data
 
     def _write(self, data: ModelSettingsFile) -> None:
-        write_text_atomically(self.path, data.model_dump_json(indent=2) + "\n")
+        write_model_file(self.path, data)
