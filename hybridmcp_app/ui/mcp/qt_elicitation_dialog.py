@@ -8,7 +8,6 @@ the dialog open; Decline says no; Cancel (also Esc, or closing the window) dismi
 
 from __future__ import annotations
 
-import asyncio
 import html
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from hybridmcp_app.services.elicitation import Action, FormAnswer, UrlRequest
 from hybridmcp_app.services.elicitation_form import ElicitForm, FormField
+from hybridmcp_app.ui.qt_dialog_wait import dialog_closed
 
 INT_LIMIT = 2**31 - 1
 FORMAT_HINTS = {"email": "name@example.com", "uri": "https://…", "date": "YYYY-MM-DD",
@@ -229,24 +229,6 @@ class QtUrlElicitationDialog(QDialog):
         self.accept() if action == "accept" else self.reject()
 
 
-async def _answered(dialog: QDialog) -> None:
-    """Open ``dialog`` and wait for it to close, without blocking the event loop."""
-    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    def finished(_code: int) -> None:
-        if not done.done():
-            done.set_result(None)
-
-    dialog.finished.connect(finished)
-    dialog.open()
-    try:
-        await done
-    finally:  # also when the server's request is abandoned while the dialog is open
-        if dialog.isVisible():
-            dialog.reject()
-        dialog.deleteLater()
-
-
 def open_in_browser(url: str) -> None:
     QDesktopServices.openUrl(QUrl(url))
 
@@ -264,7 +246,7 @@ class QtElicitationAsker:
     async def ask_form(self, form: ElicitForm) -> FormAnswer:
         dialog = self.dialog = QtElicitationDialog(form, self._parent)
         try:
-            await _answered(dialog)
+            await dialog_closed(dialog)
         finally:
             self.dialog = None
         return FormAnswer(action=dialog.action, content=dialog.content)
@@ -272,7 +254,7 @@ class QtElicitationAsker:
     async def ask_url(self, request: UrlRequest) -> Action:
         dialog = self.dialog = QtUrlElicitationDialog(request, self._parent)
         try:
-            await _answered(dialog)
+            await dialog_closed(dialog)
         finally:
             self.dialog = None
         if dialog.action == "accept":

@@ -8,7 +8,6 @@ the event loop keeps running while the user reads. Esc and closing the window de
 
 from __future__ import annotations
 
-import asyncio
 import html
 
 from PySide6.QtWidgets import (
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from hybridmcp_app.services.mcp_sampling import SamplingDecision, SamplingReview
+from hybridmcp_app.ui.qt_dialog_wait import dialog_closed
 
 
 def _request_text(review: SamplingReview) -> str:
@@ -103,20 +103,8 @@ class QtSamplingDialog(QDialog):
 async def ask_sampling(parent: QWidget | None, review: SamplingReview) -> SamplingDecision:
     """Show the dialog and wait for the answer without blocking the event loop."""
     dialog = QtSamplingDialog(review, parent)
-    answered: asyncio.Future[SamplingDecision] = asyncio.get_running_loop().create_future()
-
-    def finished(_code: int) -> None:
-        if not answered.done():
-            answered.set_result(dialog.decision)
-
-    dialog.finished.connect(finished)
-    dialog.open()
-    try:
-        return await answered
-    finally:  # also when the server's request is cancelled while the dialog is open
-        if dialog.isVisible():
-            dialog.reject()
-        dialog.deleteLater()
+    await dialog_closed(dialog)  # rejected when the server's request is cancelled meanwhile
+    return dialog.decision
 
 
 class QtSamplingApprover:

@@ -6,7 +6,6 @@ the event loop (and the streaming answers) keep running while the user reads.
 
 from __future__ import annotations
 
-import asyncio
 import html
 
 from PySide6.QtGui import QFont, QFontDatabase
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from hybridmcp_app.orchestration.approval_policy import ApprovalDecision, ToolApprovalRequest
+from hybridmcp_app.ui.qt_dialog_wait import dialog_closed
 
 
 class QtToolApprovalDialog(QDialog):
@@ -83,17 +83,5 @@ async def ask_tool_approval(
 ) -> ApprovalDecision:
     """Show the dialog and wait for the answer without blocking the event loop."""
     dialog = QtToolApprovalDialog(request, parent)
-    answered: asyncio.Future[ApprovalDecision] = asyncio.get_running_loop().create_future()
-
-    def finished(_code: int) -> None:
-        if not answered.done():
-            answered.set_result(dialog.decision)
-
-    dialog.finished.connect(finished)
-    dialog.open()
-    try:
-        return await answered
-    finally:  # also when the turn is stopped while the dialog is open
-        if dialog.isVisible():
-            dialog.reject()
-        dialog.deleteLater()
+    await dialog_closed(dialog)  # rejected when the turn is stopped while it is open
+    return dialog.decision
