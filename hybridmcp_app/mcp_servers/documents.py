@@ -4,13 +4,14 @@
 
 A thin layer over ``LibraryCatalog``: search by meaning with citations, list documents, read
 one, add a file or folder (indexed offline, as in the app), remove one, and the library's
-numbers; each document's text is also a resource (``library://documents/{id}``), and the prompt
-``answer_with_citations`` asks a model to answer from the library and cite it. The library is
-the app's (its data folder, ``$HYBRIDMCP_HOME`` included, and its settings). It is opened at
-the first request, so the server starts at once. While HybridMCP is open it owns the library, and
-requests are relayed to the app (``documents_sharing``); while another process holds it without
-sharing (``hybridmcp library watch``), requests get a tool error naming that process, and the
-next request tries again.
+numbers; each document's text is also a resource (``library://documents/{id}``, its id completed
+from the library's ids and paths; subscribers hear when this server re-indexes or removes it), and
+the prompt ``answer_with_citations`` asks a model to answer from the library and cite it. The
+library is the app's (its data folder, ``$HYBRIDMCP_HOME`` included, and its settings). It is
+opened at the first request, so the server starts at once. While HybridMCP is open it owns the
+library, and requests are relayed to the app (``documents_sharing``); while another process holds
+it without sharing (``hybridmcp library watch``), requests get a tool error naming that process,
+and the next request tries again.
 
 No ``from __future__ import annotations`` here: the SDK reads the tools' signatures with
 ``eval_str`` (as in ``workspace``).
@@ -18,11 +19,14 @@ No ``from __future__ import annotations`` here: the SDK reads the tools' signatu
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path, PurePath
 from typing import Annotated, Literal, Protocol, TypeVar
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+from mcp.shared.exceptions import MCPError
+from mcp.types import INTERNAL_ERROR
 from pydantic import Field
 
 from hybridmcp_app.config.settings import DocumentsSettings
@@ -34,6 +38,7 @@ from hybridmcp_app.documents.library_catalog import (
     LibraryCatalog,
     RemoveResult,
     SearchResults,
+    document_id,
 )
 from hybridmcp_app.documents.library_service import LibraryStats
 from hybridmcp_app.mcp_servers.server_base import (
@@ -43,8 +48,10 @@ from hybridmcp_app.mcp_servers.server_base import (
     answer_or_refuse,
     tool_hints,
 )
+from hybridmcp_app.mcp_servers.server_protocol import Reference
 
 T = TypeVar("T")
+MAX_LISTED = 1000  # the most documents one list_documents gives
 
 # indexes more files; adding the same path again changes nothing
 ADDS = tool_hints(read_only=False, destructive=False, idempotent=True)
@@ -99,6 +106,17 @@ async def _answer(source: CatalogSource, call: Callable[[Catalog], Awaitable[T]]
     return await answer_or_refuse(asked(), CatalogError)
 
 
+async def _holds(source: CatalogSource, document: str) -> bool:
+    """Whether the library may hold ``document`` (an id): true unless its listing, complete and
+    readable, lacks it."""
+    try:
+        listed = await (await source()).list_documents(None, "", MAX_LISTED)
+    except CatalogError:
+        return True
+    found = any(info.id == document for info in listed.documents)
+    return found or listed.total > len(listed.documents)
+
+
 class DocumentsServer(MCPServerBase):
     """``LibraryCatalog``'s operations as MCP tools, a resource per document and a prompt."""
 
@@ -135,7 +153,7 @@ class DocumentsServer(MCPServerBase):
             contains: Annotated[
                 str, Field(max_length=500, description="Only paths containing this text.")
             ] = "",
-            limit: Annotated[int, Field(ge=1, le=1000)] = 100,
+            limit: Annotated[int, Field(ge=1, le=MAX_LISTED)] = 100,
         ) -> DocumentList:
             """The library's documents with their id, state, chunks and (failed or skipped)
             reason, in path order."""
@@ -151,15 +169,25 @@ class DocumentsServer(MCPServerBase):
             path: Annotated[
                 str, Field(min_length=1, max_length=4096, description="An absolute path.")
             ],
+            ctx: Context,
         ) -> AddResult:
             """Add a file or a folder (walked, .gitignore-aware) to the library and index it
             offline; returns what was indexed and why anything was not."""
-            return await _answer(source, lambda catalog: catalog.add_path(path))
+            added = await _answer(source, lambda catalog: catalog.add_path(path))
+            if added.indexed or added.failed:  # texts that may read differently now
+                under = str(PurePath(path))
+                listed = await _answer(source, lambda c: c.list_documents(None, under, MAX_LISTED))
+                for info in listed.documents:
+                    await ctx.notify_resource_updated(info.uri)
+            return added
 
         @server.tool(annotations=REMOVES)
-        async def remove_document(document: DocumentRef) -> RemoveResult:
+        async def remove_document(document: DocumentRef, ctx: Context) -> RemoveResult:
             """Take a document out of the library (the file itself stays on disk)."""
-            return await _answer(source, lambda catalog: catalog.remove_document(document))
+            removed = await _answer(source, lambda catalog: catalog.remove_document(document))
+            if removed.removed:
+                await ctx.notify_resource_updated(document_uri(document))
+            return removed
 
         @server.tool(annotations=READS)
         async def library_stats() -> LibraryStats:
@@ -173,7 +201,16 @@ class DocumentsServer(MCPServerBase):
             mime_type="text/plain",
         )
         async def document_text(document_id: str) -> str:
-            text = await _answer(source, lambda catalog: catalog.get_document(document_id))
+            """An id the library does not hold is not found (the protocol's error); a library
+            that cannot answer is a resource error saying why."""
+            try:
+                catalog = await source()
+                text = await catalog.get_document(document_id)
+            except CatalogError as error:
+                if not await _holds(source, document_id):
+                    missing = f"no document {document_id!r} in the library"
+                    raise ResourceNotFoundError(missing) from None
+                raise ResourceError(str(error)) from None
             return "\n\n".join(
                 (f"[page {page.number}]\n" if page.number is not None else "") + page.text
                 for page in text.pages
@@ -187,6 +224,33 @@ class DocumentsServer(MCPServerBase):
             return CITATION_PROMPT.format(question=question)
 
         return server
+
+    async def complete(
+        self, ref: Reference, argument: str, value: str, given: Mapping[str, str]
+    ) -> Sequence[str]:
+        """A document's id: the ids starting with ``value``, then those whose path contains it
+        (a question, the prompt's argument, has nothing to complete)."""
+        if argument != "document_id":
+            return ()
+        try:
+            catalog = await self.source()
+            listed = await catalog.list_documents(None, "", MAX_LISTED)
+        except CatalogError as error:
+            raise MCPError(INTERNAL_ERROR, str(error)) from None
+        by_id = [info.id for info in listed.documents if info.id.startswith(value)]
+        typed = value.lower()
+        by_path = [
+            info.id
+            for info in listed.documents
+            if typed in info.path.lower() and info.id not in by_id
+        ]
+        return by_id + by_path
+
+
+def document_uri(document: str) -> str:
+    """The resource of a document named by its id or its path."""
+    named = document if document.startswith("doc-") else document_id(document)
+    return DOCUMENT_URI_PREFIX + named
 
 
 class LibraryOpener:

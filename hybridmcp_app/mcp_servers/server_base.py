@@ -9,8 +9,13 @@ HybridMCP keeps in the keychain, made at first need: ``server_token``) and refus
 without one; every request must then carry ``Authorization: Bearer <token>``. Requests must name
 the address they reached (``--allow-host NAME`` adds a DNS name of this machine).
 
-The SDK answers an unknown prompt or bad prompt arguments with JSON-RPC code 0; every
-subclass's ``build`` is wrapped (``strict_prompts``) so they get ``INVALID_PARAMS`` (-32602).
+Every subclass's ``build`` is wrapped, so each server it builds answers what the protocol asks
+of it at both revisions (2025-11-25 and 2026-07-28): ``strict_prompts`` (an unknown prompt or bad
+prompt arguments get ``INVALID_PARAMS``, -32602, where the SDK sends code 0), then
+``serve_protocol`` (the app's version, logging, resource subscriptions, and completion through
+``complete`` where a subclass overrides it). Over HTTP, each stream starts with a priming event
+and the ``retry`` hint, and its events are kept (``BoundedEventStore``) so a client that lost the
+stream resumes it with ``Last-Event-ID``.
 """
 
 from __future__ import annotations
@@ -20,19 +25,23 @@ import functools
 import os
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
+from hybridmcp_app import __version__
 from hybridmcp_app.http_serving.http_guard import LOOPBACK_BINDS, HttpGuard, token_required
+from hybridmcp_app.mcp_servers.event_store import BoundedEventStore
+from hybridmcp_app.mcp_servers.server_protocol import Reference, serve_protocol
 from hybridmcp_app.mcp_servers.strict_prompts import strict_prompts
 
 T = TypeVar("T")
 TOKEN_ENV = "HYBRIDMCP_MCP_TOKEN"
 DEFAULT_PORT = 8765
+SSE_RETRY_MS = 1000  # how long a client waits before resuming a stream the server closed
 
 
 def tool_hints(*, read_only: bool, destructive: bool, idempotent: bool) -> ToolAnnotations:
@@ -74,8 +83,10 @@ class MCPServerBase(ABC):
         if build is not None and not getattr(build, "__isabstractmethod__", False):
 
             @functools.wraps(build)
-            def strict_build(self: Any) -> MCPServer:
-                return strict_prompts(build(self))
+            def strict_build(self: MCPServerBase) -> MCPServer:
+                completes = type(self).complete is not MCPServerBase.complete
+                completer = self.complete if completes else None
+                return serve_protocol(strict_prompts(build(self)), __version__, completer)
 
             cls.build = strict_build  # type: ignore[method-assign]
 
@@ -83,9 +94,21 @@ class MCPServerBase(ABC):
     def build(self) -> MCPServer:
         """The SDK server with this server's tools, resources and prompts."""
 
+    async def complete(
+        self, ref: Reference, argument: str, value: str, given: Mapping[str, str]
+    ) -> Sequence[str]:
+        """Values for ``argument`` of a prompt or resource template starting from ``value``
+        (``given``: the arguments already chosen), best first. Overridden by a server with
+        something to complete; one that does not override it answers no ``completion/complete``
+        (the SDK then says "Method not found" and declares no ``completions``)."""
+        return ()
+
     def http_app(self, host: str, token: str | None, extra_hosts: Sequence[str] = ()) -> Any:
-        """The Streamable HTTP ASGI app (at ``/mcp``) behind ``HttpGuard``."""
-        app = self.build().streamable_http_app(host=host)
+        """The Streamable HTTP ASGI app (at ``/mcp``) behind ``HttpGuard``, its streams
+        resumable."""
+        app = self.build().streamable_http_app(
+            host=host, event_store=BoundedEventStore(), retry_interval=SSE_RETRY_MS
+        )
         return HttpGuard(app, token=token, extra_hosts=extra_hosts)
 
     def main(self, argv: Sequence[str] | None = None) -> None:
