@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APP_STAMP := $(VENV)/.installed-app
+# The official MCP conformance suite, pinned in conformance/ (npm ci; tests/conformance runs it).
+CONFORMANCE_STAMP := build/conformance/.installed
 
 .PHONY: run test setup setup-app system-deps lint typecheck contracts pytest bench bundle format clean
 
@@ -16,7 +18,7 @@ test: setup system-deps lint typecheck contracts pytest
 # `make run` installs what the app needs; `make test` adds the development tools on top.
 setup-app: $(APP_STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) $(CONFORMANCE_STAMP)
 
 $(APP_STAMP): pyproject.toml
 	@test -x $(BIN)/python || { echo "== Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
@@ -34,6 +36,12 @@ $(APP_STAMP): pyproject.toml
 $(STAMP): $(APP_STAMP)
 	@echo "== Installing the development tools (pytest, ruff, mypy, the servers the tests run)"
 	@bash scripts/pip-install.sh -e '.[dev]'
+	@touch $@
+
+# Installed again only when the pins change (the script skips an install already done).
+$(CONFORMANCE_STAMP): $(STAMP) conformance/package.json conformance/package-lock.json
+	@echo "== Installing the MCP conformance suite (npm ci into build/conformance)"
+	$(BIN)/python scripts/conformance.py install
 	@touch $@
 
 system-deps:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridmcp_app import APP_NAME, __version__
+from hybridmcp_app.cli.mcp_grants_cli import add_grant_parser  # light: the parser only
 from hybridmcp_app.config.paths import HOME_ENV_VAR
 from hybridmcp_app.orchestration.strategies import STRATEGIES  # light: names and labels only
 from hybridmcp_app.orchestration.strategy_registry import StrategyRegistry
@@ -131,6 +132,7 @@ def _add_mcp_parser(subcommands: Any) -> None:
     call.add_argument("--output", choices=("text", "json"), default="text",
                       help="json: the result with is_error and structured content")  # fmt: skip
     _add_elicitation_option(call)
+    add_grant_parser(actions)
     # For the MCP conformance suite (scripts/conformance.py clients), not for people.
     conformance = actions.add_parser("conformance-client")
     conformance.add_argument("url", metavar="URL")
@@ -261,6 +263,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hybridmcp_app.cli.library import main_library
 
         return main_library(args)
+    if args.command == "mcp" and args.mcp_command == "grant":
+        from hybridmcp_app.cli.mcp_grants_cli import main_grant
+
+        return main_grant(args)
     if args.command == "mcp":
         from hybridmcp_app.cli.mcp import main_mcp
 

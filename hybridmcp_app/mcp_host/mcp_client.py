@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -31,7 +32,7 @@ from mcp.client.subscriptions import (
     SubscriptionLost,
     ToolsListChanged,
 )
-from mcp.shared.exceptions import MCPError
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from hybridmcp_app.config.mcp_config import RemoteServerConfig, StdioServerConfig
@@ -387,6 +388,16 @@ class MCPClient:
             return
         except (SubscriptionLost, MCPError, McpConnectionError) as error:
             log.info("%s: change subscription ended: %s", self.name, error)
+
+    async def roots_changed(self) -> None:
+        """Tell the server its roots changed (``notifications/roots/list_changed``) in a 2025
+        session; a 2026-07-28 stateless connection has no channel for it: nothing is sent."""
+        client = self._live()
+        if self.stateless or self._requests.roots is None:
+            return
+        with warnings.catch_warnings():  # roots are deprecated in 2026-07-28, not in 2025
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            await self._request(client.send_roots_list_changed())
 
     async def ping(self, timeout_s: float) -> None:
         """Check the server answers: ``ping`` in a 2025 session; a 2026-07-28 server has no

@@ -49,9 +49,10 @@ def build_mcp_host(
     from hybridmcp_app.mcp_host.builtin_servers import builtin_entries
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
     from hybridmcp_app.mcp_host.server_status import RestartPolicy
+    from hybridmcp_app.services.mcp_requests import announce_roots_changes
 
     settings, secrets, environ = services.settings.mcp, services.secrets, dict(os.environ)
-    return McpHost(
+    host = McpHost(
         McpJsonFile(services.mcp_config_file, builtin_entries()),
         services.paths.log_dir / "mcp",
         resolve=lambda name, config: resolved_server(name, config, secrets, environ),
@@ -61,6 +62,8 @@ def build_mcp_host(
         in_process=in_process or {},
         requests=requests,
     )
+    announce_roots_changes(host)  # a server hears when its granted folders change
+    return host
 
 
 async def start_mcp_host(

@@ -3,7 +3,8 @@
 No folder is granted by default. The user picks among the library's watched folders and the
 workspace roots (``choices``) or any folder of their own; a change is kept in
 ``mcp-grants.json`` and the listeners hear of it, so the host can send the server
-``notifications/roots/list_changed``.
+``notifications/roots/list_changed``. The permissions dialog and ``hybridmcp mcp grant`` change
+a server's sampling grant here too, so one object holds what a server was granted.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import mcp.types as types
 from pydantic import FileUrl
 
-from hybridmcp_app.config.mcp_grants import McpGrantsStore
+from hybridmcp_app.config.mcp_grants import McpGrantsStore, SamplingGrant, ServerGrants
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.core.errors import ConfigError
 
@@ -34,8 +35,12 @@ def root_choices(settings: Settings) -> list[Path]:
 class McpRoots:
     """The host's ``RootsHandler``: ``await roots(server)``; ``grant`` changes a server's."""
 
-    def __init__(self, grants: McpGrantsStore) -> None:
+    def __init__(
+        self, grants: McpGrantsStore, choices: Callable[[], list[Path]] = lambda: []
+    ) -> None:
+        """``choices``: the folders offered when granting (``root_choices`` over the settings)."""
         self._grants = grants
+        self.choices = choices
         self._listeners: list[RootsListener] = []
 
     def subscribe(self, listener: RootsListener) -> Callable[[], None]:
@@ -56,6 +61,19 @@ class McpRoots:
     async def granted(self, server: str) -> tuple[Path, ...]:
         """The folders granted to ``server``, as stored."""
         return (await asyncio.to_thread(self._grants.grants_for, server)).roots
+
+    async def grants_for(self, server: str) -> ServerGrants:
+        """Everything granted to ``server``: its sampling and its folders."""
+        return await asyncio.to_thread(self._grants.grants_for, server)
+
+    async def set_sampling(self, server: str, sampling: SamplingGrant) -> None:
+        """Keep ``sampling`` as ``server``'s sampling grant (its folders stay as they are)."""
+
+        def save() -> None:
+            current = self._grants.grants_for(server)
+            self._grants.save(server, current.model_copy(update={"sampling": sampling}))
+
+        await asyncio.to_thread(save)
 
     async def grant(self, server: str, folders: Iterable[Path]) -> tuple[Path, ...]:
         """Grant ``server`` exactly ``folders`` (an empty list takes every folder back).

@@ -46,6 +46,7 @@ from hybridmcp_app.ui.mcp.qt_mcp_server_dialog import QtMcpServerDialog
 from hybridmcp_app.ui.mcp.qt_mcp_server_row import ROW_HEIGHT, QtServerRow
 from hybridmcp_app.ui.mcp.qt_server_snippet_panel import QtServerSnippetPanel
 from hybridmcp_app.ui.widgets.qt_banner import QtBanner
+from hybridmcp_app.ui.widgets.qt_mcp_icons import QtMcpIcons
 
 if TYPE_CHECKING:  # the MCP SDK is imported after start-up, off the event loop
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
@@ -117,10 +118,13 @@ class QtMcpServersView(QWidget):
         self.edit_button = QPushButton("Edit…", self)
         self.duplicate_button = QPushButton("Duplicate", self)
         self.remove_button = QPushButton("Remove", self)
+        self.permissions_button = QPushButton("Permissions…", self)
+        self.permissions_button.setToolTip("Sampling and the folders (roots) it may see")
         self.restart_button.setToolTip("Stop the selected server and start it again")
         self.edit_button.setToolTip("Change its command, arguments, environment or URL")
         self.duplicate_button.setToolTip("A copy of this entry under a new name, switched off")
         self.remove_button.setToolTip("Take it out of mcp.json; Undo brings it back")
+        self._icons = QtMcpIcons()  # the icons servers send for their tools
         self.tools = QTableWidget(0, 4, self)
         self.tools.setHorizontalHeaderLabels(["Tool", "What it does", "On", "Auto-approve"])
         header = self.tools.horizontalHeader()
@@ -151,7 +155,7 @@ class QtMcpServersView(QWidget):
         top.addStretch(1)
         actions = QHBoxLayout()
         for button in (self.restart_button, self.edit_button, self.duplicate_button,
-                       self.remove_button):  # fmt: skip
+                       self.remove_button, self.permissions_button):  # fmt: skip
             actions.addWidget(button)
         actions.addStretch(1)
         details = QWidget(self)
@@ -184,12 +188,14 @@ class QtMcpServersView(QWidget):
         self.edit_button.clicked.connect(self.edit_selected)
         self.duplicate_button.clicked.connect(self.duplicate_selected)
         self.remove_button.clicked.connect(self.remove_selected)
+        self.permissions_button.clicked.connect(self.permissions_selected)
         self.list.currentItemChanged.connect(lambda *_: self._show_details())
         self._set_enabled(False)
 
     def _set_enabled(self, enabled: bool) -> None:
         for widget in (self.add_button, self.import_button, self.reload_button, self.restart_button,
-                       self.edit_button, self.duplicate_button, self.remove_button):  # fmt: skip
+                       self.edit_button, self.duplicate_button, self.remove_button,
+                       self.permissions_button):  # fmt: skip
             widget.setEnabled(enabled)
 
     def set_host(self, host: McpHost) -> None:
@@ -311,7 +317,7 @@ class QtMcpServersView(QWidget):
         self._say_no_tools(None if status.tools else NO_TOOLS[status.state])
         self.tools.setRowCount(len(status.tools))
         for row, tool in enumerate(status.tools):
-            name_item = QTableWidgetItem(tool.title or tool.name)
+            name_item = QTableWidgetItem(self._icons.icon(tool.icons), tool.title or tool.name)
             hint = "read-only" if tool.read_only else ("changes things" if tool.destructive else "")
             name_item.setToolTip(f"{tool.qualified_name} ({hint})" if hint else tool.qualified_name)
             self.tools.setItem(row, 0, name_item)
@@ -452,6 +458,14 @@ class QtMcpServersView(QWidget):
         if name is None:
             return None
         return self._edit(lambda source: source.duplicate_server(name))
+
+    def permissions_selected(self) -> asyncio.Task[Any] | None:
+        from hybridmcp_app.ui.mcp.qt_server_permissions_dialog import edit_permissions
+
+        name, host = self.selected(), self.host
+        if name is None or host is None:
+            return None
+        return self._run(edit_permissions(self, host.requests.roots, name), "mcp-permissions")
 
     def remove_selected(self) -> asyncio.Task[Any] | None:
         name, host = self.selected(), self.host
