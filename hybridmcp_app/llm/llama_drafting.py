@@ -22,27 +22,32 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
     from llama_cpp._internals import LlamaSampler
     from llama_cpp.llama_speculative import LlamaDraftModel
 
-# Bigram lookup (llama-cpp-python's default). On a CPU a token checked in a batch of 32 costs
-# about 0.4 of one decoded alone (the vocabulary-wide logits of every drafted position are most
-# of it), so drafts run long while they are accepted (benchmarks.local_llm,
-# ``speculative_speedup``).
-MAX_NGRAM = 2
+# On a CPU a token checked in a batch of 32 costs about 0.4 of one decoded alone for Gemma 3
+# 270M, about 0.5 for SmolLM2 135M (the vocabulary-wide logits of every drafted position are
+# much of it), so drafts run long while they are kept, and a draft of which fewer than half are
+# kept does not pay (benchmarks.local_llm, ``speculative_speedup``).
 FIRST_DRAFT = 8
 MAX_DRAFT = 32
 MIN_DRAFT = 2
 MAX_PAUSE = 64
+# Prompt lookup matches the text's last 2 to 8 tokens: a single token recurs too often to say
+# where in the prompt the answer is.
+SHORTEST_MATCH = 2
+LONGEST_MATCH = 8
 
 
 class DraftLength:
-    """How many tokens to draft next: doubles after a fully accepted draft, halves after a
-    partly accepted one; after a draft rejected outright it pauses drafting for 2, 4, 8…
-    tokens (up to ``MAX_PAUSE``), so free text, where drafts are rarely right, costs little."""
+    """How many tokens to draft next: doubles after a fully accepted draft, halves after one
+    at least half accepted; after a draft less than half accepted (which costs more than it
+    saves) it pauses drafting for 2, 4, 8… tokens (up to ``MAX_PAUSE``), so an answer whose
+    drafts keep missing is decoded almost as plainly as without drafts."""
 
     def __init__(self, longest: int = MAX_DRAFT) -> None:
         self.longest = max(1, longest)
@@ -61,12 +66,42 @@ class DraftLength:
             return
         if accepted == drafted:
             self.current, self._misses = min(self.longest, self.current * 2), 0
-        elif accepted == 0:
+        elif 2 * accepted < drafted:
             self._misses += 1
             self._paused = min(MAX_PAUSE, 2**self._misses)
             self.current = min(self.longest, MIN_DRAFT)
         else:
             self.current = min(self.longest, max(MIN_DRAFT, self.current // 2))
+
+
+class PromptLookup:
+    """Drafts what followed the longest earlier occurrence (``SHORTEST_MATCH`` to
+    ``LONGEST_MATCH`` tokens) of the text's last tokens, the earliest one of that length: an
+    edit copies its source, which the prompt holds before the answer. The interface of
+    llama-cpp-python's draft models (``num_pred_tokens``, called with the tokens so far)."""
+
+    def __init__(self, num_pred_tokens: int = FIRST_DRAFT) -> None:
+        self.num_pred_tokens = num_pred_tokens
+
+    def __call__(self, input_ids: npt.NDArray[np.intc], /, **_: Any) -> npt.NDArray[np.intc]:
+        last = len(input_ids) - 1
+        if last < SHORTEST_MATCH or self.num_pred_tokens <= 0:
+            return np.array([], dtype=np.intc)
+        # Where each match ends: earlier tokens equal to the last one, then those whose
+        # preceding tokens match too, one more each round (vectorised: no Python per token).
+        ends = np.flatnonzero(input_ids[:last] == input_ids[last])
+        found = ends[:0]
+        matched = 1
+        while len(ends) and matched < LONGEST_MATCH:
+            ends = ends[ends >= matched]
+            ends = ends[input_ids[ends - matched] == input_ids[last - matched]]
+            matched += 1
+            if len(ends) and matched >= SHORTEST_MATCH:
+                found = ends
+        if not len(found):
+            return np.array([], dtype=np.intc)
+        start = int(found[0]) + 1
+        return input_ids[start : start + self.num_pred_tokens].copy()
 
 
 @dataclass
@@ -119,12 +154,8 @@ def _drafted_tokens(
     stats: DraftStats,
     drafter: LlamaDraftModel | None,
 ) -> Generator[int, None, None]:
-    from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
-
     length = DraftLength(min(draft_limit, llama.n_batch - 1))
-    lookup: Any = (
-        drafter if drafter is not None else LlamaPromptLookupDecoding(max_ngram_size=MAX_NGRAM)
-    )
+    lookup: Any = drafter if drafter is not None else PromptLookup()
     n_ctx = llama.n_ctx()
     while True:
         n_past = llama.n_tokens
@@ -132,7 +163,8 @@ def _drafted_tokens(
         if room < 0:
             return
         lookup.num_pred_tokens = min(length.next(), room)
-        history = np.append(llama.input_ids[:n_past], np.intc(token))
+        llama.input_ids[n_past] = token  # the history, read in place (no copy per token)
+        history = llama.input_ids[: n_past + 1]
         drafted = [int(t) for t in lookup(history)] if lookup.num_pred_tokens else []
         batch = [token, *drafted]
         llama._ctx.kv_cache_seq_rm(-1, n_past, -1)
