@@ -42,7 +42,23 @@ if TYPE_CHECKING:
 from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.http_serving.streamable_http import streamable_http
 from hybridmcp_app.mcp_host.host_requests import HostRequests
-from hybridmcp_app.mcp_host.mcp_items import McpPrompt, McpResource, McpTool, ToolCallOutcome
+from hybridmcp_app.mcp_host.mcp_items import (
+    McpPrompt,
+    McpPromptMessage,
+    McpResource,
+    McpResourceContent,
+    McpResourceTemplate,
+    McpTool,
+    ToolCallOutcome,
+)
+from hybridmcp_app.mcp_host.sdk_items import (
+    content_of,
+    icons_of,
+    messages_of,
+    prompt_of,
+    resource_of,
+    template_of,
+)
 from hybridmcp_app.mcp_host.stdio_line_reader import use_line_reader
 
 log = logging.getLogger("hybridmcp.mcp.client")
@@ -118,6 +134,7 @@ def tool_of(server: str, tool: types.Tool) -> McpTool:
         read_only=bool(hints and hints.read_only_hint),
         destructive=not (hints and hints.destructive_hint is False),
         idempotent=bool(hints and hints.idempotent_hint),
+        icons=icons_of(tool.icons),
     )
 
 
@@ -327,16 +344,45 @@ class MCPClient:
 
     async def list_resources(self) -> list[McpResource]:
         result = await self._request(self._live().list_resources())
-        return [
-            McpResource(
-                server=self.name,
-                uri=str(item.uri),
-                name=item.name,
-                description=item.description or "",
-                mime_type=item.mime_type,
-            )
-            for item in result.resources
-        ]
+        return [resource_of(self.name, item) for item in result.resources]
+
+    async def list_resource_templates(self) -> list[McpResourceTemplate]:
+        """The server's resource templates (none when it offers no resources)."""
+        capabilities = self.capabilities
+        if capabilities is not None and capabilities.resources is None:
+            return []
+        result = await self._request(self._live().list_resource_templates())
+        return [template_of(self.name, item) for item in result.resource_templates]
+
+    async def read_resource_contents(self, uri: str) -> list[McpResourceContent]:
+        """A resource's parts as the server sent them: text, or base64 ``blob``."""
+        result = await self._request(self._live().read_resource(uri))
+        return [content_of(item) for item in result.contents]
+
+    async def complete(
+        self,
+        ref: str,
+        argument: str,
+        value: str,
+        given: dict[str, str] | None = None,
+        *,
+        prompt: bool = False,
+    ) -> list[str]:
+        """``completion/complete`` for one argument of a resource template (``ref``: its URI
+        template) or of a prompt (``prompt``; ``ref``: its name); [] when the server offers no
+        completion."""
+        capabilities = self.capabilities
+        if capabilities is None or capabilities.completions is None:
+            return []
+        reference: types.PromptReference | types.ResourceTemplateReference = (
+            types.PromptReference(type="ref/prompt", name=ref)
+            if prompt
+            else types.ResourceTemplateReference(type="ref/resource", uri=ref)
+        )
+        result = await self._request(
+            self._live().complete(reference, {"name": argument, "value": value}, given or None)
+        )
+        return list(result.completion.values)
 
     async def read_resource(self, uri: str) -> str:
         result = await self._request(self._live().read_resource(uri))
@@ -345,15 +391,14 @@ class MCPClient:
 
     async def list_prompts(self) -> list[McpPrompt]:
         result = await self._request(self._live().list_prompts())
-        return [
-            McpPrompt(
-                server=self.name,
-                name=item.name,
-                description=item.description or "",
-                arguments=tuple(argument.name for argument in item.arguments or ()),
-            )
-            for item in result.prompts
-        ]
+        return [prompt_of(self.name, item) for item in result.prompts]
+
+    async def get_prompt_messages(
+        self, name: str, arguments: dict[str, str]
+    ) -> list[McpPromptMessage]:
+        """The prompt filled in: its messages as text, embedded text resources included."""
+        result = await self._request(self._live().get_prompt(name, arguments))
+        return messages_of(result)
 
     async def get_prompt(self, name: str, arguments: dict[str, str]) -> str:
         result = await self._request(self._live().get_prompt(name, arguments))

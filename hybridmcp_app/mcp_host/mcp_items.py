@@ -26,6 +26,15 @@ def split_qualified_name(qualified: str) -> tuple[str, str]:
     return server, name
 
 
+class McpIcon(FrozenModel):
+    """An icon a server sends for a tool, resource or prompt (2025-11-25): where it is, its type
+    and sizes (``48x48``, ``any``)."""
+
+    src: str
+    mime_type: str | None = None
+    sizes: tuple[str, ...] = ()
+
+
 class McpTool(FrozenModel):
     """One tool of one server, with its annotations (hints, as the server declares them)."""
 
@@ -37,6 +46,7 @@ class McpTool(FrozenModel):
     read_only: bool = False
     destructive: bool = True  # the MCP default when a server says nothing
     idempotent: bool = False
+    icons: tuple[McpIcon, ...] = ()
 
     @property
     def qualified_name(self) -> str:
@@ -60,6 +70,43 @@ class McpResource(FrozenModel):
     name: str
     description: str = ""
     mime_type: str | None = None
+    title: str | None = None
+    size: int | None = None  # bytes, when the server says
+    icons: tuple[McpIcon, ...] = ()
+
+
+class McpResourceTemplate(FrozenModel):
+    """Resources a server makes from arguments: ``uri_template`` is an RFC 6570 template."""
+
+    server: str
+    uri_template: str
+    name: str
+    title: str | None = None
+    description: str = ""
+    mime_type: str | None = None
+    icons: tuple[McpIcon, ...] = ()
+
+
+class McpResourceContent(FrozenModel):
+    """One part of a read resource: ``text``, or ``blob`` (base64) for binary content."""
+
+    uri: str
+    mime_type: str | None = None
+    text: str | None = None
+    blob: str | None = None
+
+
+class McpPromptArgument(FrozenModel):
+    name: str
+    description: str = ""
+    required: bool = False
+
+
+class McpPromptMessage(FrozenModel):
+    """One message of a prompt the server filled in, as text (embedded resources included)."""
+
+    role: str  # "user" or "assistant"
+    text: str
 
 
 class McpPrompt(FrozenModel):
@@ -67,6 +114,9 @@ class McpPrompt(FrozenModel):
     name: str
     description: str = ""
     arguments: tuple[str, ...] = ()
+    title: str | None = None
+    parameters: tuple[McpPromptArgument, ...] = ()  # the arguments with what is known of them
+    icons: tuple[McpIcon, ...] = ()
 
     @property
     def qualified_name(self) -> str:

@@ -107,6 +107,14 @@ class McpRegistry:
         server, name = split_qualified_name(qualified)
         return await self._client(server).get_prompt(name, arguments)
 
+    def ready_servers(self) -> list[str]:
+        return [status.name for status in self._ready()]
+
+    def client(self, server: str) -> MCPClient:
+        """The connection to a ready server (templates, completion, prompts' messages);
+        LookupError when it is not ready."""
+        return self._client(server)
+
     def _client(self, server: str) -> MCPClient:
         supervisor = self._supervisors.get(server)
         client = supervisor.client if supervisor is not None else None

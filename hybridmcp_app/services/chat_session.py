@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from hybridmcp_app.config.secrets import SecretStore
 from hybridmcp_app.config.settings import Settings
-from hybridmcp_app.core.inference import ContextDocument
+from hybridmcp_app.core.inference import ChatMessage, ContextDocument
 from hybridmcp_app.llm.local_model_service import LocalModelService
 from hybridmcp_app.orchestration.conversation import ConversationRecord, TurnRecord
 from hybridmcp_app.orchestration.history_store import HistoryStore
@@ -82,15 +82,19 @@ class ChatSession:
         strategy_name: str,
         *,
         context: tuple[ContextDocument, ...] = (),
+        preamble: tuple[ChatMessage, ...] = (),
         raw: bool = False,
         tools: ToolUse | None = None,
         library: LibrarySearch | None = None,
         sources_k: int = DEFAULT_SOURCES,
     ) -> AsyncGenerator[ChatEvent, None]:
         """Run one turn after the conversation so far (the ``TurnRunner``'s events, not
-        copied); the turn is saved when it ends, also when it is stopped or fails."""
+        copied); the turn is saved when it ends, also when it is stopped or fails.
+        ``preamble``: messages sent after the conversation's, before the prompt (a server
+        prompt's)."""
         turn = Turn(
-            prompt=prompt, strategy=strategy_name, history=self.conversation.messages(),
+            prompt=prompt, strategy=strategy_name,
+            history=(*self.conversation.messages(), *preamble),
             context=context, raw=raw, sources_k=sources_k, local_without_provider=True,
         )  # fmt: skip
         return self._turns.run(turn, tools=tools, library=library, record=self._keep)

@@ -385,6 +385,7 @@ class MainWindow(QMainWindow):
     def mcp_host_ready(self, host: McpHost) -> None:
         """The MCP host exists (built after start-up): show it, offer its tools to the chat."""
         self.mcp_view.set_host(host)
+        self.chat_view.mcp.set_offer(host.registry)  # resources to attach, prompts as /commands
 
         def offer_tools() -> None:
             if shiboken6.isValid(self):  # the host outlives a closed window

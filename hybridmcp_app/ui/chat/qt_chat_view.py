@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.core.errors import HybridMCPError
+from hybridmcp_app.core.inference import ChatMessage, ContextDocument
 from hybridmcp_app.core.llm_configs import LocalLLMConfig
 from hybridmcp_app.llm.embedded_models import embedded_by_label
 from hybridmcp_app.llm.local_model_service import (
@@ -57,9 +58,11 @@ from hybridmcp_app.orchestration.strategy_registry import StrategyRegistry
 from hybridmcp_app.orchestration.tool_events import ToolCallFinished, ToolCallStarted
 from hybridmcp_app.orchestration.trace_audit import audit_of
 from hybridmcp_app.services.chat_session import ChatSession
+from hybridmcp_app.services.mcp_prompts import PromptTurn
 from hybridmcp_app.ui.chat.markdown_html import MarkdownHtml
 from hybridmcp_app.ui.chat.qt_answer_pane import QtAnswerPane, is_dark
 from hybridmcp_app.ui.chat.qt_answer_panes import QtAnswerPanes
+from hybridmcp_app.ui.chat.qt_mcp_chat_bar import QtMcpChatBar
 from hybridmcp_app.ui.chat.qt_sources_panel import QtSourcesPanel
 from hybridmcp_app.ui.chat.qt_tool_picker import QtToolPicker
 
@@ -121,6 +124,7 @@ class QtChatView(QWidget):
         self._task: asyncio.Task[None] | None = None
         self._answering = False
         self._markdown: MarkdownHtml | None = None
+        self._preamble: tuple[ChatMessage, ...] = ()  # a server prompt's earlier messages
 
         self.model_label = QLabel(self)
         self.busy = QProgressBar(self)
@@ -182,6 +186,7 @@ class QtChatView(QWidget):
         self.prompt.setMaximumHeight(110)
         self.send_button = QPushButton("Send", self)
         self.send_button.setToolTip("Ask every model of the strategy at once (Ctrl+Enter)")
+        self.mcp = QtMcpChatBar(self.prompt, tasks, self.send_prompt_turn, self)
         self.stop_button = QPushButton("Stop", self)
         self.stop_button.setToolTip("Stop every answer at its next token (Esc)")
         self.stop_button.setEnabled(False)
@@ -217,6 +222,7 @@ class QtChatView(QWidget):
         layout.addWidget(self.turns_splitter, 1)
         layout.addWidget(self.trace)
         layout.addLayout(entry)
+        layout.addWidget(self.mcp)
 
         self.send_button.clicked.connect(self.send)
         self.stop_button.clicked.connect(self.stop)
@@ -232,6 +238,8 @@ class QtChatView(QWidget):
         QShortcut(QKeySequence("Ctrl+L"), self, self.use_library.toggle).setWhatsThis(
             "Answer from the library on or off"
         )
+        attach = QShortcut(QKeySequence("Ctrl+Shift+A"), self, lambda: self.mcp.open_picker())
+        attach.setWhatsThis("Attach an MCP resource to the prompt")
         local_model.subscribe(lambda _status: self._refresh())
         self.select_strategy(default_strategy)
         self._refresh()
@@ -309,14 +317,22 @@ class QtChatView(QWidget):
         if not text or self._answering:
             return None
         self.prompt.clear()
+        context, preamble, self._preamble = self.mcp.context(), self._preamble, ()
         self._clear_panes()
         conversation = self._session.conversation
         self._show_transcript(conversation, len(conversation.turns))
         self.prompt_echo.setText(f"You: {text}")
         raw = self.continue_text.isChecked() and self.strategy_name == "local"
-        self._task = self._tasks.spawn(self._run(text, self.strategy_name, raw), name="chat-turn")
+        run = self._run(text, self.strategy_name, raw, context, preamble)
+        self._task = self._tasks.spawn(run, name="chat-turn")
         self._set_answering(True)
         return self._task
+
+    def send_prompt_turn(self, turn: PromptTurn) -> asyncio.Task[None] | None:
+        """Ask a server prompt (a ``/command``): its earlier messages, then its question."""
+        self.prompt.setPlainText(turn.prompt)
+        self._preamble = turn.history
+        return self.send()
 
     def regenerate(self) -> asyncio.Task[None] | None:
         turns = self._session.conversation.turns
@@ -392,7 +408,10 @@ class QtChatView(QWidget):
         height = min(needed, int(total * TRANSCRIPT_SHARE))
         self.turns_splitter.setSizes([height, max(0, total - height)])
 
-    async def _run(self, text: str, strategy: str, raw: bool) -> None:
+    async def _run(
+        self, text: str, strategy: str, raw: bool, context: tuple[ContextDocument, ...] = (),
+        preamble: tuple[ChatMessage, ...] = (),
+    ) -> None:  # fmt: skip
         notes: list[str] = []
         try:
             tools = self._tool_use(self.tools.forced_tool) if self.tools.choice else None
@@ -401,8 +420,9 @@ class QtChatView(QWidget):
                 notes.append("the library is not open yet: answering without it")
                 self.trace.setText("\n".join(notes))
             async for event in self._session.ask(
-                text, strategy, raw=raw, tools=tools, library=library
-            ):
+                text, strategy, raw=raw, tools=tools, library=library, context=context,
+                preamble=preamble,
+            ):  # fmt: skip
                 if isinstance(event, SourcesFound):
                     self.sources.show_sources(event.sources)
                     found = len(event.sources)

@@ -46,6 +46,7 @@ from hybridmcp_app.ui.mcp.qt_mcp_server_dialog import QtMcpServerDialog
 from hybridmcp_app.ui.mcp.qt_mcp_server_row import ROW_HEIGHT, QtServerRow
 from hybridmcp_app.ui.mcp.qt_server_snippet_panel import QtServerSnippetPanel
 from hybridmcp_app.ui.widgets.qt_banner import QtBanner
+from hybridmcp_app.ui.widgets.qt_mcp_icons import QtMcpIcons
 
 if TYPE_CHECKING:  # the MCP SDK is imported after start-up, off the event loop
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
@@ -123,6 +124,7 @@ class QtMcpServersView(QWidget):
         self.edit_button.setToolTip("Change its command, arguments, environment or URL")
         self.duplicate_button.setToolTip("A copy of this entry under a new name, switched off")
         self.remove_button.setToolTip("Take it out of mcp.json; Undo brings it back")
+        self._icons = QtMcpIcons()  # the icons servers send for their tools
         self.tools = QTableWidget(0, 4, self)
         self.tools.setHorizontalHeaderLabels(["Tool", "What it does", "On", "Auto-approve"])
         header = self.tools.horizontalHeader()
@@ -315,7 +317,7 @@ class QtMcpServersView(QWidget):
         self._say_no_tools(None if status.tools else NO_TOOLS[status.state])
         self.tools.setRowCount(len(status.tools))
         for row, tool in enumerate(status.tools):
-            name_item = QTableWidgetItem(tool.title or tool.name)
+            name_item = QTableWidgetItem(self._icons.icon(tool.icons), tool.title or tool.name)
             hint = "read-only" if tool.read_only else ("changes things" if tool.destructive else "")
             name_item.setToolTip(f"{tool.qualified_name} ({hint})" if hint else tool.qualified_name)
             self.tools.setItem(row, 0, name_item)
