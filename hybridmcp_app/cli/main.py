@@ -102,7 +102,8 @@ MCP_EPILOG = """exit codes:
 def _add_mcp_parser(subcommands: Any) -> None:
     mcp = subcommands.add_parser(
         "mcp",
-        help="the MCP servers of mcp.json: list them, their tools, resources, prompts; call a tool",
+        help="the MCP servers of mcp.json: list them, their tools, resources, prompts; call a "
+        "tool; sign in",
         description=(  # not re-wrapped (RawDescriptionHelpFormatter, for the epilog's table)
             "The MCP host without the window: the same mcp.json, keychain and approval rules.\n"
             "A server is started for the command and stopped after it."
@@ -133,6 +134,14 @@ def _add_mcp_parser(subcommands: Any) -> None:
                       help="json: the result with is_error and structured content")  # fmt: skip
     _add_elicitation_option(call)
     add_grant_parser(actions)
+    sign_in = actions.add_parser(
+        "sign-in", help="sign in to a remote SERVER that asks for it (the browser opens)",
+        description="Sign in to SERVER with OAuth: the browser opens its sign-in page; the "
+        "tokens are kept in the keychain, never in mcp.json.",
+    )  # fmt: skip
+    sign_in.add_argument("server", metavar="SERVER", help="a remote server's name in mcp.json")
+    sign_out = actions.add_parser("sign-out", help="forget the sign-in of a remote SERVER")
+    sign_out.add_argument("server", metavar="SERVER", help="a remote server's name in mcp.json")
     # For the MCP conformance suite (scripts/conformance.py clients), not for people.
     conformance = actions.add_parser("conformance-client")
     conformance.add_argument("url", metavar="URL")

@@ -1,6 +1,8 @@
 """``hybridmcp mcp``: the MCP host without the window — the servers of ``mcp.json``, one server's
 tools, resources and prompts, and one tool call — over the same ``mcp.json``, keychain and
-approval rules as the window (``ToolAccess``).
+approval rules as the window (``ToolAccess``). ``sign-in SERVER`` signs in to a remote server
+that asks for it (OAuth: the browser opens, the tokens go to the keychain); ``sign-out SERVER``
+forgets them.
 
 With nobody to ask, a call that needs approval runs only when ``--yes`` names the tool; tools
 the window runs without asking (read-only ones, "allow always", ``mcp.approval``) run as there.
@@ -77,6 +79,12 @@ async def cli_approval(allowed: Sequence[str], request: ToolApprovalRequest) -> 
     return ApprovalDecision.ALLOW_ONCE if named else ApprovalDecision.DENY
 
 
+async def _keychain(services: AppServices) -> None:
+    """Use the system keychain when the settings say so (the store starts undecided)."""
+    if services.settings.secrets.backend == "system" and not services.secrets.available:
+        services.secrets.use_backend(*await asyncio.to_thread(system_keychain))
+
+
 def _host(services: AppServices, elicitation: UnattendedAnswer) -> McpHost:
     """The MCP host as the window builds it (the same file, keychain, timeouts and grants),
     with the command line's answers: questions as ``elicitation`` says, sampling denied unless
@@ -125,8 +133,8 @@ async def running_server(
         raise McpUsageError(f"no MCP server named {name!r} in {host.source.path} (known: {known})")
     if config.disabled:
         raise McpUsageError(f"MCP server {name!r} is switched off (switch it on in the MCP tab)")
-    if "${secret:" in config.model_dump_json() and services.settings.secrets.backend == "system":
-        services.secrets.use_backend(*await asyncio.to_thread(system_keychain))
+    if isinstance(config, RemoteServerConfig) or "${secret:" in config.model_dump_json():
+        await _keychain(services)  # a remote server may hold a sign-in there
     resolved_server(name, config, services.secrets, os.environ)  # a missing secret: exit 2
     services.mcp_host = host
     try:
@@ -192,6 +200,53 @@ async def list_offers(
     return EXIT_OK
 
 
+async def remote_server(services: AppServices, name: str) -> RemoteServerConfig:
+    """``name``'s entry in mcp.json, with its secrets resolved: a remote server, or exit 2."""
+    from hybridmcp_app.config.mcp_json_file import McpJsonFile
+    from hybridmcp_app.config.mcp_references import resolved_server
+    from hybridmcp_app.mcp_host.builtin_servers import builtin_entries
+
+    source = McpJsonFile(services.mcp_config_file, builtin_entries())
+    config = (await asyncio.to_thread(source.read)).servers.get(name)
+    if config is None:
+        raise McpUsageError(f"no MCP server named {name!r} in {source.path}")
+    if not isinstance(config, RemoteServerConfig):
+        raise McpUsageError(f"{name!r} is not a remote server: it has nothing to sign in to")
+    await _keychain(services)
+    if not services.secrets.available:
+        raise McpUsageError(
+            f"no keychain to keep the sign-in in: {services.secrets.status.help_text}"
+        )
+    resolved = resolved_server(name, config, services.secrets, os.environ)
+    assert isinstance(resolved, RemoteServerConfig)
+    return resolved
+
+
+async def sign_in(services: AppServices, name: str, out: TextIO, err: TextIO) -> int:
+    """Sign in to remote server ``name`` in the browser; the tokens go to the keychain."""
+    from hybridmcp_app.mcp_host.oauth_sign_in import SignIns, system_browser
+
+    config = await remote_server(services, name)
+
+    async def open_url(url: str) -> None:
+        print(f"Sign in to {name} in your browser (opening it): {url}", file=err)
+        await system_browser(url)
+
+    await SignIns(services.secrets).sign_in(name, config, open_url)
+    print(f"signed in to {name}", file=out)
+    return EXIT_OK
+
+
+async def sign_out(services: AppServices, name: str, out: TextIO) -> int:
+    """Forget ``name``'s tokens (the keychain's); nothing is sent anywhere."""
+    from hybridmcp_app.mcp_host.oauth_sign_in import SignIns
+
+    config = await remote_server(services, name)
+    done = SignIns(services.secrets).sign_out(name, str(config.url))
+    print(f"signed out of {name}" if done else f"{name}: not signed in", file=out)
+    return EXIT_OK
+
+
 def _line(what: str, item: dict[str, Any]) -> str:
     description = (item.get("description") or "").strip().splitlines()
     about = f" — {description[0]}" if description else ""
@@ -251,6 +306,10 @@ async def run_mcp(
             return await list_servers(services, out, err, args.json)
         if args.mcp_command == "call":
             return await call_tool(services, args, out, err)
+        if args.mcp_command == "sign-in":
+            return await sign_in(services, args.server, out, err)
+        if args.mcp_command == "sign-out":
+            return await sign_out(services, args.server, out)
         return await list_offers(services, args, out, err)
     finally:
         await services.close(CLOSE_TIMEOUT_S)

@@ -70,6 +70,36 @@ class StdioServerConfig(_ServerSwitches):
     cwd: Path | None = None
 
 
+class OAuthClientConfig(FrozenModel):
+    """How HybridMCP identifies itself to a remote server's authorization server, when not by
+    dynamic registration: client credentials registered by hand for a machine-to-machine server
+    (the ``client_credentials`` grant; the secret as a ``${secret:NAME}`` reference, sent only
+    to ``issuer``), or a Client ID Metadata Document your organisation publishes (https)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    client_id: str | None = None
+    client_secret: str | None = None
+    issuer: AnyHttpUrl | None = None
+    scope: str | None = None
+    token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post"] = (
+        "client_secret_basic"
+    )
+    client_metadata_url: AnyHttpUrl | None = None
+
+    @model_validator(mode="after")
+    def _credentials_name_their_issuer(self) -> OAuthClientConfig:
+        if self.client_secret and not (self.client_id and self.issuer):
+            raise ValueError("oauth.client_secret needs oauth.client_id and oauth.issuer")
+        if self.client_secret and not self.client_secret.startswith("${"):
+            raise ValueError(
+                "oauth.client_secret must be a ${secret:NAME} reference: keep it in the keychain"
+            )
+        if self.client_metadata_url and self.client_metadata_url.scheme != "https":
+            raise ValueError("oauth.client_metadata_url must be an https address")
+        return self
+
+
 class RemoteServerConfig(_ServerSwitches):
     """A server already running elsewhere, reached over Streamable HTTP or SSE."""
 
@@ -79,6 +109,7 @@ class RemoteServerConfig(_ServerSwitches):
         None, description="VS Code's way of naming the transport."
     )
     headers: dict[str, str] = Field(default_factory=dict)
+    oauth: OAuthClientConfig | None = None
 
     @model_validator(mode="after")
     def _vs_code_type_names_the_transport(self) -> RemoteServerConfig:

@@ -69,8 +69,18 @@ def resolved_server(
                 "env": {k: resolve(v, f"env.{k}") for k, v in config.env.items()},
             }
         )
+    oauth = config.oauth
+    if oauth is not None and oauth.client_secret:  # it goes to the issuer only: bound there
+        secret = resolve_references(
+            oauth.client_secret, secrets, environ, where=f"{name}.oauth.client_secret",
+            origin=origin_of(str(oauth.issuer)),
+        )  # fmt: skip
+        oauth = oauth.model_copy(update={"client_secret": secret})
     return config.model_copy(
-        update={"headers": {k: resolve(v, f"headers.{k}") for k, v in config.headers.items()}}
+        update={
+            "headers": {k: resolve(v, f"headers.{k}") for k, v in config.headers.items()},
+            "oauth": oauth,
+        }
     )
 
 

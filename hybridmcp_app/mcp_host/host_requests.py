@@ -3,7 +3,10 @@
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import httpx2
 import mcp.types as types
+
+from hybridmcp_app.config.mcp_config import RemoteServerConfig
 
 # The first argument of each handler is the server's name (as in mcp.json). A handler may answer
 # with ``ErrorData`` (the SDK's callbacks may): the server then gets that JSON-RPC error.
@@ -18,6 +21,9 @@ RootsHandler = Callable[[str], Awaitable[list[types.Root]]]
 # A URL-mode elicitation finished out of band (``notifications/elicitation/complete``): server,
 # elicitation id.
 ElicitCompleteHandler = Callable[[str, str], None]
+# How the host signs in to a remote server (OAuth): server, its configuration -> the HTTP auth of
+# its connection, or None for none (``oauth_sign_in.SignIns``).
+AuthFor = Callable[[str, RemoteServerConfig], httpx2.Auth | None]
 
 
 @dataclass(frozen=True)
@@ -28,3 +34,4 @@ class HostRequests:
     sample: SampleHandler | None = None
     roots: RootsHandler | None = None
     elicit_complete: ElicitCompleteHandler | None = None
+    auth: AuthFor | None = None

@@ -211,9 +211,11 @@ class MCPClient:
                 return stdio_client(parameters, errlog=self._errlog)
             return stdio_client(parameters)
         url = str(config.url)
+        sign_in = self._requests.auth
+        auth = sign_in(self.name, config) if sign_in is not None else None  # OAuth, if asked
         if config.transport == "sse":
-            return sse_client(url, headers=dict(config.headers) or None)
-        return streamable_http(url, dict(config.headers))
+            return sse_client(url, headers=dict(config.headers) or None, auth=auth)
+        return streamable_http(url, dict(config.headers), auth=auth)
 
     async def _notified(self, message: Any) -> None:
         if isinstance(message, types.ToolListChangedNotification):

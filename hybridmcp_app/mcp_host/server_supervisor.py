@@ -31,6 +31,7 @@ from hybridmcp_app.mcp_host.mcp_client import (
     ServerConfig,
 )
 from hybridmcp_app.mcp_host.mcp_items import ToolCallOutcome
+from hybridmcp_app.mcp_host.oauth_state import SignInRequired
 from hybridmcp_app.mcp_host.server_status import RestartPolicy, ServerState, ServerStatus
 
 if TYPE_CHECKING:
@@ -56,10 +57,12 @@ def describe_failure(error: BaseException) -> str:
 
 
 def _fatal(error: BaseException) -> bool:
-    """Errors a restart cannot fix (the command itself is wrong)."""
+    """Errors a restart cannot fix (the command itself is wrong, or only the user can sign in)."""
     while isinstance(error, BaseExceptionGroup) and error.exceptions:
         error = error.exceptions[0]
-    return isinstance(error, FileNotFoundError | PermissionError | NotADirectoryError)
+    return isinstance(
+        error, FileNotFoundError | PermissionError | NotADirectoryError | SignInRequired
+    )
 
 
 def _loop_stopped(error: BaseException) -> bool:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 from hybridmcp_app.config.mcp_grants import MCP_GRANTS_FILE, McpGrantsStore
 from hybridmcp_app.mcp_host.host_requests import HostRequests
+from hybridmcp_app.mcp_host.oauth_sign_in import SignIns
 from hybridmcp_app.services.elicitation import (
     DecliningAsker,
     DefaultsAsker,
@@ -48,6 +49,7 @@ def host_requests(
     return HostRequests(
         elicit=elicitation.elicit, elicit_complete=elicitation.completed,
         sample=sampler, roots=McpRoots(grants, lambda: root_choices(services.settings)),
+        auth=SignIns(services.secrets),  # remote servers' OAuth sign-ins, in the keychain
     )  # fmt: skip
 
 

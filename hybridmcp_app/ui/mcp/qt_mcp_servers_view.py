@@ -19,18 +19,14 @@ from typing import TYPE_CHECKING, Any
 import shiboken6
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import (
-    QCheckBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -43,10 +39,10 @@ from hybridmcp_app.mcp_host.builtin_servers import WORKSPACE_MODULE, builtin_mod
 from hybridmcp_app.mcp_host.log_tail import read_tail
 from hybridmcp_app.mcp_host.server_status import ServerState, ServerStatus
 from hybridmcp_app.ui.mcp.qt_mcp_server_dialog import QtMcpServerDialog
-from hybridmcp_app.ui.mcp.qt_mcp_server_row import ROW_HEIGHT, QtServerRow
+from hybridmcp_app.ui.mcp.qt_mcp_server_row import ROW_HEIGHT, QtServerRow, sign_in_or_out
 from hybridmcp_app.ui.mcp.qt_server_snippet_panel import QtServerSnippetPanel
+from hybridmcp_app.ui.mcp.qt_server_tools_table import QtServerToolsTable
 from hybridmcp_app.ui.widgets.qt_banner import QtBanner
-from hybridmcp_app.ui.widgets.qt_mcp_icons import QtMcpIcons
 
 if TYPE_CHECKING:  # the MCP SDK is imported after start-up, off the event loop
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
@@ -124,13 +120,7 @@ class QtMcpServersView(QWidget):
         self.edit_button.setToolTip("Change its command, arguments, environment or URL")
         self.duplicate_button.setToolTip("A copy of this entry under a new name, switched off")
         self.remove_button.setToolTip("Take it out of mcp.json; Undo brings it back")
-        self._icons = QtMcpIcons()  # the icons servers send for their tools
-        self.tools = QTableWidget(0, 4, self)
-        self.tools.setHorizontalHeaderLabels(["Tool", "What it does", "On", "Auto-approve"])
-        header = self.tools.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.tools.verticalHeader().hide()
+        self.tools = QtServerToolsTable(self._tool_switch, self)
         self.log = QPlainTextEdit(self)
         self.log.setReadOnly(True)
         self.details_tabs = QTabWidget(self)
@@ -259,7 +249,7 @@ class QtMcpServersView(QWidget):
             item.setSizeHint(QSize(0, ROW_HEIGHT))
             items.append(item)
         for name, item in zip(names, items, strict=True):
-            row = QtServerRow(name, self._toggle)
+            row = QtServerRow(name, self._toggle, self._sign_in)
             self.list.setItemWidget(item, row)
             self._rows[name] = row
             if name == selected:
@@ -315,28 +305,7 @@ class QtMcpServersView(QWidget):
     def _fill_tools(self, host: McpHost, status: ServerStatus) -> None:
         source = host.source
         self._say_no_tools(None if status.tools else NO_TOOLS[status.state])
-        self.tools.setRowCount(len(status.tools))
-        for row, tool in enumerate(status.tools):
-            name_item = QTableWidgetItem(self._icons.icon(tool.icons), tool.title or tool.name)
-            hint = "read-only" if tool.read_only else ("changes things" if tool.destructive else "")
-            name_item.setToolTip(f"{tool.qualified_name} ({hint})" if hint else tool.qualified_name)
-            self.tools.setItem(row, 0, name_item)
-            self.tools.setItem(row, 1, QTableWidgetItem(tool.description.split("\n")[0]))
-            enabled = QCheckBox(self.tools)
-            enabled.setChecked(source.tool_enabled(tool.server, tool.name))
-            enabled.clicked.connect(
-                lambda on, t=tool: self._tool_switch("set_tool_enabled", t.server, t.name, on)
-            )
-            auto = QCheckBox(self.tools)
-            auto.setChecked(source.tool_auto_approved(tool.server, tool.name, tool.read_only))
-            auto.setToolTip("Run without asking (read-only tools start on)")
-            auto.clicked.connect(
-                lambda on, t=tool: self._tool_switch(
-                    "set_tool_auto_approve", t.server, t.name, on, t.read_only
-                )
-            )
-            self.tools.setCellWidget(row, 2, enabled)
-            self.tools.setCellWidget(row, 3, auto)
+        self.tools.show_tools(status.tools, source)
 
     async def _load_log(self, path: Any) -> None:
         lines = await asyncio.to_thread(read_tail, path, 400)
@@ -362,6 +331,12 @@ class QtMcpServersView(QWidget):
         if enabled and self._needs_folder(name) and not self._choose_workspace_folder(name):
             return None
         return self._run(self.host.set_enabled(name, enabled), "mcp-toggle")
+
+    def _sign_in(self, name: str, signed_in: bool) -> asyncio.Task[Any] | None:
+        """Sign in to remote server ``name`` in the browser (or out); then restart it."""
+        if self.host is None or self._secrets is None:
+            return None
+        return self._run(sign_in_or_out(self.host, name, self._secrets, signed_in), "mcp-sign-in")
 
     def _needs_folder(self, name: str) -> bool:
         """The workspace server, with no ``--root`` of its own and none in the settings."""
