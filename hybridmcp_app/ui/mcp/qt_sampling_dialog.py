@@ -73,6 +73,8 @@ class QtSamplingDialog(QDialog):
         if answering:
             layout.addWidget(QLabel("The model's answer, sent to the server if you allow:", self))
             layout.addWidget(self.answer, 1)
+        else:  # outside the layout it would sit over the heading
+            self.answer.hide()
         self.allow_once = QPushButton("Send" if answering else "Allow once", self)
         self.allow_always = QPushButton("Always allow this server", self)
         self.never = QPushButton("Never for this server", self)

@@ -58,6 +58,7 @@ def run_dialog(
             title=dialog.windowTitle(), request=dialog.request.toPlainText(),
             answer=dialog.answer.toPlainText(), send=dialog.allow_once.text(),
             always_hidden=dialog.allow_always.isHidden(), never_hidden=dialog.never.isHidden(),
+            answer_hidden=dialog.answer.isHidden(),
         )  # fmt: skip
         if press == "escape":
             qtbot.keyClick(dialog, Qt.Key.Key_Escape)
@@ -77,6 +78,7 @@ def test_the_request_stage_shows_server_model_messages_limit_and_notes(
     assert "[system] Answer briefly." in text and "[user] Summarise my meeting notes." in text
     assert "up to 64 tokens" in text and "cut to this server's limit 64" in text
     assert dialog["title"] == "Allow this sampling request?"
+    assert dialog["answer_hidden"]  # no empty answer box over the heading
 
 
 def test_always_and_never_are_offered_for_the_request(
