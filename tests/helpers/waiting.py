@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 PATIENCE_S = 120.0
 PATIENCE_MS = int(PATIENCE_S * 1000)  # the same, for Qt's and pytest-qt's milliseconds
@@ -19,6 +19,17 @@ PATIENCE_MS = int(PATIENCE_S * 1000)  # the same, for Qt's and pytest-qt's milli
 async def wait_until(condition: Callable[[], bool], timeout_s: float = PATIENCE_S) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s} s")
+        await asyncio.sleep(0.02)
+
+
+async def wait_until_true(
+    check: Callable[[], Awaitable[bool]], timeout_s: float = PATIENCE_S
+) -> None:
+    """``wait_until`` for a condition that must be awaited (a call to a server, say)."""
+    deadline = time.monotonic() + timeout_s
+    while not await check():
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout_s} s")
         await asyncio.sleep(0.02)

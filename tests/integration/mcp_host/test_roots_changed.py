@@ -6,10 +6,8 @@ stateless connection has no channel, so nothing is sent and the server
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ from hybridmcp_app.config.mcp_grants import McpGrantsStore
 from hybridmcp_app.mcp_host.host_requests import HostRequests
 from hybridmcp_app.mcp_host.mcp_client import MCPClient
 from hybridmcp_app.services.mcp_roots import McpRoots
-from tests.helpers.waiting import PATIENCE_S
+from tests.helpers.waiting import PATIENCE_S, wait_until_true
 from tests.integration.mcp_host.conftest import REPO
 
 pytestmark = pytest.mark.integration
@@ -27,13 +25,16 @@ pytestmark = pytest.mark.integration
 
 async def roots_listed(client: MCPClient, folder: Path) -> str:
     """The reference server's ``get-roots-list`` once it names ``folder`` (it fetches the new
-    list when notified, while this polls); its last answer if it never does."""
-    deadline = time.monotonic() + PATIENCE_S
-    while True:
-        text = (await client.call_tool("get-roots-list", {})).text
-        if folder.as_uri() in text or time.monotonic() > deadline:
-            return text
-        await asyncio.sleep(0.05)
+    list when notified, while this polls)."""
+    listed = ""
+
+    async def names_it() -> bool:
+        nonlocal listed
+        listed = (await client.call_tool("get-roots-list", {})).text
+        return folder.as_uri() in listed
+
+    await wait_until_true(names_it)
+    return listed
 
 
 async def test_a_2025_server_that_keeps_its_roots_hears_of_a_newly_granted_folder(
