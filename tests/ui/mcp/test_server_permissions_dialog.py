@@ -68,18 +68,16 @@ def window_with_sampler(
     return make_window()
 
 
-def start_host(
-    window: MainWindow, qt_loop: qasync.QEventLoop, approver: RecordingApprover
-) -> McpHost:
+async def start_host(window: MainWindow, approver: RecordingApprover) -> McpHost:
+    """Start the host and select the sampling server, in the same run of the event loop as
+    the scenario that uses it (between two runs, anyio's cancellation callbacks find no running
+    loop and close the server's session)."""
+
     def requests() -> HostRequests:
         return host_requests(window.context, unattended_asker("decline"), approver)
 
-    host: McpHost = qt_loop.run_until_complete(
-        start_mcp_host(window.context, window.mcp_host_ready, host_requests=requests)
-    )
-    qt_loop.run_until_complete(
-        wait_until(lambda: host.supervisors[SERVER].status.state is ServerState.READY)
-    )
+    host = await start_mcp_host(window.context, window.mcp_host_ready, host_requests=requests)
+    await wait_until(lambda: host.supervisors[SERVER].status.state is ServerState.READY)
     view = window.mcp_view
     view.redraw()
     view.list.setCurrentRow(sorted(host.supervisors).index(SERVER))
@@ -113,10 +111,10 @@ def test_folders_granted_in_the_dialog_are_the_servers_roots_and_never_refuses_s
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_args: str(picked))
     window = window_with_sampler(app_paths, make_window, offered)
     approver = RecordingApprover()
-    host = start_host(window, qt_loop, approver)
     grants = McpGrantsStore(app_paths.config_dir / MCP_GRANTS_FILE)
 
     async def scenario() -> tuple[list[str], list[str], str, str]:
+        host = await start_host(window, approver)
         before = json.loads((await host.registry.call(f"{SERVER}__roots", {})).text)
         dialog = await open_dialog(window)
         offered_choices = [dialog.choices.itemText(i) for i in range(dialog.choices.count())]
@@ -150,10 +148,10 @@ def test_a_granted_folder_that_is_gone_is_refused_in_one_line_and_nothing_change
     offered = tmp_path / "project"
     offered.mkdir()
     window = window_with_sampler(app_paths, make_window, offered)
-    start_host(window, qt_loop, RecordingApprover())
     grants = McpGrantsStore(app_paths.config_dir / MCP_GRANTS_FILE)
 
     async def scenario() -> None:
+        await start_host(window, RecordingApprover())
         dialog = await open_dialog(window)
         qtbot.mouseClick(dialog.add_choice, Qt.MouseButton.LeftButton)
         dialog.approval.setCurrentIndex(dialog.approval.findData("never"))
