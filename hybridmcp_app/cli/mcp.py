@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from hybridmcp_app.config.mcp_config import RemoteServerConfig, StdioServerConfig
 from hybridmcp_app.config.paths import AppPaths
-from hybridmcp_app.config.secrets import DETECTING, SecretStore, system_keychain
+from hybridmcp_app.config.secrets import DETECTING, SecretStore
 from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.services.app_services import AppServices, build_services
 
@@ -81,8 +81,9 @@ async def cli_approval(allowed: Sequence[str], request: ToolApprovalRequest) -> 
 
 async def _keychain(services: AppServices) -> None:
     """Use the system keychain when the settings say so (the store starts undecided)."""
-    if services.settings.secrets.backend == "system" and not services.secrets.available:
-        services.secrets.use_backend(*await asyncio.to_thread(system_keychain))
+    from hybridmcp_app.services.app_startup import detect_keychain
+
+    await detect_keychain(services, lambda: None)
 
 
 def _host(services: AppServices, elicitation: UnattendedAnswer) -> McpHost:
