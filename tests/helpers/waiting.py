@@ -9,6 +9,7 @@ it costs nothing; how fast things happen is measured by the benchmarks, never as
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Awaitable, Callable
 
@@ -16,23 +17,21 @@ PATIENCE_S = 120.0
 PATIENCE_MS = int(PATIENCE_S * 1000)  # the same, for Qt's and pytest-qt's milliseconds
 
 
-async def wait_until(condition: Callable[[], bool], timeout_s: float = PATIENCE_S) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout_s} s")
-        await asyncio.sleep(0.02)
-
-
-async def wait_until_true(
-    check: Callable[[], Awaitable[bool]], timeout_s: float = PATIENCE_S
+async def wait_until(
+    condition: Callable[[], bool | Awaitable[bool]], timeout_s: float = PATIENCE_S
 ) -> None:
-    """``wait_until`` for a condition that must be awaited (a call to a server, say)."""
+    """Check ``condition`` (awaited when it returns an awaitable: a call to a server, say) until
+    it holds; fail once ``timeout_s`` has passed without it."""
     deadline = time.monotonic() + timeout_s
-    while not await check():
+    while not await _holds(condition):
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout_s} s")
         await asyncio.sleep(0.02)
+
+
+async def _holds(condition: Callable[[], bool | Awaitable[bool]]) -> bool:
+    result = condition()
+    return await result if inspect.isawaitable(result) else bool(result)
 
 
 def poll_until(condition: Callable[[], bool], what: str, timeout_s: float = PATIENCE_S) -> None:

@@ -17,7 +17,7 @@ from hybridmcp_app.config.mcp_grants import McpGrantsStore
 from hybridmcp_app.mcp_host.host_requests import HostRequests
 from hybridmcp_app.mcp_host.mcp_client import MCPClient
 from hybridmcp_app.services.mcp_roots import McpRoots
-from tests.helpers.waiting import PATIENCE_S, wait_until_true
+from tests.helpers.waiting import PATIENCE_S, wait_until
 from tests.integration.mcp_host.conftest import REPO
 
 pytestmark = pytest.mark.integration
@@ -33,7 +33,7 @@ async def roots_listed(client: MCPClient, folder: Path) -> str:
         listed = (await client.call_tool("get-roots-list", {})).text
         return folder.as_uri() in listed
 
-    await wait_until_true(names_it)
+    await wait_until(names_it)
     return listed
 
 
