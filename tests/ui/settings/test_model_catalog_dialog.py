@@ -96,6 +96,18 @@ def _job(dialog: QtModelCatalogDialog, filename: str) -> DownloadJob:
     return next(job for job in dialog.jobs.values() if job.file.filename == filename)
 
 
+def _held_download(
+    dialog: QtModelCatalogDialog, loop: qasync.QEventLoop, served: ServedFile
+) -> asyncio.Task[object]:
+    """Download ``BIG`` from the Qwen repo and return once the hub holds it at ``hold_at``."""
+    _pick(dialog, loop, QWEN)
+    dialog.files.table.selectRow([f.filename for f in dialog.files.files].index(BIG))
+    task = dialog.download()
+    assert task is not None
+    loop.run_until_complete(asyncio.to_thread(served.held.wait, PATIENCE_S))
+    return task
+
+
 def test_the_catalogue_lists_its_models_marked_against_this_computers_memory_and_filters(
     hub: HubServer, make_dialog: Callable[..., QtModelCatalogDialog]
 ) -> None:
@@ -152,13 +164,9 @@ def test_a_download_can_be_paused_and_resumed_where_it_stopped(
     served = hub.repos[QWEN].files[BIG]
     served.hold_at = half = served.size // 2
     dialog = make_dialog(hub.endpoint)
-    _pick(dialog, qt_loop, QWEN)
-    dialog.files.table.selectRow([f.filename for f in dialog.files.files].index(BIG))
-    task = dialog.download()
-    assert task is not None
+    task = _held_download(dialog, qt_loop, served)  # sent half
     job = _job(dialog, BIG)
     row = dialog.rows[job.path]
-    qt_loop.run_until_complete(asyncio.to_thread(served.held.wait, PATIENCE_S))  # sent half
     qt_loop.run_until_complete(wait_until(lambda: job.progress.done_bytes > 0))
     assert 0 < row.bar.value() <= 500 and "MB/s" in row.detail.text()
     row.pause_button.click()
@@ -183,12 +191,8 @@ def test_a_download_that_stops_receiving_says_it_waits_instead_of_a_stale_time_l
     served = hub.repos[QWEN].files[BIG]
     served.hold_at = served.size // 2
     dialog = make_dialog(hub.endpoint)
-    _pick(dialog, qt_loop, QWEN)
-    dialog.files.table.selectRow([f.filename for f in dialog.files.files].index(BIG))
-    task = dialog.download()
-    assert task is not None
+    task = _held_download(dialog, qt_loop, served)
     row = dialog.rows[_job(dialog, BIG).path]
-    qt_loop.run_until_complete(asyncio.to_thread(served.held.wait, PATIENCE_S))
     qt_loop.run_until_complete(wait_until(lambda: "waiting for the hub" in row.detail.text()))
     assert "left" not in row.detail.text() and row.pause_button.text() == "Pause"
     served.release.set()
@@ -309,11 +313,7 @@ def test_closing_the_dialog_pauses_a_running_download(
     served = hub.repos[QWEN].files[BIG]
     served.hold_at = served.size // 4
     dialog = make_dialog(hub.endpoint)
-    _pick(dialog, qt_loop, QWEN)
-    dialog.files.table.selectRow([f.filename for f in dialog.files.files].index(BIG))
-    task = dialog.download()
-    assert task is not None
-    qt_loop.run_until_complete(asyncio.to_thread(served.held.wait, PATIENCE_S))
+    task = _held_download(dialog, qt_loop, served)
     qt_loop.run_until_complete(wait_until(lambda: _job(dialog, BIG).progress.done_bytes > 0))
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert not dialog.isVisible()
