@@ -115,6 +115,16 @@ def _field_value(field: FormField, widget: QWidget) -> Any:
     return text
 
 
+def _answer_buttons(decline: QPushButton, cancel: QPushButton, accept: QPushButton) -> QHBoxLayout:
+    """Decline on the left, away from Cancel and Accept on the right."""
+    buttons = QHBoxLayout()
+    buttons.addWidget(decline)
+    buttons.addStretch(1)
+    buttons.addWidget(cancel)
+    buttons.addWidget(accept)
+    return buttons
+
+
 class QtElicitationDialog(QDialog):
     """A server's form: the server's name and message, one row per field, Accept / Decline /
     Cancel."""
@@ -156,11 +166,7 @@ class QtElicitationDialog(QDialog):
         self.accept_button.setDefault(True)
         self.decline_button = QPushButton("Decline", self)
         self.cancel_button = QPushButton("Cancel", self)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.decline_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.accept_button)
+        buttons = _answer_buttons(self.decline_button, self.cancel_button, self.accept_button)
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addLayout(rows)
@@ -212,11 +218,7 @@ class QtUrlElicitationDialog(QDialog):
         self.decline_button = QPushButton("Decline", self)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setDefault(True)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.decline_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.accept_button)
+        buttons = _answer_buttons(self.decline_button, self.cancel_button, self.accept_button)
         layout = QVBoxLayout(self)
         layout.addWidget(text)
         layout.addLayout(buttons)
