@@ -10,6 +10,7 @@ Blocking: call it off the event loop.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -84,10 +85,20 @@ class McpGrantsStore:
 
     def save(self, server: str, grants: ServerGrants) -> None:
         """Keep ``grants`` for ``server`` (replacing what it had)."""
+        self.update(server, lambda _current: grants)
+
+    def update(self, server: str, change: Callable[[ServerGrants], ServerGrants]) -> bool:
+        """Replace ``server``'s grants with ``change(its grants)``, read and written under one
+        lock (no change made meanwhile is lost); False when that changed nothing."""
         with self._lock:
             current = self._read()
-            servers = {**current.servers, server: grants}
+            before = current.servers.get(server, ServerGrants())
+            after = change(before)
+            if after == before:
+                return False
+            servers = {**current.servers, server: after}
             self._write(current.model_copy(update={"servers": servers}))
+            return True
 
     def _read(self) -> McpGrantsFile:
         data, problem = read_model_file(

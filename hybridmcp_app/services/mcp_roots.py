@@ -69,11 +69,9 @@ class McpRoots:
     async def set_sampling(self, server: str, sampling: SamplingGrant) -> None:
         """Keep ``sampling`` as ``server``'s sampling grant (its folders stay as they are)."""
 
-        def save() -> None:
-            current = self._grants.grants_for(server)
-            self._grants.save(server, current.model_copy(update={"sampling": sampling}))
-
-        await asyncio.to_thread(save)
+        await asyncio.to_thread(
+            self._grants.update, server, lambda g: g.model_copy(update={"sampling": sampling})
+        )
 
     async def grant(self, server: str, folders: Iterable[Path]) -> tuple[Path, ...]:
         """Grant ``server`` exactly ``folders`` (an empty list takes every folder back).
@@ -82,14 +80,10 @@ class McpRoots:
         directory. Returns the folders as kept (absolute, resolved, each once)."""
         chosen = await asyncio.to_thread(_checked, folders)
 
-        def save() -> bool:
-            current = self._grants.grants_for(server)
-            if current.roots == chosen:
-                return False
-            self._grants.save(server, current.model_copy(update={"roots": chosen}))
-            return True
+        def granted(current: ServerGrants) -> ServerGrants:
+            return current.model_copy(update={"roots": chosen})
 
-        if await asyncio.to_thread(save):
+        if await asyncio.to_thread(self._grants.update, server, granted):
             for listener in list(self._listeners):
                 try:
                     await listener(server)

@@ -20,7 +20,7 @@ from typing import Literal, Protocol
 import mcp.types as types
 from pydantic import ValidationError
 
-from hybridmcp_app.config.mcp_grants import McpGrantsStore, SamplingGrant
+from hybridmcp_app.config.mcp_grants import McpGrantsStore, SamplingGrant, ServerGrants
 from hybridmcp_app.core.errors import HybridMCPError, describe_validation_error
 from hybridmcp_app.core.inference import ChatMessage, InferenceRequest, InferenceResponse
 from hybridmcp_app.core.parameters import MAX_STOP_SEQUENCES, ModelParameters
@@ -241,12 +241,11 @@ class McpSampler:
             yield backend
 
     async def _remember(self, server: str, decision: Literal["always", "never"]) -> None:
-        def save() -> None:
-            grants = self._grants.grants_for(server)
+        def remembered(grants: ServerGrants) -> ServerGrants:
             sampling = grants.sampling.model_copy(update={"approval": decision})
-            self._grants.save(server, grants.model_copy(update={"sampling": sampling}))
+            return grants.model_copy(update={"sampling": sampling})
 
-        await asyncio.to_thread(save)
+        await asyncio.to_thread(self._grants.update, server, remembered)
 
 
 def _model_label(backend: ChatBackend) -> str:
