@@ -9,9 +9,11 @@ with Chroma and stored in the collection's configuration by name, so a collectio
 another process (or by Chroma's own tools, given this module) rebuilds the same offline embedder.
 Telemetry is off.
 
-An embedded store of up to ``exact_search_limit`` chunks is searched exactly, over vectors it
-keeps in memory (``ExactIndex``: Chroma's embedded HNSW can lose records, see there); the
-store is the only writer of an embedded collection (``library_lock``), so the copy stays true.
+A store of up to ``exact_search_limit`` chunks is searched exactly, over vectors it keeps in
+memory (``ExactIndex``: Chroma's HNSW can lose records, see there, and a Chroma server runs the
+same index). The store is the only writer of an embedded collection (``library_lock``), so the
+copy stays true; a server's collection may have other writers, so before each search the copy
+is reloaded when the server's count of chunks differs from it.
 
 Every failure of Chroma or its disk becomes a ``LibraryStorageError`` that says what to do
 (a full disk is recognised by its error or by the free space left next to the database).
@@ -114,7 +116,7 @@ class ChromaStore:
         self._collection = collection
         self.location = location  # a folder or a URL, for messages
         self._local = local  # the folder of an embedded store
-        self._exact_limit = exact_limit if local is not None else 0  # a server has other writers
+        self._exact_limit = exact_limit
         self._exact: ExactIndex | None = None  # loaded at the first search, then kept in step
         self._too_big = False  # past the limit when last counted (only a delete shrinks it)
         self._exact_lock = threading.Lock()
@@ -267,6 +269,8 @@ class ChromaStore:
     def _exact_index(self) -> ExactIndex | None:
         """The exact index, loaded from the collection at first use; None past the limit."""
         with self._exact_lock:
+            if self._exact is not None and self._local is None and self.count() != len(self._exact):
+                self._exact = None  # another writer changed the server's collection
             if self._exact is None and self._exact_limit and not self._too_big:
                 if self.count() > self._exact_limit:
                     self._too_big = True

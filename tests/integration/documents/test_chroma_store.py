@@ -219,6 +219,37 @@ def test_a_chroma_server_stores_and_searches_like_the_embedded_store(
     assert not (tmp_path / "unused" / CHROMA_DIR_NAME).exists()
 
 
+def test_a_server_store_searches_exactly_and_sees_what_another_client_wrote(
+    tmp_path: Path, embedder: OnnxEmbedder
+) -> None:
+    """A Chroma server runs the same HNSW that loses records (chroma-core/chroma#7758), so a
+    small library on a server is searched exactly too; another client's writes and deletes
+    reach that search at once."""
+    notes = library(embedder)
+    keeper = Path("/notes/keeper.txt")
+    with chroma_server(tmp_path / "server") as url:
+        settings = DocumentsSettings(chroma_mode="http", chroma_url=AnyHttpUrl(url))
+        searcher = ChromaStore.open(settings, tmp_path / "unused", embedder)
+        writer = ChromaStore.open(settings, tmp_path / "unused", embedder)
+        try:
+            searcher.upsert(
+                [vector for path, file in notes.items() if path != keeper for vector in file]
+            )
+            assert FACT not in searcher.query(FACT_QUESTION, k=1)[0].text
+            assert searcher.searches_exactly
+            writer.upsert(notes[keeper])
+            best = searcher.query(FACT_QUESTION, k=1)[0]
+            assert (FACT in best.text, best.provenance.path) == (True, keeper)
+            writer.delete_file(keeper)
+            assert keeper not in {
+                hit.provenance.path for hit in searcher.query(FACT_QUESTION, k=50)
+            }
+            assert searcher.searches_exactly
+        finally:
+            writer.close()
+            searcher.close()
+
+
 def test_an_unreachable_server_is_a_clear_error(tmp_path: Path, embedder: OnnxEmbedder) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     settings = DocumentsSettings(chroma_mode="http", chroma_url=AnyHttpUrl(url))
