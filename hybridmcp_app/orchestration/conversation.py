@@ -1,4 +1,7 @@
-"""A conversation as the chat view keeps it: turns, each with one pane per model, and branches."""
+"""A conversation as the chat view keeps it: turns, each with one pane per model, and branches.
+
+A turn keeps what it sent besides its prompt (a server prompt's earlier messages, the MCP
+resources attached), so the history replays it and Regenerate sends it again."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ import uuid
 from pydantic import Field
 
 from hybridmcp_app.core.frozen_model import FrozenModel
-from hybridmcp_app.core.inference import ChatMessage
+from hybridmcp_app.core.inference import ChatMessage, ContextDocument
+from hybridmcp_app.orchestration.context_prompt import render_context
 from hybridmcp_app.orchestration.events import HybridTrace
 from hybridmcp_app.orchestration.library_sources import SourceCitation
 
@@ -34,6 +38,27 @@ class PaneRecord(FrozenModel):
     cost_usd: float | None = None
 
 
+class ServerPrompt(FrozenModel):
+    """The server prompt (a ``/command``) a turn came from, with the messages it put before
+    the turn's prompt."""
+
+    server: str
+    name: str
+    messages: tuple[ChatMessage, ...] = ()
+
+    def line(self) -> str:
+        count = len(self.messages)
+        return f"/{self.name} from {self.server} — {count} earlier message" + "s" * (count != 1)
+
+
+def about_lines(
+    server_prompt: ServerPrompt | None, attachments: tuple[ContextDocument, ...]
+) -> list[str]:
+    """Short lines saying where a prompt came from and what went with it."""
+    lines = [server_prompt.line()] if server_prompt is not None else []
+    return lines + [f"📎 {document.title or 'attached text'}" for document in attachments]
+
+
 class TurnRecord(FrozenModel):
     """One prompt and every pane's answer; ``chosen_leg`` is the answer the chat continues from."""
 
@@ -55,6 +80,15 @@ class TurnRecord(FrozenModel):
     cost_usd: float | None = None
     partial: bool = Field(False, description="Saved before every pane had finished.")
     sources: tuple[SourceCitation, ...] = Field((), description="Library chunks it answered from.")
+    server_prompt: ServerPrompt | None = Field(
+        None, description="The server prompt it came from; its messages went before the prompt."
+    )
+    attachments: tuple[ContextDocument, ...] = Field(
+        (), description="MCP resources sent with the prompt as context."
+    )
+    retry_of: str | None = Field(
+        None, description="The turn it asked again (Regenerate): that one leaves the history."
+    )
 
     @classmethod
     def from_trace(
@@ -100,6 +134,25 @@ class TurnRecord(FrozenModel):
     def pane(self, leg: str | None) -> PaneRecord | None:
         return next((pane for pane in self.panes if pane.leg == leg), None)
 
+    def about(self) -> list[str]:
+        """Where the prompt came from and what went with it, a short line each."""
+        return about_lines(self.server_prompt, self.attachments)
+
+    def messages(self) -> tuple[ChatMessage, ...]:
+        """What the turn adds to a later request's history: the server prompt's messages, the
+        prompt (its attachments written in before it), and the chosen answer."""
+        prompt = self.prompt
+        if self.attachments:
+            prompt = f"Context:\n{render_context(self.attachments)}\n\nQuestion: {prompt}"
+        messages = [
+            *(self.server_prompt.messages if self.server_prompt is not None else ()),
+            ChatMessage(role="user", content=prompt),
+        ]
+        chosen = self.pane(self.chosen_leg)
+        if chosen is not None and chosen.text:
+            messages.append(ChatMessage(role="assistant", content=chosen.text))
+        return tuple(messages)
+
 
 class ConversationRecord(FrozenModel):
     """A titled list of turns; changes return a new record."""
@@ -123,15 +176,12 @@ class ConversationRecord(FrozenModel):
             title = " ".join(turn.prompt.split())[:60] or title
         return self.model_copy(update={"turns": turns, "title": title, "updated": time.time()})
 
-    def messages(self) -> tuple[ChatMessage, ...]:
-        """The history a next request carries: each prompt and the answer chosen for it."""
-        messages: list[ChatMessage] = []
-        for turn in self.turns:
-            messages.append(ChatMessage(role="user", content=turn.prompt))
-            chosen = turn.pane(turn.chosen_leg)
-            if chosen is not None and chosen.text:
-                messages.append(ChatMessage(role="assistant", content=chosen.text))
-        return tuple(messages)
+    def messages(self, *, leave_out: str | None = None) -> tuple[ChatMessage, ...]:
+        """The history a next request carries: each turn's messages, its prompt and the answer
+        chosen for it; a turn asked again is left out, and so is the turn ``leave_out``."""
+        asked_again = {turn.retry_of for turn in self.turns}
+        kept = (t for t in self.turns if t.id not in asked_again and t.id != leave_out)
+        return tuple(message for turn in kept for message in turn.messages())
 
     def branch(self, turn_id: str, leg: str) -> ConversationRecord:
         """A new conversation up to ``turn_id`` that continues from ``leg``'s answer."""

@@ -26,6 +26,7 @@ def conversation_to_markdown(conversation: ConversationRecord) -> str:
     lines = [f"# {conversation.title}", "", f"*{created} · HybridMCP*", ""]
     for number, turn in enumerate(conversation.turns, 1):
         lines += [f"## {number}. You", "", turn.prompt.strip(), ""]
+        lines += [f"*{line}*" for line in turn.about()] + ([""] if turn.about() else [])
         for pane in turn.panes:
             lines += [f"### {pane.leg} — {pane.model or pane.backend}", ""]
             lines += [pane.text.strip() or f"*{pane.error or 'no answer'}*", ""]
@@ -48,11 +49,13 @@ def conversation_to_markdown(conversation: ConversationRecord) -> str:
 
 
 def transcript_markdown(conversation: ConversationRecord, upto: int) -> str:
-    """The first ``upto`` turns as Markdown: each prompt and every model's answer (or why there
-    is none), the one the chat went on with marked when there are several."""
+    """The first ``upto`` turns as Markdown: each prompt (with a line for the server prompt it
+    came from and each attachment) and every model's answer (or why there is none), the one
+    the chat went on with marked when there are several."""
     parts = []
     for turn in conversation.turns[:upto]:
         parts.append(f"**You:** {turn.prompt}")
+        parts += [f"*{line}*" for line in turn.about()]
         several = len(turn.panes) > 1
         for pane in turn.panes:
             went_on = several and pane.leg == turn.chosen_leg and bool(pane.text)

@@ -14,6 +14,7 @@ from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.core.frozen_model import FrozenModel
 from hybridmcp_app.core.inference import ChatMessage
 from hybridmcp_app.mcp_host.mcp_items import McpPrompt, McpPromptMessage
+from hybridmcp_app.orchestration.conversation import ServerPrompt
 
 if TYPE_CHECKING:  # the MCP SDK is imported after start-up
     from hybridmcp_app.mcp_host.mcp_client import MCPClient
@@ -34,6 +35,12 @@ class PromptTurn(FrozenModel):
 
     history: tuple[ChatMessage, ...] = ()
     prompt: str
+    server: str = ""  # whose prompt it is, and its name
+    name: str = ""
+
+    def server_prompt(self) -> ServerPrompt:
+        """Where the turn came from, with its earlier messages (the turn record keeps it)."""
+        return ServerPrompt(server=self.server, name=self.name, messages=self.history)
 
 
 def command_of(prompt: McpPrompt) -> str:
@@ -111,4 +118,5 @@ class McpPrompts:
         except HybridMCPError as error:
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise HybridMCPError(f"{command_of(prompt)}: {first}") from None
-        return prompt_turn(command_of(prompt), messages)
+        turn = prompt_turn(command_of(prompt), messages)
+        return turn.model_copy(update={"server": prompt.server, "name": prompt.name})

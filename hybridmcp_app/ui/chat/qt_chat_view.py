@@ -10,7 +10,8 @@ import asyncio
 import html
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,6 @@ from PySide6.QtWidgets import (
 
 from hybridmcp_app.core.background_tasks import BackgroundTasks
 from hybridmcp_app.core.errors import HybridMCPError
-from hybridmcp_app.core.inference import ChatMessage, ContextDocument
 from hybridmcp_app.core.llm_configs import LocalLLMConfig
 from hybridmcp_app.llm.embedded_models import embedded_by_label
 from hybridmcp_app.llm.local_model_service import (
@@ -40,7 +40,7 @@ from hybridmcp_app.llm.local_model_service import (
     LocalModelState,
     LocalModelStatus,
 )
-from hybridmcp_app.orchestration.conversation import ConversationRecord
+from hybridmcp_app.orchestration.conversation import ConversationRecord, ServerPrompt, about_lines
 from hybridmcp_app.orchestration.conversation_export import transcript_markdown
 from hybridmcp_app.orchestration.events import (
     DecisionNote,
@@ -49,16 +49,14 @@ from hybridmcp_app.orchestration.events import (
     LegStarted,
     RunCompleted,
 )
-from hybridmcp_app.orchestration.library_sources import (
-    LibrarySearch,
-    SourcesFound,
-)
+from hybridmcp_app.orchestration.library_sources import LibrarySearch, SourcesFound
 from hybridmcp_app.orchestration.strategies import STRATEGIES
 from hybridmcp_app.orchestration.strategy_registry import StrategyRegistry
 from hybridmcp_app.orchestration.tool_events import ToolCallFinished, ToolCallStarted
 from hybridmcp_app.orchestration.trace_audit import audit_of
 from hybridmcp_app.services.chat_session import ChatSession
 from hybridmcp_app.services.mcp_prompts import PromptTurn
+from hybridmcp_app.services.turn_runner import ChatEvent
 from hybridmcp_app.ui.chat.markdown_html import MarkdownHtml
 from hybridmcp_app.ui.chat.qt_answer_pane import QtAnswerPane, is_dark
 from hybridmcp_app.ui.chat.qt_answer_panes import QtAnswerPanes
@@ -124,7 +122,7 @@ class QtChatView(QWidget):
         self._task: asyncio.Task[None] | None = None
         self._answering = False
         self._markdown: MarkdownHtml | None = None
-        self._preamble: tuple[ChatMessage, ...] = ()  # a server prompt's earlier messages
+        self._server_prompt: ServerPrompt | None = None  # the /command being asked
 
         self.model_label = QLabel(self)
         self.busy = QProgressBar(self)
@@ -317,29 +315,39 @@ class QtChatView(QWidget):
         if not text or self._answering:
             return None
         self.prompt.clear()
-        context, preamble, self._preamble = self.mcp.context(), self._preamble, ()
-        self._clear_panes()
-        conversation = self._session.conversation
-        self._show_transcript(conversation, len(conversation.turns))
-        self.prompt_echo.setText(f"You: {text}")
-        raw = self.continue_text.isChecked() and self.strategy_name == "local"
-        run = self._run(text, self.strategy_name, raw, context, preamble)
-        self._task = self._tasks.spawn(run, name="chat-turn")
-        self._set_answering(True)
-        return self._task
+        context, origin, self._server_prompt = self.mcp.context(), self._server_prompt, None
+        asking = partial(self._session.ask, text, self.strategy_name, raw=self._raw(),
+                         context=context, server_prompt=origin)  # fmt: skip
+        return self._start([f"You: {text}", *about_lines(origin, context)], asking)
 
     def send_prompt_turn(self, turn: PromptTurn) -> asyncio.Task[None] | None:
         """Ask a server prompt (a ``/command``): its earlier messages, then its question."""
         self.prompt.setPlainText(turn.prompt)
-        self._preamble = turn.history
+        self._server_prompt = turn.server_prompt()
         return self.send()
 
     def regenerate(self) -> asyncio.Task[None] | None:
+        """Ask the last turn again as it was sent (with its server prompt's messages and its
+        attachments), with the chosen strategy."""
         turns = self._session.conversation.turns
         if not turns or self._answering:
             return None
-        self.prompt.setPlainText(turns[-1].prompt)
-        return self.send()
+        asking = partial(self._session.regenerate, self.strategy_name, raw=self._raw())
+        return self._start([f"You: {turns[-1].prompt}", *turns[-1].about()], asking)
+
+    def _raw(self) -> bool:
+        return self.continue_text.isChecked() and self.strategy_name == "local"
+
+    def _start(
+        self, echo: list[str], asking: Callable[..., AsyncGenerator[ChatEvent, None]]
+    ) -> asyncio.Task[None]:
+        self._clear_panes()
+        conversation = self._session.conversation
+        self._show_transcript(conversation, len(conversation.turns))
+        self.prompt_echo.setText("\n".join(echo))
+        self._task = self._tasks.spawn(self._run(asking), name="chat-turn")
+        self._set_answering(True)
+        return self._task
 
     def show_conversation(self, conversation: ConversationRecord) -> None:
         """Show an opened conversation: earlier turns above, the last turn's answers in panes."""
@@ -350,7 +358,7 @@ class QtChatView(QWidget):
             self.trace.setText("Empty conversation.")
             return
         turn = conversation.turns[-1]
-        self.prompt_echo.setText(f"You: {turn.prompt}")
+        self.prompt_echo.setText("\n".join([f"You: {turn.prompt}", *turn.about()]))
         self.sources.show_sources(turn.sources)
         for record in turn.panes:
             self._pane(record.leg, record.backend, record.role).restore(record)
@@ -408,10 +416,7 @@ class QtChatView(QWidget):
         height = min(needed, int(total * TRANSCRIPT_SHARE))
         self.turns_splitter.setSizes([height, max(0, total - height)])
 
-    async def _run(
-        self, text: str, strategy: str, raw: bool, context: tuple[ContextDocument, ...] = (),
-        preamble: tuple[ChatMessage, ...] = (),
-    ) -> None:  # fmt: skip
+    async def _run(self, asking: Callable[..., AsyncGenerator[ChatEvent, None]]) -> None:
         notes: list[str] = []
         try:
             tools = self._tool_use(self.tools.forced_tool) if self.tools.choice else None
@@ -419,10 +424,7 @@ class QtChatView(QWidget):
             if self.use_library.isChecked() and library is None:
                 notes.append("the library is not open yet: answering without it")
                 self.trace.setText("\n".join(notes))
-            async for event in self._session.ask(
-                text, strategy, raw=raw, tools=tools, library=library, context=context,
-                preamble=preamble,
-            ):  # fmt: skip
+            async for event in asking(tools=tools, library=library):
                 if isinstance(event, SourcesFound):
                     self.sources.show_sources(event.sources)
                     found = len(event.sources)

@@ -1,19 +1,27 @@
 """The chat's Qt-free session: real local model, real provider server, real SQLite history."""
 
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.config.settings import Settings
 from hybridmcp_app.core.errors import BackendError
-from hybridmcp_app.core.inference import TextDelta
+from hybridmcp_app.core.inference import ChatMessage, ContextDocument, TextDelta
 from hybridmcp_app.llm.local_model_service import LocalModelService
+from hybridmcp_app.orchestration.conversation import ServerPrompt
 from hybridmcp_app.orchestration.events import DecisionNote, LegEvent, RunCompleted
 from hybridmcp_app.orchestration.history_store import HistoryStore
 from hybridmcp_app.services.chat_session import ChatSession
-from hybridmcp_app.services.turn_runner import TurnRunner
-from tests.helpers.app_turns import memory_secrets, settings_with_provider, turn_runner
+from hybridmcp_app.services.turn_runner import ChatEvent, TurnRunner
+from tests.helpers.app_turns import (
+    KEY_NAME,
+    memory_secrets,
+    settings_with_provider,
+    turn_runner,
+)
+from tests.helpers.echo_provider import echo_provider
 from tests.helpers.llama_server import LlamaServer
 
 SessionFor = Callable[..., ChatSession]
@@ -89,3 +97,61 @@ async def test_without_a_provider_hybrid_strategies_answer_locally_and_provider_
     with pytest.raises(BackendError, match="no provider is configured"):
         async for _ in session.ask("hi", "provider"):
             pass
+
+
+async def answered(run: AsyncIterator[ChatEvent]) -> None:
+    events = [event async for event in run]
+    assert isinstance(events[-1], RunCompleted)
+
+
+async def test_regenerate_resends_a_server_prompt_and_attachments_and_the_history_keeps_them(
+    app_paths: AppPaths, model_cache: Path
+) -> None:
+    briefing = ServerPrompt(
+        server="ev", name="review",
+        messages=(ChatMessage(role="user", content="You review the orchard report."),
+                  ChatMessage(role="assistant", content="Ready to review.")),
+    )  # fmt: skip
+    orchard = ContextDocument(title="(resource notes://orchard from ev)", text="41 pear trees.")
+    with echo_provider() as echo:
+        settings = Settings.model_validate({"providers": {
+            "items": [{"name": "echo", "base_url": echo.base_url, "default_model": "echo",
+                       "api_key_secret": KEY_NAME}],
+            "active": "echo",
+        }})  # fmt: skip
+        secrets = memory_secrets(echo.api_key)
+        local = LocalModelService(model_cache)  # not loaded: the provider answers
+        turns = turn_runner(app_paths, settings, local, secrets)
+        history = HistoryStore(app_paths.data_dir / "history.sqlite3")
+        session = ChatSession(lambda: settings, secrets, local, history, turns)
+        try:
+            await answered(session.ask("What is this?", "provider"))
+            await answered(session.ask(
+                "How many pear trees?", "provider", server_prompt=briefing, context=(orchard,)
+            ))  # fmt: skip
+            await answered(session.regenerate("provider"))
+            await answered(session.ask("And apples?", "provider"))
+        finally:
+            await turns.providers.close()
+
+    typed, first, again, follow_up = echo.prompts
+    assert again == first  # the same request: history, server prompt, attachment, prompt
+    assert first.startswith(f"What is this?\n\n{typed}\n\nYou review the orchard report."
+                            "\n\nReady to review.\n\n")  # fmt: skip
+    assert "41 pear trees." in first and first.endswith("How many pear trees?")
+    question = (
+        "Context:\n[1] (resource notes://orchard from ev)\n41 pear trees.\n\n"
+        "Question: How many pear trees?"
+    )
+    # The turn asked again left the history: the answer to that question is in it once.
+    assert follow_up == "\n\n".join([
+        "What is this?", typed, "You review the orchard report.", "Ready to review.",
+        question, again, "And apples?",
+    ])  # fmt: skip
+    conversation = session.conversation
+    assert [t.retry_of for t in conversation.turns] == [None, None, conversation.turns[1].id, None]
+    assert conversation.turns[2].server_prompt == briefing
+    assert conversation.turns[2].attachments == (orchard,)
+    assert HistoryStore(app_paths.data_dir / "history.sqlite3").get(conversation.id) == (
+        conversation
+    )

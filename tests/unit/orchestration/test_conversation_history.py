@@ -1,11 +1,19 @@
 """Conversations, their SQLite history and their Markdown export (a real SQLite file)."""
 
+import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from hybridmcp_app.core.inference import InferenceResponse, Timings, Usage
-from hybridmcp_app.orchestration.conversation import ConversationRecord, TurnRecord
+from hybridmcp_app.core.inference import (
+    ChatMessage,
+    ContextDocument,
+    InferenceResponse,
+    Timings,
+    Usage,
+)
+from hybridmcp_app.orchestration.conversation import ConversationRecord, ServerPrompt, TurnRecord
 from hybridmcp_app.orchestration.conversation_export import (
     conversation_to_markdown,
     transcript_markdown,
@@ -163,3 +171,102 @@ def test_a_turn_kept_before_savings_were_audited_counts_no_saving() -> None:
     del kept["tokens_saved"]
     kept.update(provider_prompt_tokens=10, baseline_prompt_tokens=900)
     assert TurnRecord.model_validate(kept).tokens_saved == 0
+
+
+BRIEFING = ServerPrompt(
+    server="ev",
+    name="review",
+    messages=(
+        ChatMessage(role="user", content="You review the orchard report."),
+        ChatMessage(role="assistant", content="Ready to review."),
+    ),
+)
+ORCHARD = ContextDocument(title="(resource notes://orchard from ev)", text="41 pear trees.")
+
+
+def prompted_turn(prompt: str = "How many pear trees?") -> TurnRecord:
+    """A turn from a server prompt, with a resource attached."""
+    return TurnRecord.from_trace(prompt, trace("41.", "There are 41.")).model_copy(
+        update={"server_prompt": BRIEFING, "attachments": (ORCHARD,)}
+    )
+
+
+def test_a_server_prompts_messages_and_attachments_are_replayed_before_its_prompt() -> None:
+    record = conversation().with_turn(prompted_turn())
+    record = record.with_turn(TurnRecord.from_trace("And apples?", trace("None.", "No apples.")))
+
+    assert [(m.role, m.content) for m in record.messages()[4:]] == [
+        ("user", "You review the orchard report."),
+        ("assistant", "Ready to review."),
+        ("user", "Context:\n[1] (resource notes://orchard from ev)\n41 pear trees.\n\n"
+                 "Question: How many pear trees?"),
+        ("assistant", "There are 41."),
+        ("user", "And apples?"),
+        ("assistant", "No apples."),
+    ]  # fmt: skip
+
+
+def test_a_turn_asked_again_leaves_the_history_but_stays_in_the_conversation() -> None:
+    first = prompted_turn()
+    record = conversation().with_turn(first)
+    assert record.messages(leave_out=first.id) == conversation().messages()
+
+    again = TurnRecord.from_trace("How many pear trees?", trace("41.", "Forty-one.")).model_copy(
+        update={"server_prompt": BRIEFING, "attachments": (ORCHARD,), "retry_of": first.id}
+    )
+    record = record.with_turn(again)
+
+    assert len(record.turns) == 4
+    answers = [m.content for m in record.messages() if m.role == "assistant"]
+    assert answers == ["The capital is Paris.", "Rome is the capital.", "Ready to review.",
+                       "Forty-one."]  # fmt: skip
+
+
+def test_a_turns_server_prompt_and_attachments_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    record = conversation().with_turn(prompted_turn())
+    HistoryStore(path).save(record)
+
+    reopened = HistoryStore(path).get(record.id)
+
+    assert reopened == record
+    assert reopened is not None and reopened.turns[-1].server_prompt == BRIEFING
+
+
+def test_a_conversation_saved_before_turns_kept_server_prompts_still_opens(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    store = HistoryStore(path)
+    body = json.loads(conversation().model_dump_json())
+    for turn in body["turns"]:
+        for field in ("server_prompt", "attachments", "retry_of"):
+            del turn[field]
+    with sqlite3.connect(path) as connection:  # as an older version wrote it
+        connection.execute(
+            "INSERT INTO conversations (id, title, created, updated, deleted, body) "
+            "VALUES (?, ?, 0, 0, NULL, ?)",
+            (body["id"], body["title"], json.dumps(body)),
+        )
+    connection.close()
+
+    reopened = store.get(body["id"])
+
+    assert reopened is not None
+    assert [t.server_prompt for t in reopened.turns] == [None, None]
+    assert reopened.messages() == conversation().messages()
+
+
+def test_the_transcript_says_which_server_prompt_a_turn_came_from_and_what_was_attached() -> None:
+    record = conversation().with_turn(prompted_turn())
+
+    markdown = transcript_markdown(record, 3)
+    exported = conversation_to_markdown(record)
+
+    line = "*/review from ev — 2 earlier messages*"
+    assert (
+        f"**You:** How many pear trees?\n\n{line}\n\n*📎 (resource notes://orchard from ev)*"
+        in (markdown)
+    )
+    assert markdown.count("earlier message") == 1  # the other turns were typed
+    assert line in exported
