@@ -53,6 +53,12 @@ class McpSettings(FrozenModel):
         description="Folders the workspace server may read and change (when started without "
         "--root); none: it does not start, and switching it on asks for a folder.",
     )
+    load_icons_from_other_sites: bool = Field(
+        False,
+        title="Load MCP server icons from other sites",
+        description="Fetch the icons servers name on other sites (any local server's, a remote "
+        "one's not on its own site); each such site learns that you use that server.",
+    )
 
 
 class ApiSettings(FrozenModel):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from hybridmcp_app import APP_NAME, __version__
 from hybridmcp_app.config.logging_setup import LogBuffer, configure_logging
+from hybridmcp_app.config.mcp_config import RemoteServerConfig
 from hybridmcp_app.config.model_settings import MODEL_SETTINGS_FILE, ModelSettingsStore
 from hybridmcp_app.config.paths import AppPaths, resources_dir
 from hybridmcp_app.config.secrets import DETECTING, FILE_LOCKED, SecretStore
@@ -27,6 +28,8 @@ from hybridmcp_app.orchestration.strategies import STRATEGIES
 from hybridmcp_app.orchestration.usage_ledger import UsageLedger
 from hybridmcp_app.services.chat_session import ChatSession
 from hybridmcp_app.services.index_queue import IndexQueue
+from hybridmcp_app.services.mcp_icon_fetch import McpIconFetcher
+from hybridmcp_app.services.mcp_icons import McpIconSource
 from hybridmcp_app.services.tool_access import ToolAccess
 from hybridmcp_app.services.turn_runner import TurnParts, TurnRunner
 
@@ -83,12 +86,23 @@ class AppServices:
         self.tools = ToolAccess(lambda: self.mcp_host, lambda: self.settings, tasks)
         # The Library tab's and the watched folders' indexing runs, one after another.
         self.index_queue = IndexQueue(spawn=lambda work, name: tasks.spawn(work, name=name))
+        # The icons MCP servers send: https ones fetched on the rules of ``mcp_icons``.
+        self.mcp_icons = McpIconSource(
+            McpIconFetcher(paths.cache_dir / "mcp-icons"), self._remote_server_url,
+            lambda: self.settings.mcp.load_icons_from_other_sites,
+            lambda work: tasks.spawn(work, name="mcp-icon"),
+        )  # fmt: skip
 
     @property
     def mcp_config_file(self) -> Path:
         """The ``mcp.json`` in use: the one chosen in Settings → MCP servers, or the config
         dir's."""
         return self.settings.mcp.config_path or self.paths.mcp_config_file
+
+    def _remote_server_url(self, server: str) -> str | None:
+        """The URL of the remote MCP server ``server`` in mcp.json; None for a local one."""
+        config = self.mcp_host.configured.servers.get(server) if self.mcp_host else None
+        return str(config.url) if isinstance(config, RemoteServerConfig) else None
 
     def embedder(self) -> OnnxEmbedder:
         """The app's one offline embedder (answer cache, routing, library, game), made on first

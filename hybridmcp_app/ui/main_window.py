@@ -386,6 +386,8 @@ class MainWindow(QMainWindow):
         """The MCP host exists (built after start-up): show it, offer its tools to the chat."""
         self.mcp_view.set_host(host)
         self.chat_view.mcp.set_offer(host.registry)  # resources to attach, prompts as /commands
+        for icons in (self.mcp_view.tools.icons, self.chat_view.mcp.icons):
+            icons.set_source(self.context.mcp_icons)  # https icons too, on the app's rules
 
         def offer_tools() -> None:
             if shiboken6.isValid(self):  # the host outlives a closed window

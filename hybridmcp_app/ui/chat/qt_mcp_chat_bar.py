@@ -56,7 +56,8 @@ class QtMcpChatBar(QWidget):
     ) -> None:
         super().__init__(parent)
         self._prompt, self._tasks, self._send_turn = prompt, tasks, send_turn
-        self.icons = QtMcpIcons()
+        self.icons = QtMcpIcons(parent=self)
+        self.icons.changed.connect(self._show_icons)
         self.attachments_service: McpAttachments | None = None
         self.prompts_service: McpPrompts | None = None
         self.attachments: list[Attachment] = []
@@ -156,13 +157,21 @@ class QtMcpChatBar(QWidget):
         found = self.prompts_service.matching(text) if self.prompts_service else []
         self.commands.clear()
         for prompt in found:
-            row = QListWidgetItem(self.icons.icon(prompt.icons), self._command_label(prompt))
+            row = QListWidgetItem(self.icons.icon(prompt), self._command_label(prompt))
             row.setData(PROMPT, prompt)
-            row.setToolTip(prompt.description)
+            row.setToolTip(self.icons.tooltip(prompt.description, prompt))
             self.commands.addItem(row)
         if found:
             self.commands.setCurrentRow(0)
         self.commands.setVisible(bool(found))
+
+    def _show_icons(self) -> None:
+        """The listed commands' icons and tooltips again (a fetched icon arrived)."""
+        for index in range(self.commands.count()):
+            row = self.commands.item(index)
+            prompt: McpPrompt = row.data(PROMPT)
+            row.setIcon(self.icons.icon(prompt))
+            row.setToolTip(self.icons.tooltip(prompt.description, prompt))
 
     @staticmethod
     def _command_label(prompt: McpPrompt) -> str:

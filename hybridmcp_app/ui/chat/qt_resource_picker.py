@@ -44,6 +44,7 @@ class QtResourcePicker(QDialog):
         self.setWindowTitle("Attach an MCP resource")
         self._attachments, self._tasks, self._attached = attachments, tasks, attached
         self._icons = icons
+        icons.changed.connect(self._show_icons)
         self.items = QListWidget(self)
         self.items.setToolTip("Resources of the ready MCP servers; a template asks for values")
         self.form_area = QVBoxLayout()
@@ -71,10 +72,18 @@ class QtResourcePicker(QDialog):
         self._selected()
 
     def _add(self, text: str, item: McpResource | McpResourceTemplate) -> None:
-        row = QListWidgetItem(self._icons.icon(item.icons), text)
+        row = QListWidgetItem(self._icons.icon(item), text)
         row.setData(ITEM, item)
-        row.setToolTip(item.description)
+        row.setToolTip(self._icons.tooltip(item.description, item))
         self.items.addItem(row)
+
+    def _show_icons(self) -> None:
+        """Each entry's icon and tooltip again (a fetched icon arrived)."""
+        for index in range(self.items.count()):
+            row = self.items.item(index)
+            item: McpResource | McpResourceTemplate = row.data(ITEM)
+            row.setIcon(self._icons.icon(item))
+            row.setToolTip(self._icons.tooltip(item.description, item))
 
     async def _load_templates(self) -> None:
         for template in await self._attachments.templates():

@@ -24,7 +24,9 @@ class QtServerToolsTable(QTableWidget):
     def __init__(self, switch: ToolSwitch, parent: QWidget | None = None) -> None:
         super().__init__(0, 4, parent)
         self._switch = switch
-        self._icons = QtMcpIcons()  # the icons servers send for their tools
+        self.icons = QtMcpIcons(parent=self)  # the icons servers send for their tools
+        self.icons.changed.connect(self._show_names)
+        self._tools: list[McpTool] = []
         self.setHorizontalHeaderLabels(["Tool", "What it does", "On", "Auto-approve"])
         header = self.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
@@ -32,12 +34,10 @@ class QtServerToolsTable(QTableWidget):
         self.verticalHeader().hide()
 
     def show_tools(self, tools: Sequence[McpTool], source: McpJsonFile) -> None:
+        self._tools = list(tools)
         self.setRowCount(len(tools))
         for row, tool in enumerate(tools):
-            name_item = QTableWidgetItem(self._icons.icon(tool.icons), tool.title or tool.name)
-            hint = "read-only" if tool.read_only else ("changes things" if tool.destructive else "")
-            name_item.setToolTip(f"{tool.qualified_name} ({hint})" if hint else tool.qualified_name)
-            self.setItem(row, 0, name_item)
+            self.setItem(row, 0, QTableWidgetItem(tool.title or tool.name))
             self.setItem(row, 1, QTableWidgetItem(tool.description.split("\n")[0]))
             enabled = QCheckBox(self)
             enabled.setChecked(source.tool_enabled(tool.server, tool.name))
@@ -54,3 +54,15 @@ class QtServerToolsTable(QTableWidget):
             )
             self.setCellWidget(row, 2, enabled)
             self.setCellWidget(row, 3, auto)
+        self._show_names()
+
+    def _show_names(self) -> None:
+        """Each tool's icon and tooltip (again when a fetched icon arrives)."""
+        for row, tool in enumerate(self._tools):
+            name_item = self.item(row, 0)
+            if name_item is None:
+                continue
+            hint = "read-only" if tool.read_only else ("changes things" if tool.destructive else "")
+            tip = f"{tool.qualified_name} ({hint})" if hint else tool.qualified_name
+            name_item.setIcon(self.icons.icon(tool))
+            name_item.setToolTip(self.icons.tooltip(tip, tool))
