@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,6 +35,7 @@ from hybridmcp_app.core.inference import (
 )
 from hybridmcp_app.llm.chat_prompt import build_chat_prompt
 from hybridmcp_app.llm.llama_drafting import DraftStats, drafted_generate
+from hybridmcp_app.llm.required_call import required_call
 from hybridmcp_app.llm.template_tools import CALL_TOKENS, CallStream, ToolCallFormat
 
 if TYPE_CHECKING:
@@ -99,25 +101,45 @@ def _strict_json_strings(grammar: str) -> str:
     )
 
 
-def request_grammar(llama: Llama, request: InferenceRequest) -> LlamaGrammar | None:
+def request_grammar(
+    llama: Llama, request: InferenceRequest, prompt: PromptSettings | None = None
+) -> LlamaGrammar | None:
     """The request's grammar (None without one), checked before it reaches llama.cpp's sampler;
-    ``BackendError`` with a one-line reason when it cannot be used."""
-    import llama_cpp
-    from llama_cpp.llama_grammar import LlamaGrammar, json_schema_to_gbnf
+    ``BackendError`` with a one-line reason when it cannot be used. Under ``prompt`` (its tool
+    format), a request that must call a tool gets the grammar of that call."""
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
 
     response_format = request.response_format
     invalid = f"the {response_format.type} constraint is invalid"
+    if response_format.type == "text":
+        if prompt is None or (style := _native_tools(request, prompt)) is None:
+            return None
+        checked = partial(_checked_grammar, llama)
+        return required_call(style, prompt.template or "", request, checked)
     try:
         if response_format.type == "json_schema" and response_format.json_schema:
             text = json_schema_to_gbnf(json.dumps(response_format.json_schema))
-            grammar = LlamaGrammar.from_string(_strict_json_strings(text), verbose=False)
-        elif response_format.type == "grammar" and response_format.grammar:
-            grammar = LlamaGrammar.from_string(response_format.grammar, verbose=False)
         else:
-            return None
+            text = response_format.grammar or ""
     except Exception as error:  # the converter asserts, raises KeyError...: all mean invalid
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise BackendError(f"{invalid}: {reason}") from None
+        raise BackendError(f"{invalid}: {_first_line(error)}") from None
+    return _checked_grammar(llama, text, invalid)
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def _checked_grammar(
+    llama: Llama, text: str, invalid: str = "the required tool call's grammar is invalid"
+) -> LlamaGrammar:
+    import llama_cpp
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    try:
+        grammar = LlamaGrammar.from_string(_strict_json_strings(text), verbose=False)
+    except Exception as error:
+        raise BackendError(f"{invalid}: {_first_line(error)}") from None
     if len(grammar._grammar) > MAX_GRAMMAR_CHARS:
         raise BackendError(f"{invalid}: its grammar has {len(grammar._grammar)} characters")
     nesting = grammar_nesting(grammar._grammar)
@@ -196,7 +218,7 @@ def _prompt_tokens(
             llama.detokenize([token], special=True).decode("utf-8", "replace") if token >= 0 else ""
         )
 
-    offered = _native_tools(request, prompt) is not None and request.tool_choice != "none"
+    offered = _native_tools(request, prompt) is not None
     chat = build_chat_prompt(
         request.messages,
         chat_format=prompt.chat_format,
@@ -210,9 +232,11 @@ def _prompt_tokens(
 
 
 def _native_tools(request: InferenceRequest, prompt: PromptSettings) -> ToolCallFormat | None:
-    """The call format to read from the answer: the request offers tools and the model's
-    template takes them (else None: tools are ignored, as before)."""
-    if request.tools and prompt.tool_format and prompt.template and not request.raw_prompt:
+    """The call format to read from the answer: the request offers tools (not under
+    ``tool_choice`` "none") and the model's template takes them (else None: tools are ignored,
+    and text that looks like a call is text)."""
+    offered = request.tools and request.tool_choice != "none"
+    if offered and prompt.tool_format and prompt.template and not request.raw_prompt:
         return prompt.tool_format
     return None
 
@@ -298,7 +322,7 @@ def run_generation(
             "shorten it or raise the context size in Settings → Local model"
         )
     max_tokens = min(request.parameters.max_tokens, n_ctx - len(tokens))
-    grammar = request_grammar(llama, request)
+    grammar = request_grammar(llama, request, prompt)
     params = request.parameters
     if params.seed is not None:
         llama.set_seed(params.seed)

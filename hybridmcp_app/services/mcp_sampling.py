@@ -26,9 +26,11 @@ from hybridmcp_app.core.inference import ChatMessage, InferenceRequest, Inferenc
 from hybridmcp_app.core.parameters import MAX_STOP_SEQUENCES, ModelParameters
 from hybridmcp_app.llm.backend_registry import BackendRegistry
 from hybridmcp_app.llm.chat_backend import ChatBackend
+from hybridmcp_app.services.mcp_sampling_forced import ForcedCall, complete_forced
 from hybridmcp_app.services.mcp_sampling_messages import (
     SamplingRefused,
     Source,
+    ToolChoice,
     chat_messages,
     choose_source,
     openai_tools,
@@ -129,7 +131,7 @@ class McpSampler:
             _model_label(local) if local else None, self._provider_model(sampling),
         )  # fmt: skip
         async with self._backend(source, local, sampling) as backend:
-            review, request = self._prepare(server, params, sampling, source, backend)
+            review, request, forced = self._prepare(server, params, sampling, source, backend)
             decision: SamplingDecision = "always"
             if sampling.approval == "ask":
                 decision = await self.approver.review_request(review)
@@ -137,9 +139,13 @@ class McpSampler:
                     await self._remember(server, decision)
                 if decision in ("deny", "never"):
                     raise SamplingRefused("the user declined the sampling request", USER_REJECTED)
-            response = await backend.complete(request)
-        offered = {tool.name for tool in params.tools} if params.tools else None
-        result = sampling_result(response, offered)
+            response = await (
+                complete_forced(backend, request, forced)
+                if forced is not None
+                else backend.complete(request)
+            )
+        offered = {tool.name: tool.input_schema for tool in params.tools} if params.tools else None
+        result = sampling_result(response, offered, _tool_choice(params))
         answered = replace(review, answer=response)
         if decision != "always" and not await self.approver.review_answer(answered):
             raise SamplingRefused("the user declined to send the answer", USER_REJECTED)
@@ -152,8 +158,9 @@ class McpSampler:
         sampling: SamplingGrant,
         source: Source,
         backend: ChatBackend,
-    ) -> tuple[SamplingReview, InferenceRequest]:
-        """The request as the model will run it, and what the user is shown about it."""
+    ) -> tuple[SamplingReview, InferenceRequest, ForcedCall | None]:
+        """The request as the model will run it, what the user is shown about it, and the
+        grammar-forced call it needs (a required call from a model without tools)."""
         model = _model_label(backend)
         notes: list[str] = []
         if params.include_context not in (None, "none"):
@@ -163,10 +170,21 @@ class McpSampler:
             )
         messages = chat_messages(params, model)
         tools = openai_tools(params.tools) if params.tools else ()
-        if tools and not backend.capabilities.supports_tools:
-            raise SamplingRefused(
-                f"the request offers tools, and {model} cannot call tools: choose a model whose "
-                "template takes tools, or the provider, for this server's sampling"
+        choice = _tool_choice(params)
+        forced = None
+        if tools and choice != "none" and not backend.capabilities.supports_tools:
+            if choice != "required" or not backend.capabilities.supports_grammar:
+                raise SamplingRefused(
+                    f"the request offers tools, and {model} cannot call tools (its chat template "
+                    "takes none): ask with toolChoice 'required' (a call forced by a grammar) "
+                    "or 'none', or choose a model whose template takes tools, or the provider, "
+                    "for this server's sampling"
+                )
+            forced = ForcedCall.of(server, params.tools or ())
+            messages, tools = list(forced.messages(messages)), ()
+            notes.append(
+                f"{model}'s template takes no tools: the required call is forced by a grammar, "
+                "and the model is told the tools in its last message"
             )
         if len(params.stop_sequences or ()) > MAX_STOP_SEQUENCES:
             raise SamplingRefused(f"at most {MAX_STOP_SEQUENCES} stop sequences are supported")
@@ -198,12 +216,11 @@ class McpSampler:
                 }
             )
             parameters = ModelParameters.model_validate(parameters.model_dump())
-            choice = params.tool_choice.mode if params.tool_choice else None
             request = InferenceRequest(
                 messages=tuple(messages),
                 parameters=parameters,
                 tools=tools,
-                tool_choice=(choice or "auto") if tools else None,
+                tool_choice=choice if tools else None,
             )
         except ValidationError as error:
             raise SamplingRefused(describe_validation_error(error)[0]) from None
@@ -213,7 +230,7 @@ class McpSampler:
             temperature=params.temperature, stop=parameters.stop,
             tools=tuple(tool.name for tool in params.tools or ()), notes=tuple(notes),
         )  # fmt: skip
-        return review, request
+        return review, request, forced
 
     def _provider_model(self, sampling: SamplingGrant) -> str | None:
         if self._providers is None or sampling.source == "local":
@@ -246,6 +263,11 @@ class McpSampler:
             return grants.model_copy(update={"sampling": sampling})
 
         await asyncio.to_thread(self._grants.update, server, remembered)
+
+
+def _tool_choice(params: types.CreateMessageRequestParams) -> ToolChoice:
+    """The request's ``toolChoice`` mode ("auto" when it sets none)."""
+    return params.tool_choice.mode if params.tool_choice and params.tool_choice.mode else "auto"
 
 
 def _model_label(backend: ChatBackend) -> str:

@@ -9,8 +9,10 @@ import mcp.types as types
 
 from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.core.inference import ChatMessage, FinishReason, InferenceResponse, ToolCall
+from hybridmcp_app.orchestration.tool_arguments import check_arguments
 
 Source = Literal["local", "provider"]
+ToolChoice = Literal["auto", "required", "none"]
 # Tokens a chat template adds around each message (role markers, separators), at most.
 TEMPLATE_TOKENS_PER_MESSAGE = 8
 
@@ -142,11 +144,14 @@ def stop_reason(finish: FinishReason) -> str:
 
 
 def sampling_result(
-    response: InferenceResponse, offered: set[str] | None
+    response: InferenceResponse,
+    offered: dict[str, dict[str, Any]] | None,
+    tool_choice: ToolChoice = "auto",
 ) -> types.CreateMessageResult | types.CreateMessageResultWithTools:
-    """The answer as MCP returns it: plain text, or (when tools were offered) text and
-    ``tool_use`` blocks. Raises ``SamplingRefused`` for a call to a tool not offered or with
-    arguments that are not a JSON object."""
+    """The answer as MCP returns it: plain text, or (when tools were offered, by name with their
+    input schemas) text and ``tool_use`` blocks. Raises ``SamplingRefused`` for a call to a tool
+    not offered, with arguments that do not fit the tool's schema, made under ``tool_choice``
+    "none", or missing under "required": no malformed call reaches the server."""
     reason = stop_reason(response.finish_reason)
     if offered is None:
         return types.CreateMessageResult(
@@ -155,26 +160,38 @@ def sampling_result(
             model=response.model,
             stop_reason=reason,
         )
+    cut = response.finish_reason == "length"
+    if tool_choice == "none" and response.tool_calls:
+        raise SamplingRefused(
+            "the model called a tool, and the request's toolChoice 'none' allows no call",
+            types.INTERNAL_ERROR,
+        )
+    if tool_choice == "required" and not response.tool_calls:
+        why = "stopped at maxTokens before it" if cut else "answered in text instead"
+        raise SamplingRefused(
+            f"the request's toolChoice 'required' asks for a tool call, and the model {why}",
+            types.INTERNAL_ERROR,
+        )
     blocks: list[types.SamplingMessageContentBlock] = []
     if response.text.strip() or not response.tool_calls:
         blocks.append(types.TextContent(type="text", text=response.text))
+    cut_off = " (its call was cut off at maxTokens)" if cut else ""
     for call in response.tool_calls:
         if call.name not in offered:
             raise SamplingRefused(
-                f"the model called {call.name!r}, which the request did not offer",
+                f"the model called {call.name!r}, which the request did not offer{cut_off}",
                 types.INTERNAL_ERROR,
             )
-        try:
-            arguments = json.loads(call.arguments or "{}")
-        except json.JSONDecodeError:
-            arguments = None
-        if not isinstance(arguments, dict):
+        checked = check_arguments(call.arguments or "{}", offered[call.name])
+        if checked.error is not None:
             raise SamplingRefused(
-                f"the model's arguments for {call.name!r} are not a JSON object",
+                f"the model's arguments for {call.name!r} cannot be sent{cut_off}: {checked.error}",
                 types.INTERNAL_ERROR,
             )
         blocks.append(
-            types.ToolUseContent(type="tool_use", id=call.id, name=call.name, input=arguments)
+            types.ToolUseContent(
+                type="tool_use", id=call.id, name=call.name, input=checked.arguments
+            )
         )
     return types.CreateMessageResultWithTools(
         role="assistant", content=blocks, model=response.model, stop_reason=reason

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import mcp.types as types
 import pytest
 from mcp import Client, StdioServerParameters
@@ -255,6 +256,8 @@ async def test_tools_offered_to_a_model_that_cannot_call_tools_get_an_error_sayi
     async with connected(sampler_over(smollm2, grants, approver), mode="legacy") as client:
         answer = await sample(client, tools=[tool])
     assert "cannot call tools" in answer["error"]["message"]
+    assert "toolChoice 'required'" in answer["error"]["message"]
+    assert approver.requests == []
 
 
 async def test_a_tool_result_in_the_conversation_reaches_a_model_whose_template_takes_tools(
@@ -300,6 +303,102 @@ async def test_a_tool_result_in_the_conversation_reaches_a_model_whose_template_
     assert "4217" in text
     assert answer["stopReason"] in ("endTurn", "maxTokens")
     assert approver.requests[0].tools == ("add",)
+
+
+ADD_TOOL = {
+    "name": "add",
+    "description": "Add two integers.",
+    "inputSchema": {
+        "type": "object",
+        "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+        "required": ["a", "b"],
+    },
+}
+WEATHER_TOOL = {
+    "name": "weather",
+    "description": "The weather in a city.",
+    "inputSchema": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
+}
+TOOLS = {tool["name"]: tool for tool in (ADD_TOOL, WEATHER_TOOL)}
+# At temperature 0 SmolLM2 answers each of these in text when it may choose (checked below).
+TOOL_PROMPTS = ("What is 17 plus 25?", "Please add 17 and 25.", "What's the weather in Paris?")
+
+
+def asking(prompt: str) -> list[dict[str, Any]]:
+    return [{"role": "user", "content": {"type": "text", "text": prompt}}]
+
+
+def blocks(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    content = answer["content"]
+    return content if isinstance(content, list) else [content]
+
+
+def assert_one_valid_call(answer: dict[str, Any]) -> None:
+    """The answer is one tool_use naming an offered tool, its input valid against the tool's
+    schema, and the stop reason says so."""
+    (call,) = blocks(answer)
+    assert call["type"] == "tool_use" and call["name"] in TOOLS, answer
+    jsonschema.validate(call["input"], TOOLS[call["name"]]["inputSchema"])
+    assert answer["stopReason"] == "toolUse"
+
+
+async def test_tool_choice_required_makes_the_local_model_call_an_offered_tool_in_its_format(
+    tool_template_model: LlamaCppBackend, grants: McpGrantsStore
+) -> None:
+    approver = ScriptedApprover(decision="always")
+    tools = [ADD_TOOL, WEATHER_TOOL]
+    async with connected(sampler_over(tool_template_model, grants, approver)) as client:
+        for prompt in TOOL_PROMPTS:
+            free = await sample(client, messages=asking(prompt), tools=tools, maxTokens=64)
+            assert [block["type"] for block in blocks(free)] == ["text"], (prompt, free)
+            none = await sample(
+                client, messages=asking(prompt), tools=tools, toolChoice={"mode": "none"},
+                maxTokens=64,
+            )  # fmt: skip
+            assert [block["type"] for block in blocks(none)] == ["text"], (prompt, none)
+            required = await sample(
+                client, messages=asking(prompt), tools=tools, toolChoice={"mode": "required"},
+                maxTokens=64,
+            )  # fmt: skip
+            assert_one_valid_call(required)
+
+
+async def test_a_required_call_cut_off_at_max_tokens_reaches_the_server_as_an_error_not_a_call(
+    tool_template_model: LlamaCppBackend, grants: McpGrantsStore
+) -> None:
+    approver = ScriptedApprover(decision="always")
+    async with connected(
+        sampler_over(tool_template_model, grants, approver), mode="legacy"
+    ) as client:
+        answer = await sample(
+            client, messages=asking(TOOL_PROMPTS[0]), tools=[ADD_TOOL],
+            toolChoice={"mode": "required"}, maxTokens=12,
+        )  # fmt: skip
+    assert set(answer) == {"error"}, answer
+    assert answer["error"]["code"] == types.INTERNAL_ERROR
+    assert "maxTokens" in answer["error"]["message"]
+
+
+async def test_a_model_without_tools_in_its_template_makes_a_required_call_forced_by_a_grammar(
+    smollm2: LlamaCppBackend, grants: McpGrantsStore
+) -> None:
+    approver = ScriptedApprover()
+    async with connected(sampler_over(smollm2, grants, approver)) as client:
+        answer = await sample(
+            client, messages=asking("What's the weather in Paris?"), tools=[ADD_TOOL, WEATHER_TOOL],
+            toolChoice={"mode": "required"}, maxTokens=64,
+        )  # fmt: skip
+        none = await sample(
+            client, messages=asking("Hello!"), tools=[ADD_TOOL], toolChoice={"mode": "none"}
+        )
+    assert_one_valid_call(answer)
+    assert any("forced by a grammar" in note for note in approver.requests[0].notes)
+    assert [block["type"] for block in blocks(none)] == ["text"]
+    assert blocks(none)[0]["text"].strip()
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])

@@ -109,9 +109,17 @@ def test_a_text_answer_carries_the_model_and_the_stop_reason() -> None:
     assert result.content == types.TextContent(type="text", text="Paris.")
 
 
+ADD_SCHEMA = {
+    "type": "object",
+    "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+    "required": ["a", "b"],
+}
+OFFERED = {"add": ADD_SCHEMA}
+
+
 def test_a_tool_call_becomes_a_tool_use_block_with_stop_reason_tool_use() -> None:
     call = ToolCall(id="c1", name="add", arguments='{"a": 1, "b": 2}')
-    result = sampling_result(answer(calls=(call,), finish="tool_calls"), {"add"})
+    result = sampling_result(answer(calls=(call,), finish="tool_calls"), OFFERED)
     assert isinstance(result, types.CreateMessageResultWithTools)
     assert result.stop_reason == "toolUse"
     assert result.content_as_list == [
@@ -123,11 +131,36 @@ def test_a_tool_call_becomes_a_tool_use_block_with_stop_reason_tool_use() -> Non
     ("call", "message"),
     [
         (ToolCall(id="c1", name="rm", arguments="{}"), "did not offer"),
-        (ToolCall(id="c1", name="add", arguments="[1]"), "not a JSON object"),
+        (ToolCall(id="c1", name="add", arguments="[1]"), "must be a JSON object"),
+        (ToolCall(id="c1", name="add", arguments='{"a": 1'), "not valid JSON"),
+        (ToolCall(id="c1", name="add", arguments='{"a": 1}'), "'b' is a required property"),
+        (ToolCall(id="c1", name="add", arguments='{"a": "1", "b": 2}'), "is not of type"),
     ],
 )
-def test_a_call_to_a_tool_not_offered_or_with_bad_arguments_is_an_error(
+def test_a_call_to_a_tool_not_offered_or_with_arguments_that_do_not_fit_is_an_error(
     call: ToolCall, message: str
 ) -> None:
-    with pytest.raises(SamplingRefused, match=message):
-        sampling_result(answer(calls=(call,), finish="tool_calls"), {"add"})
+    with pytest.raises(SamplingRefused, match=message) as refused:
+        sampling_result(answer(calls=(call,), finish="tool_calls"), OFFERED)
+    assert refused.value.code == types.INTERNAL_ERROR and "\n" not in str(refused.value)
+
+
+def test_a_call_cut_off_at_max_tokens_is_refused_saying_so() -> None:
+    call = ToolCall(id="c1", name="add", arguments='{"a": 17, "b"')
+    with pytest.raises(SamplingRefused, match="cut off at maxTokens"):
+        sampling_result(answer(calls=(call,), finish="length"), OFFERED, "required")
+
+
+@pytest.mark.parametrize("finish", ["stop", "length"])
+def test_a_text_answer_under_tool_choice_required_is_refused(finish: str) -> None:
+    with pytest.raises(SamplingRefused, match="toolChoice 'required' asks for a tool call"):
+        sampling_result(answer("Sure, 42.", finish=finish), OFFERED, "required")
+
+
+def test_a_call_under_tool_choice_none_is_refused_and_text_passes() -> None:
+    call = ToolCall(id="c1", name="add", arguments='{"a": 1, "b": 2}')
+    with pytest.raises(SamplingRefused, match="toolChoice 'none' allows no call"):
+        sampling_result(answer(calls=(call,), finish="tool_calls"), OFFERED, "none")
+    result = sampling_result(answer("42."), OFFERED, "none")
+    assert isinstance(result, types.CreateMessageResultWithTools)
+    assert result.content_as_list == [types.TextContent(type="text", text="42.")]
