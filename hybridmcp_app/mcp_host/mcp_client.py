@@ -172,9 +172,14 @@ class MCPClient:
         on_closed: Callable[[], None] = lambda: None,
         on_list_changed: Callable[[str], None] = lambda _kind: None,
         request_timeout_s: float = 60.0,
+        connect_timeout_s: float | None = None,
         in_process: MCPServer | None = None,
         requests: HostRequests | None = None,
+        mode: str = "auto",
     ) -> None:
+        """``request_timeout_s``: each request's deadline, paused while the server's question is
+        before the user; ``connect_timeout_s``: the handshake's (default: the same);
+        ``mode``: the SDK's negotiation ("auto"; "legacy" forces the 2025 handshake)."""
         self.name = name
         self._requests = requests or HostRequests()  # what this server may ask of the host
         self.config = config
@@ -183,6 +188,8 @@ class MCPClient:
         self._on_closed = on_closed
         self._on_list_changed = on_list_changed
         self._request_timeout_s = request_timeout_s
+        self._connect_timeout_s = connect_timeout_s or request_timeout_s
+        self._mode = mode
         self._deadlines: dict[asyncio.Timeout, float] = {}  # the requests in flight: their limits
         self._asking = 0  # the server's questions now before the user
         self._client: Client | None = None
@@ -272,14 +279,22 @@ class MCPClient:
             if self._in_process is not None
             else watched(self._transport(), self._on_closed),
             message_handler=self._notified,
-            read_timeout_seconds=self._request_timeout_s,
+            # No SDK read timeout: ``_request`` keeps each deadline, paused while the user
+            # answers the server (the SDK's own clock would run on through a 2025 dialog).
+            read_timeout_seconds=None,
             client_info=types.Implementation(name="HybridMCP", version="0.1"),
+            mode=self._mode,
             **self._callbacks(),
         )
         try:
-            await client.__aenter__()
-        except BaseException:
+            async with asyncio.timeout(self._connect_timeout_s):
+                await client.__aenter__()
+        except BaseException as error:
             self._close_errlog()
+            if isinstance(error, TimeoutError):
+                raise McpCallTimeout(
+                    f"{self.name} did not answer the handshake within {self._connect_timeout_s:g} s"
+                ) from None
             raise
         self._client = client
 
