@@ -38,6 +38,7 @@ from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.mcp_host.builtin_servers import WORKSPACE_MODULE, builtin_module
 from hybridmcp_app.mcp_host.log_tail import read_tail
 from hybridmcp_app.mcp_host.server_status import ServerState, ServerStatus
+from hybridmcp_app.ui.mcp.qt_mcp_catalog_dialog import QtCatalogueButton
 from hybridmcp_app.ui.mcp.qt_mcp_server_dialog import QtMcpServerDialog
 from hybridmcp_app.ui.mcp.qt_mcp_server_row import ROW_HEIGHT, QtServerRow, sign_in_or_out
 from hybridmcp_app.ui.mcp.qt_server_snippet_panel import QtServerSnippetPanel
@@ -92,6 +93,7 @@ class QtMcpServersView(QWidget):
         self._rows: dict[str, QtServerRow] = {}
         self.add_button = QPushButton("Add server…", self)
         self.add_button.setToolTip("A server started as a command (stdio) or reached by URL")
+        self.catalog_button = QtCatalogueButton(self, tasks, banner, secrets)
         self.import_button = QPushButton("Import…", self)
         self.import_button.setToolTip("Bring servers from Claude Desktop, Cursor or VS Code")
         self.secrets_button = QPushButton("Secrets…", self)
@@ -139,8 +141,8 @@ class QtMcpServersView(QWidget):
         self.details_tabs.addTab(self.elsewhere, "Use elsewhere")
 
         top = QHBoxLayout()
-        for button in (self.add_button, self.import_button, self.secrets_button,
-                       self.open_button, self.reload_button):  # fmt: skip
+        for button in (self.add_button, self.catalog_button, self.import_button,
+                       self.secrets_button, self.open_button, self.reload_button):  # fmt: skip
             top.addWidget(button)
         top.addStretch(1)
         actions = QHBoxLayout()
@@ -185,7 +187,7 @@ class QtMcpServersView(QWidget):
     def _set_enabled(self, enabled: bool) -> None:
         for widget in (self.add_button, self.import_button, self.reload_button, self.restart_button,
                        self.edit_button, self.duplicate_button, self.remove_button,
-                       self.permissions_button):  # fmt: skip
+                       self.permissions_button, self.catalog_button):  # fmt: skip
             widget.setEnabled(enabled)
 
     def set_host(self, host: McpHost) -> None:
