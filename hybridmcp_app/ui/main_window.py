@@ -143,6 +143,7 @@ class MainWindow(QMainWindow):
                         lambda: self.context.settings.mcp.workspace_roots,
                         self._set_workspace_roots,
                     ),
+                    bundles_dir=context.paths.data_dir / "mcpb",
                 )  # fmt: skip
                 self._forget_tools = context.tools.subscribe(self.mcp_view.schedule_redraw)
                 page = self.mcp_view

@@ -41,6 +41,7 @@ from hybridmcp_app.mcp_host.server_status import ServerState, ServerStatus
 from hybridmcp_app.ui.mcp.qt_mcp_catalog_dialog import QtCatalogueButton
 from hybridmcp_app.ui.mcp.qt_mcp_server_dialog import QtMcpServerDialog
 from hybridmcp_app.ui.mcp.qt_mcp_server_row import ROW_HEIGHT, QtServerRow, sign_in_or_out
+from hybridmcp_app.ui.mcp.qt_mcpb_dialog import QtBundleActions
 from hybridmcp_app.ui.mcp.qt_server_snippet_panel import QtServerSnippetPanel
 from hybridmcp_app.ui.mcp.qt_server_tools_table import QtServerToolsTable
 from hybridmcp_app.ui.widgets.qt_banner import QtBanner
@@ -83,6 +84,7 @@ class QtMcpServersView(QWidget):
         *,
         secrets: SecretStore | None = None,
         workspace_roots: WorkspaceRoots | None = None,
+        bundles_dir: Path | None = None,
     ) -> None:
         """``workspace_roots``: the folders the workspace server serves, and how to set them
         (the settings); with it, switching that server on with none chosen asks for one."""
@@ -144,6 +146,9 @@ class QtMcpServersView(QWidget):
         for button in (self.add_button, self.catalog_button, self.import_button,
                        self.secrets_button, self.open_button, self.reload_button):  # fmt: skip
             top.addWidget(button)
+        self.bundles = QtBundleActions(self, lambda: self.host, self.list, tasks, banner,
+                                       secrets, bundles_dir)  # fmt: skip
+        top.addWidget(self.bundles.install_button)
         top.addStretch(1)
         actions = QHBoxLayout()
         for button in (self.restart_button, self.edit_button, self.duplicate_button,
