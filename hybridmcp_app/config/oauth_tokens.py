@@ -41,11 +41,13 @@ def client_secret_name(issuer: str) -> str:
 
 class StoredSignIn(BaseModel):
     """One server's keychain record: who signed us in, the tokens (a JSON object, as the SDK's
-    ``OAuthToken`` dumps it) and when the access token runs out (``time.time()``)."""
+    ``OAuthToken`` dumps it), when the access token runs out (``time.time()``) and the scopes
+    a step-up asked for that the tokens lack (``wanted_scope``: the next sign-in asks for them)."""
 
     issuer: str | None = None
     tokens: dict[str, Any] | None = None
     expires_at: float | None = None
+    wanted_scope: str | None = None
 
     @property
     def signed_in(self) -> bool:
@@ -57,6 +59,19 @@ class StoredSignIn(BaseModel):
 
     def expired(self, now: float) -> bool:
         return self.expires_at is not None and now >= self.expires_at
+
+    @property
+    def granted_scope(self) -> str | None:
+        scope = self.tokens.get("scope") if self.tokens else None
+        return scope if isinstance(scope, str) else None
+
+    def holds(self, scope: str) -> bool:
+        """Whether the stored tokens were granted every scope in ``scope``."""
+        return self.signed_in and _covers(self.granted_scope, scope)
+
+
+def _covers(granted: str | None, wanted: str | None) -> bool:
+    return set((wanted or "").split()) <= set((granted or "").split())
 
 
 class KeychainTokenStorage:
@@ -113,8 +128,18 @@ class KeychainTokenStorage:
         lifetime = tokens.expires_in
         expires_at = time.time() + lifetime if lifetime is not None else None
         saved = tokens.model_dump(mode="json", exclude_none=True)
-        self._save(record.model_copy(update={"tokens": saved, "expires_at": expires_at}))
+        wanted = None if _covers(tokens.scope, record.wanted_scope) else record.wanted_scope
+        update = {"tokens": saved, "expires_at": expires_at, "wanted_scope": wanted}
+        self._save(record.model_copy(update=update))
         log.info("signed in to %s", self._origin)
+
+    def want_scope(self, scope: str) -> None:
+        """A step-up: the server asked for ``scope`` (with those already granted), which only
+        a new sign-in can give; remembered until tokens holding it are saved."""
+        record = self.record()
+        if record is None or not record.signed_in:
+            return
+        self._save(record.model_copy(update={"wanted_scope": scope}))
 
     async def get_client_info(self) -> OAuthClientInformationFull | None:
         from mcp.shared.auth import OAuthClientInformationFull

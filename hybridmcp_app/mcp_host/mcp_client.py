@@ -193,6 +193,7 @@ class MCPClient:
         self._deadlines: dict[asyncio.Timeout, float] = {}  # the requests in flight: their limits
         self._asking = 0  # the server's questions now before the user
         self._client: Client | None = None
+        self._auth: Any = None  # a remote server's sign-in, which may say why it refused a call
         self._errlog: IO[str] | None = None
 
     @property
@@ -220,6 +221,7 @@ class MCPClient:
         url = str(config.url)
         sign_in = self._requests.auth
         auth = sign_in(self.name, config) if sign_in is not None else None  # OAuth, if asked
+        self._auth = auth
         if config.transport == "sse":
             return sse_client(url, headers=dict(config.headers) or None, auth=auth)
         return streamable_http(url, dict(config.headers), auth=auth)
@@ -347,6 +349,10 @@ class MCPClient:
                 f"{self.name} did not answer within {timeout_s or self._request_timeout_s:g} s"
             ) from None
         except MCPError as error:
+            take = getattr(self._auth, "take_refusal", None)
+            refusal = take() if callable(take) else None
+            if refusal is not None:  # the server refused the sign-in (more scopes, say): why
+                raise McpConnectionError(f"{self.name}: {refusal}") from refusal
             raise McpConnectionError(f"{self.name}: {error}") from error
 
     async def list_tools(self) -> list[McpTool]:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
+from mcp.client.auth.utils import extract_field_from_www_auth
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 from pydantic import AnyUrl
 
@@ -34,10 +35,16 @@ from hybridmcp_app.config.mcp_config import RemoteServerConfig
 from hybridmcp_app.config.mcp_references import resolved_server
 from hybridmcp_app.config.oauth_tokens import KeychainTokenStorage
 from hybridmcp_app.config.secrets import SecretStore
+from hybridmcp_app.core.errors import HybridMCPError
 from hybridmcp_app.mcp_host.host_requests import HostRequests
 from hybridmcp_app.mcp_host.mcp_client import MCPClient
 from hybridmcp_app.mcp_host.oauth_loopback import LoopbackRedirect
-from hybridmcp_app.mcp_host.oauth_state import SignInFailed, SignInRequired, SignInState
+from hybridmcp_app.mcp_host.oauth_state import (
+    SignInFailed,
+    SignInNeed,
+    SignInRequired,
+    SignInState,
+)
 
 if TYPE_CHECKING:
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
@@ -61,23 +68,41 @@ class StaticClient:
 
 
 class HostOAuthProvider(OAuthClientProvider):
-    """The SDK's provider, with two additions.
+    """The SDK's provider, with three additions.
 
     It restores the stored expiry time on start (the SDK keeps it only in memory), so an access
     token that ran out while the app was closed is refreshed rather than sent, refused and
-    re-authorised in the browser. And in the background (``needs_user`` given) it stops where
-    only the user can go on: before registering a client (DCR) and before the browser, calling
-    ``needs_user``, which raises."""
+    re-authorised in the browser. In the background (``needs_user`` given) it stops where only
+    the user can go on: before registering a client (DCR) and before the browser, calling
+    ``needs_user``, which raises; ``step_up_scope`` then tells whether a 403
+    ``insufficient_scope`` led there, and which scopes the SDK would ask for. And a sign-in
+    given ``step_up`` (those scopes) answers its first request with that challenge instead of
+    sending it, so the SDK's own step-up (SEP-2350: the union of granted and asked scopes) runs
+    in the browser even though the stored token still works for other calls."""
 
     def __init__(
         self,
         storage: KeychainTokenStorage,
         needs_user: Callable[[], Awaitable[None]] | None = None,
+        step_up: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(storage=storage, **kwargs)
         self._keychain = storage
         self._needs_user = needs_user
+        self._step_up = step_up
+        self._stepping_up = False  # this flow's request was answered 403 insufficient_scope
+        self._refusal: SignInRequired | None = None  # why a live connection's call was refused
+
+    def take_refusal(self) -> SignInRequired | None:
+        """Why the last refused request was refused (once), for the call's error."""
+        refusal, self._refusal = self._refusal, None
+        return refusal
+
+    @property
+    def step_up_scope(self) -> str | None:
+        """In a flow that a 403 ``insufficient_scope`` started, the scopes it asks for."""
+        return self.context.client_metadata.scope if self._stepping_up else None
 
     async def _initialize(self) -> None:
         await super()._initialize()
@@ -89,17 +114,56 @@ class HostOAuthProvider(OAuthClientProvider):
         self, request: httpx2.Request
     ) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
         flow = super().async_auth_flow(request)
+        self._stepping_up = False
         try:
             outgoing = await flow.__anext__()
             while True:
                 if self._needs_user is not None and _registration(request, outgoing):
                     await self._needs_user()
-                response = yield outgoing
+                if self._step_up is not None and outgoing is request:
+                    response = _insufficient_scope(request, self._step_up)
+                    self._step_up = None  # once: the retried request goes out
+                else:
+                    response = yield outgoing
+                if outgoing is request:
+                    self._stepping_up = _asks_more_scope(response)
                 outgoing = await flow.asend(response)
         except StopAsyncIteration:
             return
+        except SignInRequired as refusal:
+            if self._needs_user is None or not self._stepping_up:
+                raise
+            # A live connection refused for want of scope. Raising here would end the whole
+            # connection inside the SDK's transport; instead the request goes out once more:
+            # with the tokens a sign-in stored since this connection began, when they hold the
+            # scopes asked (it then succeeds), else as it was, failing with the server's refusal
+            # (the state now says so; ``take_refusal`` tells the call why), and the connection
+            # and its other calls live on.
+            record = await asyncio.to_thread(self._keychain.record)
+            asked = refusal.need.scope
+            tokens = await self._keychain.get_tokens() if record and asked else None
+            if tokens is not None and record is not None and asked and record.holds(asked):
+                self.context.current_tokens = tokens
+                self.context.update_token_expiry(tokens)
+                self._add_auth_header(request)
+            else:
+                self._refusal = refusal
+            yield request
+            return
         finally:
             await flow.aclose()
+
+
+def _asks_more_scope(response: httpx2.Response) -> bool:
+    """A step-up, as the SDK tells one: 403 with ``error="insufficient_scope"``."""
+    error = extract_field_from_www_auth(response, "error")
+    return response.status_code == 403 and error == "insufficient_scope"
+
+
+def _insufficient_scope(request: httpx2.Request, scope: str) -> httpx2.Response:
+    """The step-up challenge (RFC 6750 §3.1) a server answered earlier, asking for ``scope``."""
+    challenge = f'Bearer error="insufficient_scope", scope="{scope}"'
+    return httpx2.Response(403, headers={"WWW-Authenticate": challenge}, request=request)
 
 
 def _registration(request: httpx2.Request, outgoing: httpx2.Request) -> bool:
@@ -163,7 +227,7 @@ class SignIns:
     def __init__(self, secrets: SecretStore) -> None:
         quiet_expected_sign_ins()
         self._secrets = secrets
-        self._needed: dict[str, SignInState] = {}  # what connections found out
+        self._needed: dict[str, SignInNeed] = {}  # what connections found out
         self._listeners: list[Callable[[str], None]] = []
         self.client_metadata_url: str | None = None  # a published CIMD, if we had one
 
@@ -174,25 +238,43 @@ class SignIns:
         """``listener(server)`` runs when that server's state may have changed."""
         self._listeners.append(listener)
 
-    def _changed(self, server: str, state: SignInState | None) -> None:
-        if state is None:
+    def _changed(self, server: str, need: SignInNeed | None) -> None:
+        if need is None:
             self._needed.pop(server, None)
         else:
-            self._needed[server] = state
+            self._needed[server] = need
         for listener in self._listeners:
             listener(server)
 
-    def state(self, server: str, url: str) -> SignInState:
-        """What the MCP tab shows for ``server`` (reads the keychain: not on a hot path)."""
+    def need(self, server: str, url: str, *, declared: bool = False) -> SignInNeed:
+        """What the MCP tab shows for ``server``: what connections found out, else what the
+        keychain holds (read here: call it off the event loop). Without tokens, a server that
+        issued us a client (or whose ``oauth`` entry is ``declared``) needs a sign-in."""
         needed = self._needed.get(server)
-        record = self.storage(url).record()
         if needed is not None:
             return needed
+        record = self.storage(url).record()
         if record is None or not record.signed_in:
-            return SignInState.NONE
+            known = declared or (record is not None and record.issuer is not None)
+            return SignInNeed(state=SignInState.NEEDS_SIGN_IN if known else SignInState.NONE)
+        if record.wanted_scope:
+            return SignInNeed(state=SignInState.MORE_PERMISSION, scope=record.wanted_scope)
         if record.expired(time.time()) and not record.refreshable:
-            return SignInState.EXPIRED
-        return SignInState.SIGNED_IN
+            return SignInNeed(state=SignInState.EXPIRED)
+        return SignInNeed(state=SignInState.SIGNED_IN)
+
+    def state(self, server: str, url: str) -> SignInState:
+        """``need``'s state (reads the keychain: not on the event loop)."""
+        return self.need(server, url).state
+
+    async def read_need(self, server: str, config: RemoteServerConfig) -> SignInNeed:
+        """``need`` for a configured server, read off the event loop; a machine-to-machine
+        server (client credentials) never asks for a sign-in."""
+        oauth = config.oauth
+        machine = oauth is not None and bool(oauth.client_secret)
+        declared = oauth is not None and not machine
+        need = await asyncio.to_thread(self.need, server, str(config.url), declared=declared)
+        return SignInNeed() if machine and need.state.asks_user else need
 
     def connection_auth(
         self, server: str, url: str, static: StaticClient | None = None,
@@ -203,11 +285,17 @@ class SignIns:
         if static is not None:
             return self._static_auth(url, static)
         storage = self.storage(url)
+        provider: HostOAuthProvider
 
         async def needs_user() -> None:
             record = await asyncio.to_thread(storage.record)
-            error = SignInRequired(server, expired=record is not None and record.signed_in)
-            self._changed(server, error.state)
+            signed_in, scope = record is not None and record.signed_in, provider.step_up_scope
+            error = SignInRequired(server, expired=signed_in, scope=scope if signed_in else None)
+            if record is not None and scope is not None and record.holds(scope):
+                raise error  # a sign-in granted it since this connection began: nothing new
+            if signed_in and scope is not None:  # a step-up: the user approves more scopes
+                await asyncio.to_thread(storage.want_scope, scope)
+            self._changed(server, error.need)
             raise error
 
         async def no_browser(_authorization_url: str) -> None:
@@ -216,12 +304,13 @@ class SignIns:
         async def no_callback() -> AuthorizationCodeResult:
             raise SignInRequired(server)  # never reached: no_browser raises first
 
-        return HostOAuthProvider(
+        provider = HostOAuthProvider(
             storage, needs_user, server_url=url,
             client_metadata=client_metadata("http://127.0.0.1/callback"),
             redirect_handler=no_browser, callback_handler=no_callback,
             client_metadata_url=client_metadata_url or self.client_metadata_url,
         )  # fmt: skip
+        return provider
 
     def __call__(self, server: str, config: RemoteServerConfig) -> httpx2.Auth | None:
         return self.auth_for(server, config)
@@ -246,14 +335,18 @@ class SignIns:
         self, server: str, config: RemoteServerConfig, open_url: OpenUrl = system_browser,
         *, timeout_s: float = 60.0,
     ) -> None:  # fmt: skip
-        """Sign in to ``server`` (the browser opens; the user signs in), by connecting once.
-        The tokens land in the keychain; raises ``SignInFailed`` (or the SDK's OAuth errors)."""
+        """Sign in to ``server`` (the browser opens; the user signs in), by connecting once;
+        after a step-up, asking for the scopes it wanted too. The tokens land in the keychain;
+        raises ``SignInFailed`` (or the SDK's OAuth errors)."""
         url = str(config.url)
         published = config.oauth.client_metadata_url if config.oauth is not None else None
+        record = await asyncio.to_thread(self.storage(url).record)
+        step_up = record.wanted_scope if record is not None and record.signed_in else None
         async with LoopbackRedirect(server) as loopback:
             auth = self.interactive_auth(
-                server, url, loopback, open_url, str(published) if published else None
-            )
+                server, url, loopback, open_url, str(published) if published else None,
+                step_up=step_up,
+            )  # fmt: skip
             client = MCPClient(
                 server, config, request_timeout_s=timeout_s,
                 requests=HostRequests(auth=lambda _name, _config: auth),
@@ -276,10 +369,10 @@ class SignIns:
 
     def interactive_auth(
         self, server: str, url: str, loopback: LoopbackRedirect, open_url: OpenUrl,
-        client_metadata_url: str | None = None,
+        client_metadata_url: str | None = None, *, step_up: str | None = None,
     ) -> httpx2.Auth:  # fmt: skip
         """The auth of a sign-in: the browser opens the authorization page, and the loopback
-        listener takes the answer."""
+        listener takes the answer; ``step_up``: the scopes a step-up asked for."""
 
         async def redirect(authorization_url: str) -> None:
             loopback.expect(authorization_url)
@@ -298,7 +391,7 @@ class SignIns:
 
         return HostOAuthProvider(
             KeychainTokenStorage(self._secrets, url, redirect_uri=loopback.redirect_uri),
-            server_url=url, client_metadata=client_metadata(loopback.redirect_uri),
+            step_up=step_up, server_url=url, client_metadata=client_metadata(loopback.redirect_uri),
             redirect_handler=redirect, callback_handler=callback,
             client_metadata_url=client_metadata_url or self.client_metadata_url,
         )  # fmt: skip
@@ -326,6 +419,26 @@ def _remote(host: McpHost, name: str, secrets: SecretStore) -> RemoteServerConfi
     resolved = resolved_server(name, config, secrets, os.environ)
     assert isinstance(resolved, RemoteServerConfig)
     return resolved
+
+
+def watch_sign_ins(host: McpHost, listener: Callable[[str], None]) -> None:
+    """``listener(server)`` runs when a server's sign-in may have changed (a sign-in, a
+    sign-out, or what a connection found out), on the event loop."""
+    auth = host.requests.auth
+    if isinstance(auth, SignIns):
+        auth.subscribe(listener)
+
+
+async def read_sign_in_need(host: McpHost, name: str, secrets: SecretStore) -> SignInNeed:
+    """What the MCP tab shows for ``name``'s sign-in (nothing for a local server), with the
+    keychain read off the event loop."""
+    if not isinstance(host.configured.servers.get(name), RemoteServerConfig):
+        return SignInNeed()
+    try:
+        config = await asyncio.to_thread(_remote, host, name, secrets)  # reads the keychain
+    except HybridMCPError:  # a reference that cannot be resolved: its start says why
+        return SignInNeed()
+    return await _host_sign_ins(host, secrets).read_need(name, config)
 
 
 async def sign_in_and_restart(

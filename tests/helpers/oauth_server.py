@@ -5,12 +5,14 @@ One uvicorn server in the test's event loop is both the authorization server (th
 resource server (protected-resource metadata, bearer tokens checked, one tool ``whoami``). Like
 the conformance suite's fixture, ``/authorize`` approves at once: a 302 to the client's
 ``redirect_uri`` with the code and state. The test can expire every access token, revoke the
-refresh tokens, and count authorizations and refreshes.
+refresh tokens, count authorizations and refreshes, and ask for a scope the tokens lack
+(``require_scope``: a tool call then answers 403 ``insufficient_scope``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import socket
 import threading
@@ -19,6 +21,7 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
 from mcp.server.auth.provider import (
@@ -136,11 +139,79 @@ class OAuthServer:
     url: str  # the MCP endpoint, http://127.0.0.1:PORT/mcp
     issuer: str
     authorization: InMemoryAuthorization
+    required_scope: str | None = None  # what a POST's token must hold (None: nothing more)
+    refused_for_scope: int = 0  # tool calls answered 403 insufficient_scope
+
+    def require_scope(self, scope: str | None) -> None:
+        """From now on a tool call whose valid token lacks ``scope`` gets 403
+        ``insufficient_scope`` naming it in ``WWW-Authenticate`` (RFC 6750 §3.1), as a step-up
+        asks; connecting and listing still work."""
+        self.required_scope = scope
+
+
+Asgi = Any  # an ASGI application: (scope, receive, send) -> None
+
+
+async def _whole_body(receive: Any) -> list[dict[str, Any]]:
+    messages = [await receive()]
+    while messages[-1].get("more_body"):
+        messages.append(await receive())
+    return messages
+
+
+def _calls_a_tool(messages: list[dict[str, Any]]) -> bool:
+    try:
+        request = json.loads(b"".join(m.get("body", b"") for m in messages))
+    except ValueError:
+        return False
+    return isinstance(request, dict) and request.get("method") == "tools/call"
+
+
+async def _refuse_for_scope(server: OAuthServer, wanted: str, send: Any) -> None:
+    server.refused_for_scope += 1
+    metadata = f"{server.issuer}/.well-known/oauth-protected-resource/mcp"
+    challenge = (
+        f'Bearer error="insufficient_scope", scope="{wanted}", resource_metadata="{metadata}"'
+    )
+    await send({
+        "type": "http.response.start", "status": 403,
+        "headers": [(b"www-authenticate", challenge.encode()), (b"content-length", b"0")],
+    })  # fmt: skip
+    await send({"type": "http.response.body", "body": b""})
+
+
+def _scope_guard(app: Asgi, server: OAuthServer) -> Asgi:
+    """``app`` behind ``OAuthServer.required_scope``: a tool call whose (valid) token lacks
+    it is refused; every other request goes through as it came."""
+
+    async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        wanted = server.required_scope
+        if not (wanted and scope["type"] == "http" and scope["method"] == "POST"):
+            await app(scope, receive, send)
+            return
+        token = dict(scope["headers"]).get(b"authorization", b"").decode()
+        granted = server.authorization.access.get(token.removeprefix("Bearer "))
+        if scope["path"] != "/mcp" or granted is None or wanted in granted.scopes:
+            await app(scope, receive, send)
+            return
+        messages = await _whole_body(receive)
+        if _calls_a_tool(messages):
+            await _refuse_for_scope(server, wanted, send)
+            return
+        replayed = iter(messages)
+
+        async def replay() -> Any:
+            return next(replayed, None) or await receive()
+
+        await app(scope, replay, send)
+
+    return guarded
 
 
 @asynccontextmanager
-async def oauth_mcp_server() -> AsyncIterator[OAuthServer]:
-    """The server running in this event loop until the block ends."""
+async def oauth_mcp_server(scopes: list[str] | None = None) -> AsyncIterator[OAuthServer]:
+    """The server running in this event loop until the block ends; every token must hold
+    ``scopes`` (advertised in its protected-resource metadata, so a sign-in asks for them)."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     base = f"http://127.0.0.1:{listener.getsockname()[1]}"
@@ -150,7 +221,7 @@ async def oauth_mcp_server() -> AsyncIterator[OAuthServer]:
         auth_server_provider=authorization,
         auth=AuthSettings.model_validate({
             "issuer_url": base, "resource_server_url": f"{base}/mcp",
-            "validate_token_resource": True,
+            "validate_token_resource": True, "required_scopes": scopes,
             "client_registration_options": ClientRegistrationOptions(enabled=True),
         }),
     )  # fmt: skip
@@ -160,14 +231,16 @@ async def oauth_mcp_server() -> AsyncIterator[OAuthServer]:
         """Say who asks."""
         return "a signed-in client"
 
-    config = uvicorn.Config(server.streamable_http_app(), log_level="warning", lifespan="on")
+    running = OAuthServer(f"{base}/mcp", base, authorization)
+    app = _scope_guard(server.streamable_http_app(), running)
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
     web = uvicorn.Server(config)
     task = asyncio.create_task(web.serve(sockets=[listener]))
     try:
         await wait_until(lambda: web.started or task.done(), timeout_s=PATIENCE_S)
         if task.done():
             task.result()
-        yield OAuthServer(f"{base}/mcp", base, authorization)
+        yield running
     finally:
         web.should_exit = True
         await asyncio.wait_for(task, PATIENCE_S)
@@ -175,14 +248,14 @@ async def oauth_mcp_server() -> AsyncIterator[OAuthServer]:
 
 
 @contextmanager
-def oauth_mcp_server_in_thread() -> Iterator[OAuthServer]:
+def oauth_mcp_server_in_thread(scopes: list[str] | None = None) -> Iterator[OAuthServer]:
     """The same server on a thread and event loop of its own (for Qt tests, whose qasync loop
     runs only in steps)."""
     started: Future[tuple[OAuthServer, asyncio.Event]] = Future()
 
     async def serve() -> None:
         try:
-            async with oauth_mcp_server() as server:
+            async with oauth_mcp_server(scopes) as server:
                 stop = asyncio.Event()
                 started.set_result((server, stop))
                 await stop.wait()

@@ -1,18 +1,25 @@
 """One server in the MCP Servers list: its status light, name, state, uptime, restarts, the
-switch that runs it and, for a remote server behind OAuth, Sign in / Sign out."""
+switch that runs it and, for a remote server behind OAuth, Sign in / Sign out. Its sign-in
+state is read from the keychain off the event loop (``read_sign_in``: once at start, and again
+when a sign-in, a sign-out or a connection changes it), never while drawing."""
 
 from __future__ import annotations
 
-import asyncio
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from hybridmcp_app.mcp_host.oauth_state import SignInFailed, SignInState, sign_in_state_of
+from hybridmcp_app.mcp_host.oauth_state import (
+    SignInFailed,
+    SignInNeed,
+    SignInState,
+    sign_in_state_of,
+)
 from hybridmcp_app.mcp_host.server_status import ServerState, ServerStatus
 
 if TYPE_CHECKING:
@@ -54,13 +61,39 @@ async def sign_in_or_out(host: McpHost, name: str, secrets: SecretStore, signed_
     return True
 
 
-def sign_in_state(status: ServerStatus, signed_in: bool) -> SignInState:
-    """What the row says about signing in: what the server's failure tells, else whether this
-    window signed in to it."""
-    asked = sign_in_state_of(status.message) if status.state is ServerState.FAILED else None
-    if asked is not None and asked is not SignInState.NONE:
-        return asked
-    return SignInState.SIGNED_IN if signed_in else SignInState.NONE
+async def read_sign_in(
+    host: McpHost, name: str, secrets: SecretStore, rows: Mapping[str, QtServerRow]
+) -> None:
+    """Read ``name``'s sign-in state (the keychain, off the event loop) into its row."""
+    from hybridmcp_app.mcp_host.oauth_sign_in import read_sign_in_need
+
+    need = await read_sign_in_need(host, name, secrets)
+    row = rows.get(name)
+    if row is not None and shiboken6.isValid(row):
+        row.set_sign_in(need)
+
+
+def sign_in_state(status: ServerStatus, known: SignInState) -> SignInState:
+    """What the row says about signing in: what the server's failure tells, else what is
+    ``known`` (the keychain, and what connections found out)."""
+    failed = status.state is ServerState.FAILED
+    asked = sign_in_state_of(status.message) if failed else SignInState.NONE
+    return asked if asked is not SignInState.NONE else known
+
+
+def sign_in_tips(state: SignInState, need: SignInNeed) -> tuple[str, str]:
+    """The state's tooltip and the button's, naming the scopes a step-up asks for."""
+    scope = need.scope if need.state is SignInState.MORE_PERMISSION else None
+    if state is SignInState.SIGNED_IN:
+        return state.value, "Forget this server's sign-in (the keychain's tokens)"
+    if state is SignInState.MORE_PERMISSION:
+        asked = f"it asks for {scope}" if scope else "it asks for more scopes"
+        return (
+            f"{state.value}: {asked}",
+            f"Sign in again in your browser, granting {scope or 'what it asks for'}; the "
+            "tokens go to the keychain",
+        )
+    return state.value, "Sign in to this server in your browser; the tokens go to the keychain"
 
 
 class QtServerRow(QWidget):
@@ -71,21 +104,25 @@ class QtServerRow(QWidget):
         self,
         name: str,
         on_toggle: Callable[[str, bool], object],
-        on_sign_in: Callable[[str, bool], asyncio.Task[object] | None] | None = None,
+        on_sign_in: Callable[[str, bool], object] | None = None,
     ) -> None:
         super().__init__()
         self.name = name
-        self.signed_in = False  # whether a sign-in from this row succeeded (and no sign-out)
+        self.need = SignInNeed()  # what the keychain and connections tell (``set_sign_in``)
+        self.shown_sign_in = SignInState.NONE  # what the row says now
         self.light = QLabel("●", self)
         self.label = QLabel(self)
         self.sign_in = QPushButton("Sign in", self)
         self.sign_in.setVisible(False)
         if on_sign_in is not None:
-            self.sign_in.clicked.connect(lambda: self._signing(on_sign_in(name, self.signed_in)))
+            self.sign_in.clicked.connect(
+                lambda: on_sign_in(name, self.shown_sign_in is SignInState.SIGNED_IN)
+            )
         self.switch = QCheckBox("On", self)
         self.switch.setToolTip("Run this server (remembered in mcp.json)")
         self.switch.clicked.connect(lambda checked: on_toggle(name, checked))
         self._shown: tuple[object, ...] = ()
+        self._last: tuple[ServerStatus, bool, float] | None = None
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 4, 6, 4)
         row.addWidget(self.light)
@@ -93,43 +130,36 @@ class QtServerRow(QWidget):
         row.addWidget(self.sign_in)
         row.addWidget(self.switch)
 
-    def _signing(self, task: asyncio.Task[object] | None) -> None:
-        """Remember the outcome of a sign-in or sign-out (a failure changes nothing)."""
-        if task is None:
-            return
-
-        def done(finished: asyncio.Task[object]) -> None:
-            if not finished.cancelled() and isinstance(finished.result(), bool):
-                self.signed_in = bool(finished.result())
-                self._shown = ()  # redraw at the next tick
-
-        task.add_done_callback(done)
+    def set_sign_in(self, need: SignInNeed) -> None:
+        """What the keychain (read off the event loop) and connections now tell."""
+        self.need = need
+        if self._last is not None:
+            self.show_status(*self._last)
 
     def show_status(self, status: ServerStatus, enabled: bool, now: float) -> None:
         """Redraw what changed since the last call (the clock calls it every second)."""
-        sign_in = sign_in_state(status, self.signed_in)
-        asking = sign_in in (SignInState.NEEDS_SIGN_IN, SignInState.EXPIRED)
+        self._last = (status, enabled, now)
+        sign_in = sign_in_state(status, self.need.state)
+        asking = sign_in.asks_user
         details = [sign_in.value if asking else status.state.value, uptime(status, now)]
         if sign_in is SignInState.SIGNED_IN:
             details.append(sign_in.value)
         if status.restarts:
             details.append(f"{status.restarts} restart(s)")
-        shown = (status.state, enabled, *details)
+        shown = (status.state, enabled, self.need, *details)
         if shown == self._shown:
             return
-        self._shown = shown
+        self._shown, self.shown_sign_in = shown, sign_in
+        state_tip, button_tip = sign_in_tips(sign_in, self.need)
         light = SIGN_IN_LIGHT if asking else LIGHTS[status.state]
         self.light.setStyleSheet(f"color: {light}; font-size: 16pt;")
-        self.light.setToolTip(details[0])
+        self.light.setToolTip(state_tip if asking else details[0])
+        self.label.setToolTip(state_tip if sign_in is not SignInState.NONE else "")
         self.label.setText(
             f"<b>{html.escape(self.name)}</b><br><small>"
             f"{html.escape(' · '.join(d for d in details if d))}</small>"
         )
         self.sign_in.setText("Sign out" if sign_in is SignInState.SIGNED_IN else "Sign in")
-        self.sign_in.setToolTip(
-            "Forget this server's sign-in (the keychain's tokens)"
-            if sign_in is SignInState.SIGNED_IN
-            else "Sign in to this server in your browser; the tokens go to the keychain"
-        )
+        self.sign_in.setToolTip(button_tip)
         self.sign_in.setVisible(asking or sign_in is SignInState.SIGNED_IN)
         self.switch.setChecked(enabled)

@@ -40,7 +40,12 @@ from hybridmcp_app.mcp_host.log_tail import read_tail
 from hybridmcp_app.mcp_host.server_status import ServerState, ServerStatus
 from hybridmcp_app.ui.mcp.qt_mcp_catalog_dialog import QtCatalogueButton
 from hybridmcp_app.ui.mcp.qt_mcp_server_dialog import QtMcpServerDialog
-from hybridmcp_app.ui.mcp.qt_mcp_server_row import ROW_HEIGHT, QtServerRow, sign_in_or_out
+from hybridmcp_app.ui.mcp.qt_mcp_server_row import (
+    ROW_HEIGHT,
+    QtServerRow,
+    read_sign_in,
+    sign_in_or_out,
+)
 from hybridmcp_app.ui.mcp.qt_mcpb_dialog import QtBundleActions
 from hybridmcp_app.ui.mcp.qt_server_snippet_panel import QtServerSnippetPanel
 from hybridmcp_app.ui.mcp.qt_server_tools_table import QtServerToolsTable
@@ -196,9 +201,12 @@ class QtMcpServersView(QWidget):
             widget.setEnabled(enabled)
 
     def set_host(self, host: McpHost) -> None:
+        from hybridmcp_app.mcp_host.oauth_sign_in import watch_sign_ins  # loaded with the host
+
         self.host = host
         host.subscribe(self.schedule_redraw)
         host.registry.subscribe(self.schedule_redraw)
+        watch_sign_ins(host, self._read_sign_in)
         self._set_enabled(True)
         self.redraw()
 
@@ -261,8 +269,15 @@ class QtMcpServersView(QWidget):
             self._rows[name] = row
             if name == selected:
                 self.list.setCurrentItem(item)
+            self._read_sign_in(name)
         if self.list.currentItem() is None and self.list.count():
             self.list.setCurrentRow(0)
+
+    def _read_sign_in(self, name: str) -> None:
+        """Read ``name``'s sign-in state from the keychain, off the event loop, into its row."""
+        if self.host is not None and self._secrets is not None and not self._tasks.closed:
+            reading = read_sign_in(self.host, name, self._secrets, self._rows)
+            self._tasks.spawn(reading, name="mcp-sign-in-state")
 
     def _tick(self) -> None:
         host = self.host

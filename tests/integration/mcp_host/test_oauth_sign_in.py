@@ -13,9 +13,9 @@ from hybridmcp_app.cli.mcp_conformance import follow_to_loopback
 from hybridmcp_app.config.mcp_config import RemoteServerConfig
 from hybridmcp_app.config.secrets import KeychainStatus, SecretStore
 from hybridmcp_app.mcp_host.host_requests import HostRequests
-from hybridmcp_app.mcp_host.mcp_client import MCPClient
+from hybridmcp_app.mcp_host.mcp_client import MCPClient, McpConnectionError
 from hybridmcp_app.mcp_host.oauth_sign_in import SignIns
-from hybridmcp_app.mcp_host.oauth_state import SignInRequired, SignInState
+from hybridmcp_app.mcp_host.oauth_state import SignInNeed, SignInRequired, SignInState
 from tests.helpers.memory_keyring import MemoryKeyring
 from tests.helpers.oauth_server import OAuthServer, oauth_mcp_server
 from tests.helpers.waiting import PATIENCE_S
@@ -140,8 +140,98 @@ async def test_signing_out_forgets_the_tokens_and_the_server_asks_again(
     await sign_ins.sign_in(NAME, config_of(server), follow_to_loopback)
     assert sign_ins.sign_out(NAME, server.url)
     assert await sign_ins.storage(server.url).get_tokens() is None
-    assert sign_ins.state(NAME, server.url) is SignInState.NONE
+    assert sign_ins.state(NAME, server.url) is SignInState.NEEDS_SIGN_IN  # its issuer is known
     with pytest.raises(BaseException) as failure:
         await whoami(sign_ins, server)
     assert sign_in_required(failure.value)
     assert sign_ins.state(NAME, server.url) is SignInState.NEEDS_SIGN_IN
+
+
+async def test_a_call_refused_for_want_of_scope_says_more_permission_not_expired(
+    sign_ins: SignIns,
+) -> None:
+    async with oauth_mcp_server(scopes=["read"]) as server:
+        await sign_ins.sign_in(NAME, config_of(server), follow_to_loopback)
+        assert await whoami(sign_ins, server) == "a signed-in client"
+        server.require_scope("files:write")  # a call now needs a scope the token lacks
+
+        with pytest.raises(BaseException) as failure:
+            await whoami(sign_ins, server)
+        assert sign_in_required(failure.value), repr(failure.value)
+        asked = SignInNeed(state=SignInState.MORE_PERMISSION, scope="read files:write")
+        assert sign_ins.need(NAME, server.url) == asked
+        assert SignIns(sign_ins._secrets).need(NAME, server.url) == asked  # a later start too
+        assert server.authorization.authorizations == 1  # no browser in the background
+
+
+async def test_signing_in_after_a_step_up_asks_for_the_held_and_the_new_scopes(
+    sign_ins: SignIns,
+) -> None:
+    async with oauth_mcp_server(scopes=["read"]) as server:
+        await sign_ins.sign_in(NAME, config_of(server), follow_to_loopback)
+        server.require_scope("files:write")
+        with pytest.raises(BaseException) as failure:
+            await whoami(sign_ins, server)
+        assert sign_in_required(failure.value), repr(failure.value)
+        opened: list[str] = []
+
+        async def browser(url: str) -> None:
+            opened.append(url)
+            await follow_to_loopback(url)
+
+        await sign_ins.sign_in(NAME, config_of(server), browser)  # the stored token still works
+        assert len(opened) == 1 and "scope=read+files%3Awrite" in opened[0], opened
+        assert sign_ins.state(NAME, server.url) is SignInState.SIGNED_IN
+        assert await whoami(sign_ins, server) == "a signed-in client"
+        assert server.authorization.authorizations == 2
+
+
+async def test_a_connection_older_than_the_step_up_sign_in_does_not_ask_again(
+    sign_ins: SignIns,
+) -> None:
+    async with oauth_mcp_server(scopes=["read"]) as server:
+        await sign_ins.sign_in(NAME, config_of(server), follow_to_loopback)
+        older = MCPClient(
+            NAME, config_of(server), request_timeout_s=PATIENCE_S,
+            requests=HostRequests(auth=sign_ins.auth_for),
+        )  # fmt: skip
+        try:
+            await older.connect()  # holds the token without the new scope
+            server.require_scope("files:write")
+            with pytest.raises(BaseException) as failure:
+                await whoami(sign_ins, server)
+            assert sign_in_required(failure.value), repr(failure.value)
+            await sign_ins.sign_in(NAME, config_of(server), follow_to_loopback)
+
+            refused = server.refused_for_scope
+            # Its token is the old one: refused once, then sent again with the new tokens.
+            assert (await older.call_tool("whoami", {})).text == "a signed-in client"
+            assert server.refused_for_scope == refused + 1
+            assert sign_ins.state(NAME, server.url) is SignInState.SIGNED_IN
+        finally:
+            await older.cleanup()
+
+
+async def test_a_live_connection_refused_for_want_of_scope_fails_that_call_and_lives_on(
+    sign_ins: SignIns,
+) -> None:
+    """The supervisor's connection, not a new one: the refused call fails with a clear error
+    (no hang, no cancellation escaping), the state asks for more permission, and the same
+    connection goes on serving what its token allows."""
+    async with oauth_mcp_server(scopes=["read"]) as server:
+        await sign_ins.sign_in(NAME, config_of(server), follow_to_loopback)
+        live = MCPClient(
+            NAME, config_of(server), request_timeout_s=PATIENCE_S,
+            requests=HostRequests(auth=sign_ins.auth_for),
+        )  # fmt: skip
+        await live.connect()
+        try:
+            server.require_scope("files:write")
+            with pytest.raises(McpConnectionError, match=f"^{NAME}: needs more permission: "):
+                await live.call_tool("whoami", {})
+            asked = SignInNeed(state=SignInState.MORE_PERMISSION, scope="read files:write")
+            assert sign_ins.need(NAME, server.url) == asked
+            assert "whoami" in {tool.name for tool in await live.list_tools()}
+            assert live.connected and server.authorization.authorizations == 1
+        finally:
+            await live.cleanup()

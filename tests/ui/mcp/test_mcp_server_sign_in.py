@@ -54,7 +54,7 @@ def test_a_needs_sign_in_failure_shows_a_sign_in_button_that_reports_the_click(q
     failed = ServerStatus(
         "remote", ServerState.FAILED, "needs sign-in: remote asks you to sign in; use …"
     )
-    assert sign_in_state(failed, signed_in=False) is SignInState.NEEDS_SIGN_IN
+    assert sign_in_state(failed, SignInState.NONE) is SignInState.NEEDS_SIGN_IN
     row.show_status(failed, True, 0.0)
     assert "needs sign-in" in row.label.text() and "failed" not in row.label.text()
     assert row.sign_in.isVisibleTo(row) and row.sign_in.text() == "Sign in"

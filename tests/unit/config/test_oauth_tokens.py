@@ -109,3 +109,25 @@ async def test_a_damaged_or_unreadable_entry_counts_as_not_signed_in(
     assert await KeychainTokenStorage(store, SERVER).get_tokens() is None
     locked = SecretStore(None, KeychainStatus(False, "none", "no keychain"))
     assert await KeychainTokenStorage(locked, SERVER).get_tokens() is None
+
+
+async def test_a_wanted_scope_is_kept_until_tokens_that_hold_it_are_saved(
+    store: SecretStore,
+) -> None:
+    storage = KeychainTokenStorage(store, SERVER)
+    await storage.set_tokens(OAuthToken(access_token="at-1", refresh_token="rt-1", scope="read"))
+    storage.want_scope("read files:write")
+    await storage.set_tokens(OAuthToken(access_token="at-2", refresh_token="rt-2", scope="read"))
+    record = storage.record()
+    assert record is not None and record.wanted_scope == "read files:write"  # a refresh: not yet
+
+    await storage.set_tokens(OAuthToken(access_token="at-3", scope="files:write read"))
+    record = storage.record()
+    assert record is not None and record.wanted_scope is None
+    assert record.granted_scope == "files:write read"
+
+
+def test_a_scope_is_not_wanted_for_a_server_with_no_sign_in(store: SecretStore) -> None:
+    storage = KeychainTokenStorage(store, SERVER)
+    storage.want_scope("files:write")
+    assert storage.record() is None
