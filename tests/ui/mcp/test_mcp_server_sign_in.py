@@ -81,37 +81,36 @@ def test_sign_in_from_the_row_brings_the_server_up_and_sign_out_asks_again(
         requests = partial(  # the window's answers to servers, sign-ins included
             host_requests, window.context, unattended_asker("decline"), DenyingApprover()
         )
-        qt_loop.run_until_complete(
-            start_mcp_host(window.context, window.mcp_host_ready, host_requests=requests)
-        )
-        host = window.context.mcp_host
-        assert host is not None
         view = window.mcp_view
 
         def row() -> QtServerRow:
             view.redraw()
             return view._rows["remote"]
 
-        qt_loop.run_until_complete(wait_until(lambda: "needs sign-in" in row().label.text()))
-        assert row().sign_in.isVisibleTo(row()) and server.authorization.authorizations == 0
-        assert host.supervisors["remote"].status.restarts == 0  # a restart cannot sign in
+        async def scenario() -> None:  # one loop run: the host's connections live in it
+            host = await start_mcp_host(
+                window.context, window.mcp_host_ready, host_requests=requests
+            )
+            await wait_until(lambda: "needs sign-in" in row().label.text())
+            assert row().sign_in.isVisibleTo(row()) and server.authorization.authorizations == 0
+            assert host.supervisors["remote"].status.restarts == 0  # a restart cannot sign in
 
-        row().sign_in.click()
-        qt_loop.run_until_complete(
-            wait_until(
+            row().sign_in.click()
+            await wait_until(
                 lambda: (
                     host.supervisors["remote"].status.state is ServerState.READY
                     and "signed in" in row().label.text()
                 )
             )
-        )
-        assert len(browser.opened) == 1 and server.authorization.authorizations == 1
-        assert row().sign_in.text() == "Sign out"
-        assert [tool.name for tool in host.supervisors["remote"].status.tools] == ["whoami"]
+            assert len(browser.opened) == 1 and server.authorization.authorizations == 1
+            assert row().sign_in.text() == "Sign out"
+            assert [tool.name for tool in host.supervisors["remote"].status.tools] == ["whoami"]
 
-        row().sign_in.click()
-        qt_loop.run_until_complete(wait_until(lambda: "needs sign-in" in row().label.text()))
-        assert row().sign_in.text() == "Sign in"
+            row().sign_in.click()
+            await wait_until(lambda: "needs sign-in" in row().label.text())
+            assert row().sign_in.text() == "Sign in"
+
+        qt_loop.run_until_complete(scenario())
         window.close()
         assert shut_down(window.context, qt_loop) == []
     finally:

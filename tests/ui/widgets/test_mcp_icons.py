@@ -18,6 +18,7 @@ import trustme
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import QApplication
 
+from hybridmcp_app.app import shut_down
 from hybridmcp_app.config.paths import AppPaths
 from hybridmcp_app.mcp_host.mcp_items import McpIcon, McpPrompt
 from hybridmcp_app.mcp_host.server_status import ServerState
@@ -141,13 +142,7 @@ def test_a_remote_servers_icons_on_its_own_site_are_drawn_in_the_tools_and_comma
     servers = {"mcpServers": {"iconic": {"url": iconic_server}}}
     app_paths.mcp_config_file.write_text(json.dumps(servers))
     window = make_window()
-    host = qt_loop.run_until_complete(start_mcp_host(window.context, window.mcp_host_ready))
-    qt_loop.run_until_complete(
-        wait_until(lambda: host.supervisors["iconic"].status.state is ServerState.READY)
-    )
     table = window.mcp_view.tools
-    window.mcp_view.redraw()
-    window.chat_view.prompt.setPlainText("/greet")
 
     def tool_icon() -> QIcon:
         item = table.item(0, 0)
@@ -157,11 +152,24 @@ def test_a_remote_servers_icons_on_its_own_site_are_drawn_in_the_tools_and_comma
         row = window.chat_view.mcp.commands.item(0)
         return row.icon() if row is not None else QIcon()
 
-    qt_loop.run_until_complete(wait_until(lambda: red(tool_icon()) and red(command_icon())))
-    assert tool_icon().cacheKey() != table.icons.placeholder.cacheKey()
-    assert table.item(0, 0).toolTip() == "iconic__ping (changes things)"  # type: ignore[union-attr]
-    assert len(list((app_paths.cache_dir / "mcp-icons").iterdir())) == 1
-    picker = window.chat_view.mcp.open_picker()  # the resource names the same icon
-    assert picker is not None
-    qt_loop.run_until_complete(picker.loading)
-    assert red(picker.items.item(0).icon())
+    async def scenario() -> None:  # one loop run: the host's connections live in it
+        host = await start_mcp_host(window.context, window.mcp_host_ready)
+        await wait_until(lambda: host.supervisors["iconic"].status.state is ServerState.READY)
+        window.mcp_view.redraw()
+        window.chat_view.prompt.setPlainText("/greet")
+        await wait_until(lambda: red(tool_icon()) and red(command_icon()))
+        assert tool_icon().cacheKey() != table.icons.placeholder.cacheKey()
+        assert table.item(0, 0).toolTip() == "iconic__ping (changes things)"  # type: ignore[union-attr]
+        assert len(list((app_paths.cache_dir / "mcp-icons").iterdir())) == 1
+        attachments = window.chat_view.mcp.attachments_service
+        assert attachments is not None
+        await wait_until(lambda: bool(attachments.resources()))  # listed
+        picker = window.chat_view.mcp.open_picker()  # the resource names the same icon
+        assert picker is not None
+        await picker.loading
+        row = picker.items.item(0)
+        assert row is not None and red(row.icon())
+
+    qt_loop.run_until_complete(scenario())
+    window.close()
+    assert shut_down(window.context, qt_loop) == []  # the connection ends before the loop
