@@ -2,4 +2,4 @@
 
 NAMES = ("startup", "local_llm", "parallel", "hybrid", "ui_responsiveness", "mcp_host", "library",
          "mcp_documents", "storage", "game_host", "embedded_models", "model_download",
-         "draft_model")  # fmt: skip
+         "draft_model", "tool_selection")  # fmt: skip

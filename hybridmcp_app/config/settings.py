@@ -59,6 +59,26 @@ class McpSettings(FrozenModel):
         description="Fetch the icons servers name on other sites (any local server's, a remote "
         "one's not on its own site); each such site learns that you use that server.",
     )
+    choose_tools: bool = Field(
+        True,
+        title="Let the local side choose the tools the provider sees",
+        description="Before a provider request with tools, rank the enabled tools against the "
+        "conversation (offline embedder) and send only the best few, the pinned ones and a "
+        "search_tools tool for the rest; a tool the provider asks for is brought in.",
+    )
+    choose_tools_above: int = Field(
+        40, ge=0, le=100_000, description="Choose only when more tools than this are enabled."
+    )
+    chosen_tools: int = Field(
+        30,
+        ge=1,
+        le=256,
+        description="How many ranked tools a request carries besides the pinned ones (30: the "
+        "needed tools were among them for 96% of the tool_selection benchmark's requests).",
+    )
+    pinned_tools: tuple[str, ...] = Field(
+        (), description="Tools (server__tool) every provider request carries."
+    )
 
 
 class ApiSettings(FrozenModel):

@@ -51,6 +51,35 @@ class SentRequest(FrozenModel):
     estimated_prompt_tokens: int = Field(0, ge=0, description="Our estimate of the messages.")
 
 
+OfferReason = Literal["ranked", "pinned", "recovered", "searched"]
+
+
+class OfferedTool(FrozenModel):
+    """A tool the provider was shown, and why: ranked by the local side (with its score), pinned
+    by the user, recovered (the provider called it though it was left out) or found by the
+    provider's ``search_tools`` call."""
+
+    name: str
+    reason: OfferReason
+    score: float | None = None
+
+
+class ToolSelectionTrace(FrozenModel):
+    """Which tools a tool loop offered the provider and what their definitions cost: the
+    tool-definition tokens of every request that was answered, as sent and as all tools would
+    have been (both counted with ``estimate_tokens`` over the JSON definitions)."""
+
+    available: int = Field(ge=0, description="Tools that could have been offered.")
+    offered: tuple[OfferedTool, ...] = ()
+    requests: int = Field(0, ge=0, description="Answered requests that carried tools.")
+    tool_tokens_sent: int = Field(0, ge=0)
+    tool_tokens_all: int = Field(0, ge=0)
+
+    @property
+    def tool_tokens_saved(self) -> int:
+        return max(0, self.tool_tokens_all - self.tool_tokens_sent)
+
+
 class LegTrace(FrozenModel):
     """One leg's part in the run; a provider leg keeps the request it sent (a tool loop's first)."""
 
@@ -60,6 +89,9 @@ class LegTrace(FrozenModel):
     response: InferenceResponse | None = None
     error: str | None = None
     request: SentRequest | None = None
+    tools: ToolSelectionTrace | None = Field(
+        None, description="A tool loop's offer when the local side chose the tools."
+    )
 
 
 class HybridTrace(FrozenModel):
@@ -94,6 +126,12 @@ class HybridTrace(FrozenModel):
         return max(
             0, self.baseline_prompt_tokens - (self.provider_prompt_tokens if sent is None else sent)
         )
+
+    @property
+    def tool_tokens_saved(self) -> int:
+        """Tool-definition tokens the provider was not sent because the local side chose the
+        tools (only requests that went out and were answered count)."""
+        return sum(leg.tools.tool_tokens_saved for leg in self.provider_legs if leg.tools)
 
     @property
     def provider_legs(self) -> tuple[LegTrace, ...]:

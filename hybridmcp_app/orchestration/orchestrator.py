@@ -201,4 +201,5 @@ class LLMOrchestrator:
         price = self.prompt_price_usd_per_token
         if price is None:
             return trace
-        return trace.model_copy(update={"cost_saved_usd": trace.prompt_tokens_saved * price})
+        saved = trace.prompt_tokens_saved + trace.tool_tokens_saved
+        return trace.model_copy(update={"cost_saved_usd": saved * price})

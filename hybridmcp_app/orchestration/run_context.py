@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from hybridmcp_app.mcp_host.mcp_items import ToolCaller
     from hybridmcp_app.orchestration.approval_policy import ApprovalPolicy
     from hybridmcp_app.orchestration.tool_events import RunEvent
+    from hybridmcp_app.orchestration.tool_offer import ToolChooser
 
 
 def prompt_tokens_of(request: InferenceRequest) -> int:
@@ -67,6 +68,7 @@ class ToolUse:
     policy: ApprovalPolicy
     force_tool: str | None = None
     tool_turns_as_text: bool = False  # for providers whose chat format drops tool messages
+    chooser: ToolChooser | None = None  # picks the tools a provider request carries
 
 
 @dataclass
@@ -123,6 +125,7 @@ class RunContext:
         loop = ToolLoop(
             backend, tools.caller, tools.policy, leg=leg,
             tool_turns_as_text=tools.tool_turns_as_text and backend is self.provider,
+            chooser=tools.chooser if backend is self.provider else None,
         )  # fmt: skip
         trace = LegTrace(
             leg=leg, backend=backend.name, role="answer", error="ended without a result"
@@ -136,7 +139,7 @@ class RunContext:
                     )
                 trace = LegTrace(
                     leg=leg, backend=backend.name, role="answer", response=response,
-                    error=event.error if response is None else None,
+                    error=event.error if response is None else None, tools=event.tools,
                 )  # fmt: skip
             else:
                 self.emit(event)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from hybridmcp_app.orchestration.usage_ledger import SavingsPoint
 
+TOOL_SAVING = "fewer_tool_tokens"  # the kind counted for runs whose tools the local side chose
+
 
 @dataclass(frozen=True)
 class StrategySavings:
@@ -37,8 +39,9 @@ class SavingsReport:
     """Strategies that saved anything, in the order they first did."""
 
     series: tuple[StrategySavings, ...]
-    # Runs by how they spared the provider (``events.Saving``: fewer_tokens, without_provider);
-    # None counts the runs recorded before savings were audited, which count nothing.
+    # Runs by how they spared the provider (``events.Saving``: fewer_tokens, without_provider;
+    # and ``TOOL_SAVING``: fewer tool definitions, a saving of its own kind that a run may have
+    # besides the others); None counts the runs recorded before savings were audited.
     kinds: Mapping[str | None, int] = field(default_factory=dict)
 
     @classmethod
@@ -46,15 +49,16 @@ class SavingsReport:
         points = list(points)
         grouped: dict[str, list[SavingsPoint]] = {}
         kinds = Counter(point.saving for point in points if point.saving != "none")
+        kinds.update(TOOL_SAVING for point in points if point.tool_tokens_saved > 0)
         for point in sorted(points, key=lambda point: point.time):
-            if point.tokens_saved > 0 or (point.cost_saved_usd or 0) > 0:
+            if point.tokens_saved + point.tool_tokens_saved > 0 or (point.cost_saved_usd or 0) > 0:
                 grouped.setdefault(point.strategy, []).append(point)
         series = []
         for strategy, runs in grouped.items():
             tokens, costs = [], []
             token_total, cost_total = 0, 0.0
             for run in runs:
-                token_total += run.tokens_saved
+                token_total += run.tokens_saved + run.tool_tokens_saved
                 cost_total += run.cost_saved_usd or 0.0
                 tokens.append(token_total)
                 costs.append(cost_total)

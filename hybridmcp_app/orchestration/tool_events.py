@@ -13,7 +13,13 @@ from pydantic import Field
 from hybridmcp_app.core.frozen_model import FrozenModel
 from hybridmcp_app.core.inference import ChatMessage, InferenceResponse, Usage
 from hybridmcp_app.mcp_host.mcp_items import ToolCallOutcome
-from hybridmcp_app.orchestration.events import DecisionNote, LegEvent, LegStarted, RunCompleted
+from hybridmcp_app.orchestration.events import (
+    DecisionNote,
+    LegEvent,
+    LegStarted,
+    RunCompleted,
+    ToolSelectionTrace,
+)
 
 # How a call was let through or stopped: by the user's settings, by the user in the dialog,
 # or before anyone was asked (unknown tool, arguments that do not fit its schema).
@@ -66,6 +72,9 @@ class ToolLoopCompleted(FrozenModel):
     )
     rounds: int = Field(0, ge=0, description="Model steps that ended in tool calls.")
     steps: tuple[InferenceResponse, ...] = Field((), description="Every model step's response.")
+    tools: ToolSelectionTrace | None = Field(
+        None, description="The tools offered when the local side chose them."
+    )
 
     @property
     def usage(self) -> Usage:

@@ -79,6 +79,14 @@ from hybridmcp_app.orchestration.tool_events import (
     ToolLoopEvent,
     ToolMode,
 )
+from hybridmcp_app.orchestration.tool_offer import (
+    SEARCH_TOOLS,
+    ToolChooser,
+    ToolOffer,
+    first_offer,
+    recovered_call,
+    run_search,
+)
 
 log = logging.getLogger("hybridmcp.orchestration.tools")
 DEFAULT_MAX_ROUNDS = 5
@@ -128,6 +136,7 @@ class _Exchange:
     last: InferenceResponse | None = None
     error: str | None = None
     started: bool = False  # whether the last step's model got as far as generating
+    offer: ToolOffer | None = None  # the tools shown when the local side chooses them
 
 
 class ToolLoop:
@@ -144,10 +153,11 @@ class ToolLoop:
         max_rounds: int = DEFAULT_MAX_ROUNDS,
         max_result_chars: int = DEFAULT_MAX_RESULT_CHARS,
         tool_turns_as_text: bool = False,
+        chooser: ToolChooser | None = None,
     ) -> None:
         """``tool_turns_as_text`` sends tool turns as plain text in native mode too, for
         OpenAI-compatible servers whose chat format drops ``tool`` messages (llama-cpp-python's
-        format-based handlers such as ``--chat_format gemma`` do)."""
+        format-based handlers such as ``--chat_format gemma`` do). ``chooser``: see tool_offer."""
         if max_rounds < 1:
             raise ValueError("max_rounds must be at least 1")
         if max_result_chars < 1:
@@ -160,6 +170,7 @@ class ToolLoop:
         self.max_rounds = max_rounds
         self.max_result_chars = max_result_chars
         self.tool_turns_as_text = tool_turns_as_text
+        self.chooser = chooser
 
     async def run(
         self, request: InferenceRequest, *, force_tool: str | None = None
@@ -196,6 +207,7 @@ class ToolLoop:
             messages=tuple(exchange.messages),
             rounds=exchange.rounds,
             steps=tuple(exchange.steps),
+            tools=exchange.offer.trace() if exchange.offer is not None else None,
         )
 
     # ------------------------------------------------------------------ modes
@@ -206,7 +218,13 @@ class ToolLoop:
         offered: dict[str, McpTool],
         force_tool: str | None,
     ) -> AsyncGenerator[ToolLoopEvent, None]:
-        schemas = tuple(tool.openai_schema() for tool in offered.values())
+        all_schemas = tuple(tool.openai_schema() for tool in offered.values())
+        if self.chooser is not None and offered:  # a failing chooser offers every tool
+            exchange.offer, note = await first_offer(
+                self.chooser, offered, exchange.messages, force_tool
+            )
+            if note:
+                yield DecisionNote(text=note)
         first_choice: str | dict[str, Any] | None = (
             _forced_choice(force_tool) if force_tool else request.tool_choice or "auto"
         )
@@ -220,6 +238,8 @@ class ToolLoop:
                 log.info("%s: %s", self.leg, note)
                 yield DecisionNote(text=note)
             choice = "none" if final else (first_choice if round_index == 0 else "auto")
+            offer = exchange.offer
+            schemas = offer.schemas() if offer is not None else all_schemas
             step = self._step_request(
                 request,
                 self._shown(exchange.messages),
@@ -230,6 +250,8 @@ class ToolLoop:
                 async for event in events:
                     yield event
             response = exchange.last
+            if offer is not None and response is not None:
+                offer.count(schemas)  # the request went out with these tools, and was answered
             if exchange.error is not None or response is None or not response.tool_calls:
                 return
             if final:
@@ -374,6 +396,16 @@ class ToolLoop:
     async def _call(
         self, exchange: _Exchange, call: ToolCall, offered: dict[str, McpTool]
     ) -> AsyncGenerator[ToolLoopEvent, None]:
+        offer = exchange.offer
+        if offer is not None:
+            if call.name == SEARCH_TOOLS:
+                async with aclosing(self._search(exchange, call, offer)) as events:
+                    async for event in events:
+                        yield event
+                return
+            call, note = recovered_call(call, offer)
+            if note:
+                yield DecisionNote(text=note)
         tool = offered.get(call.name)
         if tool is not None:
             server, name = tool.server, tool.name
@@ -442,6 +474,23 @@ class ToolLoop:
             truncated=truncated,
             duration_s=time.perf_counter() - started,
         )
+
+    async def _search(
+        self, exchange: _Exchange, call: ToolCall, offer: ToolOffer
+    ) -> AsyncGenerator[ToolLoopEvent, None]:
+        """Answer ``search_tools`` with the best matching left-out tools; they join the offer."""
+        yield ToolCallStarted(
+            leg=self.leg, call_id=call.id, server="", tool=SEARCH_TOOLS,
+            qualified_name=SEARCH_TOOLS, arguments=call.arguments,
+        )  # fmt: skip
+        outcome, note = await run_search(offer, call.arguments)
+        yield DecisionNote(text=note)
+        reply = ChatMessage(role="tool", tool_call_id=call.id, content=outcome.text)
+        exchange.messages.append(reply)
+        yield ToolCallFinished(
+            leg=self.leg, call_id=call.id, server="", tool=SEARCH_TOOLS, outcome=outcome,
+            approval="auto",
+        )  # fmt: skip
 
     async def _invoke(self, qualified: str, arguments: dict[str, Any]) -> ToolCallOutcome:
         try:

@@ -9,7 +9,13 @@ from __future__ import annotations
 from pydantic import Field
 
 from hybridmcp_app.core.frozen_model import FrozenModel
-from hybridmcp_app.orchestration.events import HybridTrace, LegRole, Saving, SentRequest
+from hybridmcp_app.orchestration.events import (
+    HybridTrace,
+    LegRole,
+    Saving,
+    SentRequest,
+    ToolSelectionTrace,
+)
 
 
 class ProviderCall(FrozenModel):
@@ -23,6 +29,9 @@ class ProviderCall(FrozenModel):
     completion_tokens: int | None = None
     usage_reported: bool = Field(False, description="The provider's own usage, not our estimate.")
     estimated_prompt_tokens: int | None = Field(None, description="Our estimate of the request.")
+    tools: ToolSelectionTrace | None = Field(
+        None, description="The tools offered, and their definitions' tokens, when chosen."
+    )
 
 
 class TraceAudit(FrozenModel):
@@ -45,6 +54,9 @@ class TraceAudit(FrozenModel):
     )
     saving: Saving
     prompt_tokens_saved: int
+    tool_tokens_saved: int = Field(
+        0, description="Tool-definition tokens not sent because the local side chose the tools."
+    )
     cost_usd: float | None
     cost_saved_usd: float | None
     notes: tuple[str, ...]
@@ -56,7 +68,9 @@ def audit_of(trace: HybridTrace) -> TraceAudit:
     for leg in trace.provider_legs:
         usage = leg.response.usage if leg.response is not None else None
         sent = leg.request
-        call = ProviderCall(leg=leg.leg, role=leg.role, request=sent, error=leg.error)
+        call = ProviderCall(
+            leg=leg.leg, role=leg.role, request=sent, error=leg.error, tools=leg.tools
+        )
         if usage is not None:
             call = call.model_copy(
                 update={
@@ -85,6 +99,7 @@ def audit_of(trace: HybridTrace) -> TraceAudit:
         baseline_prompt_tokens=trace.baseline_prompt_tokens,
         saving=trace.saving,
         prompt_tokens_saved=trace.prompt_tokens_saved,
+        tool_tokens_saved=trace.tool_tokens_saved,
         cost_usd=trace.cost_usd,
         cost_saved_usd=trace.cost_saved_usd,
         notes=trace.notes,

@@ -37,11 +37,14 @@ CREATE INDEX IF NOT EXISTS runs_by_time ON runs (time);
 # our estimate, NULL when the provider answered nothing (or in runs recorded before it).
 # ``tokens_saved``: the trace's ``prompt_tokens_saved`` (counted like the baseline); NULL in
 # older rows, whose saving is worked out from the two counts.
+# ``tool_tokens_saved``: the trace's ``tool_tokens_saved``, a saving of its own kind: tool
+# definitions the provider was not sent because the local side chose the tools (NULL: none).
 _ADDED_COLUMNS = (
     ("cost_saved_usd", "REAL"),
     ("saving", "TEXT"),
     ("usage_reported", "INTEGER"),
     ("tokens_saved", "INTEGER"),
+    ("tool_tokens_saved", "INTEGER"),
 )
 _SAVED = (
     "CASE WHEN saving IN ('fewer_tokens', 'without_provider') THEN COALESCE(tokens_saved, "
@@ -61,6 +64,8 @@ class SavingsPoint:
     # The provider counted its prompt tokens itself (False: our estimate; None: no provider
     # answer, or recorded before this was kept).
     usage_reported: bool | None = None
+    # Tool-definition tokens the local side's choice of tools kept from the provider.
+    tool_tokens_saved: int = 0
 
 
 def _create(connection: sqlite3.Connection) -> None:
@@ -92,8 +97,8 @@ class UsageLedger:
             connection.execute(
                 "INSERT INTO runs (time, strategy, provider_prompt_tokens, "
                 "baseline_prompt_tokens, cost_usd, cost_saved_usd, saving, usage_reported, "
-                "tokens_saved) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "tokens_saved, tool_tokens_saved) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     time.time() if at is None else at,
                     trace.strategy,
@@ -104,6 +109,7 @@ class UsageLedger:
                     trace.saving,
                     trace.provider_usage_reported,
                     trace.prompt_tokens_saved,
+                    trace.tool_tokens_saved or None,
                 ),
             )
 
@@ -120,7 +126,8 @@ class UsageLedger:
     def tokens_saved_by_strategy(self) -> dict[str, int]:
         with self._connect() as connection:
             rows = connection.execute(
-                f"SELECT strategy, SUM({_SAVED}) FROM runs GROUP BY strategy"
+                f"SELECT strategy, SUM({_SAVED} + COALESCE(tool_tokens_saved, 0)) FROM runs "
+                "GROUP BY strategy"
             ).fetchall()
         return {strategy: int(saved) for strategy, saved in rows}
 
@@ -130,14 +137,22 @@ class UsageLedger:
         with self._connect() as connection:
             rows = connection.execute(
                 f"SELECT time, strategy, {_SAVED}, "
-                "CASE WHEN saving IS NULL THEN NULL WHEN saving = 'none' THEN 0.0 "
-                "ELSE cost_saved_usd END, saving, usage_reported FROM runs WHERE time >= ? "
+                "CASE WHEN saving IS NULL THEN NULL "
+                "WHEN saving = 'none' AND tool_tokens_saved IS NULL THEN 0.0 "
+                "ELSE cost_saved_usd END, saving, usage_reported, "
+                "COALESCE(tool_tokens_saved, 0) FROM runs WHERE time >= ? "
                 "ORDER BY time, id",
                 (float("-inf") if since is None else since,),
             ).fetchall()
         return [
             SavingsPoint(
-                at, strategy, int(saved), cost, saving, None if reported is None else bool(reported)
+                at,
+                strategy,
+                int(saved),
+                cost,
+                saving,
+                None if reported is None else bool(reported),
+                int(tools),
             )
-            for at, strategy, saved, cost, saving, reported in rows
+            for at, strategy, saved, cost, saving, reported, tools in rows
         ]

@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # imported when first used: numpy, the MCP SDK and chromadb s
     from hybridmcp_app.game.game_service import GameService
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
     from hybridmcp_app.orchestration.semantic_cache import SemanticCache
+    from hybridmcp_app.services.tool_selection import ToolSelector
 
 log = logging.getLogger("hybridmcp.app")
 
@@ -83,7 +84,10 @@ class AppServices:
             lambda: self.settings, secrets, local_model,
             HistoryStore(paths.data_dir / "history.sqlite3"), self.turns,
         )  # fmt: skip
-        self.tools = ToolAccess(lambda: self.mcp_host, lambda: self.settings, tasks)
+        self._selector: ToolSelector | None = None
+        self.tools = ToolAccess(
+            lambda: self.mcp_host, lambda: self.settings, tasks, selector=self._tool_selector
+        )
         # The Library tab's and the watched folders' indexing runs, one after another.
         self.index_queue = IndexQueue(spawn=lambda work, name: tasks.spawn(work, name=name))
         # The icons MCP servers send: https ones fetched on the rules of ``mcp_icons``.
@@ -103,6 +107,17 @@ class AppServices:
         """The URL of the remote MCP server ``server`` in mcp.json; None for a local one."""
         config = self.mcp_host.configured.servers.get(server) if self.mcp_host else None
         return str(config.url) if isinstance(config, RemoteServerConfig) else None
+
+    def _tool_selector(self) -> ToolSelector:
+        """The local side's tool selection over the app's embedder (made on first use; its
+        index, with the embedder, when it first ranks, off the event loop)."""
+        from hybridmcp_app.services.tool_index import ToolIndex
+        from hybridmcp_app.services.tool_selection import ToolSelector
+
+        if self._selector is None:
+            path = self.paths.data_dir / "tool_vectors.sqlite3"
+            self._selector = ToolSelector(lambda: ToolIndex(self.embedder(), path))
+        return self._selector
 
     def embedder(self) -> OnnxEmbedder:
         """The app's one offline embedder (answer cache, routing, library, game), made on first

@@ -19,6 +19,7 @@ from hybridmcp_app.orchestration.approval_policy import ApprovalPolicy, AskAppro
 if TYPE_CHECKING:  # the MCP SDK and the tool loop are imported after start-up
     from hybridmcp_app.mcp_host.mcp_host_service import McpHost
     from hybridmcp_app.orchestration.run_context import ToolUse
+    from hybridmcp_app.services.tool_selection import ToolSelector
 
 
 class ToolAccess:
@@ -29,8 +30,13 @@ class ToolAccess:
         host: Callable[[], McpHost | None],
         settings: Callable[[], Settings],
         tasks: BackgroundTasks,
+        *,
+        selector: Callable[[], ToolSelector] | None = None,
     ) -> None:
+        """``selector``: the local side's tool selection (``mcp.choose_tools``); None: every
+        provider request carries every enabled tool."""
         self._host, self._settings, self._tasks = host, settings, tasks
+        self._selector = selector
         self._listeners: list[Callable[[], None]] = []
 
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
@@ -68,9 +74,16 @@ class ToolAccess:
         if forced_tool is not None:
             split_qualified_name(forced_tool)  # a picker entry is always namespaced
         provider = settings.providers.choose()
+        mcp = settings.mcp
+        chooser = (
+            self._selector().chooser(mcp.chosen_tools, mcp.pinned_tools, mcp.choose_tools_above)
+            if self._selector is not None and mcp.choose_tools
+            else None
+        )
         return ToolUse(
             host.registry,
             ApprovalPolicy(auto_approved, ask, remember=remember),
             force_tool=forced_tool,
             tool_turns_as_text=provider is not None and provider.tool_results_as_text,
+            chooser=chooser,
         )

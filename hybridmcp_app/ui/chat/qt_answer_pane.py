@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from hybridmcp_app.core.inference import InferenceResponse
 from hybridmcp_app.orchestration.conversation import PaneRecord
+from hybridmcp_app.orchestration.tool_offer import offer_text as tool_offer_text
 from hybridmcp_app.orchestration.trace_audit import ProviderCall, TraceAudit
 from hybridmcp_app.ui.chat.markdown_html import MarkdownHtml, StreamingMarkdown
 
@@ -97,6 +98,8 @@ def _call_html(call: ProviderCall) -> str:
     if call.estimated_prompt_tokens is not None and call.usage_reported:
         counted += f"; our estimate of the prompt: {call.estimated_prompt_tokens:,}"
     parts = [title, counted]
+    if call.tools is not None:
+        parts[1] += "<br>" + html.escape(tool_offer_text(call.tools))
     sent = call.request
     if sent is None:
         parts.append("<i>the request was not recorded</i>")
@@ -135,6 +138,11 @@ def audit_html(audit: TraceAudit) -> str:
         f"<b>Baseline:</b> {audit.baseline_prompt_tokens:,} prompt tokens (our estimate of what "
         "provider-only would have sent for this turn, with the same sources)",
     ]
+    if audit.tool_tokens_saved:
+        lines.append(
+            f"<b>Tool definitions:</b> {audit.tool_tokens_saved:,} prompt tokens fewer (the "
+            "local side chose the tools the provider saw)"
+        )
     if audit.failed_over:
         lines.append("<b>Failed over:</b> the provider failed; the local model answered")
     calls = [_call_html(call) for call in audit.provider_calls]

@@ -53,6 +53,7 @@ from hybridmcp_app.orchestration.library_sources import LibrarySearch, SourcesFo
 from hybridmcp_app.orchestration.strategies import STRATEGIES
 from hybridmcp_app.orchestration.strategy_registry import StrategyRegistry
 from hybridmcp_app.orchestration.tool_events import ToolCallFinished, ToolCallStarted
+from hybridmcp_app.orchestration.tool_offer import tool_meter
 from hybridmcp_app.orchestration.trace_audit import audit_of
 from hybridmcp_app.services.chat_session import ChatSession
 from hybridmcp_app.services.mcp_prompts import PromptTurn
@@ -458,6 +459,7 @@ class QtChatView(QWidget):
         trace = event.trace
         summary = outcome_line(trace)
         self.trace.setText("\n".join([*notes, summary]))
+        self.mcp.show_tool_tokens(tool_meter(trace))
         final = self._panes.get(trace.final_leg or "")
         if final is not None and self._is_hybrid(trace.strategy):
             final.set_hybrid(True)

@@ -73,6 +73,7 @@ class QtMcpChatBar(QWidget):
             "to the model as context"
         )
         self.meter = QLabel(self)
+        self._tool_meter = ""  # the last turn's tool-definition tokens, when chosen
         self.meter.setToolTip("Tokens the prompt and its attachments take (estimated)")
         self.chips = QVBoxLayout()
         self.chips.setContentsMargins(0, 0, 0, 0)
@@ -150,10 +151,20 @@ class QtMcpChatBar(QWidget):
             self.chips.addWidget(chip)
         self._typed()
 
+    def show_tool_tokens(self, text: str) -> None:
+        """Add the last turn's tool-definition tokens (``tool_offer.tool_meter``) to the
+        meter; '' takes them away."""
+        self._tool_meter = text
+        self._show_meter(self._prompt.toPlainText())
+
+    def _show_meter(self, text: str) -> None:
+        shown = meter_text(text, self.attachments)
+        self.meter.setText(f"{shown} · {self._tool_meter}" if self._tool_meter else shown)
+
     # ------------------------------------------------------------------ /commands
     def _typed(self) -> None:
         text = self._prompt.toPlainText()
-        self.meter.setText(meter_text(text, self.attachments))
+        self._show_meter(text)
         found = self.prompts_service.matching(text) if self.prompts_service else []
         self.commands.clear()
         for prompt in found:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from hybridmcp_app.config.paths import resources_dir
 from hybridmcp_app.core.background_tasks import BackgroundTasks
-from hybridmcp_app.orchestration.savings_report import SavingsReport, StrategySavings
+from hybridmcp_app.orchestration.savings_report import TOOL_SAVING, SavingsReport, StrategySavings
 from hybridmcp_app.orchestration.strategies import STRATEGIES
 from hybridmcp_app.orchestration.strategy_registry import StrategyRegistry
 from hybridmcp_app.services.chat_session import ChatSession
@@ -263,10 +263,12 @@ class QtSavingsView(QWidget):
             report.kinds.get("fewer_tokens", 0),
             report.kinds.get("without_provider", 0),
         )
+        tools = report.kinds.get(TOOL_SAVING, 0)
+        chosen = f" {tools:,} sent fewer tool definitions (tools chosen locally)." if tools else ""
         return (
             f"{report.tokens_saved:,} provider prompt tokens saved ({money}) in "
             f"{report.runs:,} runs since {since}: {fewer:,} answered with fewer provider tokens, "
-            f"{without:,} without the provider.{earlier}"
+            f"{without:,} without the provider.{chosen}{earlier}"
         )
 
     def _fill_table(self, report: SavingsReport) -> None:
