@@ -12,10 +12,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from hybridmcp_app.config.jsonc import strip_jsonc
-from hybridmcp_app.core.errors import ConfigError
+from hybridmcp_app.core.errors import ConfigError, describe_validation_error
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 MAX_CONFIG_BYTES = 5 * 1024 * 1024  # a long mcp.json is a few tens of kB
 MAX_NESTING = 64  # an mcp.json entry nests 3 or 4 levels; VS Code's settings.json a few more
@@ -83,3 +87,19 @@ def load_json_file(path: Path, *, jsonc: bool = False) -> Any:
     ``json.JSONDecodeError`` pass through for the caller to word.
     """
     return loads_limited(read_limited_text(path), path.name, jsonc=jsonc)
+
+
+def load_model_file(path: Path, model: type[ModelT], what: str) -> ModelT:
+    """A data file (a catalogue) read within the limits and checked by ``model``; a missing,
+    unreadable, malformed or invalid file raises ``ConfigError`` in one line naming ``what``."""
+    try:
+        data = load_json_file(path)
+    except OSError as error:
+        raise ConfigError(f"the {what} {path} cannot be read: {error.strerror}") from None
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
+        raise ConfigError(f"the {what} {path} is not valid JSON: {error}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(describe_validation_error(error))
+        raise ConfigError(f"the {what} {path} has bad entries: {problems}") from None

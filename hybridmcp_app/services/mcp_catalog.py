@@ -10,7 +10,6 @@ secret is written to the file or the log. Blocking (files, keychain): call it of
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
@@ -22,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 
+from hybridmcp_app.config.json_limits import load_model_file
 from hybridmcp_app.config.mcp_json_file import McpJsonFile
 from hybridmcp_app.config.mcp_problems import require_server_name
 from hybridmcp_app.config.paths import resources_dir
@@ -171,17 +171,7 @@ def default_catalog_path() -> Path:
 def load_catalog(path: Path | None = None) -> McpCatalog:
     """Read and check the catalogue; a bad file raises ``ConfigError`` in one line."""
     path = default_catalog_path() if path is None else path
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigError(f"the MCP catalogue {path} cannot be read: {error.strerror}") from None
-    except ValueError as error:
-        raise ConfigError(f"the MCP catalogue {path} is not valid JSON: {error}") from None
-    try:
-        return McpCatalog.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(describe_validation_error(error))
-        raise ConfigError(f"the MCP catalogue {path} has bad entries: {problems}") from None
+    return load_model_file(path, McpCatalog, "MCP catalogue")
 
 
 # ---------------------------------------------------------------------------------- search

@@ -6,15 +6,15 @@ hub, so it cannot offer a file that does not exist.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from hybridmcp_app.config.json_limits import load_model_file
 from hybridmcp_app.config.paths import resources_dir
-from hybridmcp_app.core.errors import ConfigError, describe_validation_error
+from hybridmcp_app.core.errors import ConfigError
 
 REPO_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}$"
 FITS_SHARE = 0.6  # needs at most this share of the RAM: fits
@@ -72,17 +72,7 @@ def default_catalog_path() -> Path:
 def load_catalog(path: Path | None = None) -> ModelCatalog:
     """Read and check the catalogue; a bad file raises ``ConfigError`` naming each problem."""
     path = default_catalog_path() if path is None else path
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigError(f"the model catalogue {path} cannot be read: {error.strerror}") from None
-    except ValueError as error:
-        raise ConfigError(f"the model catalogue {path} is not valid JSON: {error}") from None
-    try:
-        catalog = ModelCatalog.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(describe_validation_error(error))
-        raise ConfigError(f"the model catalogue {path} has bad entries: {problems}") from None
+    catalog = load_model_file(path, ModelCatalog, "model catalogue")
     seen: set[str] = set()
     for entry in catalog.models:
         if entry.repo_id.lower() in seen:
