@@ -59,6 +59,14 @@ class McpSettings(FrozenModel):
         description="Fetch the icons servers name on other sites (any local server's, a remote "
         "one's not on its own site); each such site learns that you use that server.",
     )
+    registry_url: str = Field(
+        "https://registry.modelcontextprotocol.io",
+        title="MCP Registry address",
+        pattern=r"^(|https://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s?#]*)?"
+        r"|http://127\.0\.0\.1(:\d{1,5})?(/[^\s?#]*)?)$",
+        description="The MCP Registry that 'Add from catalogue…' can search when you pick its "
+        "online source (only then is it contacted); empty: that source is off.",
+    )
     choose_tools: bool = Field(
         True,
         title="Let the local side choose the tools the provider sees",

@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
                         self._set_workspace_roots,
                     ),
                     bundles_dir=context.paths.data_dir / "mcpb",
+                    registry_url=lambda: self.context.settings.mcp.registry_url,
                 )  # fmt: skip
                 self._forget_tools = context.tools.subscribe(self.mcp_view.schedule_redraw)
                 page = self.mcp_view

@@ -2,6 +2,9 @@
 entry's details (what it runs, what each setting is for, its tools), fill in its settings and
 add it to ``mcp.json`` switched off (``services.mcp_catalog``). Ctrl+F searches, Enter adds.
 
+The "MCP Registry (online)" tab searches the official registry instead (``QtRegistrySearch``):
+only once picked, and only when asked (Enter in the search box, or Search).
+
 The write (file and keychain) runs off the event loop; when it fails, the form keeps what was
 typed and says why in one line.
 """
@@ -30,6 +33,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QTabBar,
     QVBoxLayout,
     QWidget,
 )
@@ -48,6 +52,9 @@ from hybridmcp_app.services.mcp_catalog import (
     runs_text,
     search,
 )
+from hybridmcp_app.services.mcp_registry_entries import RegistryEntry
+from hybridmcp_app.services.mcp_registry_source import McpRegistrySource
+from hybridmcp_app.ui.mcp.qt_mcp_registry_search import QtRegistrySearch
 from hybridmcp_app.ui.qt_dialog_wait import dialog_closed
 from hybridmcp_app.ui.widgets.qt_banner import QtBanner
 from hybridmcp_app.ui.widgets.qt_form_parts import error_label
@@ -61,6 +68,7 @@ if TYPE_CHECKING:
 Adder = Callable[[CatalogEntry, str, dict[str, str], dict[str, str]], Awaitable[AddResult]]
 BADGES = {"stdio": "runs here", "http": "remote"}
 Field = QLineEdit | QComboBox
+OFFLINE, REGISTRY = 0, 1  # the source tabs
 
 
 def _link(text: str) -> str:
@@ -70,7 +78,9 @@ def _link(text: str) -> str:
 
 def details_html(entry: CatalogEntry) -> str:
     """The details page: what it is, who publishes it, what it runs, its settings and tools."""
-    home = _link(entry.homepage) if entry.homepage else "part of HybridMCP"
+    registry = isinstance(entry, RegistryEntry)
+    home = _link(entry.homepage) if entry.homepage else ("not given" if registry else
+                                                         "part of HybridMCP")  # fmt: skip
     parts = [
         f"<h3>{html.escape(entry.name)}</h3><p>{html.escape(entry.description)}</p>",
         f"<p><b>Publisher:</b> {html.escape(entry.publisher)} · <b>Licence:</b> "
@@ -78,6 +88,9 @@ def details_html(entry: CatalogEntry) -> str:
         f"<b>Home page:</b> {home}</p>",
         f"<p><b>Runs:</b> <code>{html.escape(runs_text(entry))}</code></p>",
     ]
+    if isinstance(entry, RegistryEntry):
+        parts.insert(1, f"<p><b>In the MCP Registry as</b> {html.escape(entry.registry_name)} "
+                        f"{html.escape(entry.version)} ({html.escape(entry.way)})</p>")  # fmt: skip
     if entry.settings:
         items = "".join(f"<li>{_setting_html(setting)}</li>" for setting in entry.settings)
         parts.append(f"<p><b>Settings</b></p><ul>{items}</ul>")
@@ -109,7 +122,11 @@ class QtMcpCatalogDialog(QDialog):
         adder: Adder,
         tasks: BackgroundTasks,
         parent: QWidget | None = None,
+        *,
+        registry: McpRegistrySource | None = None,
+        registry_off: str = "",
     ) -> None:
+        """``registry``: the online source (None: off, ``registry_off`` says why)."""
         super().__init__(parent)
         self.setWindowTitle("Add an MCP server from the catalogue")
         self.resize(900, 560)
@@ -117,6 +134,15 @@ class QtMcpCatalogDialog(QDialog):
         self.added: AddResult | None = None
         self.adding: asyncio.Task[None] | None = None
         self.fields: dict[str, Field] = {}
+        self._registry_entries: list[RegistryEntry] = []
+        self.sources = QTabBar(self)
+        self.sources.addTab("Offline catalogue")
+        self.sources.addTab("MCP Registry (online)")
+        self.sources.setTabEnabled(REGISTRY, registry is not None)
+        self.sources.setTabToolTip(REGISTRY, registry_off or "Search the official MCP Registry "
+                                   "(contacted only when you search)")  # fmt: skip
+        self.registry = QtRegistrySearch(registry, tasks, self._show_registry, self)
+        self.registry.hide()
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Search by name, publisher, tag or description (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
@@ -153,10 +179,15 @@ class QtMcpCatalogDialog(QDialog):
         splitter.addWidget(right)
         splitter.setSizes([300, 600])
         layout = QVBoxLayout(self)
+        layout.addWidget(self.sources)
         layout.addWidget(self.search)
+        layout.addWidget(self.registry)
         layout.addWidget(splitter, 1)
         layout.addWidget(buttons)
-        self.search.textChanged.connect(lambda _: self.show_matches())
+        self.search.textChanged.connect(lambda _: self._typed())
+        self.sources.currentChanged.connect(lambda _: self._source_changed())
+        self.registry.search_button.clicked.connect(self._search_registry)
+        self.finished.connect(lambda _: self.registry.cancel())
         self.list.currentItemChanged.connect(lambda *_: self._show_entry())
         self.errors.setText(problem)
         self.show_matches()
@@ -166,12 +197,40 @@ class QtMcpCatalogDialog(QDialog):
         self.search.setFocus()
         self.search.selectAll()
 
+    def online(self) -> bool:
+        """Whether the MCP Registry is the source shown."""
+        return self.sources.currentIndex() == REGISTRY
+
+    def _typed(self) -> None:
+        if not self.online():  # the registry is searched only when asked
+            self.show_matches()
+
+    def _source_changed(self) -> None:
+        self.registry.setVisible(self.online())
+        self.search.setPlaceholderText(
+            "Search the MCP Registry by name, then press Enter" if self.online() else
+            "Search by name, publisher, tag or description (Ctrl+F)"
+        )  # fmt: skip
+        self.show_matches()
+        self._focus_search()
+
+    def _search_registry(self) -> None:
+        self.registry.request(self.search.text())
+
+    def _show_registry(self, entries: list[RegistryEntry], more: bool) -> None:
+        self._registry_entries = [*self._registry_entries, *entries] if more else entries
+        if self.online():
+            self.show_matches()
+
     def show_matches(self) -> None:
-        """The entries matching the search, best first; the first one selected."""
+        """The source's entries matching the search, best first; the first one selected."""
         self.list.clear()
-        matches = search(self._catalog, self.search.text()) if self._catalog else []
+        if self.online():
+            matches: list[CatalogEntry] = list(self._registry_entries)
+        else:
+            matches = search(self._catalog, self.search.text()) if self._catalog else []
         for entry in matches:
-            badge = BADGES[entry.transport]
+            badge = entry.way if isinstance(entry, RegistryEntry) else BADGES[entry.transport]
             item = QListWidgetItem(f"{entry.name}\n{entry.publisher} · {badge}", self.list)
             item.setData(Qt.ItemDataRole.UserRole, entry)
             item.setToolTip(entry.description)
@@ -194,7 +253,7 @@ class QtMcpCatalogDialog(QDialog):
         self.name.setEnabled(entry is not None)
         if entry is None:
             empty = "Nothing matches." if self._catalog else "The catalogue could not be read."
-            self.details.setText(empty)
+            self.details.setText("Nothing to show yet." if self.online() else empty)
             return
         self.details.setText(details_html(entry))
         self.name.setText(entry.id)
@@ -289,8 +348,13 @@ class QtMcpCatalogDialog(QDialog):
         self.accept()
 
     def keyPressEvent(self, event: Any) -> None:
-        """Enter adds, wherever the focus is (the search box included)."""
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.add_button.isEnabled():
+        """Enter adds, wherever the focus is (the search box included); in the search box of
+        the MCP Registry, it searches."""
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and self.online() and self.search.hasFocus():
+            self._search_registry()
+            return
+        if enter and self.add_button.isEnabled():
             self.add()
             return
         super().keyPressEvent(event)
@@ -303,22 +367,36 @@ async def _read_catalog() -> tuple[McpCatalog | None, str]:
         return None, str(error)
 
 
+def registry_source(url: str) -> tuple[McpRegistrySource | None, str]:
+    """The registry at ``url`` (the setting ``mcp.registry_url``), or None and why not."""
+    if not url.strip():
+        return None, "Off: set the MCP Registry address in Settings → MCP servers"
+    try:
+        return McpRegistrySource(url), ""
+    except ConfigError as error:
+        return None, f"Off: {error}"
+
+
 async def add_from_catalogue(
     view: QtMcpServersView,
     host: McpHost,
     secrets: SecretStore,
     tasks: BackgroundTasks,
     banner: QtBanner,
+    registry_url: str = "",
 ) -> AddResult | None:
     """Show the catalogue; once a server is added, read ``mcp.json`` again and select it."""
     catalog, problem = await _read_catalog()
+    registry, registry_off = registry_source(registry_url)
 
     async def adder(
         entry: CatalogEntry, name: str, plain: dict[str, str], hidden: dict[str, str]
     ) -> AddResult:
         return await asyncio.to_thread(add, host.source, entry, plain, hidden, secrets, name=name)
 
-    dialog = QtMcpCatalogDialog(catalog, problem, adder, tasks, view)
+    dialog = QtMcpCatalogDialog(
+        catalog, problem, adder, tasks, view, registry=registry, registry_off=registry_off
+    )
     await dialog_closed(dialog)
     added = dialog.added
     if added is None:
@@ -342,10 +420,13 @@ class QtCatalogueButton(QPushButton):
         tasks: BackgroundTasks,
         banner: QtBanner,
         secrets: SecretStore | None,
+        registry_url: Callable[[], str] = lambda: "",
     ) -> None:
+        """``registry_url``: the setting ``mcp.registry_url``, read when the dialog opens."""
         super().__init__("Add from catalogue…", view)
         self.setToolTip("Well-known servers: search, read what each does, fill in, add (off)")
         self._view, self._tasks, self._banner, self._secrets = view, tasks, banner, secrets
+        self._registry_url = registry_url
         self.clicked.connect(self.start)
 
     def start(self) -> asyncio.Task[Any] | None:
@@ -353,6 +434,8 @@ class QtCatalogueButton(QPushButton):
         host, secrets = self._view.host, self._secrets
         if host is None or secrets is None:
             return None
-        adding = add_from_catalogue(self._view, host, secrets, self._tasks, self._banner)
+        adding = add_from_catalogue(
+            self._view, host, secrets, self._tasks, self._banner, self._registry_url()
+        )
         return spawn_guarded(self._tasks, self._banner, adding, "mcp-catalogue",
                              after=self._view.redraw)  # fmt: skip

@@ -90,6 +90,7 @@ class QtMcpServersView(QWidget):
         secrets: SecretStore | None = None,
         workspace_roots: WorkspaceRoots | None = None,
         bundles_dir: Path | None = None,
+        registry_url: Callable[[], str] = lambda: "",
     ) -> None:
         """``workspace_roots``: the folders the workspace server serves, and how to set them
         (the settings); with it, switching that server on with none chosen asks for one."""
@@ -100,7 +101,7 @@ class QtMcpServersView(QWidget):
         self._rows: dict[str, QtServerRow] = {}
         self.add_button = QPushButton("Add server…", self)
         self.add_button.setToolTip("A server started as a command (stdio) or reached by URL")
-        self.catalog_button = QtCatalogueButton(self, tasks, banner, secrets)
+        self.catalog_button = QtCatalogueButton(self, tasks, banner, secrets, registry_url)
         self.import_button = QPushButton("Import…", self)
         self.import_button.setToolTip("Bring servers from Claude Desktop, Cursor or VS Code")
         self.secrets_button = QPushButton("Secrets…", self)
