@@ -8,6 +8,8 @@ shot asks the embedded model and, as the provider, llama.cpp's server on 127.0.0
 ``--only models`` takes the README's three: the model catalogue and a download in progress, from a
 Hugging Face Hub served on 127.0.0.1 (tests/helpers/hub_server.py, over SmolLM2's real file, held
 half-way so the bar shows), and a chat with the default instruct model (SmolLM2 135M Instruct).
+``--only tools`` takes the local side choosing tools: our five servers on, a tool pinned in the
+MCP tab, and a chat turn with tools asked of the echo provider (127.0.0.1), its meter and audit.
 """
 
 from __future__ import annotations
@@ -97,11 +99,77 @@ def model_scenes(window: Any, loop: Any, out: Path, theme: str, settle: Callable
     save(window, out / f"chat-instruct-{theme}.png")
 
 
+def tool_scenes(window: Any, loop: Any, out: Path, theme: str, settle: Callable[[], None]) -> None:
+    """Our five servers on, a tool pinned in the MCP tab; a chat turn with tools, the meter
+    and the audit (the echo provider answers with the prompt it was sent)."""
+    from hybridmcp_app.config.settings import Settings
+    from hybridmcp_app.documents.app_library_source import AppLibrarySource
+    from hybridmcp_app.mcp_host.builtin_servers import builtin_entries
+    from hybridmcp_app.mcp_host.server_status import ServerState
+    from hybridmcp_app.services.app_startup import start_mcp_host
+    from hybridmcp_app.ui.chat.qt_tool_picker import ALL
+    from tests.helpers.echo_provider import echo_provider
+    from tests.helpers.waiting import wait_until
+
+    context = window.context
+    folder = context.paths.data_dir.parent / "project"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "notes.md").write_text("# Notes\nThe lighthouse keeper's launch code is 7-4-1.\n")
+    servers = builtin_entries()
+    for entry in servers.values():
+        entry.pop("disabled", None)
+    servers["workspace"]["args"] += ["--root", str(folder)]
+    context.paths.mcp_config_file.write_text(json.dumps({"mcpServers": servers}))
+    with echo_provider(api_key="shots") as echo:
+        context.secrets.set("LAB_KEY", echo.api_key)
+        provider = {"name": "echo", "base_url": echo.base_url, "default_model": "echo",
+                    "api_key_secret": "LAB_KEY"}  # fmt: skip
+        settings = context.settings.model_dump()
+        settings["providers"] = {"items": [provider], "active": "echo"}
+        settings["mcp"]["chosen_tools"] = 8  # of 43 tools (the default, 30, is the benchmark's)
+        context.settings = Settings.model_validate(settings)
+        window.tabs.setCurrentWidget(window.mcp_view)
+
+        async def mcp_tab() -> None:
+            host = await start_mcp_host(context, window.mcp_host_ready, AppLibrarySource())
+            await wait_until(lambda: all(s.status.state is ServerState.READY
+                                         for s in host.supervisors.values()))  # fmt: skip
+            view = window.mcp_view
+            view.list.setCurrentRow(sorted(view._rows).index("docstore"))
+            await wait_until(lambda: view.tools.rowCount() > 0)
+            pinned = view.tools.pin(host.supervisors["docstore"].status.tools[0].qualified_name,
+                                    True)  # fmt: skip
+            assert pinned is not None
+            await pinned
+            view.tools.show_pins()
+
+        loop.run_until_complete(mcp_tab())
+        settle()
+        save(window, out / f"mcp-tool-pins-{theme}.png")
+
+        async def chat() -> None:
+            window.tabs.setCurrentIndex(0)
+            view = window.chat_view
+            view.new_chat()
+            view.select_strategy("provider")
+            view.tools.choose(ALL)
+            view.prompt.setPlainText("Which files in my project mention the lighthouse?")
+            answer = view.send()
+            assert answer is not None
+            await answer
+            for pane in view._panes.values():
+                pane.audit_button.setChecked(True)
+
+        loop.run_until_complete(chat())
+        settle()
+        save(window, out / f"chat-tool-selection-{theme}.png")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
     parser.add_argument("--theme", choices=["light", "dark"], default="light")
-    parser.add_argument("--only", choices=["all", "models"], default="all")
+    parser.add_argument("--only", choices=["all", "models", "tools"], default="all")
     args = parser.parse_args()
     os.environ["HYBRIDMCP_HOME"] = tempfile.mkdtemp(prefix="hybridmcp-shots-")
 
@@ -142,9 +210,10 @@ def main() -> None:
             app.processEvents()
 
     settle()
-    if args.only == "models":
-        window.resize(1100, 640)
-        model_scenes(window, loop, args.out, args.theme, settle)
+    if args.only != "all":
+        window.resize(1100, 640) if args.only == "models" else window.resize(1280, 800)
+        scenes = model_scenes if args.only == "models" else tool_scenes
+        scenes(window, loop, args.out, args.theme, settle)
         shut_down(context, loop)
         loop.close()
         print(f"screenshots in {args.out}")

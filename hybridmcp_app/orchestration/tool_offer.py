@@ -120,15 +120,17 @@ class ToolOffer:
 
     def summary(self) -> str:
         """One line for the trace: how many tools were offered and why."""
-        parts = []
-        for tool in self.shown.values():
-            why = f"{tool.score:.2f}" if tool.score is not None else tool.reason
-            parts.append(f"{tool.name} ({why})")
+        parts = [f"{tool.name} ({why(tool)})" for tool in self.shown.values()]
         extra = " + search_tools" if self.left_out else ""
         return (
             f"the local side offered {len(self.shown)} of {len(self.available)} tools"
             f"{extra}: {', '.join(parts) or 'none'}"
         )
+
+
+def why(tool: OfferedTool) -> str:
+    """Why a tool was offered: pinned, or ranked (searched) with its score, or recovered."""
+    return f"{tool.reason} {tool.score:.2f}" if tool.score is not None else tool.reason
 
 
 def search_answer(found: Sequence[McpTool]) -> str:
@@ -209,12 +211,7 @@ async def run_search(offer: ToolOffer, arguments: str) -> tuple[ToolCallOutcome,
 def offer_text(trace: ToolSelectionTrace) -> str:
     """The offer in one line for the trace and the meter: which tools and why, and the
     tool-definition tokens sent against every tool's."""
-    shown = ", ".join(
-        f"{tool.name} ({tool.score:.2f})"
-        if tool.score is not None
-        else f"{tool.name} ({tool.reason})"
-        for tool in trace.offered
-    )
+    shown = ", ".join(f"{tool.name} ({why(tool)})" for tool in trace.offered)
     return (
         f"Tools offered: {len(trace.offered)} of {trace.available}: {shown or 'none'} · tool "
         f"definitions ≈ {trace.tool_tokens_sent:,} tokens sent, ≈ {trace.tool_tokens_all:,} "
@@ -223,12 +220,18 @@ def offer_text(trace: ToolSelectionTrace) -> str:
 
 
 def tool_meter(trace: HybridTrace) -> str:
-    """The token meter's words for a turn whose tools the local side chose: the tool-definition
-    tokens of a request, as sent and with every tool; '' for any other turn."""
+    """The token meter's words for a turn whose tools the local side chose: how many tools a
+    request carried of those on, and their definitions' tokens a request, as sent and with
+    every tool; '' for any other turn."""
     chosen = [leg.tools for leg in trace.provider_legs if leg.tools is not None]
     requests = sum(tools.requests for tools in chosen)
     if not requests:
         return ""
     sent = sum(tools.tool_tokens_sent for tools in chosen) // requests
     every = sum(tools.tool_tokens_all for tools in chosen) // requests
-    return f"tools ≈ {sent:,} tokens a request ({every:,} with every tool)"
+    offered = max(len(tools.offered) for tools in chosen)
+    available = max(tools.available for tools in chosen)
+    return (
+        f"tools sent: {offered} of {available}, ≈ {sent:,} tokens a request (every tool: "
+        f"≈ {every:,})"
+    )

@@ -71,6 +71,7 @@ class AppServices:
         self._embedder: OnnxEmbedder | None = None
         self._cache: SemanticCache | None = None
         self._making_embedder = threading.Lock()  # two threads asking at once get one
+        self._writing_settings = threading.Lock()  # one write of settings.json at a time
         self.providers = BackendRegistry(
             lambda: self.settings.providers, secrets, resources_dir(),
             paths.config_dir / "prices.json",
@@ -151,8 +152,21 @@ class AppServices:
         return self.game
 
     def save_settings(self, settings: Settings) -> None:
-        self.settings_store.save(settings)
+        with self._writing_settings:
+            self.settings_store.save(settings)
+            self.settings = settings
+
+    def change_settings(self, settings: Settings) -> asyncio.Task[None]:
+        """Use ``settings`` from now on, at once, and write them off the event loop; the task
+        fails with ``OSError`` when the file cannot be written. Writes run one at a time, each
+        of the settings in use when it starts, so the file ends as the last change left it."""
         self.settings = settings
+
+        def write() -> None:
+            with self._writing_settings:
+                self.settings_store.save(self.settings)
+
+        return self.tasks.spawn(asyncio.to_thread(write), name="save-settings")
 
     async def close(self, timeout_s: float) -> list[str]:
         """Cancel every task (an answer being generated stops at its next token), stop the MCP

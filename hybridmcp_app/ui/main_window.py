@@ -42,6 +42,7 @@ from hybridmcp_app.ui.library.qt_library_extras import QtLibraryExtras
 from hybridmcp_app.ui.library.qt_library_progress import summarize
 from hybridmcp_app.ui.library.qt_library_view import QtLibraryView
 from hybridmcp_app.ui.mcp.qt_mcp_servers_view import QtMcpServersView, WorkspaceRoots
+from hybridmcp_app.ui.mcp.qt_server_tools_table import ToolPins
 from hybridmcp_app.ui.qt_about_dialog import QtAboutDialog
 from hybridmcp_app.ui.qt_log_viewer import QtLogViewer
 from hybridmcp_app.ui.qt_shortcuts_dialog import QtShortcutsDialog, shortcut_rows
@@ -147,6 +148,11 @@ class MainWindow(QMainWindow):
                     registry_url=lambda: self.context.settings.mcp.registry_url,
                 )  # fmt: skip
                 self._forget_tools = context.tools.subscribe(self.mcp_view.schedule_redraw)
+                self.mcp_view.tools.set_pins(ToolPins(
+                    lambda: self.context.settings, context.change_settings,
+                    lambda text: self.banner.show_message(text, "error"),
+                ))  # fmt: skip
+                self.settings_changed.connect(lambda _s: self.mcp_view.tools.show_pins())
                 page = self.mcp_view
             elif key == "savings":
                 # Builds its plots (and imports pyqtgraph) when first shown.

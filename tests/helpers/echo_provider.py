@@ -36,12 +36,14 @@ def prompt_text(messages: list[dict[str, Any]]) -> str:
 
 @dataclass
 class EchoProvider:
-    """The running server: its URL and key, and every prompt it was sent, in order."""
+    """The running server: its URL and key, and every prompt it was sent (and each request's
+    body), in order."""
 
     api_key: str
     count_tokens: Callable[[str], int]
     base_url: str = ""
     prompts: list[str] = field(default_factory=list)
+    bodies: list[dict[str, Any]] = field(default_factory=list)  # each request as sent
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def usage(self, prompt: str) -> dict[str, int]:
@@ -95,6 +97,7 @@ def _handler(provider: EchoProvider) -> type[BaseHTTPRequestHandler]:
                 return
             with provider.lock:
                 provider.prompts.append(prompt)
+                provider.bodies.append(body)
             usage = provider.usage(prompt)
             if not body.get("stream"):
                 self._json(200, _completion(prompt, usage))

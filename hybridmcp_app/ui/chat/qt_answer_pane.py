@@ -113,7 +113,7 @@ def _call_html(call: ProviderCall) -> str:
             role = html.escape(str(message.get("role", "?")))
             content = html.escape(str(message.get("content", "")))
             parts.append(f"<b>{role}</b>:<pre style='white-space:pre-wrap'>{content}</pre>")
-    return "<br>".join(parts[:3]) + "".join(parts[3:])
+    return "<br>".join(parts[:4]) + "".join(parts[4:])  # each message's <pre> breaks a line
 
 
 def audit_html(audit: TraceAudit) -> str:
@@ -124,8 +124,11 @@ def audit_html(audit: TraceAudit) -> str:
         counted = "reported by the provider"
     else:
         counted = "our estimate where the provider reported no usage"
+    saving = SAVING_TEXT[audit.saving]
+    if audit.saving == "none" and audit.tool_tokens_saved:  # the one saving: the tools chosen
+        saving = "fewer tool definitions sent (below)"
     lines = [
-        f"<b>Saving:</b> {SAVING_TEXT[audit.saving]}"
+        f"<b>Saving:</b> {saving}"
         + (f" — {audit.prompt_tokens_saved:,} prompt tokens" if audit.prompt_tokens_saved else ""),
         f"<b>Provider prompt tokens:</b> {audit.provider_prompt_tokens:,} ({counted})",
     ]

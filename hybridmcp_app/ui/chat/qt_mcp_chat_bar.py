@@ -42,6 +42,12 @@ if TYPE_CHECKING:
     from hybridmcp_app.mcp_host.mcp_registry import McpRegistry
 
 PROMPT = Qt.ItemDataRole.UserRole
+METER_TIP = "Tokens the prompt and its attachments take (estimated)"
+TOOL_METER_TIP = (
+    ". Then the last turn's tools: the local side sent the provider only the tools it chose "
+    "(the audit under the answer lists them and why; pin a tool in the MCP Servers tab to "
+    "always send it)"
+)
 
 
 class QtMcpChatBar(QWidget):
@@ -74,7 +80,7 @@ class QtMcpChatBar(QWidget):
         )
         self.meter = QLabel(self)
         self._tool_meter = ""  # the last turn's tool-definition tokens, when chosen
-        self.meter.setToolTip("Tokens the prompt and its attachments take (estimated)")
+        self.meter.setToolTip(METER_TIP)
         self.chips = QVBoxLayout()
         self.chips.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
@@ -155,6 +161,7 @@ class QtMcpChatBar(QWidget):
         """Add the last turn's tool-definition tokens (``tool_offer.tool_meter``) to the
         meter; '' takes them away."""
         self._tool_meter = text
+        self.meter.setToolTip(METER_TIP + (TOOL_METER_TIP if text else ""))
         self._show_meter(self._prompt.toPlainText())
 
     def _show_meter(self, text: str) -> None:

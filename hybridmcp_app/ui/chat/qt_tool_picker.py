@@ -17,6 +17,10 @@ class QtToolPicker(QComboBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._wanted: object = OFF  # the user's pick, kept while its server is away
+        # Wide enough for "MCP tools (123)" whichever entry showed first; a tool's entry is
+        # elided here and shown in full in the list.
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(16)
         self.activated.connect(lambda _index: setattr(self, "_wanted", self.currentData()))
         self.setToolTip(
             "MCP tools the models may call (servers and tools are switched in the MCP Servers "

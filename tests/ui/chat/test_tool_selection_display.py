@@ -41,10 +41,11 @@ def chosen() -> HybridTrace:
 
 def test_the_audit_lists_the_tools_offered_with_why_and_the_tool_tokens_cut() -> None:
     text = audit_html(audit_of(chosen()))
-    assert "Tools offered: 3 of 40: time__now (0.61), files__read_file (pinned), " in text
+    assert "Tools offered: 3 of 40: time__now (ranked 0.61), files__read_file (pinned), " in text
     assert "calc__add (recovered)" in text
     assert "≈ 700 tokens sent, ≈ 5,000 with every tool (2 request(s))" in text
     assert "<b>Tool definitions:</b> 4,300 prompt tokens fewer" in text
+    assert "<b>Saving:</b> fewer tool definitions sent (below)" in text  # the one saving
 
 
 def test_the_meter_adds_the_last_turns_tool_tokens_and_drops_them_for_a_turn_without(
@@ -55,8 +56,10 @@ def test_the_meter_adds_the_last_turns_tool_tokens_and_drops_them_for_a_turn_wit
     prompt.setPlainText("What time is it?")
     typed = bar.meter.text()
     bar.show_tool_tokens(tool_meter(chosen()))
-    assert bar.meter.text() == f"{typed} · tools ≈ 350 tokens a request (2,500 with every tool)"
+    tools = "tools sent: 3 of 40, ≈ 350 tokens a request (every tool: ≈ 2,500)"
+    assert bar.meter.text() == f"{typed} · {tools}"
+    assert "the local side sent the provider only the tools it chose" in bar.meter.toolTip()
     prompt.setPlainText("And in Tokyo?")  # typing keeps the last turn's tools on the meter
-    assert bar.meter.text().endswith("· tools ≈ 350 tokens a request (2,500 with every tool)")
+    assert bar.meter.text().endswith(f"· {tools}")
     bar.show_tool_tokens(tool_meter(HybridTrace(strategy="provider")))
-    assert "tools" not in bar.meter.text()
+    assert "tools" not in bar.meter.text() and "tools it chose" not in bar.meter.toolTip()

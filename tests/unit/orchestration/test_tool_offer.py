@@ -106,7 +106,7 @@ def chosen_trace(sent: int, every: int) -> HybridTrace:
 def test_the_meter_shows_a_requests_tool_tokens_with_and_without_selection() -> None:
     assert (
         tool_meter(chosen_trace(300, 2_400))
-        == "tools ≈ 300 tokens a request (2,400 with every tool)"
+        == "tools sent: 0 of 40, ≈ 300 tokens a request (every tool: ≈ 2,400)"
     )
     assert tool_meter(HybridTrace(strategy="provider")) == ""
 
