@@ -6,13 +6,14 @@ Set: 162 real tools of 17 servers (our five, the reference "everything" server a
 servers, each listed over stdio) and 202 requests, each naming the tool(s) that serve it; a
 request counts as recalled when every one of its tools is among the k offered.
 
-Ranking: the app's ``rank_tools`` (``services/tool_selection``) over the app's ``OnnxEmbedder``,
+Ranking: the app's ``rank_tools`` (``services/tool_selection``: the embedding's cosine fused with
+BM25 by reciprocal rank; the rows labelled "embed") over the app's ``OnnxEmbedder``,
 tool vectors embedded once and cached (as ``ToolIndex`` does), the query embedded per turn.
 Compared side by side: three tool texts (the app's ``tool_text``: server, name, description,
 parameters with their descriptions; name + description; name + description + parameter names),
 three query texts (the app's ``recent_turns`` over the last 1, 2 or 3 messages), and a keyword
-baseline (BM25, ``rank_bm25``, over the same texts), and the two fused by reciprocal rank
-(``hybrid_*``: not what the app ranks by yet; reported so the numbers say what fusion buys).
+baseline (BM25 alone, ``rank_bm25``, over the same texts), and the app's ranking fused with BM25
+once more (``hybrid_*``, the rows labelled "RRF": a second fusion, reported for comparison).
 
 Tokens: each request's ``tools`` as the tool loop sends them (``ToolOffer.schemas``: the offered
 tools' OpenAI definitions, plus ``search_tools`` while any tool is left out), counted by the
@@ -20,11 +21,20 @@ app's ``tool_tokens``; ``tool_tokens_cut`` is all tools' tokens ÷ the offered t
 per request. ``k`` is the smallest of ``KS`` whose recall reaches 0.95 with the app's choices.
 Timing: ``rank_tools`` per turn (query embedding + ranking), alternating with BM25, p50/p95.
 Targets: tool_tokens_cut >= 5 at recall >= 0.95; selection <= 30 ms per turn.
+
+The local model's second pass (``mcp.tool_check_by_local_model``, ``services/tool_check``):
+ranking alone versus ranking + pass at k = 10, on a fixed subset (every 8th request),
+with the embedded SmolLM2 and the user's GGUF (``HYBRIDMCP_BENCH_LOCAL_MODEL``); how, in
+``benchmarks/tool_check_pass.py``. Keys ``second_pass_recall_gain`` (recall + pass − recall
+alone, same requests, same k) and ``second_pass_ms_p50`` (what the pass adds per turn), and
+``second_pass_user_*`` for the user's model. The setting's default (off) follows from them
+(``pass_verdict`` prints which way each model's numbers point).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import statistics
 import time
@@ -37,6 +47,18 @@ import numpy as np
 from rank_bm25 import BM25Okapi  # type: ignore[import-untyped]
 
 from benchmarks.report import emit, print_table
+from benchmarks.tool_check_pass import (
+    CHECK_EVERY,
+    PASS_HEADERS,
+    PASS_K,
+    CheckCase,
+    PassResult,
+    pass_metrics,
+    pass_rows,
+    pass_verdict,
+    second_pass,
+)
+from benchmarks.user_models import LOCAL_MODEL, local_model_file
 from hybridmcp_app.core.inference import ChatMessage
 from hybridmcp_app.embeddings.onnx_embedder import OnnxEmbedder
 from hybridmcp_app.mcp_host.mcp_items import McpTool
@@ -226,6 +248,7 @@ class Results:
     rankings: dict[str, list[list[str]]]  # variant → per-request ranking
     app_ms: list[float]
     bm25_ms: list[float]
+    embed: CachedEmbed  # the app's tool texts' vectors, cached
 
 
 def measure(tools: Sequence[McpTool], requests: Sequence[LabelledRequest]) -> Results:
@@ -262,7 +285,7 @@ def measure(tools: Sequence[McpTool], requests: Sequence[LabelledRequest]) -> Re
             started = time.perf_counter()
             bm25[APP_TEXT].rank(turn_texts)
             bm25_ms.append((time.perf_counter() - started) * 1000)
-    return Results(recalls, rankings, app_ms, bm25_ms)
+    return Results(recalls, rankings, app_ms, bm25_ms, embeds[APP_TEXT])
 
 
 def verdict(recall: float, cut: float, ms: float) -> str:
@@ -329,6 +352,8 @@ def main() -> None:
     print(f"embedding + BM25 fused (RRF): k = {hybrid_k}, recall {metrics['hybrid_recall']:.3f}, "
           f"cut {metrics['hybrid_tool_tokens_cut']:.1f}x")  # fmt: skip
     print(verdict(metrics["recall"], metrics["tool_tokens_cut"], metrics["selection_ms_p95"]))
+    passes = measure_second_pass(tools, requests, results.embed, PASS_K)
+    metrics |= pass_metrics(passes)
     emit(
         "tool_selection",
         metrics,
@@ -338,8 +363,36 @@ def main() -> None:
         f"smallest of {list(KS)} reaching recall {TARGET_RECALL}; tokens = the tool loop's "
         "tools (offered + search_tools) by tool_tokens; ms = query embedding + ranking per turn, "
         "alternating with a BM25 baseline (rank_bm25) over the same texts; hybrid = the two "
-        "fused by reciprocal rank (what the app's ranking does not do yet)",
+        "fused by reciprocal rank (a second fusion on top of the app's, for comparison); "
+        "second_pass_* = "
+        f"the local model's check vs the ranking alone at k = {PASS_K} on every {CHECK_EVERY}th "
+        "request (SmolLM2 "
+        "135M; second_pass_user_* = HYBRIDMCP_BENCH_LOCAL_MODEL's GGUF), ms = the pass's own "
+        "time per turn, run without a deadline",
     )
+
+
+def measure_second_pass(
+    tools: Sequence[McpTool], requests: Sequence[LabelledRequest], embed: CachedEmbed, k: int
+) -> list[PassResult]:
+    """The ranking alone versus ranking + the local model's pass (``tool_check_pass``)."""
+    texts = {tool.qualified_name: tool_text(tool) for tool in tools}
+    cases = [
+        CheckCase(recent_turns(r.messages(), QUERY_TURNS[APP_TURNS]), frozenset(r.tools))
+        for r in requests[::CHECK_EVERY]
+    ]
+    user = local_model_file(Path()) if os.environ.get(LOCAL_MODEL, "").strip() else None
+    passes = second_pass(user, tools, cases, lambda turns: rank_tools(texts, turns, embed), k)
+    print()
+    print_table(
+        f"the local model's second pass at k = {k} (2k = {2 * k} candidates) on every "
+        f"{CHECK_EVERY}th request, side by side with the ranking alone",
+        pass_rows(passes),
+        PASS_HEADERS,
+    )
+    for result in passes:
+        print(pass_verdict(result))
+    return passes
 
 
 if __name__ == "__main__":

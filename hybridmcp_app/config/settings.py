@@ -87,6 +87,13 @@ class McpSettings(FrozenModel):
     pinned_tools: tuple[str, ...] = Field(
         (), description="Tools (server__tool) every provider request carries."
     )
+    tool_check_by_local_model: bool = Field(
+        False,
+        title="Let the local model check the chosen tools",
+        description="After the ranking, a local chat model reads the best 2×k tools and the "
+        "request and may move the ones it thinks are needed into the offer (never fewer "
+        "tools; at most a few seconds, else the ranking alone).",
+    )
 
 
 class ApiSettings(FrozenModel):

@@ -59,13 +59,22 @@ def tool_tokens(schemas: Iterable[dict[str, Any]]) -> int:
     return estimate_tokens(json.dumps(listed, separators=(",", ":"), ensure_ascii=False))
 
 
+@dataclass(frozen=True)
+class ToolChoice:
+    """A chooser's offer with a line for the trace on how it was made ('' for none)."""
+
+    offered: tuple[OfferedTool, ...]
+    note: str = ""
+
+
 class ToolChooser(Protocol):
     """Chooses which tools a provider request carries."""
 
     async def choose(
         self, tools: Sequence[McpTool], messages: Sequence[ChatMessage]
-    ) -> tuple[OfferedTool, ...] | None:
-        """The tools to offer for this conversation; None: offer them all."""
+    ) -> ToolChoice | tuple[OfferedTool, ...] | None:
+        """The tools to offer for this conversation (with a note, or bare); None: offer them
+        all."""
         ...
 
     async def search(
@@ -156,15 +165,16 @@ async def first_offer(
         return None, f"tool selection failed ({error}): offering every tool"
     if chosen is None:
         return None, ""
+    choice = chosen if isinstance(chosen, ToolChoice) else ToolChoice(chosen)
     offer = ToolOffer(offered, chooser)
     if force_tool is not None:
         offer.add(force_tool, "pinned")
-    for tool in chosen:
+    for tool in choice.offered:
         offer.add(tool.name, tool.reason, tool.score)
     every = tool_tokens(tool.openai_schema() for tool in offered.values())
     if tool_tokens(offer.schemas()) >= every:  # search_tools would cost more than it cuts
         return None, ""
-    return offer, offer.summary()
+    return offer, f"{offer.summary()}; {choice.note}" if choice.note else offer.summary()
 
 
 def recovered_call(call: ToolCall, offer: ToolOffer) -> tuple[ToolCall, str]:

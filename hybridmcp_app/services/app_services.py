@@ -111,13 +111,16 @@ class AppServices:
 
     def _tool_selector(self) -> ToolSelector:
         """The local side's tool selection over the app's embedder (made on first use; its
-        index, with the embedder, when it first ranks, off the event loop)."""
+        index, with the embedder, when it first ranks, off the event loop), with the local
+        model's check for the turns whose settings ask for it."""
+        from hybridmcp_app.services.tool_check import LocalToolCheck
         from hybridmcp_app.services.tool_index import ToolIndex
         from hybridmcp_app.services.tool_selection import ToolSelector
 
         if self._selector is None:
             path = self.paths.data_dir / "tool_vectors.sqlite3"
-            self._selector = ToolSelector(lambda: ToolIndex(self.embedder(), path))
+            check = LocalToolCheck(lambda: self.local_model.backend)
+            self._selector = ToolSelector(lambda: ToolIndex(self.embedder(), path), check)
         return self._selector
 
     def embedder(self) -> OnnxEmbedder:

@@ -76,7 +76,12 @@ class ToolAccess:
         provider = settings.providers.choose()
         mcp = settings.mcp
         chooser = (
-            self._selector().chooser(mcp.chosen_tools, mcp.pinned_tools, mcp.choose_tools_above)
+            self._selector().chooser(
+                mcp.chosen_tools,
+                mcp.pinned_tools,
+                mcp.choose_tools_above,
+                check=mcp.tool_check_by_local_model,
+            )
             if self._selector is not None and mcp.choose_tools
             else None
         )

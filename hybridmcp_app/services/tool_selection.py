@@ -18,8 +18,10 @@ The ranking, as a plain function for the benchmark (``benchmarks/tool_selection.
 Measured on benchmarks/data/tool_selection (202 requests, 162 tools): either ranking alone
 needs k = 40 for recall 0.95, if it gets there; fused, k = 25 does (about 6x fewer tool tokens).
 
-``ToolSelector.select`` ranks with the ``ToolIndex``'s cached tool vectors; ``chooser`` makes the
-per-turn ``ToolChooser`` the tool loop asks (the settings' k, pins and threshold).
+``ToolSelector.select`` ranks with the ``ToolIndex``'s cached tool vectors, then (when asked and
+given a ``LocalToolCheck``) lets the local model reorder the first 2k (``services/tool_check``);
+``chooser`` makes the per-turn ``ToolChooser`` the tool loop asks (the settings' k, pins,
+threshold and ``tool_check_by_local_model``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from hybridmcp_app.core.frozen_model import FrozenModel
 from hybridmcp_app.core.inference import ChatMessage
 from hybridmcp_app.mcp_host.mcp_items import McpTool
 from hybridmcp_app.orchestration.events import OfferedTool
+from hybridmcp_app.orchestration.tool_offer import ToolChoice
+from hybridmcp_app.services.tool_check import LocalToolCheck, check_note, merge_checked
 from hybridmcp_app.services.tool_index import ToolIndex, Vectors, tool_text
 
 RECENCY = 0.5  # an earlier turn's weight, relative to the turn after it
@@ -154,10 +158,12 @@ def recent_turns(messages: Sequence[ChatMessage], count: int = RECENT_TURNS) -> 
 
 
 class ToolSelection(FrozenModel):
-    """What a request offers: the chosen tools (and why), and the names left out."""
+    """What a request offers: the chosen tools (and why), the names left out, and how the
+    local model's check went (empty when it did not run)."""
 
     offered: tuple[OfferedTool, ...]
     left_out: tuple[str, ...] = ()
+    note: str = ""
 
     @property
     def search(self) -> bool:
@@ -168,9 +174,12 @@ class ToolSelection(FrozenModel):
 class ToolSelector:
     """Ranks tools for a conversation with the index's cached vectors."""
 
-    def __init__(self, index: ToolIndex | Callable[[], ToolIndex]) -> None:
-        """``index``, or a way to make it (blocking: called off the event loop, once)."""
-        self._index, self._lock = index, threading.Lock()
+    def __init__(
+        self, index: ToolIndex | Callable[[], ToolIndex], check: LocalToolCheck | None = None
+    ) -> None:
+        """``index``, or a way to make it (blocking: called off the event loop, once);
+        ``check``: the local model's second pass, for the selections that ask for it."""
+        self._index, self._lock, self._check = index, threading.Lock(), check
 
     @property
     def index(self) -> ToolIndex:
@@ -204,19 +213,32 @@ class ToolSelector:
         recent: Sequence[str],
         k: int,
         pinned: Sequence[str] = (),
+        check: bool = False,
     ) -> ToolSelection:
-        """The ``k`` best tools for the turns ``recent`` (oldest first), plus the pinned ones."""
-        available = {tool.qualified_name for tool in tools}
+        """The ``k`` best tools for the turns ``recent`` (oldest first), plus the pinned ones;
+        ``check``: the local model reorders the first 2k first (when it can)."""
+        available = {tool.qualified_name: tool for tool in tools}
         offered = [OfferedTool(name=name, reason="pinned") for name in pinned if name in available]
         taken = {tool.name for tool in offered}
         ranked = await self.rank([t for t in tools if t.qualified_name not in taken], recent)
+        note = ""
+        if check and self._check is not None and recent and len(ranked) > k:
+            candidates = [available[name] for name, _ in ranked[: 2 * k]]
+            result = await self._check.pick(candidates, recent[-1], k)
+            note = result.note
+            if result.picks:
+                ranked, promoted = merge_checked(ranked, result.picks, k)
+                note = check_note(result, promoted, len(candidates))
         offered += [OfferedTool(name=n, reason="ranked", score=s) for n, s in ranked[:k]]
-        return ToolSelection(offered=tuple(offered), left_out=tuple(n for n, _ in ranked[k:]))
+        left_out = tuple(n for n, _ in ranked[k:])
+        return ToolSelection(offered=tuple(offered), left_out=left_out, note=note)
 
-    def chooser(self, k: int, pinned: Sequence[str], above: int) -> TurnToolChooser:
+    def chooser(
+        self, k: int, pinned: Sequence[str], above: int, check: bool = False
+    ) -> TurnToolChooser:
         """The tool loop's ``ToolChooser`` for one turn: chooses only when more than ``above``
-        tools are enabled."""
-        return TurnToolChooser(self, k, tuple(pinned), above)
+        tools are enabled; ``check``: with the local model's second pass."""
+        return TurnToolChooser(self, k, tuple(pinned), above, check)
 
 
 @dataclass(frozen=True)
@@ -227,14 +249,17 @@ class TurnToolChooser:
     k: int
     pinned: tuple[str, ...]
     above: int
+    check: bool = False
 
     async def choose(
         self, tools: Sequence[McpTool], messages: Sequence[ChatMessage]
-    ) -> tuple[OfferedTool, ...] | None:
+    ) -> ToolChoice | None:
         if len(tools) <= max(self.above, self.k):
             return None  # few enough to send them all
-        selection = await self.selector.select(tools, recent_turns(messages), self.k, self.pinned)
-        return selection.offered
+        selection = await self.selector.select(
+            tools, recent_turns(messages), self.k, self.pinned, self.check
+        )
+        return ToolChoice(selection.offered, selection.note)
 
     async def search(
         self, query: str, candidates: Sequence[McpTool], limit: int

@@ -6,7 +6,7 @@ import benchmarks
 
 # Modules that are parts or helpers of another benchmark, not benchmarks of their own.
 PARTS = {"report", "library_corpus", "boost_retention", "game_sample", "game_provider_server",
-         "user_models", "loop_gaps", "native_llama_bench"}  # fmt: skip
+         "user_models", "loop_gaps", "native_llama_bench", "tool_check_pass"}  # fmt: skip
 
 
 def test_make_bench_lists_every_benchmark_module() -> None:

@@ -132,8 +132,8 @@ async def test_the_chooser_sends_every_tool_when_there_are_few_enough(
     asked = [ChatMessage(role="user", content="Will it rain in Paris tomorrow?")]
     assert await selector.chooser(3, (), above=len(TOOLS)).choose(TOOLS, asked) is None
     chosen = await selector.chooser(3, (), above=4).choose(TOOLS, asked)
-    assert chosen is not None and chosen[0].name == "weather__forecast"
-    assert len(chosen) == 3
+    assert chosen is not None and chosen.offered[0].name == "weather__forecast"
+    assert len(chosen.offered) == 3 and chosen.note == ""  # no local model check asked for
 
 
 async def test_search_ranks_the_candidates_for_the_providers_query(embedder: OnnxEmbedder) -> None:
