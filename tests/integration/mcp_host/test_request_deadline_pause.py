@@ -23,7 +23,7 @@ from tests.integration.mcp_host.conftest import REPO, mcp_test_server
 pytestmark = pytest.mark.integration
 # The call's deadline: long enough for the server's own steps on a busy machine, short enough
 # that the user's answer comes after it.
-DEADLINE_S = 3.0
+DEADLINE_S = 10.0
 ELICIT_SERVER = StdioServerConfig(
     command=sys.executable, args=("-m", "tests.helpers.elicit_server"), cwd=REPO
 )
