@@ -19,7 +19,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from hybridmcp_app.core.errors import describe_validation_error
+from hybridmcp_app.config.json_limits import MAX_NESTING, loads_limited
+from hybridmcp_app.core.errors import ConfigError, describe_validation_error
 from hybridmcp_app.services.mcpb_manifest import KNOWN_VERSIONS, BundleRefused, Manifest
 from hybridmcp_app.workspace.safe_files import SafeDir
 
@@ -160,9 +161,11 @@ def _manifest(archive: zipfile.ZipFile, members: list[Member]) -> Manifest:
     if found.info.file_size > MAX_MANIFEST_BYTES:
         raise BundleRefused(f"its {MANIFEST} is larger than {MAX_MANIFEST_BYTES // 1024} KiB")
     try:
-        data = json.loads(archive.read(found.info).decode("utf-8"))
+        data = loads_limited(archive.read(found.info).decode("utf-8"), MANIFEST)
     except UnicodeDecodeError:
         raise BundleRefused(f"its {MANIFEST} is not UTF-8 text") from None
+    except ConfigError:  # a parser would recurse once per bracket
+        raise BundleRefused(f"its {MANIFEST} is nested deeper than {MAX_NESTING} levels") from None
     except json.JSONDecodeError as error:
         raise BundleRefused(
             f"its {MANIFEST} is not valid JSON (line {error.lineno}, column {error.colno})"

@@ -100,6 +100,8 @@ def hostile(path: Path, kind: str) -> Path:
         return write_bundle(path, no_manifest=True)
     if kind == "not-json":
         return write_bundle(path, "{not json")
+    if kind == "deep-json":
+        return write_bundle(path, "[" * 100_000 + "]" * 100_000)
     if kind == "not-a-zip":
         path.write_bytes(b"PK? not really a zip at all")
         return path
@@ -123,6 +125,7 @@ def hostile(path: Path, kind: str) -> Path:
         ("entry-point", "its entry point 'server/main.py' is not in the bundle"),
         ("no-manifest", "it has no manifest.json at its top"),
         ("not-json", "its manifest.json is not valid JSON (line 1, column 2)"),
+        ("deep-json", "its manifest.json is nested deeper than 64 levels"),
         ("not-a-zip", "evil.mcpb is not a zip file"),
         ("bomb", "the member 'big.bin' unpacks to over 200 times its packed size"),
         ("keychain-reference", "env STOLEN uses ${secret:OPENAI_API_KEY}, which bundles may not"),
