@@ -3,10 +3,8 @@
 ``DocumentsSettings.chroma_mode`` picks ``PersistentClient(data_dir/"chroma")`` (the default) or
 ``HttpClient`` to ``chroma_url`` (``chroma run --path DIR``: the scale-out path); the rest of
 the code is the same for both. The collection measures cosine distance and is always opened with
-``OnnxEmbeddingFunction``: a collection opened without one would fall back to Chroma's default
-embedder, which downloads a model on first use (and fails offline). The function is registered
-with Chroma and stored in the collection's configuration by name, so a collection reopened in
-another process (or by Chroma's own tools, given this module) rebuilds the same offline embedder.
+``OnnxEmbeddingFunction`` (``chroma_embedding``): a collection opened without one would fall back
+to Chroma's default embedder, which downloads a model on first use (and fails offline).
 Telemetry is off.
 
 A store of up to ``exact_search_limit`` chunks is searched exactly, over vectors it keeps in
@@ -14,6 +12,10 @@ memory (``ExactIndex``: Chroma's HNSW can lose records, see there, and a Chroma 
 same index). The store is the only writer of an embedded collection (``library_lock``), so the
 copy stays true; a server's collection may have other writers, so before each search the copy
 is reloaded when the server's count of chunks differs from it.
+
+Every write is followed, in the same call, by the same write to the keyword index
+(``KeywordIndex``, same chunk ids); opening the store reconciles the two (``reconcile``), so
+a kill between the writes heals. ``hybrid_query`` fuses both rankings (``rank_fusion``).
 
 Every failure of Chroma or its disk becomes a ``LibraryStorageError`` that says what to do
 (a full disk is recognised by its error or by the free space left next to the database).
@@ -32,11 +34,14 @@ from typing import TYPE_CHECKING, Any, cast
 import chromadb
 import httpx
 import numpy as np
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
+from chromadb.api.types import EmbeddingFunction
 from chromadb.config import Settings as ChromaSettings
-from chromadb.utils.embedding_functions import register_embedding_function
 
 from hybridmcp_app.config.settings import DocumentsSettings
+from hybridmcp_app.documents.chroma_embedding import (
+    EMBEDDING_FUNCTION_NAME,
+    OnnxEmbeddingFunction,
+)
 from hybridmcp_app.documents.document_models import (
     ChunkProvenance,
     DocumentChunk,
@@ -44,7 +49,9 @@ from hybridmcp_app.documents.document_models import (
     VectorDocument,
 )
 from hybridmcp_app.documents.exact_index import ExactIndex
+from hybridmcp_app.documents.keyword_index import KeywordIndex
 from hybridmcp_app.documents.library_state import LibraryStorageError, describe_storage_error
+from hybridmcp_app.documents.rank_fusion import fuse
 from hybridmcp_app.embeddings.onnx_embedder import DIMENSIONS, OnnxEmbedder
 
 if TYPE_CHECKING:
@@ -54,50 +61,10 @@ if TYPE_CHECKING:
     from chromadb.base_types import Metadata, Where
 
 log = logging.getLogger("hybridmcp.documents.chroma")
-EMBEDDING_FUNCTION_NAME = "hybridmcp-minilm-int8"
 CHROMA_DIR_NAME = "chroma"
 _PAGE = 2000  # records per get() when listing the whole collection
-
-
-class OnnxEmbeddingFunction(EmbeddingFunction[Documents]):
-    """Chroma's embedding-function protocol over the app's offline ``OnnxEmbedder``.
-
-    Chroma 1.5 stores ``name()`` and ``get_config()`` with the collection and rebuilds the
-    function with ``build_from_config`` when the collection is loaded; without ``__init__``,
-    ``name``, ``get_config`` and ``build_from_config`` it warns and keeps a "legacy" config.
-    """
-
-    def __init__(self, embedder: OnnxEmbedder | None = None) -> None:
-        self._embedder = embedder if embedder is not None else OnnxEmbedder()
-
-    def __call__(self, input: Documents) -> Embeddings:  # Chroma's parameter name
-        return list(self._embedder.embed_sync(list(input)))
-
-    @staticmethod
-    def name() -> str:
-        return EMBEDDING_FUNCTION_NAME
-
-    def get_config(self) -> dict[str, Any]:
-        return {"model": OnnxEmbedder.model_id, "dimensions": DIMENSIONS}
-
-    @staticmethod
-    def build_from_config(config: dict[str, Any]) -> OnnxEmbeddingFunction:
-        OnnxEmbeddingFunction.validate_config(config)
-        return OnnxEmbeddingFunction()
-
-    @staticmethod
-    def validate_config(config: dict[str, Any]) -> None:
-        if config.get("model") != OnnxEmbedder.model_id:
-            raise ValueError(f"this collection was embedded with {config.get('model')!r}")
-
-    def default_space(self) -> Space:
-        return "cosine"
-
-    def supported_spaces(self) -> list[Space]:
-        return ["cosine", "ip"]
-
-
-register_embedding_function(OnnxEmbeddingFunction)  # type: ignore[no-untyped-call]
+CANDIDATES = 50  # chunks each ranking offers a hybrid search, at least
+__all__ = ["CHROMA_DIR_NAME", "EMBEDDING_FUNCTION_NAME", "ChromaStore", "OnnxEmbeddingFunction"]
 
 
 class ChromaStore:
@@ -109,10 +76,12 @@ class ChromaStore:
         collection: Collection,
         location: str,
         local: Path | None,
+        keywords: KeywordIndex,
         exact_limit: int = 0,
         embedding: OnnxEmbeddingFunction | None = None,
     ) -> None:
         self._client = client
+        self.keywords = keywords  # the same chunks, for keyword search; written after Chroma
         self._collection = collection
         self.location = location  # a folder or a URL, for messages
         self._local = local  # the folder of an embedded store
@@ -165,14 +134,26 @@ class ChromaStore:
                         f"the collection {settings.collection!r} at {location} measures {space} "
                         "distance, not cosine: choose another collection name in the settings"
                     )
+                keywords = KeywordIndex.open(data_dir)
             except BaseException:
                 _close(client)
                 raise
         log.info("library store: collection %r at %s", settings.collection, location)
-        return cls(client, collection, location, local, settings.exact_search_limit, embedding)
+        store = cls(
+            client, collection, location, local, keywords, settings.exact_search_limit, embedding
+        )
+        try:
+            store.reconcile()
+        except BaseException:
+            store.close()
+            raise
+        return store
 
     def close(self) -> None:
-        _close(self._client)
+        try:
+            _close(self._client)
+        finally:
+            self.keywords.close()
 
     # ---------------------------------------------------------------- writing
 
@@ -191,6 +172,8 @@ class ChromaStore:
                 [vector.chunk.id for vector in vectors], [vector.embedding for vector in vectors]
             )
         )
+        with self._errors("storing chunks for keyword search"):
+            self.keywords.upsert([vector.chunk for vector in vectors])
 
     def delete_file(self, path: Path) -> None:
         """Delete every chunk of ``path``."""
@@ -212,6 +195,45 @@ class ChromaStore:
         if ids:
             self._mirror(lambda exact: exact.delete(ids))
             self._too_big = False
+            with self._errors(action):
+                self.keywords.delete_ids(ids)
+
+    def reconcile(self) -> int:
+        """Bring the keyword index in step with Chroma, which is written first: chunks Chroma
+        holds that the index lacks (or holds from another version of their file) are added
+        from Chroma's texts, chunks only the index holds are dropped. This heals a kill
+        between the two writes, or a keyword file lost; returns how many chunks changed."""
+        action = "bringing the keyword index in step"
+        with self._errors(action):
+            indexed = self.keywords.versions()
+        stored: dict[str, str] = {}
+        for page in self._pages(["metadatas"], action):
+            for chunk_id, metadata in zip(page["ids"], page["metadatas"] or [], strict=True):
+                stored[chunk_id] = str(metadata["content_hash"])
+        extra = [chunk_id for chunk_id in indexed if chunk_id not in stored]
+        missing = [
+            chunk_id for chunk_id, version in stored.items() if indexed.get(chunk_id) != version
+        ]
+        with self._errors(action):
+            self.keywords.delete_ids(extra)
+            for start in range(0, len(missing), _PAGE):
+                found = self._collection.get(
+                    ids=missing[start : start + _PAGE], include=_GET_FIELDS
+                )
+                self.keywords.upsert(
+                    [
+                        _chunk(chunk_id, text, metadata)
+                        for chunk_id, text, metadata in zip(
+                            found["ids"],
+                            found["documents"] or [],
+                            found["metadatas"] or [],
+                            strict=True,
+                        )
+                    ]
+                )
+        if extra or missing:
+            log.warning("keyword index: %d chunks added, %d dropped", len(missing), len(extra))
+        return len(extra) + len(missing)
 
     def _mirror(self, change: Callable[[ExactIndex], None]) -> None:
         """Apply a write to the exact index; one that outgrows its limit is let go."""
@@ -289,15 +311,21 @@ class ChromaStore:
     def _exact_query(
         self, exact: ExactIndex, query: Sequence[float], k: int, where: Where | None
     ) -> list[SearchHit]:
+        allowed = None if where is None else self._ids_where(where)
+        return self._hits(exact.top(query, k, allowed))
+
+    def _ids_where(self, where: Where) -> list[str]:
         with self._errors("searching"):
-            allowed = None
-            if where is not None:
-                allowed = self._collection.get(where=where, include=[])["ids"]
-            best = exact.top(query, k, allowed)
-            if not best:
-                return []
-            ids = [chunk_id for chunk_id, _ in best]
-            found = self._collection.get(ids=ids, include=_GET_FIELDS)
+            return self._collection.get(where=where, include=[])["ids"]
+
+    def _hits(self, ranked: Sequence[tuple[str, float]]) -> list[SearchHit]:
+        """Ranked ids with their texts and provenance; an id Chroma no longer has is left out."""
+        if not ranked:
+            return []
+        with self._errors("searching"):
+            found = self._collection.get(
+                ids=[chunk_id for chunk_id, _ in ranked], include=_GET_FIELDS
+            )
         records = {
             chunk_id: (document, metadata)
             for chunk_id, document, metadata in zip(
@@ -311,9 +339,28 @@ class ChromaStore:
                 score=score,
                 provenance=_provenance(records[chunk_id][1]),
             )
-            for chunk_id, score in best
+            for chunk_id, score in ranked
             if chunk_id in records
         ]
+
+    def keyword_query(self, text: str, k: int = 8, where: Where | None = None) -> list[SearchHit]:
+        """The ``k`` chunks that match the words of ``text`` best by BM25 (the hits' score)."""
+        allowed = None if where is None else self._ids_where(where)
+        with self._errors("searching by keyword"):
+            ranked = self.keywords.search(text, k, allowed)
+        return self._hits(ranked)
+
+    def hybrid_query(
+        self, text: str, vector: Sequence[float], k: int = 8, where: Where | None = None
+    ) -> list[SearchHit]:
+        """The ``k`` best chunks of the vector and the keyword rankings (``vector`` is
+        ``text`` embedded) fused by reciprocal rank fusion, whose score the hits carry."""
+        depth = max(k, CANDIDATES)
+        allowed = None if where is None else self._ids_where(where)
+        by_meaning = [hit.chunk_id for hit in self.query(vector, depth, where)]
+        with self._errors("searching by keyword"):
+            by_words = [chunk_id for chunk_id, _ in self.keywords.search(text, depth, allowed)]
+        return self._hits(fuse([by_meaning, by_words], k))
 
     def count(self) -> int:
         with self._errors("counting chunks"):
@@ -342,14 +389,7 @@ class ChromaStore:
             metadatas, embeddings = batch["metadatas"] or [], _embeddings(batch)
             yield [
                 VectorDocument(
-                    chunk=DocumentChunk(
-                        id=chunk_id,
-                        text=text or "",
-                        tokens=int(cast("int", metadata.get("tokens", 0))),
-                        position=int(cast("int", metadata["position"])),
-                        content_hash=str(metadata["content_hash"]),
-                        provenance=_provenance(metadata),
-                    ),
+                    chunk=_chunk(chunk_id, text, metadata),
                     embedding=tuple(float(value) for value in vector),
                 )
                 for chunk_id, text, metadata, vector in zip(
@@ -364,6 +404,8 @@ class ChromaStore:
                 self._collection.delete(ids=ids)
         self._mirror(ExactIndex.clear)
         self._too_big = False
+        with self._errors("emptying the library"):
+            self.keywords.clear()
 
     def files(self) -> dict[Path, int]:
         """Every file in the collection with its number of chunks."""
@@ -412,6 +454,17 @@ def _metadata(vector: VectorDocument) -> Metadata:
         if value is not None:  # Chroma stores no None
             metadata[key] = value
     return metadata
+
+
+def _chunk(chunk_id: str, text: str | None, metadata: Any) -> DocumentChunk:
+    return DocumentChunk(
+        id=chunk_id,
+        text=text or "",
+        tokens=int(cast("int", metadata.get("tokens", 0))),
+        position=int(cast("int", metadata["position"])),
+        content_hash=str(metadata["content_hash"]),
+        provenance=_provenance(metadata),
+    )
 
 
 def _provenance(metadata: Any) -> ChunkProvenance:

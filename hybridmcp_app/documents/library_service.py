@@ -24,7 +24,7 @@ import os
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 
 from hybridmcp_app.config.settings import DocumentsSettings
 from hybridmcp_app.core.frozen_model import FrozenModel
@@ -55,7 +55,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("hybridmcp.documents.library")
 EMBED_BATCH = 64
 T = TypeVar("T")
-__all__ = ["IndexProgress", "IndexReport", "LibraryService", "LibraryStats"]
+SearchMode = Literal["vector", "keyword", "hybrid"]
+SEARCH_MODES: tuple[str, ...] = get_args(SearchMode)
+__all__ = ["IndexProgress", "IndexReport", "LibraryService", "LibraryStats", "SearchMode"]
 
 
 class LibraryStats(FrozenModel):
@@ -333,10 +335,20 @@ class LibraryService:
             backups_dir=self.backups_dir,
         )
 
-    async def search(self, query: str, k: int = 8, where: Any = None) -> list[SearchHit]:
-        """The ``k`` chunks closest in meaning to ``query``, best first."""
-        vector = await asyncio.to_thread(self.embed, [query])
-        return await asyncio.to_thread(self.store.query, vector[0].tolist(), k, where)
+    async def search(
+        self, query: str, k: int = 8, where: Any = None, *, mode: SearchMode = "vector"
+    ) -> list[SearchHit]:
+        """The ``k`` best chunks for ``query``, best first: closest in meaning (``vector``),
+        best by BM25 over its words (``keyword``), or both fused by reciprocal rank fusion
+        (``hybrid``: finds exact names, codes and numbers that meaning alone ranks low)."""
+        if mode not in SEARCH_MODES:
+            raise ValueError(f"unknown search mode {mode!r}: use one of {', '.join(SEARCH_MODES)}")
+        if mode == "keyword":
+            return await asyncio.to_thread(self.store.keyword_query, query, k, where)
+        vector = (await asyncio.to_thread(self.embed, [query]))[0].tolist()
+        if mode == "hybrid":
+            return await asyncio.to_thread(self.store.hybrid_query, query, vector, k, where)
+        return await asyncio.to_thread(self.store.query, vector, k, where)
 
     def embed(self, texts: Sequence[str]) -> Any:
         """Blocking; waits while another batch is being embedded."""

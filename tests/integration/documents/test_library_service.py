@@ -46,13 +46,16 @@ def corpus(tmp_path: Path) -> list[Path]:
 async def assert_exactly_indexed(
     library: LibraryService, paths: Sequence[Path], embedder: OnnxEmbedder
 ) -> None:
-    """The store holds each file's current chunks and nothing else; the ledger agrees."""
+    """The store holds each file's current chunks and nothing else; the ledger and the
+    keyword index agree."""
     expected = expected_chunk_ids(paths, embedder, library.settings)
+    keywords = library.store.keywords
     for path, ids in expected.items():
         assert await asyncio.to_thread(library.store.chunk_ids, path) == ids, path
-    assert await asyncio.to_thread(library.store.count) == sum(
-        len(ids) for ids in expected.values()
-    )
+        assert await asyncio.to_thread(keywords.ids_for, path) == ids, path
+    total = sum(len(ids) for ids in expected.values())
+    assert await asyncio.to_thread(library.store.count) == total
+    assert await asyncio.to_thread(keywords.count) == total
     statuses = {status.path: status for status in await library.status()}
     assert {path: (s.state, s.chunks) for path, s in statuses.items()} == {
         path: (FileState.INDEXED, len(ids)) for path, ids in expected.items()
